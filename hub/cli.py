@@ -1,0 +1,141 @@
+"""The `plein` command: run the hub, and manage users, groups, tokens, digests and the index.
+
+Each command opens one transaction, calls services, and prints what happened; a service
+error becomes a one-line message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from hub.db import session_scope, upgrade_database
+from hub.models import Delivery
+from hub.services import accounts, digests, groups, indexing, outbox
+from hub.services.errors import PleinError
+
+
+def handles_errors(command):
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PleinError as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Plein: a company's groups, by mail and on the web."""
+    upgrade_database()
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="First seed a small demo company.")
+def run(demo: bool) -> None:
+    """Start the web hub, the SMTP server, a worker and beat on embedded defaults."""
+    from hub.runner import run_all
+
+    run_all(with_demo=demo)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name, as shown to colleagues.")
+@handles_errors
+def user_add(email: str, name: str) -> None:
+    with session_scope() as session:
+        created = accounts.create_user(session, email, name)
+        click.echo(f"Added {created.name} <{created.email}>")
+
+
+@main.group()
+def group() -> None:
+    """Manage groups and their members."""
+
+
+@group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The group's name, as shown to people.")
+@click.option("--private", is_flag=True, help="Only members see the group and may post to it.")
+@click.option("--description", default="", help="One line about what the group is for.")
+@handles_errors
+def group_create(slug: str, name: str, private: bool, description: str) -> None:
+    from hub.services.notifications import group_address
+
+    with session_scope() as session:
+        created = groups.create_group(session, slug, name, private=private, description=description)
+        click.echo(f"Created {'private ' if private else ''}group {created.name}: mail {group_address(created)}")
+
+
+@group.command("add-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option(
+    "--delivery",
+    type=click.Choice([d.value for d in Delivery]),
+    default=Delivery.EACH.value,
+    show_default=True,
+    help="each post by mail, a daily or weekly digest, or none (web only).",
+)
+@handles_errors
+def group_add_member(slug: str, email: str, delivery: str) -> None:
+    with session_scope() as session:
+        membership = groups.add_member(
+            session, groups.get_group(session, slug), accounts.get_user(session, email), delivery
+        )
+        click.echo(f"{membership.user.email} is in {membership.group.slug} ({membership.delivery.value})")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@handles_errors
+def token_create(email: str) -> None:
+    """Print a new API token for EMAIL (shown once)."""
+    with session_scope() as session:
+        click.echo(accounts.create_api_token(session, accounts.get_user(session, email)))
+
+
+@main.group()
+def digest() -> None:
+    """Send digests."""
+
+
+@digest.command("run")
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), required=True)
+@handles_errors
+def digest_run(frequency: str) -> None:
+    """Send every member on FREQUENCY a digest of what is new, right now."""
+    with session_scope() as session:
+        queued = digests.send_digests(session, frequency)
+    with session_scope() as session:
+        for outgoing_id in queued:
+            outbox.send_queued(session, outgoing_id)
+    click.echo(f"Sent {len(queued)} {frequency} digest{'s' if len(queued) != 1 else ''}")
+
+
+@main.command()
+@handles_errors
+def reindex() -> None:
+    """Rebuild the search index from the database."""
+    with session_scope() as session:
+        count = indexing.reindex(session, progress=lambda done: click.echo(f"\rIndexed {done} items", nl=False))
+    click.echo(f"\rIndexed {count} items, done.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

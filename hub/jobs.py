@@ -1,0 +1,57 @@
+"""Background work, handed to Celery by task name and only after the transaction commits.
+
+Services call `after_commit(session, "plein.inbound.process", inbound_id)`; `hub.db.session_scope`
+sends the queued jobs once its commit succeeded and forgets them on rollback, so a worker never
+looks for a row that was never written. The hub names tasks; it does not import `workers`.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from hub.settings import get_settings
+
+_PENDING = "plein.pending_jobs"
+log = logging.getLogger(__name__)
+
+
+@lru_cache
+def celery_app() -> Celery:
+    """The Celery app every process shares: producers here, consumers in `workers`."""
+    settings = get_settings()
+    app = Celery("plein", broker=settings.broker_url)
+    app.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        timezone=settings.timezone,
+    )
+    return app
+
+
+def after_commit(session: Session, task_name: str, *args: object) -> None:
+    session.info.setdefault(_PENDING, []).append((task_name, args))
+
+
+def send_committed(session: Session) -> None:
+    """Send the jobs of a committed transaction.
+
+    The data is already safe, so a broker that is down must not fail the caller: the job is
+    logged and the periodic sweeps pick the rows up again.
+    """
+    for task_name, args in session.info.pop(_PENDING, []):
+        try:
+            celery_app().send_task(task_name, args=args)
+        except Exception:
+            log.exception("could not send %s%r; the sweep will retry it", task_name, args)
+
+
+def discard(session: Session) -> None:
+    session.info.pop(_PENDING, None)

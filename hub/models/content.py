@@ -1,0 +1,81 @@
+"""What people share: posts, the threaded comments under them, and attached files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.models.accounts import User
+from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.groups import Group
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("group_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    """The Message-ID of the mail that made this post, if it came by mail."""
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    group: Mapped[Group] = relationship()
+    author: Mapped[User] = relationship()
+    comments: Mapped[list["Comment"]] = relationship(
+        back_populates="post", order_by="Comment.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="post", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("post_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body_text: Mapped[str] = mapped_column(Text)
+    """What the author wrote, with quoted history and signature cut."""
+    original_text: Mapped[str | None] = mapped_column(Text)
+    """The full text of the mail before trimming; None for comments made on the web."""
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    post: Mapped[Post] = relationship(back_populates="comments")
+    parent: Mapped["Comment | None"] = relationship(remote_side=[id])
+    author: Mapped[User] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="comment", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """A file shared with a post or comment; its bytes live in the content-addressed store."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_id: Mapped[str | None] = mapped_column(String(998))
+    extracted_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="attachments")
+    comment: Mapped[Comment | None] = relationship(back_populates="attachments")

@@ -1,0 +1,62 @@
+"""People: creating them, finding them, and the API tokens they use."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.models import ApiToken, User
+from hub.services.errors import Conflict, Invalid, NotFound
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise Invalid(f"{email!r} is not an email address")
+    return email
+
+
+def create_user(session: Session, email: str, name: str) -> User:
+    email = normalize_email(email)
+    if not name.strip():
+        raise Invalid("a name is required")
+    if find_user(session, email):
+        raise Conflict(f"a user with address {email} already exists")
+    user = User(email=email, name=name.strip())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def get_user(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise NotFound(f"no user with address {email}")
+    return user
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, user: User) -> str:
+    """A new bearer token for `user`; it is shown once and only its hash is kept."""
+    token = "plein_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    return api_token.user if api_token else None

@@ -1,0 +1,89 @@
+"""Groups, membership, and the one rule of who sees what.
+
+A public group is open to every user of the hub; a private group exists only for its
+members. Every page, API answer and search goes through `visible_group_ids`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hub.models import Delivery, Group, Membership, User
+from hub.services.errors import Conflict, Invalid, NotFound
+from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
+
+
+def create_group(
+    session: Session, slug: str, name: str, *, private: bool = False, description: str = ""
+) -> Group:
+    slug = slug.strip().lower()
+    if not GROUP_SLUG.match(slug) or slug in (*TOKEN_PREFIXES, BOUNCES):
+        raise Invalid(
+            f"{slug!r} cannot be a group address: use lower-case letters, digits, '.', '_' or '-'"
+        )
+    if session.scalar(select(Group).where(Group.slug == slug)):
+        raise Conflict(f"a group {slug} already exists")
+    group = Group(slug=slug, name=name.strip() or slug, is_private=private, description=description)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def get_group(session: Session, slug: str) -> Group:
+    group = session.scalar(select(Group).where(Group.slug == slug.strip().lower()))
+    if group is None:
+        raise NotFound(f"no group {slug}")
+    return group
+
+
+def add_member(
+    session: Session, group: Group, user: User, delivery: Delivery | str = Delivery.EACH
+) -> Membership:
+    """Add `user` to `group`, or change how an existing member gets its mail."""
+    try:
+        delivery = Delivery(delivery)
+    except ValueError:
+        raise Invalid(f"delivery must be one of {', '.join(d.value for d in Delivery)}") from None
+    membership = find_membership(session, group, user)
+    if membership is None:
+        membership = Membership(group_id=group.id, user_id=user.id)
+        session.add(membership)
+    membership.delivery = delivery
+    session.flush()
+    return membership
+
+
+def find_membership(session: Session, group: Group, user: User) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+
+
+def visible_groups_query(user: User):
+    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
+    return select(Group).where(or_(Group.is_private.is_(False), Group.id.in_(member_of)))
+
+
+def visible_groups(session: Session, user: User) -> list[Group]:
+    return list(session.scalars(visible_groups_query(user).order_by(Group.name)))
+
+
+def visible_group_ids(session: Session, user: User) -> set[int]:
+    return set(session.scalars(visible_groups_query(user).with_only_columns(Group.id)))
+
+
+def can_see(session: Session, user: User, group: Group) -> bool:
+    return not group.is_private or find_membership(session, group, user) is not None
+
+
+def get_visible_group(session: Session, user: User, slug: str) -> Group:
+    group = session.scalar(select(Group).where(Group.slug == slug.strip().lower()))
+    if group is None or not can_see(session, user, group):
+        raise NotFound(f"no group {slug}")
+    return group
+
+
+def can_post(session: Session, user: User, group: Group) -> bool:
+    """Everyone may post to a public group; only members to a private one."""
+    return can_see(session, user, group)

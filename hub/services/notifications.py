@@ -1,0 +1,126 @@
+"""Mail to members whose delivery is `each`: one message per new post and per new comment.
+
+Each mail carries a stable Message-ID (`post-12@domain`, `comment-34@domain`) and the
+In-Reply-To/References that make mail clients thread it, list headers (RFC 2369, RFC 2919,
+RFC 8058), and a signed Reply-To that brings an answer back as a comment on the right post.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.models import Comment, Delivery, Group, Membership, Post, User
+from hub.services import signing
+from hub.services.subscriptions import unsubscribe_token
+from hub.services.outbox import compose, queue_mail
+from hub.settings import get_settings
+from hub.templating import render_mail
+from hub.urls import absolute, comment_path, group_path, post_path, unsubscribe_path
+
+
+def post_message_id(post_id: int) -> str:
+    return f"<post-{post_id}@{get_settings().mail_domain}>"
+
+
+def comment_message_id(comment_id: int) -> str:
+    return f"<comment-{comment_id}@{get_settings().mail_domain}>"
+
+
+def group_address(group: Group) -> str:
+    return f"{group.slug}@{get_settings().mail_domain}"
+
+
+def reply_address(post: Post, comment: Comment | None, user: User) -> str:
+    token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
+    return f"reply+{token}@{get_settings().mail_domain}"
+
+
+def list_headers(membership: Membership) -> dict[str, str]:
+    group = membership.group
+    domain = get_settings().mail_domain
+    token = unsubscribe_token(membership)
+    return {
+        "List-Id": f"{group.name} <{group.slug}.{domain}>",
+        "List-Post": f"<mailto:{group_address(group)}>",
+        "List-Archive": f"<{absolute(group_path(group.slug))}>",
+        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "list",
+    }
+
+
+def _members_for_each(session: Session, group: Group, author: User) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership).where(
+                Membership.group_id == group.id,
+                Membership.delivery == Delivery.EACH,
+                Membership.user_id != author.id,
+            )
+        )
+    )
+
+
+def _sender(author: User, group: Group) -> Address:
+    return Address(f"{author.name} via {group.name}", addr_spec=group_address(group))
+
+
+def notify_post(session: Session, post_id: int) -> int:
+    """Queue the mail of a new post to every `each` member but its author; returns how many."""
+    post = session.get(Post, post_id)
+    if post is None:
+        return 0
+    queued = 0
+    for membership in _members_for_each(session, post.group, post.author):
+        user = membership.user
+        text, html = render_mail(
+            "post", post=post, recipient=user, url=absolute(post_path(post.id)),
+            attachments=[(a.filename, a.size) for a in post.attachments],
+            unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
+        )
+        message = compose(
+            subject=f"[{post.group.name}] {post.title}",
+            sender=_sender(post.author, post.group),
+            recipient=Address(user.name, addr_spec=user.email),
+            text=text, html=html,
+            message_id=post_message_id(post.id),
+            headers={"Reply-To": reply_address(post, None, user), **list_headers(membership)},
+        )
+        queued += queue_mail(session, f"post:{post.id}:to:{user.id}", message) is not None
+    return queued
+
+
+def notify_comment(session: Session, comment_id: int) -> int:
+    """Queue the mail of a new comment, threaded under what it answers."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        return 0
+    post = comment.post
+    answered = comment_message_id(comment.parent_id) if comment.parent_id else post_message_id(post.id)
+    references = " ".join(dict.fromkeys([post_message_id(post.id), answered]))
+    queued = 0
+    for membership in _members_for_each(session, post.group, comment.author):
+        user = membership.user
+        text, html = render_mail(
+            "comment", post=post, comment=comment, recipient=user,
+            url=absolute(comment_path(post.id, comment.id)),
+            unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
+        )
+        message = compose(
+            subject=f"Re: [{post.group.name}] {post.title}",
+            sender=_sender(comment.author, post.group),
+            recipient=Address(user.name, addr_spec=user.email),
+            text=text, html=html,
+            message_id=comment_message_id(comment.id),
+            headers={
+                "In-Reply-To": answered,
+                "References": references,
+                "Reply-To": reply_address(post, comment, user),
+                **list_headers(membership),
+            },
+        )
+        queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
+    return queued

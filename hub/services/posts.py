@@ -1,0 +1,150 @@
+"""Posts and their threaded comments: creating them and reading them as a given user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub import jobs
+from hub.models import Comment, Group, Post, User
+from hub.services.errors import Invalid, NotFound
+from hub.services.groups import can_see
+
+MAX_TITLE_LENGTH = 300
+
+
+def _after_change(session: Session, post: Post) -> None:
+    jobs.after_commit(session, "plein.search.index_post", post.id)
+
+
+def create_post(
+    session: Session,
+    group: Group,
+    author: User,
+    title: str,
+    body_text: str,
+    *,
+    body_html: str | None = None,
+    message_id: str | None = None,
+    inbound_id: int | None = None,
+) -> Post:
+    title = " ".join(title.split())[:MAX_TITLE_LENGTH] or "(no subject)"
+    if not body_text.strip() and not body_html:
+        raise Invalid("a post needs some text")
+    post = Post(
+        group=group,
+        author=author,
+        title=title,
+        body_text=body_text.strip(),
+        body_html=body_html,
+        message_id=message_id,
+        inbound_id=inbound_id,
+    )
+    session.add(post)
+    session.flush()
+    _after_change(session, post)
+    jobs.after_commit(session, "plein.delivery.notify_post", post.id)
+    return post
+
+
+def create_comment(
+    session: Session,
+    post: Post,
+    author: User,
+    body_text: str,
+    *,
+    parent: Comment | None = None,
+    original_text: str | None = None,
+    message_id: str | None = None,
+    inbound_id: int | None = None,
+) -> Comment:
+    if not body_text.strip():
+        raise Invalid("a comment needs some text")
+    if parent is not None and parent.post_id != post.id:
+        raise Invalid("a comment can only answer a comment on the same post")
+    comment = Comment(
+        post=post,
+        parent=parent,
+        author=author,
+        body_text=body_text.strip(),
+        original_text=original_text,
+        message_id=message_id,
+        inbound_id=inbound_id,
+    )
+    session.add(comment)
+    session.flush()
+    _after_change(session, post)
+    jobs.after_commit(session, "plein.delivery.notify_comment", comment.id)
+    return comment
+
+
+def get_post(session: Session, viewer: User, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or not can_see(session, viewer, post.group):
+        raise NotFound(f"no post {post_id}")
+    return post
+
+
+def get_comment(session: Session, viewer: User, comment_id: int) -> Comment:
+    comment = session.get(Comment, comment_id)
+    if comment is None or not can_see(session, viewer, comment.post.group):
+        raise NotFound(f"no comment {comment_id}")
+    return comment
+
+
+@dataclass(frozen=True)
+class PostPage:
+    posts: list[Post]
+    page: int
+    pages: int
+    comment_counts: dict[int, int]
+
+
+def list_posts(session: Session, group: Group, page: int = 1, page_size: int = 20) -> PostPage:
+    """One page of a group's posts, newest first."""
+    total = session.scalar(select(func.count()).where(Post.group_id == group.id)) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    posts = list(
+        session.scalars(
+            select(Post)
+            .where(Post.group_id == group.id)
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    )
+    counts = dict(
+        session.execute(
+            select(Comment.post_id, func.count())
+            .where(Comment.post_id.in_([p.id for p in posts]))
+            .group_by(Comment.post_id)
+        ).all()
+    )
+    return PostPage(posts, page, pages, counts)
+
+
+@dataclass(frozen=True)
+class ThreadedComment:
+    comment: Comment
+    depth: int
+
+
+def threaded(comments: list[Comment], max_depth: int = 6) -> list[ThreadedComment]:
+    """Comments in reading order: each answer right under what it answers, indented."""
+    children: dict[int | None, list[Comment]] = {}
+    ids = {c.id for c in comments}
+    for comment in sorted(comments, key=lambda c: c.id):
+        parent = comment.parent_id if comment.parent_id in ids else None
+        children.setdefault(parent, []).append(comment)
+    ordered: list[ThreadedComment] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for comment in children.get(parent, []):
+            ordered.append(ThreadedComment(comment, min(depth, max_depth)))
+            walk(comment.id, depth + 1)
+
+    walk(None, 0)
+    return ordered

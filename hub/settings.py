@@ -1,0 +1,96 @@
+"""Every setting of Plein, read once from `PLEIN_*` environment variables.
+
+On embedded defaults everything lives under `PLEIN_DATA_DIR`: the SQLite database, the
+Tantivy index, the attachment store, the raw inbound mail, the broker's folders and the
+outbox Maildir that stands in for a smarthost.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLEIN_")
+
+    data_dir: Path = Path("plein-data")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    mail_domain: str = "plein.localhost"
+    base_url: str = ""
+    database_url: str = ""
+    broker_url: str = ""
+    smarthost: str = ""
+    """`host:port` of the relay for outgoing mail; empty writes to the outbox Maildir."""
+    smarthost_user: str = ""
+    smarthost_password: str = ""
+    secret_key: str = ""
+    max_message_size: int = 25 * 1024 * 1024
+    digest_hour: int = 7
+    digest_weekday: int = 0
+    """Day of the weekly digest, 0 = Monday."""
+    timezone: str = "Europe/Amsterdam"
+    page_size: int = 20
+
+    def model_post_init(self, __context: object) -> None:
+        self.data_dir = self.data_dir.resolve()
+        if not self.base_url:
+            self.base_url = f"http://{self.http_host}:{self.http_port}"
+        self.base_url = self.base_url.rstrip("/")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'plein.db'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def inbound_dir(self) -> Path:
+        return self.data_dir / "inbound"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        """True when Celery's messages sit in a SQLite file under the data directory."""
+        return self.broker_url.startswith("sqla+sqlite")
+
+    def signing_key(self) -> str:
+        """The secret that signs reply addresses, sign-in links and cookies.
+
+        Taken from `PLEIN_SECRET_KEY`, or generated once and kept in the data directory so
+        that links mailed yesterday still work after a restart.
+        """
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(key_file, "x") as new_key:  # exclusive: two processes never race
+                key_file.chmod(0o600)
+                new_key.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+        self.secret_key = key_file.read_text().strip()
+        return self.secret_key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

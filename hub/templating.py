@@ -1,0 +1,38 @@
+"""The one Jinja2 environment for every page and every mail in `templates/`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from hub.settings import TEMPLATES_DIR, get_settings
+
+
+def local_time(moment: datetime, fmt: str = "%d %b %Y %H:%M") -> str:
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local_time"] = local_time
+    env.globals["mail_domain"] = get_settings().mail_domain
+    return env
+
+
+def render_mail(name: str, **context: object) -> tuple[str, str]:
+    """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`."""
+    env = environment()
+    return (
+        env.get_template(f"email/{name}.txt").render(**context),
+        env.get_template(f"email/{name}.html").render(**context),
+    )

@@ -1,0 +1,35 @@
+"""Absolute links into the web hub, for pages, mails and the API alike."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hub.settings import get_settings
+
+
+def absolute(path: str) -> str:
+    return get_settings().base_url + path
+
+
+def group_path(slug: str) -> str:
+    return f"/g/{slug}"
+
+
+def post_path(post_id: int) -> str:
+    return f"/p/{post_id}"
+
+
+def comment_path(post_id: int, comment_id: int) -> str:
+    return f"/p/{post_id}#comment-{comment_id}"
+
+
+def attachment_path(attachment_id: int, filename: str) -> str:
+    return f"/attachments/{attachment_id}/{quote(filename)}"
+
+
+def sign_in_path(token: str) -> str:
+    return f"/sign-in/{token}"
+
+
+def unsubscribe_path(token: str) -> str:
+    return f"/unsubscribe/{token}"

@@ -1,0 +1,81 @@
+"""The FastAPI application: routers, sessions, security headers, and errors as answers.
+
+A service error becomes a 4xx: JSON with a `detail` under /api, a page everywhere else.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
+from hub.settings import get_settings
+from hub.web import api, pages
+from hub.web.deps import SignInRequired
+
+STATUS_OF = {NotFound: 404, Invalid: 400, Conflict: 409, Forbidden: 403}
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return pages.render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(title="Plein", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="plein_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=30 * 24 * 3600,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(PleinError)
+    async def service_error(request: Request, error: PleinError) -> Response:
+        return _error(request, STATUS_OF.get(type(error), 400), str(error))
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        response = _error(request, error.status_code, str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors()
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return _error(request, 400, problems)
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

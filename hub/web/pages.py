@@ -1,0 +1,215 @@
+"""The HTML pages of the web hub, rendered on the server from `templates/web/`."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from hub.models import Attachment, User
+from hub.services import attachments, groups, posts, searching, signin, subscriptions
+from hub.services.errors import Invalid, NotFound
+from hub.services.groups import find_membership
+from hub.templating import environment
+from hub.urls import comment_path, post_path
+from hub.web.deps import DB, CSRFChecked, PageUser, csrf_token
+
+router = APIRouter()
+
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    context.setdefault("user", None)
+    html = environment().get_template(f"web/{template}").render(
+        request=request, csrf_token=csrf_token(request), **context
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+@router.get("/")
+def home(request: Request, session: DB, user: PageUser) -> HTMLResponse:
+    visible = groups.visible_groups(session, user)
+    memberships = {g.id: find_membership(session, g, user) for g in visible}
+    return render(request, "groups.html", user=user, groups=visible, memberships=memberships)
+
+
+@router.get("/g/{slug}")
+def group_page(
+    request: Request, slug: str, session: DB, user: PageUser, page: int = Query(1, ge=1)
+) -> HTMLResponse:
+    group = groups.get_visible_group(session, user, slug)
+    found = posts.list_posts(session, group, page)
+    return render(request, "group.html", user=user, group=group, found=found,
+                  membership=find_membership(session, group, user), form={}, error=None)
+
+
+async def _read_uploads(files: list[UploadFile]) -> list[tuple[str, str, bytes]]:
+    read = []
+    for upload in files:
+        if not upload.filename:
+            continue
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise Invalid(f"{upload.filename} is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+        content_type = upload.content_type or mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
+        read.append((upload.filename, content_type, data))
+    return read
+
+
+@router.post("/g/{slug}/posts", dependencies=[CSRFChecked])
+async def new_post(
+    request: Request,
+    slug: str,
+    session: DB,
+    user: PageUser,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile], File()] = [],
+) -> Response:
+    group = groups.get_visible_group(session, user, slug)
+    try:
+        if not title.strip():
+            raise Invalid("Give your post a title.")
+        uploads = await _read_uploads(files)
+        post = posts.create_post(session, group, user, title, body)
+    except Invalid as error:
+        found = posts.list_posts(session, group, 1)
+        return render(request, "group.html", status_code=400, user=user, group=group, found=found,
+                      membership=find_membership(session, group, user),
+                      form={"title": title, "body": body}, error=str(error))
+    for filename, content_type, data in uploads:
+        attachments.attach(session, post, filename, content_type, data)
+    return RedirectResponse(post_path(post.id), status_code=303)
+
+
+def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
+    post = posts.get_post(session, user, post_id)
+    context = {"form": {}, "error": None, "reply_to": None, **extra}
+    return render(
+        request, "post.html", status_code=400 if context["error"] else 200,
+        user=user, post=post, comments=posts.threaded(post.comments),
+        post_attachments=[a for a in post.attachments if a.comment_id is None], **context,
+    )
+
+
+@router.get("/p/{post_id}")
+def post_page(
+    request: Request, post_id: int, session: DB, user: PageUser, reply_to: int | None = None
+) -> HTMLResponse:
+    return _post_page(request, session, user, post_id, reply_to=reply_to)
+
+
+@router.post("/p/{post_id}/comments", dependencies=[CSRFChecked])
+def new_comment(
+    request: Request,
+    post_id: int,
+    session: DB,
+    user: PageUser,
+    body: Annotated[str, Form()] = "",
+    parent_id: Annotated[str, Form()] = "",
+) -> Response:
+    post = posts.get_post(session, user, post_id)
+    parent = posts.get_comment(session, user, int(parent_id)) if parent_id.isdigit() else None
+    try:
+        comment = posts.create_comment(session, post, user, body, parent=parent)
+    except Invalid as error:
+        return _post_page(request, session, user, post_id, form={"body": body},
+                          error=str(error), reply_to=parent.id if parent else None)
+    return RedirectResponse(comment_path(post.id, comment.id), status_code=303)
+
+
+@router.get("/comments/{comment_id}/original")
+def comment_original(request: Request, comment_id: int, session: DB, user: PageUser) -> HTMLResponse:
+    comment = posts.get_comment(session, user, comment_id)
+    return render(request, "original.html", user=user, comment=comment)
+
+
+@router.get("/attachments/{attachment_id}/{filename}")
+def attachment(attachment_id: int, filename: str, session: DB, user: PageUser) -> Response:
+    found = session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    posts.get_post(session, user, found.post_id)
+    disposition = "inline" if found.content_type in INLINE_TYPES else "attachment"
+    return Response(
+        attachments.read_blob(found),
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    q: str = "",
+    kind: str = "",
+    page: int = Query(1, ge=1),
+) -> HTMLResponse:
+    try:
+        found = searching.search(session, user, q, kind or None, page)
+        error = None
+    except Invalid as invalid:
+        found, error = searching.search(session, user, "", None, 1), str(invalid)
+    return render(request, "search.html", status_code=400 if error else 200,
+                  user=user, found=found, q=q, kind=kind, error=error)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> HTMLResponse:
+    return render(request, "sign_in.html", sent=False, error=None, email="")
+
+
+@router.post("/sign-in", dependencies=[CSRFChecked])
+def sign_in_request(request: Request, session: DB, email: Annotated[str, Form()] = "") -> HTMLResponse:
+    if "@" not in email:
+        return render(request, "sign_in.html", status_code=400, sent=False, email=email,
+                      error="Enter the email address you use at work.")
+    signin.request_sign_in(session, email)
+    return render(request, "sign_in.html", sent=True, error=None, email=email)
+
+
+@router.get("/sign-in/{token}")
+def sign_in_confirm(request: Request, token: str, session: DB) -> HTMLResponse:
+    user = signin.user_for_sign_in(session, token)
+    return render(request, "sign_in_confirm.html", status_code=200 if user else 400, person=user, token=token)
+
+
+@router.post("/sign-in/{token}", dependencies=[CSRFChecked])
+def sign_in(request: Request, token: str, session: DB) -> Response:
+    user = signin.user_for_sign_in(session, token)
+    if user is None:
+        return render(request, "sign_in_confirm.html", status_code=400, person=None, token=token)
+    request.session.clear()
+    request.session["user_id"] = user.id
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/sign-out", dependencies=[CSRFChecked])
+def sign_out(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.get("/unsubscribe/{token}")
+def unsubscribe_confirm(request: Request, token: str, session: DB) -> HTMLResponse:
+    membership = subscriptions.membership_for_token(session, token)
+    return render(request, "unsubscribe.html", membership=membership, token=token, done=False)
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, token: str, session: DB) -> HTMLResponse:
+    """One POST, no sign-in and no CSRF token: mail clients do this for the reader (RFC 8058)."""
+    membership = subscriptions.unsubscribe(session, token)
+    return render(request, "unsubscribe.html", membership=membership, token=token, done=True)
