@@ -1,0 +1,261 @@
+"""Raw inbound bytes to a `ParsedMessage`, whatever the sender's client did to them.
+
+Mail arrives mislabelled, half-encoded, with broken headers and boundaries. Plein must
+still file it, so `parse_message` never raises: each header is read through the modern
+`email` policy and, when that trips over a malformed value, re-read from its raw text the
+compat32 way; bodies are decoded by hand with a fallback chain of charsets.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import email.utils
+import mimetypes
+import quopri
+import re
+from datetime import datetime
+from email import policy
+from email.header import decode_header
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import EmailPolicy
+
+from mailgateway.html import html_to_text, sanitize_html
+from mailgateway.message import ParsedAttachment, ParsedMessage
+
+_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_AUTO_PRECEDENCE = {"bulk", "junk", "list"}
+_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
+# `alice@example.com <bob@example.com>`: an unquoted display name that is itself an address.
+# Quoted, the parser reads bob as the sender instead of the name spoofing alice.
+_ADDRESS_AS_NAME = re.compile(r'(^|,)\s*([^",<>]*@[^",<>]*?)\s*<')
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    raw = raw.lstrip(b"\r\n\t ")
+    for parsing_policy in (policy.default, policy.compat32):
+        try:
+            return _parsed(BytesParser(policy=parsing_policy).parsebytes(raw))
+        except Exception:  # the modern policy raises on some malformed headers; compat32 rarely does
+            continue
+    return ParsedMessage(message_id=None, subject="", from_address="", from_name="", text="")
+
+
+def _parsed(msg: Message) -> ParsedMessage:
+    texts, htmls, attachments = _walk(msg)
+    html = "\n".join(htmls) if htmls else None
+    texts = [text for text in texts if text.strip()]
+    text = "\n\n".join(texts) if texts else html_to_text(html or "")
+    sender = _addresses(msg, "From")
+    ids = _message_ids(_header(msg, "Message-ID"))
+    return ParsedMessage(
+        message_id=ids[0] if ids else (_header(msg, "Message-ID").strip() or None),
+        subject=" ".join(_header(msg, "Subject").split()),
+        from_address=sender[0][1] if sender else "",
+        from_name=sender[0][0] if sender else "",
+        text=text,
+        html=sanitize_html(html) if html is not None else None,
+        in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
+        references=_message_ids(_header(msg, "References")),
+        recipients=list(dict.fromkeys(
+            address for name in _RECIPIENT_HEADERS for _, address in _addresses(msg, name)
+        )),
+        date=_date(msg),
+        attachments=attachments,
+        auto_submitted=_is_auto_submitted(msg),
+    )
+
+
+def _header(msg: Message, name: str) -> str:
+    """The decoded value of the first `name` header, or "" when absent."""
+    try:
+        if isinstance(msg.policy, EmailPolicy) and (value := msg.get(name)) is not None:
+            return str(value)
+    except Exception:
+        pass  # a value the modern parser chokes on: decode it the compat32 way below
+    raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), None)
+    return "" if raw is None else _decode_words(str(raw))
+
+
+def _decode_words(raw: str) -> str:
+    """RFC 2047 encoded words decoded the compat32 way; raw 8-bit bytes read as text too."""
+    if any("\udc80" <= char <= "\udcff" for char in raw):
+        raw = _decode(raw.encode("ascii", "surrogateescape"), None)
+    try:
+        return "".join(
+            _decode(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in decode_header(raw)
+        )
+    except Exception:
+        return raw
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs from every `name` header."""
+    pairs: list[tuple[str, str]] = []
+    for key, raw in msg.raw_items():
+        if key.lower() != name.lower():
+            continue
+        raw = _ADDRESS_AS_NAME.sub(r'\1 "\2" <', raw)
+        legacy = {address.lower(): _decode_words(name) for name, address in email.utils.getaddresses([raw])}
+        try:
+            found = [
+                # an old-style `ann@example.com (Ann)` name is a comment the modern parser drops
+                (a.display_name or legacy.get(a.addr_spec.lower(), ""), a.addr_spec)
+                for a in msg.policy.header_factory(key, raw).addresses
+            ]
+        except Exception:
+            found = [(name, address) for address, name in legacy.items()]
+        pairs += [(_display_name(n, a), a.strip().lower()) for n, a in found if "@" in a]
+    return pairs
+
+
+def _display_name(name: str, address: str) -> str:
+    name = " ".join(name.split())
+    return "" if name.lower() == address.strip().lower() else name
+
+
+def _message_ids(value: str) -> list[str]:
+    return _MESSAGE_ID.findall(value) or [word for word in value.split() if "@" in word]
+
+
+def _date(msg: Message) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(_header(msg, "Date"))
+    except Exception:
+        return None
+
+
+def _is_auto_submitted(msg: Message) -> bool:
+    # RFC 3834 section 5: anything but "no" marks a machine-sent message.
+    auto = _header(msg, "Auto-Submitted").strip().lower()
+    precedence = _header(msg, "Precedence").strip().lower()
+    return (bool(auto) and auto != "no") or precedence in _AUTO_PRECEDENCE or (
+        msg.get_content_type() == "multipart/report"
+    )
+
+
+def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:
+    """Body texts, body HTML parts and attachments, in document order.
+
+    The parts of an attached message are not walked: it becomes one attachment.
+    """
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[ParsedAttachment] = []
+    stack: list[Message] = [msg]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" and part is not msg:
+            attachments.append(_attached_message(part))
+        elif _is_attachment(part):
+            attachments.append(_attachment(part))
+        elif part.get_content_maintype() == "message" and part is not msg:
+            continue  # delivery-status and friends: report data, not content
+        elif part.is_multipart():
+            stack[:0] = [p for p in part.get_payload() if isinstance(p, Message)]
+        elif ctype == "text/plain" or part.get_content_maintype() == "multipart":
+            texts.append(_text(part))  # a multipart whose boundary never came is read as text
+        elif ctype == "text/html":
+            htmls.append(_text(part))
+    return texts, htmls, attachments
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get_content_disposition() or "").lower()
+    return (
+        disposition == "attachment"
+        or _filename(part) is not None
+        or (part.get_content_maintype() == "image" and (disposition == "inline" or "Content-ID" in part))
+        or part.get_content_maintype() in {"application", "audio", "video"}
+    )
+
+
+def _filename(part: Message) -> str | None:
+    # compat32 copes with parameters like `filename==?utf-8?B?...?=` that the modern
+    # header parser drops; encoded words are then decoded by hand.
+    legacy = Message()
+    for key, value in part.raw_items():
+        if key.lower() in {"content-type", "content-disposition"}:
+            legacy[key] = value
+    for source in (part, legacy):
+        try:
+            name = source.get_filename()
+        except Exception:
+            name = None
+        if name and name.strip():
+            return _decode_words(name).strip()
+    return None
+
+
+def _attachment(part: Message) -> ParsedAttachment:
+    content_id = _header(part, "Content-ID").strip().strip("<>").strip() or None
+    ctype = part.get_content_type()
+    filename = _filename(part) or f"{content_id or 'attachment'}{mimetypes.guess_extension(ctype) or ''}"
+    return ParsedAttachment(
+        filename=filename,
+        content_type=ctype,
+        data=_payload(part),
+        content_id=content_id,
+        inline=part.get_content_disposition() != "attachment" and content_id is not None,
+    )
+
+
+def _attached_message(part: Message) -> ParsedAttachment:
+    inner = part.get_payload()
+    try:
+        data = inner[0].as_bytes(policy=policy.compat32) if isinstance(inner, list) and inner else _payload(part)
+    except Exception:
+        data = _payload(part)
+    # Some clients base64- or qp-encode an attached message though RFC 2046 section 5.2.1 forbids it.
+    encoding = _header(part, "Content-Transfer-Encoding").strip().lower()
+    try:
+        if encoding == "base64":
+            data = binascii.a2b_base64(data)
+        elif encoding == "quoted-printable":
+            data = quopri.decodestring(data)
+    except (binascii.Error, ValueError):
+        pass
+    subject = _header(BytesParser(policy=policy.default).parsebytes(data, headersonly=True), "Subject")
+    filename = _filename(part) or f"{_safe_name(subject) or 'message'}.eml"
+    return ParsedAttachment(filename=filename, content_type="message/rfc822", data=data)
+
+
+def _safe_name(subject: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", " ", " ".join(subject.split())).strip()[:100]
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if isinstance(raw, list):  # message/delivery-status: blocks of fields
+        return b"\n".join(block.as_bytes(policy=policy.compat32) for block in raw)
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _text(part: Message) -> str:
+    return _decode(_payload(part), part.get_content_charset())
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    """Bytes to text: the declared charset, else UTF-8, else windows-1252; never raises."""
+    declared = (charset or "").strip("\"' ").lower()
+    # Mail labelled Latin-1 is in practice windows-1252 (the WHATWG Encoding Standard maps them too).
+    declared = "windows-1252" if declared in {"iso-8859-1", "latin1", "latin-1"} else declared
+    for candidate in filter(None, (declared, "utf-8")):
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeError):
+            pass
+    try:  # a few bad bytes in, say, GB2312 text: keep the rest readable in its own charset
+        if codecs.lookup(declared).name not in {"ascii", "utf-8"}:
+            return data.decode(declared, errors="replace")
+    except LookupError:
+        pass
+    return data.decode("windows-1252", errors="replace")

@@ -1,0 +1,44 @@
+"""One real Plein for the end-to-end tests: `plein run` with people and groups made by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support.servers import PleinServer
+
+
+@dataclass
+class Company:
+    server: PleinServer
+    tokens: dict[str, str]
+
+    def address(self, local: str) -> str:
+        return f"{local}@{self.server.domain}"
+
+
+PEOPLE = {
+    "alice": "Alice Aalders",
+    "bob": "Bob Bos",
+    "erin": "Erin Ekker",
+    "carol": "Carol Claes",
+    "dave": "Dave Dekker",
+}
+
+
+@pytest.fixture(scope="package")
+def company(tmp_path_factory) -> Company:
+    server = PleinServer(tmp_path_factory.mktemp("plein") / "data", max_message_size=str(2 * 1024 * 1024))
+    for name, full_name in PEOPLE.items():
+        server.cli("user", "add", f"{name}@example.com", "--name", full_name)
+    server.cli("group", "create", "engineering", "--name", "Engineering")
+    server.cli("group", "create", "board", "--name", "Board", "--private")
+    server.cli("group", "add-member", "engineering", "alice@example.com")
+    server.cli("group", "add-member", "engineering", "bob@example.com", "--delivery", "each")
+    server.cli("group", "add-member", "engineering", "erin@example.com", "--delivery", "daily")
+    server.cli("group", "add-member", "board", "dave@example.com")
+    tokens = {name: server.cli("token", "create", f"{name}@example.com").stdout.strip() for name in PEOPLE}
+    server.start()
+    yield Company(server, tokens)
+    server.stop()

@@ -1,0 +1,78 @@
+import pytest
+
+from mailgateway.replies import visible_text
+
+
+@pytest.mark.parametrize("reply", [
+    # Gmail
+    "Agreed, Friday works.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Ann de Vries <ann@example.com> wrote:\n\n> Friday?\n",
+    # Gmail, header wrapped over two lines
+    "Agreed, Friday works.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Ann de Vries <\nann@example.com> wrote:\n> Friday?\n",
+    # Apple Mail
+    "Agreed, Friday works.\n\n> On 3 Mar 2025, at 10:00, Ann de Vries <ann@example.com> wrote:\n>\n> Friday?\n",
+    # Thunderbird
+    "Agreed, Friday works.\n\nOn 03-03-2025 10:00, Ann de Vries wrote:\n> Friday?\n",
+    # Outlook desktop
+    "Agreed, Friday works.\n\n-----Original Message-----\nFrom: Ann de Vries <ann@example.com>\n"
+    "Sent: Monday, March 3, 2025 10:00 AM\nTo: team@plein.example\nSubject: Friday?\n\nFriday?\n",
+    # Outlook on the web
+    "Agreed, Friday works.\n\n________________________________\nFrom: Ann de Vries <ann@example.com>\n"
+    "Sent: Monday, March 3, 2025 10:00\nTo: team@plein.example\nSubject: Friday?\n\nFriday?\n",
+    # Phones
+    "Agreed, Friday works.\n\nSent from my iPhone\n\n> On 3 Mar 2025, at 10:00, Ann wrote:\n> Friday?\n",
+    "Agreed, Friday works.\n\nSent from my Android\n",
+    "Agreed, Friday works.\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n"
+    "________________________________\nFrom: Ann\n",
+    # Signature delimiter (RFC 3676)
+    "Agreed, Friday works.\n\n-- \nBob Jansen\nPlein BV\n",
+])
+def test_english_replies_keep_only_the_new_text(reply):
+    assert visible_text(reply) == "Agreed, Friday works."
+
+
+@pytest.mark.parametrize("reply", [
+    # Gmail
+    "Vrijdag is prima.\n\nOp ma 3 mrt 2025 om 10:00 schreef Ann de Vries <ann@example.com>:\n\n> Vrijdag?\n",
+    # Gmail, header wrapped over two lines
+    "Vrijdag is prima.\n\nOp ma 3 mrt 2025 om 10:00 schreef Ann de Vries <\nann@example.com>:\n> Vrijdag?\n",
+    # Apple Mail
+    "Vrijdag is prima.\n\n> Op 3 mrt. 2025 om 10:00 heeft Ann de Vries <ann@example.com>"
+    " het volgende geschreven:\n>\n> Vrijdag?\n",
+    # Outlook desktop
+    "Vrijdag is prima.\n\n-----Oorspronkelijk bericht-----\nVan: Ann de Vries <ann@example.com>\n"
+    "Verzonden: maandag 3 maart 2025 10:00\nAan: team@plein.example\nOnderwerp: Vrijdag?\n\nVrijdag?\n",
+    # Outlook without a separator line
+    "Vrijdag is prima.\n\nVan: Ann de Vries <ann@example.com>\nVerzonden: maandag 3 maart 2025 10:00\n"
+    "Aan: team@plein.example\nOnderwerp: Vrijdag?\n\nVrijdag?\n",
+    # Phone
+    "Vrijdag is prima.\n\nVerzonden vanaf mijn iPhone\n\n"
+    "> Op 3 mrt. 2025 om 10:00 heeft Ann het volgende geschreven:\n",
+])
+def test_dutch_replies_keep_only_the_new_text(reply):
+    assert visible_text(reply) == "Vrijdag is prima."
+
+
+def test_inline_reply_keeps_the_answers_and_drops_the_quotes():
+    reply = "On Mon, Ann wrote:\n> Can you come?\n\nYes.\n\n> At five?\n\nNo, at six.   \n"
+    assert visible_text(reply) == "Yes.\n\nNo, at six."
+
+
+def test_bottom_post_keeps_the_text_below_the_quote():
+    assert visible_text("> Lunch?\n> Ann\n\nSure, see you there.\n") == "Sure, see you there."
+
+
+def test_plain_text_is_left_alone_but_trailing_whitespace_is_stripped():
+    text = "Op maandag hebben we overleg.\nIk schreef dat al.\nTo: everyone\n\nGroet,\nPiet  \n\n"
+    assert visible_text(text) == text.replace("  \n", "\n").rstrip()
+
+
+def test_sent_from_my_in_a_sentence_is_not_a_signature():
+    assert visible_text("Sent from my desk, which is faster.") == "Sent from my desk, which is faster."
+
+
+def test_a_reply_that_is_all_quote_is_not_emptied():
+    assert visible_text("> only a quote\n> here") == "> only a quote\n> here"
+
+
+def test_empty_input_gives_empty_output():
+    assert visible_text("  \n ") == ""

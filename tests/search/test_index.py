@@ -1,0 +1,283 @@
+import json
+import threading
+import time
+from datetime import datetime
+
+import pytest
+
+from search.documents import IndexedItem
+from search.index import STATE_FILE, IndexBusyError, SearchIndex
+from search.schema import SCHEMA_VERSION
+
+
+def item(kind="post", id=1, post_id=None, group_id=1, title="", body="", author="Jan de Vries"):
+    return IndexedItem(
+        kind=kind,
+        id=id,
+        post_id=id if post_id is None else post_id,
+        group_id=group_id,
+        title=title,
+        body=body,
+        author_name=author,
+        author_email=f"{author.split()[0].lower()}@example.nl",
+        created_at=datetime(2024, 5, 1, 12, 0),
+    )
+
+
+def keys(results):
+    return sorted((hit.kind, hit.id) for hit in results.hits)
+
+
+@pytest.fixture
+def index():
+    return SearchIndex.in_memory()
+
+
+def test_words_are_found_in_title_body_and_author(index):
+    index.upsert([
+        item(id=1, title="Glasvezel in de straat"),
+        item(id=2, body="De glasvezel ligt er"),
+        item(id=3, author="Glasvezel Jansen"),
+        item(id=4, body="Iets anders"),
+    ])
+    assert keys(index.search("glasvezel", {1})) == [("post", 1), ("post", 2), ("post", 3)]
+
+
+def test_all_words_must_match(index):
+    index.upsert([item(id=1, body="glasvezel modem"), item(id=2, body="glasvezel alleen")])
+    assert keys(index.search("glasvezel modem", {1})) == [("post", 1)]
+
+
+def test_title_matches_rank_above_body_matches(index):
+    index.upsert([item(id=1, body="over de vergadering"), item(id=2, title="vergadering")])
+    assert [hit.id for hit in index.search("vergadering", {1}).hits] == [2, 1]
+
+
+def test_accents_and_case_are_ignored(index):
+    index.upsert([item(id=1, body="Het CAFÉ op de hoek")])
+    assert index.search("cafe", {1}).total == 1
+    assert index.search("Café", {1}).total == 1
+
+
+def test_private_group_items_are_not_counted_for_outsiders(index):
+    index.upsert([
+        item(id=1, group_id=1, body="vergadering open"),
+        item(id=2, group_id=2, body="vergadering geheim"),
+        item(id=3, group_id=3, body="vergadering bestuur"),
+    ])
+    results = index.search("vergadering", {1, 3})
+    assert results.total == 2
+    assert keys(results) == [("post", 1), ("post", 3)]
+
+
+def test_an_empty_visible_set_finds_nothing(index):
+    index.upsert([item(id=1, body="vergadering")])
+    assert index.search("vergadering", set()).total == 0
+
+
+def test_kind_filter_keeps_only_that_kind(index):
+    index.upsert([
+        item(kind="post", id=1, body="begroting"),
+        item(kind="comment", id=7, post_id=1, body="begroting klopt"),
+        item(kind="document", id=9, post_id=1, body="begroting 2024"),
+    ])
+    results = index.search("begroting", {1}, kind="comment")
+    assert results.total == 1
+    assert keys(results) == [("comment", 7)]
+
+
+def test_an_unknown_kind_is_rejected(index):
+    with pytest.raises(ValueError):
+        index.search("begroting", {1}, kind="poll")
+
+
+def test_limit_and_offset_page_through_hits_with_the_same_total(index):
+    index.upsert(item(id=n, body=f"agenda punt {n}") for n in range(1, 6))
+    first = index.search("agenda", {1}, limit=3)
+    second = index.search("agenda", {1}, limit=3, offset=3)
+    assert (first.total, second.total) == (5, 5)
+    assert (len(first.hits), len(second.hits)) == (3, 2)
+    assert {hit.id for hit in first.hits + second.hits} == {1, 2, 3, 4, 5}
+
+
+def test_upsert_replaces_the_previous_version(index):
+    index.upsert([item(id=1, title="Oude titel", body="concept")])
+    index.upsert([item(id=1, title="Nieuwe titel", body="definitief")])
+    assert index.search("concept", {1}).total == 0
+    results = index.search("definitief", {1})
+    assert results.total == 1
+    assert results.hits[0].title == "Nieuwe titel"
+
+
+def test_items_of_different_kinds_with_the_same_id_are_kept_apart(index):
+    index.upsert([
+        item(kind="post", id=5, body="fiets"),
+        item(kind="comment", id=5, post_id=1, body="fiets"),
+    ])
+    assert keys(index.search("fiets", {1})) == [("comment", 5), ("post", 5)]
+
+
+def test_delete_removes_only_the_named_items(index):
+    index.upsert([item(kind="comment", id=n, post_id=1, body="reactie") for n in (1, 2, 3)])
+    index.delete("comment", [1, 3])
+    assert keys(index.search("reactie", {1})) == [("comment", 2)]
+
+
+def test_delete_post_removes_its_comments_and_documents(index):
+    index.upsert([
+        item(kind="post", id=1, body="kascommissie"),
+        item(kind="comment", id=10, post_id=1, body="kascommissie akkoord"),
+        item(kind="document", id=20, post_id=1, body="kascommissie verslag"),
+        item(kind="post", id=2, body="kascommissie volgend jaar"),
+    ])
+    index.delete_post(1)
+    assert keys(index.search("kascommissie", {1})) == [("post", 2)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['glasvezel "modem', "glasvezel (", "glasvezel)", "glasvezel:", "glasvezel 10:30", ": glasvezel"],
+)
+def test_bad_query_syntax_falls_back_to_lenient_parse(index, query):
+    index.upsert([item(id=1, body="glasvezel en modem om 10:30"), item(id=2, body="koper")])
+    assert keys(index.search(query, {1})) == [("post", 1)]
+
+
+def test_field_names_still_work_when_the_rest_of_the_query_is_broken(index):
+    index.upsert([
+        item(id=1, title="modem", body="glasvezel"),
+        item(id=2, title="glasvezel", body="modem"),
+    ])
+    assert keys(index.search('title:modem "glasvezel', {1})) == [("post", 1)]
+
+
+def test_phrase_and_exclusion(index):
+    index.upsert([
+        item(id=1, body="de modem is kapot"),
+        item(id=2, body="kapot is de modem"),
+        item(id=3, body="de modem werkt, glasvezel ook"),
+    ])
+    assert keys(index.search('"modem is kapot"', {1})) == [("post", 1)]
+    assert keys(index.search("modem -glasvezel", {1})) == [("post", 1), ("post", 2)]
+
+
+def test_a_blank_query_finds_nothing(index):
+    index.upsert([item(id=1, body="iets")])
+    assert index.search("   ", {1}).total == 0
+
+
+def test_snippet_highlights_the_match(index):
+    index.upsert([item(id=1, body="Zet de <modem> uit & wacht. De modem start dan opnieuw op.")])
+    hit = index.search("modem", {1}).hits[0]
+    assert "Zet de <modem> uit & wacht." in hit.snippet
+    assert "<b>" not in hit.snippet
+    assert "<b>modem</b>" in hit.snippet_html
+    assert "&lt;<b>modem</b>&gt;" in hit.snippet_html
+    assert "&amp;" in hit.snippet_html
+
+
+def test_title_only_match_snippets_the_start_of_the_body(index):
+    body = "Beste buren, " + "er is veel te vertellen over de straat. " * 20
+    index.upsert([item(id=1, title="Nieuwsbrief", body=body)])
+    hit = index.search("nieuwsbrief", {1}).hits[0]
+    assert hit.snippet.startswith("Beste buren,")
+    assert len(hit.snippet) <= 202
+    assert "<b>" not in hit.snippet_html
+
+
+def test_rebuild_replaces_everything_and_reports_progress(index):
+    index.upsert([item(id=99, body="verouderd")])
+    seen = []
+    count = index.rebuild((item(id=n, body="nieuw") for n in range(1, 4)), progress=seen.append)
+    assert count == 3
+    assert seen == [3]
+    assert index.search("verouderd", {1}).total == 0
+    assert index.search("nieuw", {1}).total == 3
+    assert not index.needs_rebuild
+
+
+def test_a_failed_rebuild_leaves_the_index_as_it_was(index):
+    index.upsert([item(id=1, body="bewaard")])
+
+    def broken_items():
+        yield item(id=2, body="half")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(broken_items())
+    assert keys(index.search("bewaard", {1})) == [("post", 1)]
+    assert index.search("half", {1}).total == 0
+
+
+def test_reopened_index_sees_other_writers_commit(tmp_path):
+    reader = SearchIndex.open(tmp_path)
+    assert reader.search("notulen", {1}).total == 0
+    writer = SearchIndex.open(tmp_path)
+    writer.upsert([item(id=1, body="notulen van maandag")])
+    assert reader.search("notulen", {1}).total == 1
+
+
+def test_a_new_index_needs_a_rebuild_until_one_completes(tmp_path):
+    assert SearchIndex.open(tmp_path).needs_rebuild
+    assert SearchIndex.open(tmp_path).needs_rebuild
+    SearchIndex.open(tmp_path).rebuild([item(id=1, body="klaar")])
+    reopened = SearchIndex.open(tmp_path)
+    assert not reopened.needs_rebuild
+    assert reopened.search("klaar", {1}).total == 1
+
+
+def test_schema_version_change_flags_rebuild(tmp_path):
+    SearchIndex.open(tmp_path).rebuild([item(id=1, body="oud")])
+    older = {"schema_version": SCHEMA_VERSION - 1, "complete": True}
+    (tmp_path / STATE_FILE).write_text(json.dumps(older))
+    reopened = SearchIndex.open(tmp_path)
+    assert reopened.needs_rebuild
+    assert reopened.search("oud", {1}).total == 0
+
+
+def test_a_corrupt_index_is_recreated_empty_and_flagged(tmp_path):
+    SearchIndex.open(tmp_path).rebuild([item(id=1, body="oud")])
+    (tmp_path / "meta.json").write_text("geen json")
+    reopened = SearchIndex.open(tmp_path)
+    assert reopened.needs_rebuild
+    assert reopened.search("oud", {1}).total == 0
+    reopened.upsert([item(id=2, body="nieuw")])
+    assert reopened.search("nieuw", {1}).total == 1
+
+
+def hold_writer_lock(path):
+    """Starts a rebuild in a thread that keeps the writer lock until the returned event is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def block(count):
+        held.set()
+        release.wait(10)
+
+    thread = threading.Thread(
+        target=SearchIndex.open(path).rebuild, args=([item(id=1, body="eerste")], block)
+    )
+    thread.start()
+    assert held.wait(10)
+    return thread, release
+
+
+def test_a_busy_writer_lock_is_waited_for(tmp_path):
+    other = SearchIndex.open(tmp_path)
+    thread, release = hold_writer_lock(tmp_path)
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    other.upsert([item(id=2, body="tweede")])
+    thread.join()
+    assert time.monotonic() - started >= 0.25
+    assert keys(other.search("eerste OR tweede", {1})) == [("post", 1), ("post", 2)]
+
+
+def test_a_writer_lock_held_too_long_raises_index_busy(tmp_path):
+    other = SearchIndex.open(tmp_path, lock_timeout=0.2)
+    thread, release = hold_writer_lock(tmp_path)
+    try:
+        with pytest.raises(IndexBusyError):
+            other.upsert([item(id=2, body="tweede")])
+    finally:
+        release.set()
+        thread.join()
