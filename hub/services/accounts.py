@@ -24,11 +24,12 @@ def normalize_email(email: str) -> str:
 
 def create_user(session: Session, email: str, name: str) -> User:
     email = normalize_email(email)
-    if not name.strip():
+    name = " ".join(name.split())
+    if not name:
         raise Invalid("a name is required")
     if find_user(session, email):
         raise Conflict(f"a user with address {email} already exists")
-    user = User(email=email, name=name.strip())
+    user = User(email=email, name=name)
     session.add(user)
     session.flush()
     return user

@@ -9,8 +9,6 @@ watermark, so a task retried after a crash cannot queue the same digest twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -76,8 +74,8 @@ def send_digest(session: Session, user: User, frequency: Delivery) -> OutgoingMa
     settings = get_settings()
     message = compose(
         subject=subject,
-        sender=Address("Plein", addr_spec=f"digest@{settings.mail_domain}"),
-        recipient=Address(user.name, addr_spec=user.email),
+        sender=("Plein", f"digest@{settings.mail_domain}"),
+        recipient=(user.name, user.email),
         text=text, html=html,
         headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"},
     )

@@ -7,8 +7,6 @@ RFC 8058), and a signed Reply-To that brings an answer back as a comment on the 
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,8 +62,8 @@ def _members_for_each(session: Session, group: Group, author: User) -> list[Memb
     )
 
 
-def _sender(author: User, group: Group) -> Address:
-    return Address(f"{author.name} via {group.name}", addr_spec=group_address(group))
+def _sender(author: User, group: Group) -> tuple[str, str]:
+    return f"{author.name} via {group.name}", group_address(group)
 
 
 def notify_post(session: Session, post_id: int) -> int:
@@ -84,7 +82,7 @@ def notify_post(session: Session, post_id: int) -> int:
         message = compose(
             subject=f"[{post.group.name}] {post.title}",
             sender=_sender(post.author, post.group),
-            recipient=Address(user.name, addr_spec=user.email),
+            recipient=(user.name, user.email),
             text=text, html=html,
             message_id=post_message_id(post.id),
             headers={"Reply-To": reply_address(post, None, user), **list_headers(membership)},
@@ -112,7 +110,7 @@ def notify_comment(session: Session, comment_id: int) -> int:
         message = compose(
             subject=f"Re: [{post.group.name}] {post.title}",
             sender=_sender(comment.author, post.group),
-            recipient=Address(user.name, addr_spec=user.email),
+            recipient=(user.name, user.email),
             text=text, html=html,
             message_id=comment_message_id(comment.id),
             headers={

@@ -32,19 +32,22 @@ def one_line(value: str) -> str:
 def compose(
     *,
     subject: str,
-    sender: Address,
-    recipient: Address,
+    sender: tuple[str, str],
+    recipient: tuple[str, str],
     text: str,
     html: str,
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message with a plain-text and an HTML part."""
+    """A multipart/alternative message with a plain-text and an HTML part.
+
+    `sender` and `recipient` are (display name, address) pairs.
+    """
     domain = get_settings().mail_domain
     message = EmailMessage()
     message["Subject"] = one_line(subject)
-    message["From"] = Address(one_line(sender.display_name), addr_spec=sender.addr_spec)
-    message["To"] = Address(one_line(recipient.display_name), addr_spec=recipient.addr_spec)
+    message["From"] = Address(one_line(sender[0]), addr_spec=one_line(sender[1]))
+    message["To"] = Address(one_line(recipient[0]), addr_spec=one_line(recipient[1]))
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id or make_msgid(domain=domain)
     for name, value in (headers or {}).items():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-
 from sqlalchemy.orm import Session
 
 from hub.models import User
@@ -28,8 +26,8 @@ def request_sign_in(session: Session, email: str) -> None:
     )
     message = compose(
         subject="Your sign-in link for Plein",
-        sender=Address("Plein", addr_spec=f"no-reply@{get_settings().mail_domain}"),
-        recipient=Address(user.name, addr_spec=user.email),
+        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
+        recipient=(user.name, user.email),
         text=text, html=html,
         headers={"Auto-Submitted": "auto-generated"},
     )

@@ -1,0 +1,16 @@
+"""An in-process hub on a fresh data directory, for service-level tests."""
+
+from __future__ import annotations
+
+from hub import db, jobs, templating
+from hub.services import indexing
+from hub.settings import get_settings
+
+
+def reset_caches() -> None:
+    """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
+    for cached in (
+        get_settings, db.get_engine, db._session_factory, indexing.search_index,
+        jobs.celery_app, templating.environment,
+    ):
+        cached.cache_clear()
