@@ -66,11 +66,11 @@ def session_scope() -> Iterator[Session]:
 
 
 def upgrade_database() -> None:
-    """Apply every Alembic migration not yet applied (a new database gets all of them)."""
+    """Apply every Alembic migration not yet applied, on every branch (a new database gets all)."""
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")

@@ -68,3 +68,24 @@ def test_stalled_messages_are_handed_to_the_workers_again(session):
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 1
     inbound.process_inbound(session, stored.id)
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
+
+
+def test_a_reply_naming_a_notification_plein_sent_lands_under_that_comment(session):
+    alice = accounts.create_user(session, "alice@example.com", "Alice")
+    bob = accounts.create_user(session, "bob@example.com", "Bob")
+    group = groups.create_group(session, "engineering", "Engineering")
+    post = Post(group=group, author=alice, title="Vraag", body_text="?")
+    session.add(post)
+    session.flush()
+    comment = Comment(post=post, author=bob, body_text="Antwoord")
+    session.add(comment)
+    session.flush()
+
+    reply = raw_mail(
+        "Alice <alice@example.com>", "Re: [Engineering] Vraag", "Dank!\n\nOn Mon, Bob wrote:\n> Antwoord",
+        In_Reply_To=f"<comment-{comment.id}@plein.test>", References=f"<post-{post.id}@plein.test>",
+    )
+    result = receive(session, reply)
+    assert result.status == InboundStatus.POSTED
+    answer = session.query(Comment).filter(Comment.id != comment.id).one()
+    assert (answer.post_id, answer.parent_id, answer.body_text) == (post.id, comment.id, "Dank!")
