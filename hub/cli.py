@@ -12,6 +12,7 @@ import sys
 import click
 
 from hub.db import session_scope, upgrade_database
+from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
 from hub.models import Delivery
 from hub.services import accounts, digests, groups, indexing, outbox
 from hub.services.errors import PleinError
@@ -41,6 +42,62 @@ def run(demo: bool) -> None:
     from hub.runner import run_all
 
     run_all(with_demo=demo)
+
+
+@main.command()
+def web() -> None:
+    """Serve the web hub and the JSON API (any number may run)."""
+    from hub.runner import run_web
+
+    run_web()
+
+
+@main.command()
+def smtp() -> None:
+    """Accept mail over SMTP (any number may run)."""
+    from hub.runner import run_smtp
+
+    run_smtp()
+
+
+@main.command()
+@click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated Celery queues to consume.")
+@click.option("--concurrency", default=1, show_default=True, help="Tasks run at once in this process.")
+def worker(queues: str, concurrency: int) -> None:
+    """Run background tasks: inbound mail, notifications, digests, the outbox (any number may run)."""
+    from hub.runner import exec_role, worker_command
+
+    if INDEX_QUEUE in queues.split(","):
+        raise click.UsageError(f"the {INDEX_QUEUE} queue has one consumer: `plein indexer`")
+    exec_role(worker_command(queues.split(","), concurrency=concurrency))
+
+
+@main.command()
+def beat() -> None:
+    """Send scheduled tasks (digests, sweeps) to the workers (run exactly one)."""
+    from hub.runner import beat_command, exec_role
+
+    exec_role(beat_command())
+
+
+@main.command()
+def indexer() -> None:
+    """Keep the search index: the one process that writes it (run exactly one)."""
+    from hub.runner import exec_role, prepare, worker_command
+
+    prepare()
+    exec_role(worker_command([INDEX_QUEUE]))
+
+
+@main.group()
+def db() -> None:
+    """Manage the database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (every command also does this on start)."""
+    click.echo("Database is up to date")
 
 
 @main.group()

@@ -7,6 +7,7 @@ when the scope commits, and dropped when it rolls back.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import jobs
@@ -65,12 +66,29 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+MIGRATION_LOCK_ID = 7_346_201
+"""PostgreSQL advisory lock that lets one process migrate while the others wait."""
+
+
 def upgrade_database() -> None:
-    """Apply every Alembic migration not yet applied, on every branch (a new database gets all)."""
+    """Apply every Alembic migration not yet applied, on every branch (a new database gets all).
+
+    Every `plein` command calls this on start, so processes starting together take turns:
+    a file lock on SQLite, an advisory lock on PostgreSQL.
+    """
     settings = get_settings()
-    if settings.database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
-    command.upgrade(config, "heads")
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(settings.data_dir / "migrate.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+        return
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")

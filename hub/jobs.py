@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 
 from hub.settings import get_settings
 
+DEFAULT_QUEUE = "plein"
+INDEX_QUEUE = "plein.index"
+"""Index tasks have a queue of their own with exactly one consumer: Tantivy allows one writer."""
+
 _PENDING = "plein.pending_jobs"
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,12 @@ def celery_app() -> Celery:
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         timezone=settings.timezone,
+        task_default_queue=DEFAULT_QUEUE,
+        task_routes={"plein.search.*": {"queue": INDEX_QUEUE}},
     )
+    if settings.broker_url.startswith("redis"):
+        # Redis gives an unacknowledged task to another worker after this long (acks_late).
+        app.conf.broker_transport_options = {"visibility_timeout": 3600}
     return app
 
 

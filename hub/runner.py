@@ -1,7 +1,10 @@
-"""`plein run`: every role of Plein in one command, on embedded defaults.
+"""Plein's roles as processes: web, SMTP, worker, beat and indexer, alone or all together.
 
-The web hub and the SMTP server share one asyncio loop in this process; the Celery worker
-(with beat) runs as a child process, so the index has one writer. Ctrl-C stops them all.
+`plein run` is the embedded profile: the web hub and the SMTP server share one asyncio loop
+in this process, and one Celery worker with beat runs as a child process consuming every
+queue, so the index has one writer. In production each role runs on its own (`plein web`,
+`plein smtp`, `plein worker`, `plein beat`, `plein indexer`); only the indexer writes the
+index, and any number of web and worker processes may run beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import uvicorn
 
 from hub.db import session_scope
 from hub.gateway import HubInboundSink
+from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
 from hub.services import demo, indexing
 from hub.settings import get_settings
 from hub.web.app import create_app
@@ -25,18 +29,31 @@ from mailgateway.smtp import start_smtp_server
 log = logging.getLogger("plein")
 
 
-def worker_command() -> list[str]:
+def celery_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "workers.app", *args]
+
+
+def worker_command(queues: list[str], *, concurrency: int = 1, beat: bool = False) -> list[str]:
     settings = get_settings()
-    return [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--beat",
-        "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-        f"--schedule={settings.data_dir / 'beat-schedule'}",
-    ]
+    pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
+    return celery_command(
+        "worker", f"--queues={','.join(queues)}", *pool, "--loglevel=INFO", "--without-gossip", "--without-mingle",
+        *(["--beat", f"--schedule={settings.data_dir / 'beat-schedule'}"] if beat else []),
+    )
 
 
-def prepare(*, demo_data: bool) -> None:
+def beat_command() -> list[str]:
+    return celery_command("beat", "--loglevel=INFO", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def prepare(*, demo_data: bool = False) -> None:
     """Seed the demo and rebuild a missing index before any other process writes to it."""
     settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.signing_key()
     if demo_data:
         with session_scope() as session:
@@ -47,25 +64,64 @@ def prepare(*, demo_data: bool) -> None:
             log.info("rebuilt the search index: %d items", indexing.reindex(session))
 
 
-async def serve() -> None:
+async def _start_smtp() -> asyncio.Server:
     settings = get_settings()
-    smtp = await start_smtp_server(
+    server = await start_smtp_server(
         HubInboundSink(), settings.smtp_host, settings.smtp_port,
         hostname=settings.mail_domain, max_message_size=settings.max_message_size,
     )
-    web = uvicorn.Server(uvicorn.Config(create_app(), host=settings.http_host, port=settings.http_port, log_level="info"))
-    log.info("web hub on %s, SMTP on %s:%s", settings.base_url, settings.smtp_host, settings.smtp_port)
-    try:
-        await web.serve()
-    finally:
-        smtp.close()
-        await smtp.wait_closed()
+    log.info("SMTP on %s:%s", settings.smtp_host, settings.smtp_port)
+    return server
+
+
+def _web_server() -> uvicorn.Server:
+    settings = get_settings()
+    log.info("web hub on %s", settings.base_url)
+    return uvicorn.Server(
+        uvicorn.Config(create_app(), host=settings.http_host, port=settings.http_port, log_level="info")
+    )
+
+
+def run_web() -> None:
+    configure_logging()
+    get_settings().signing_key()
+    _web_server().run()
+
+
+def run_smtp() -> None:
+    configure_logging()
+
+    async def serve() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        server = await _start_smtp()
+        await stopped.wait()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(serve())
+
+
+def exec_role(command: list[str]) -> None:
+    """Become the Celery process, so signals from systemd or a terminal reach it directly."""
+    os.execv(command[0], command)
 
 
 def run_all(*, with_demo: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     prepare(demo_data=with_demo)
-    worker = subprocess.Popen(worker_command(), env=os.environ.copy())
+    worker = subprocess.Popen(worker_command([DEFAULT_QUEUE, INDEX_QUEUE], beat=True), env=os.environ.copy())
+
+    async def serve() -> None:
+        smtp = await _start_smtp()
+        try:
+            await _web_server().serve()
+        finally:
+            smtp.close()
+            await smtp.wait_closed()
+
     try:
         asyncio.run(serve())
     finally:

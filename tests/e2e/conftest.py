@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.servers import PleinServer
+from tests.support.servers import PleinServer, ProductionPlein
 
 
 @dataclass
@@ -27,9 +27,19 @@ PEOPLE = {
 }
 
 
-@pytest.fixture(scope="package")
-def company(tmp_path_factory) -> Company:
-    server = PleinServer(tmp_path_factory.mktemp("plein") / "data", max_message_size=str(2 * 1024 * 1024))
+def make_server(request, tmp_path_factory, **settings: str) -> PleinServer:
+    """A Plein on the profile the test asks for: embedded, or production on PostgreSQL and Redis."""
+    data_dir = tmp_path_factory.mktemp(request.param) / "data"
+    if request.param == "production":
+        postgres = request.getfixturevalue("postgres")
+        redis = request.getfixturevalue("redis_server")
+        return ProductionPlein(data_dir, postgres.url, redis.url, **settings)
+    return PleinServer(data_dir, **settings)
+
+
+@pytest.fixture(scope="package", params=["embedded"])
+def company(request, tmp_path_factory) -> Company:
+    server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024))
     for name, full_name in PEOPLE.items():
         server.cli("user", "add", f"{name}@example.com", "--name", full_name)
     server.cli("group", "create", "engineering", "--name", "Engineering")

@@ -41,6 +41,8 @@ def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "
 class PleinServer:
     """`plein run` with its web hub, SMTP server, worker and beat, as a user would start it."""
 
+    profile = "embedded"
+
     def __init__(self, data_dir: Path, **settings: str) -> None:
         self.data_dir = data_dir
         self.http_port = free_port()
@@ -55,32 +57,44 @@ class PleinServer:
             "PLEIN_MAIL_DOMAIN": self.domain,
             **{f"PLEIN_{name.upper()}": value for name, value in settings.items()},
         }
-        self.process: subprocess.Popen | None = None
-        self.log_path = data_dir.parent / f"{data_dir.name}-run.log"
+        self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, *args: str) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "run", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        self.spawn("run", "run", *args)
+        self.wait_until_ready()
+
+    def spawn(self, name: str, *command: str) -> subprocess.Popen:
+        """Start `plein COMMAND` as a child, its output in `<data dir>-<name>.log`."""
+        log = (self.data_dir.parent / f"{self.data_dir.name}-{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", *command], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
-        wait_for(self._ready, timeout=60, what=f"plein run to listen (log: {self.log_path})")
+        self.processes[name] = process
+        return process
+
+    def wait_until_ready(self) -> None:
+        wait_for(self._ready, timeout=60, what=f"Plein to listen (logs beside {self.data_dir})")
 
     def _ready(self) -> bool:
-        if self.process and self.process.poll() is not None:
-            raise AssertionError(f"plein run exited early:\n{self.log_path.read_text()[-3000:]}")
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                log = self.data_dir.parent / f"{self.data_dir.name}-{name}.log"
+                raise AssertionError(f"plein {name} exited early:\n{log.read_text()[-3000:]}")
         try:
             return httpx.get(self.base_url + "/sign-in", timeout=1).status_code == 200 and _listening(self.smtp_port)
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def stop(self, *names: str) -> None:
+        for name in names or list(self.processes):
+            process = self.processes.pop(name)
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -95,6 +109,7 @@ class PleinServer:
         return httpx.get(self.base_url + path, headers=headers, params=params, timeout=10)
 
     def query(self, sql: str, *args: object) -> list[tuple]:
+        """Rows of `sql`, with `?` placeholders, straight from the database Plein uses."""
         with sqlite3.connect(self.data_dir / "plein.db") as connection:
             return connection.execute(sql, args).fetchall()
 
@@ -114,6 +129,40 @@ class PleinServer:
         return [m for m in self.outbox() if m["To"].addresses[0].addr_spec == address and where(m)]
 
 
+class ProductionPlein(PleinServer):
+    """The production profile: PostgreSQL, Redis, and every role as a process of its own."""
+
+    profile = "production"
+
+    def __init__(self, data_dir: Path, database_url: str, broker_url: str, **settings: str) -> None:
+        super().__init__(data_dir, database_url=database_url, broker_url=broker_url, **settings)
+        self.database_url = database_url
+
+    def start(self, *args: str) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.cli("db", "upgrade")
+        for name, command in ROLES:
+            self.spawn(name, *command)
+        self.wait_until_ready()
+
+    def query(self, sql: str, *args: object) -> list[tuple]:
+        import psycopg
+
+        url = self.database_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as connection:
+            return connection.execute(sql.replace("?", "%s"), args).fetchall()
+
+
+ROLES = [
+    ("web", ("web",)),
+    ("smtp", ("smtp",)),
+    ("worker-1", ("worker",)),
+    ("worker-2", ("worker",)),
+    ("indexer", ("indexer",)),
+    ("beat", ("beat",)),
+]
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -128,4 +177,4 @@ def links_in(text: str) -> list[str]:
     return re.findall(r"https?://\S+", text)
 
 
-__all__ = ["PleinServer", "free_port", "links_in", "text_of", "wait_for"]
+__all__ = ["PleinServer", "ProductionPlein", "free_port", "links_in", "text_of", "wait_for"]
