@@ -7,14 +7,15 @@ error becomes a one-line message and exit status 1.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import click
 
 from hub.db import session_scope, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
-from hub.models import Delivery
-from hub.services import accounts, digests, groups, indexing, outbox
+from hub.models import Delivery, InboundStatus
+from hub.services import accounts, digests, groups, indexing, outbox, profiles
 from hub.services.errors import PleinError
 
 
@@ -83,10 +84,21 @@ def beat() -> None:
 @main.command()
 def indexer() -> None:
     """Keep the search index: the one process that writes it (run exactly one)."""
-    from hub.runner import exec_role, prepare, worker_command
+    from hub.runner import run_indexer
 
-    prepare()
-    exec_role(worker_command([INDEX_QUEUE]))
+    run_indexer()
+
+
+@main.command()
+def check() -> None:
+    """Check the database, broker, index, outbox and SMTP settings, one line each."""
+    from hub.services.health import all_checks
+
+    checks = all_checks()
+    for result in checks:
+        click.echo(result.line())
+    if not all(result.ok for result in checks):
+        sys.exit(1)
 
 
 @main.group()
@@ -100,6 +112,57 @@ def db_upgrade() -> None:
     click.echo("Database is up to date")
 
 
+@main.command()
+def imap() -> None:
+    """Take mail from the mailboxes in PLEIN_IMAP_URL, with IDLE where offered (run one per mailbox)."""
+    from hub.gateway import watch_mailboxes
+    from hub.logs import configure_logging
+
+    configure_logging()
+    try:
+        watch_mailboxes()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.group("inbound")
+def inbound_mail() -> None:
+    """Look at received mail, and process quarantined or refused mail again."""
+
+
+@inbound_mail.command("list")
+@click.option(
+    "--status", type=click.Choice([s.value for s in InboundStatus]), default=InboundStatus.FAILED.value,
+    show_default=True, help="failed is the quarantine: mail whose processing kept failing.",
+)
+@click.option("--limit", default=50, show_default=True)
+def inbound_list(status: str, limit: int) -> None:
+    """List received mail with STATUS, newest first: id, time, sender, raw file, reason."""
+    from hub.services import inbound
+
+    with session_scope() as session:
+        found = inbound.list_inbound(session, InboundStatus(status), limit)
+        for message in found:
+            click.echo(
+                f"{message.id}\t{message.received_at:%Y-%m-%d %H:%M}\t{message.envelope_from or '<>'}\t"
+                f"{message.path}\t{message.reason}"
+            )
+        if not found:
+            click.echo(f"No {status} messages")
+
+
+@inbound_mail.command("retry")
+@click.argument("message_id", type=int)
+@handles_errors
+def inbound_retry(message_id: int) -> None:
+    """Process received message MESSAGE_ID again (a worker picks it up)."""
+    from hub.services import inbound
+
+    with session_scope() as session:
+        inbound.retry_inbound(session, message_id)
+    click.echo(f"Message {message_id} is queued for processing again")
+
+
 @main.group()
 def user() -> None:
     """Manage users."""
@@ -108,10 +171,15 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name, as shown to colleagues.")
+@click.option("--department", default="", help="Department, e.g. Infra.")
+@click.option("--title", "job_title", default="", help="Job title, e.g. Network engineer.")
+@click.option("--expertise", default="", help="What colleagues may ask about, comma-separated: glasvezel,modems")
+@click.option("--bio", default="", help="A few words about this person.")
 @handles_errors
-def user_add(email: str, name: str) -> None:
+def user_add(email: str, name: str, department: str, job_title: str, expertise: str, bio: str) -> None:
     with session_scope() as session:
         created = accounts.create_user(session, email, name)
+        profiles.update_profile(session, created, profiles.ProfileForm(department, job_title, bio, expertise))
         click.echo(f"Added {created.name} <{created.email}>")
 
 
@@ -179,10 +247,30 @@ def digest_run(frequency: str) -> None:
     """Send every member on FREQUENCY a digest of what is new, right now."""
     with session_scope() as session:
         queued = digests.send_digests(session, frequency)
-    with session_scope() as session:
-        for outgoing_id in queued:
-            outbox.send_queued(session, outgoing_id)
+    outbox.drain(session_scope)
     click.echo(f"Sent {len(queued)} {frequency} digest{'s' if len(queued) != 1 else ''}")
+
+
+@digest.command("preview")
+@click.argument("email")
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Where to write the HTML.")
+@handles_errors
+def digest_preview(email: str, frequency: str, output: str | None) -> None:
+    """Write the HTML of the digest EMAIL would get now, to look at in a browser; nothing is sent or moved."""
+    import tempfile
+    from pathlib import Path
+
+    with session_scope() as session:
+        preview = digests.preview_digest(session, accounts.get_user(session, email), frequency)
+    if preview is None:
+        click.echo(f"Nothing new for {email} since their last {frequency} digest: no digest would be sent.")
+        return
+    if output is None:
+        handle, output = tempfile.mkstemp(prefix="plein-digest-", suffix=".html")
+        os.close(handle)
+    Path(output).write_text(preview.html, encoding="utf-8")
+    click.echo(f"{preview.subject}\n{Path(output).resolve()}")
 
 
 @main.command()
@@ -190,8 +278,16 @@ def digest_run(frequency: str) -> None:
 def reindex() -> None:
     """Rebuild the search index from the database."""
     with session_scope() as session:
-        count = indexing.reindex(session, progress=lambda done: click.echo(f"\rIndexed {done} items", nl=False))
-    click.echo(f"\rIndexed {count} items, done.")
+        with click.progressbar(length=indexing.count_items(session), label="Indexing", file=sys.stderr) as bar:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            count = indexing.reindex(session, progress=advance)
+    click.echo(f"Indexed {count} items, done.")
 
 
 if __name__ == "__main__":

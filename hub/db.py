@@ -82,11 +82,18 @@ def upgrade_database() -> None:
     engine = get_engine()
     if engine.dialect.name == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(settings.data_dir / "migrate.lock", "w") as lock:
+        with open(settings.data_dir / "migrate.lock", "w") as lock, engine.connect() as connection:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            with engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "heads")
+            # Batch migrations rebuild tables; SQLite's foreign keys must be off while they do.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "heads")
+            finally:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
         return
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})

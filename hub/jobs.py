@@ -45,6 +45,13 @@ def celery_app() -> Celery:
     return app
 
 
+def queue_depths() -> dict[str, int]:
+    """How many tasks wait in each of Plein's queues, as the broker counts them."""
+    with celery_app().connection_for_read() as connection:
+        channel = connection.default_channel
+        return {queue: channel.queue_declare(queue).message_count for queue in (DEFAULT_QUEUE, INDEX_QUEUE)}
+
+
 def after_commit(session: Session, task_name: str, *args: object) -> None:
     session.info.setdefault(_PENDING, []).append((task_name, args))
 

@@ -15,16 +15,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import uvicorn
 
 from hub.db import session_scope
-from hub.gateway import HubInboundSink
+from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
+from hub.logs import configure_logging
 from hub.services import demo, indexing
 from hub.settings import get_settings
 from hub.web.app import create_app
 from mailgateway.smtp import start_smtp_server
+from search.remote import serve_app
 
 log = logging.getLogger("plein")
 
@@ -46,10 +49,6 @@ def beat_command() -> list[str]:
     return celery_command("beat", "--loglevel=INFO", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 def prepare(*, demo_data: bool = False) -> None:
     """Seed the demo and rebuild a missing index before any other process writes to it."""
     settings = get_settings()
@@ -68,7 +67,7 @@ async def _start_smtp() -> asyncio.Server:
     settings = get_settings()
     server = await start_smtp_server(
         HubInboundSink(), settings.smtp_host, settings.smtp_port,
-        hostname=settings.mail_domain, max_message_size=settings.max_message_size,
+        hostname=settings.mail_domain, max_message_size=settings.max_message_size, **smtp_options(),
     )
     log.info("SMTP on %s:%s", settings.smtp_host, settings.smtp_port)
     return server
@@ -109,10 +108,45 @@ def exec_role(command: list[str]) -> None:
     os.execv(command[0], command)
 
 
+def _start_imap() -> threading.Event:
+    """Watch the mailboxes of `PLEIN_IMAP_URL`, if any, in threads; set the event to stop them."""
+    stop = threading.Event()
+    if get_settings().imap_url:
+        log.info("watching %d IMAP mailbox(es)", len(start_mailbox_watchers(stop)))
+    return stop
+
+
+def run_indexer() -> None:
+    """The one writer of the index: a Celery worker on the index queue, plus the index's
+    query service for web processes that run where the index is not (`PLEIN_SEARCH_URL`)."""
+    configure_logging()
+    prepare()
+    settings = get_settings()
+    worker = subprocess.Popen(worker_command([INDEX_QUEUE]), env=os.environ.copy())
+    app = serve_app(indexing.search_index(), indexing.service_token())
+    log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
+    try:
+        uvicorn.Server(
+            uvicorn.Config(app, host=settings.indexer_host, port=settings.indexer_port, log_level="warning")
+        ).run()
+    finally:
+        _stop(worker)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
 def run_all(*, with_demo: bool) -> None:
     configure_logging()
     prepare(demo_data=with_demo)
     worker = subprocess.Popen(worker_command([DEFAULT_QUEUE, INDEX_QUEUE], beat=True), env=os.environ.copy())
+    imap_stop = _start_imap()
 
     async def serve() -> None:
         smtp = await _start_smtp()
@@ -125,10 +159,6 @@ def run_all(*, with_demo: bool) -> None:
     try:
         asyncio.run(serve())
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        imap_stop.set()
+        _stop(worker)
         log.info("stopped")

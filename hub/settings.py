@@ -38,7 +38,43 @@ class Settings(BaseSettings):
     digest_weekday: int = 0
     """Day of the weekly digest, 0 = Monday."""
     timezone: str = "Europe/Amsterdam"
+    """The digest hour, weekday and time zone above are what new users start with."""
+    language: str = "en"
+    """Language of mail for new users: `en` or `nl`."""
+    bounce_threshold: float = 3.0
+    """Bounce score at which mail to an address stops (a hard bounce counts 1, a soft one 0.5)."""
+    outbox_batch_size: int = 100
+    """Queued messages sent over one smarthost connection before the worker looks again."""
+    outbox_lease_seconds: int = 300
+    """How long a worker holds the messages it took; after a crash they are due again then."""
     page_size: int = 20
+    search_url: str = ""
+    """The indexer's query service (`http://host:8001`) for web processes without the index."""
+    indexer_host: str = "127.0.0.1"
+    indexer_port: int = 8001
+    log_format: str = "text"
+    """`text` for people, `json` for one JSON object per line."""
+    sweep_interval: float = 60.0
+    """Seconds between sweeps that hand stalled inbound mail to the workers again."""
+    sweep_after: float = 120.0
+    """Seconds a message may wait for its job before a sweep hands it out again."""
+    smtp_tls_cert: str = ""
+    """PEM certificate (chain) for STARTTLS; with `smtp_tls_key`, SMTP offers STARTTLS."""
+    smtp_tls_key: str = ""
+    smtp_max_per_sender_per_minute: int = 60
+    """Messages one envelope sender may start per minute before SMTP answers 451; 0 for no limit."""
+    smtp_max_per_client_per_minute: int = 300
+    """Messages one client IP address may start per minute before SMTP answers 451; 0 for no limit."""
+    max_attachments: int = 50
+    """A message with more attachments is refused, with the reason on record."""
+    parse_time_limit: float = 30.0
+    """Seconds a worker may spend parsing one message before it is quarantined; 0 for no limit."""
+    imap_url: str = ""
+    """`imap[s]://user:password@host:port/FOLDER` of mailboxes to take mail from, separated by spaces."""
+    imap_done_folder: str = ""
+    """Move stored IMAP messages to this folder; empty marks them seen where they are."""
+    imap_poll_interval: float = 60.0
+    """Seconds between looks at a mailbox whose server offers no IDLE."""
 
     def model_post_init(self, __context: object) -> None:
         self.data_dir = self.data_dir.resolve()

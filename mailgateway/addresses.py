@@ -32,8 +32,8 @@ def route(address: str, domain: str) -> Route | None:
     if not local or address_domain != domain.lower():
         return None
     prefix, plus, rest = local.partition("+")
-    if plus and prefix in TOKEN_PREFIXES and rest:
-        return Route(prefix, rest)
+    if plus and prefix in (*TOKEN_PREFIXES, BOUNCES) and rest:
+        return Route(prefix, rest)  # bounces+TOKEN: VERP, the token names the message that bounced
     if local == BOUNCES:
         return Route(BOUNCES, "")
     if not plus and GROUP_SLUG.match(local) and local not in TOKEN_PREFIXES:

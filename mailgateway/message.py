@@ -36,6 +36,10 @@ class ParsedMessage:
     date: datetime | None = None
     attachments: list[ParsedAttachment] = field(default_factory=list)
     auto_submitted: bool = False
+    auto_reason: str = ""
+    """Why the mail looks machine-sent (an auto-reply, a report, bulk mail); "" for a person's mail."""
+    list_id: str = ""
+    """The List-Id (RFC 2919) without angle brackets, lower-cased; "" when absent."""
 
     @property
     def thread_ids(self) -> list[str]:

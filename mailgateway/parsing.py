@@ -12,6 +12,7 @@ import binascii
 import codecs
 import email.utils
 import mimetypes
+import multiprocessing
 import quopri
 import re
 from datetime import datetime
@@ -26,6 +27,16 @@ from mailgateway.message import ParsedAttachment, ParsedMessage
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _AUTO_PRECEDENCE = {"bulk", "junk", "list"}
+_AUTORESPONDER_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Vacation")
+_SYSTEM_SENDERS = {"mailer-daemon", "postmaster"}
+# Out-of-office replies in English and Dutch (and the German and French Outlook sends to
+# colleagues abroad): the phrase ends the subject or is followed by a colon and the original.
+_OUT_OF_OFFICE = re.compile(
+    r"^\s*(?:auto(?:matic|matische?)?[- ]?(?:reply|response|antwoord|antwort|beantwoording)"
+    r"|out of (?:the )?office(?: auto-?reply)?|afwezig(?:heid)?|niet aanwezig|buiten kantoor"
+    r"|ik ben afwezig|abwesenheitsnotiz|r[ée]ponse automatique)\s*(?::|$)",
+    re.IGNORECASE,
+)
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 # `alice@example.com <bob@example.com>`: an unquoted display name that is itself an address.
 # Quoted, the parser reads bob as the sender instead of the name spoofing alice.
@@ -40,6 +51,57 @@ def parse_message(raw: bytes) -> ParsedMessage:
         except Exception:  # the modern policy raises on some malformed headers; compat32 rarely does
             continue
     return ParsedMessage(message_id=None, subject="", from_address="", from_name="", text="")
+
+
+class ParseTimeout(Exception):
+    """Parsing one message took longer than allowed."""
+
+
+def parse_within(raw: bytes, seconds: float) -> ParsedMessage:
+    """`parse_message` in a child process that is stopped after `seconds` (0: here, unbounded).
+
+    The `email` package takes time in proportion to what a message contains, and a crafted
+    message (ten thousand MIME parts, a header of endless encoded words) would hold a worker
+    for minutes. A thread cannot be stopped, so the parse runs in a forked child instead.
+    """
+    if seconds <= 0:
+        return parse_message(raw)
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_parse_into, args=(raw, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise ParseTimeout(f"parsing took longer than {seconds:g} seconds")
+        return receiver.recv()
+    except EOFError as error:
+        raise ParseTimeout(f"the parser stopped without an answer (exit code {child.exitcode})") from error
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _parse_into(raw: bytes, connection) -> None:
+    connection.send(parse_message(raw))
+    connection.close()
+
+
+def envelope_of(raw: bytes) -> tuple[str, list[str]]:
+    """The envelope sender and recipients of a message taken from a mailbox, read from its headers.
+
+    Delivered-To and X-Original-To name the address the mailbox received it for (a Bcc, an
+    alias), To and Cc the rest; Return-Path is the envelope sender the last server recorded.
+    """
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw.lstrip(b"\r\n\t "), headersonly=True)
+    except Exception:
+        return "", []
+    return_path = _message_ids(_header(msg, "Return-Path"))
+    recipients = dict.fromkeys(address for name in _RECIPIENT_HEADERS for _, address in _addresses(msg, name))
+    return (return_path[0].lower() if return_path else ""), list(recipients)
 
 
 def _parsed(msg: Message) -> ParsedMessage:
@@ -63,7 +125,9 @@ def _parsed(msg: Message) -> ParsedMessage:
         )),
         date=_date(msg),
         attachments=attachments,
-        auto_submitted=_is_auto_submitted(msg),
+        auto_submitted=bool(automatic := _automatic_reason(msg, sender[0][1] if sender else "")),
+        auto_reason=automatic,
+        list_id=_list_id(_header(msg, "List-Id")),
     )
 
 
@@ -126,13 +190,31 @@ def _date(msg: Message) -> datetime | None:
         return None
 
 
-def _is_auto_submitted(msg: Message) -> bool:
-    # RFC 3834 section 5: anything but "no" marks a machine-sent message.
+def _automatic_reason(msg: Message, sender: str) -> str:
+    """Why `msg` was sent by a machine rather than a person, or "" (RFC 3834 and common practice)."""
     auto = _header(msg, "Auto-Submitted").strip().lower()
+    if auto and auto.split(";")[0].strip() != "no":  # RFC 3834 section 5: anything but "no"
+        return f"Auto-Submitted: {auto}"
     precedence = _header(msg, "Precedence").strip().lower()
-    return (bool(auto) and auto != "no") or precedence in _AUTO_PRECEDENCE or (
-        msg.get_content_type() == "multipart/report"
-    )
+    if precedence in _AUTO_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    for name in _AUTORESPONDER_HEADERS:
+        if _header(msg, name).strip():
+            return f"{name} header"
+    if msg.get_content_type() == "multipart/report":
+        return "a delivery or read report"
+    if sender.partition("@")[0] in _SYSTEM_SENDERS:
+        return f"sent by {sender}"
+    subject = " ".join(_header(msg, "Subject").split())
+    if _OUT_OF_OFFICE.match(subject):
+        return f"out-of-office subject {subject[:80]!r}"
+    return ""
+
+
+def _list_id(value: str) -> str:
+    """`Engineering <engineering.plein.example>` -> `engineering.plein.example` (RFC 2919)."""
+    found = re.search(r"<([^<>]+)>", value)
+    return (found.group(1) if found else value).strip().lower()
 
 
 def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:

@@ -11,6 +11,9 @@ reply keeps the author's answers and loses what they answered.
 
 Hand-written rules, because on the corpus of tests/mailgateway/test_corpus.py they
 scored 91% where the `mail-parser-reply` library scored 44%.
+
+`thread_subject` reduces a subject to the thread it names, for mail that comes back
+without the headers that would say so (a reply from a client that drops them, a forward).
 """
 
 from __future__ import annotations
@@ -168,3 +171,28 @@ def _without_signature(lines: list[str]) -> list[str]:
     while lines and (not lines[-1].strip() or _RULE.match(lines[-1])):
         lines = lines[:-1]
     return lines
+
+
+# Reply and forward prefixes of English, Dutch, German and Scandinavian clients, with
+# Outlook's counted `RE[2]:` form; and `[list]` tags such as the `[Engineering]` Plein adds.
+_REPLY_PREFIX = r"(?:re|aw|antw|antwoord|sv|vs)"
+_FORWARD_PREFIX = r"(?:fwd?|wg|doorst|tr|rv)"
+_SUBJECT_PREFIX = re.compile(
+    rf"^\s*(?:\[[^\]]*\]|(?P<kind>{_REPLY_PREFIX}|{_FORWARD_PREFIX})\s*(?:\[\d+\]|\(\d+\))?\s*:)\s*",
+    re.IGNORECASE,
+)
+
+
+def thread_subject(subject: str) -> tuple[str, bool]:
+    """The subject without reply/forward prefixes and tags, case-folded; and whether it had a prefix.
+
+    >>> thread_subject("AW: Antw: [Engineering] RE[2]: Planning  Q3")
+    ('planning q3', True)
+    >>> thread_subject("[Engineering] Planning")
+    ('planning', False)
+    """
+    rest, prefixed = subject, False
+    while match := _SUBJECT_PREFIX.match(rest):
+        prefixed = prefixed or match.group("kind") is not None
+        rest = rest[match.end():]
+    return " ".join(rest.split()).casefold(), prefixed

@@ -1,9 +1,11 @@
 """The one search index of Plein, on Tantivy.
 
 This is the only package that imports tantivy. It takes its own `IndexedItem` records as
-input and returns plain `SearchResults`; it knows nothing of the database or the web.
+input and returns plain `SearchResults`, `Suggestion`s and related hits; it knows nothing
+of the database or the web. Who may see what arrives as a set of group ids and is applied
+inside every Tantivy query.
 """
 
-from search.documents import IndexedItem, SearchHit, SearchResults
+from search.documents import EVERYONE, FacetCount, IndexedItem, SearchHit, SearchResults, Suggestion
 
-__all__ = ["IndexedItem", "SearchHit", "SearchResults"]
+__all__ = ["EVERYONE", "FacetCount", "IndexedItem", "SearchHit", "SearchResults", "Suggestion"]

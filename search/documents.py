@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-KINDS = ("post", "comment", "document")
+KINDS = ("post", "comment", "document", "person", "group")
+SORTS = ("relevance", "newest")
+EVERYONE = 0
+"""The group id of items every user may see: people. Real group ids start at 1."""
 
 
 @dataclass(frozen=True)
 class IndexedItem:
-    """One searchable thing: a post, a comment, or the text of an attached document.
+    """One searchable thing: a post, a comment, an attached document, a person or a group.
 
-    `id` is the id of the post, comment or attachment; `post_id` is the post it belongs to
-    (equal to `id` for a post). Items are keyed by (kind, id): indexing one again replaces it.
+    `id` is the id of the post, comment, attachment, user or group; `post_id` is the post it
+    belongs to (equal to `id` for a post, 0 for people and groups). `group_id` decides who may
+    find it: the group's members and, for a public group, everyone; `EVERYONE` for people.
+    Items are keyed by (kind, id): indexing one again replaces it.
     """
 
     kind: str
@@ -25,6 +30,13 @@ class IndexedItem:
     author_name: str
     author_email: str
     created_at: datetime
+    group_slug: str = ""
+    tags: tuple[str, ...] = ()
+    has_attachment: bool = False
+    extra: str = ""
+    """Searchable text that is never shown, e.g. what a person is learned to know about."""
+    language: str | None = None
+    """"nl" or "en"; detected from the text when None."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +51,37 @@ class SearchHit:
     snippet_html: str
     """The same snippet, HTML-escaped, with matched terms wrapped in <b>."""
     score: float
+    title_html: str = ""
+    """The title, HTML-escaped, with matched terms wrapped in <b>."""
+    group_slug: str = ""
+    author_email: str = ""
+    created_at: datetime | None = None
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
 
 
 @dataclass(frozen=True)
 class SearchResults:
     total: int
     hits: list[SearchHit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    """Counts by "kind", "group" (group ids as text) and "author" (emails), over every match."""
+    did_you_mean: str | None = None
+    """A spelling of the query that finds more, when this one found little."""
+    fuzzy: bool = False
+    """True when nothing matched exactly and these hits come from a typo-tolerant retry."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    id: int
+    post_id: int
+    title: str
+    group_slug: str
+    author_email: str

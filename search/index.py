@@ -21,12 +21,18 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import tantivy
 
-from search.documents import KINDS, IndexedItem, SearchHit, SearchResults
-from search.schema import SCHEMA_VERSION, TEXT_ANALYZER, build_schema, doc_key, text_analyzer
+from search.documents import (
+    EVERYONE, KINDS, SORTS, FacetCount, IndexedItem, SearchHit, SearchResults, Suggestion,
+)
+from search.language import LANGUAGES, detect_language
+from search.query import ParsedQuery, edit_distance, fold, normalize_tag, parse, parse_date
+from search.schema import SCHEMA_VERSION, analyzers, build_schema, doc_key
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +41,30 @@ WRITER_HEAP_BYTES = 50_000_000
 LOCK_TIMEOUT_SECONDS = 10.0
 LOCK_RETRY_SECONDS = 0.05
 PROGRESS_EVERY = 1000
-SEARCH_FIELDS = ["title", "body", "author"]
-FIELD_BOOSTS = {"title": 2.0}
+STEMMED_FIELDS = [f"{part}_{language}" for language in LANGUAGES for part in ("title", "body")]
+SEARCH_FIELDS = ["title", "body", "author", "extra", *STEMMED_FIELDS]
+FIELD_BOOSTS = {"title": 2.0, **{f"title_{language}": 2.0 for language in LANGUAGES}, "extra": 0.5}
+FUZZY_FIELDS = ["title", "body", "extra"]
+FUZZY_TWO_TYPOS_FROM = 6
+MIN_CORRECTED_LENGTH = 4
+MAX_CANDIDATES_CHECKED = 5
+LITTLE = 3
+"""A query with fewer hits than this gets a "did you mean"; one with none, a fuzzy retry."""
+RECENCY_BOOSTS = [(timedelta(days=30), 1.0), (timedelta(days=365), 0.5)]
+"""Added to the relevance score of items younger than each age."""
+FACET_SIZES = {"kind": 10, "group": 20, "author": 10}
+FACET_AGGREGATIONS = {
+    "kind": {"terms": {"field": "kind", "size": FACET_SIZES["kind"]}},
+    "group": {"terms": {"field": "group_id", "size": FACET_SIZES["group"]}},
+    "author": {"terms": {"field": "author_email", "size": FACET_SIZES["author"]}},
+}
+SUGGESTED_KINDS = ("post", "person", "group")
+MAX_SUGGEST_WORDS = 6
 SNIPPET_CHARS = 200
+TITLE_CHARS = 300
 _STRAY_COLON = re.compile(r"(\w*):")
+_TOKEN = re.compile(r"[^\W_]+")
+_HASHTAG = re.compile(r"(?<![\w&#])#([^\W_][\w-]{1,49})")
 
 
 class IndexBusyError(RuntimeError):
@@ -92,6 +118,14 @@ class SearchIndex:
         with self._writer() as writer:
             writer.delete_documents_by_term("post_id", post_id)
 
+    def replace_post(self, post_id: int, items: Iterable[IndexedItem]) -> None:
+        """Remove everything of post `post_id` and add `items`, in one commit: no reader sees a gap."""
+        with self._writer() as writer:
+            writer.delete_documents_by_term("post_id", post_id)
+            for item in items:
+                writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
+                writer.add_document(_document(item))
+
     def rebuild(
         self, items: Iterable[IndexedItem], progress: Callable[[int], None] | None = None
     ) -> int:
@@ -121,31 +155,149 @@ class SearchIndex:
         kind: str | None = None,
         limit: int = 20,
         offset: int = 0,
+        sort: str = "relevance",
+        now: datetime | None = None,
     ) -> SearchResults:
-        """Items matching `query`, only from the given groups; `total` counts only those."""
+        """Items matching `query` that the reader may see; counts and facets cover only those.
+
+        `visible_group_ids` are the groups the reader may see; people (`EVERYONE`) are always
+        visible. The permission filter is part of the Tantivy query itself, so totals, facets,
+        pages and snippets never include an item from another group.
+        """
         if kind is not None:
             _check_kind(kind)
-        group_ids = sorted(set(visible_group_ids))
-        if not query.strip() or not group_ids:
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}, expected one of {SORTS}")
+        parsed = parse(query)
+        if not parsed.text and not parsed.filters:
             return SearchResults(total=0, hits=[])
         self._index.reload()
         searcher = self._index.searcher()
+        allowed = self._allowed(visible_group_ids)
+        filters = self._filter_clauses(parsed, kind)
+        text_query = self._parse(parsed.text) if parsed.text else tantivy.Query.all_query()
+        results = self._run(searcher, text_query, allowed, filters, limit, offset, sort, now)
+        if results.total >= LITTLE or not parsed.words:
+            return results
+        did_you_mean = self._did_you_mean(searcher, query, parsed, allowed)
+        if results.total == 0:
+            fuzzy_query = self._fuzzy(parsed.words)
+            retried = self._run(searcher, fuzzy_query, allowed, filters, limit, offset, sort, now)
+            if retried.total:
+                return replace(retried, did_you_mean=did_you_mean, fuzzy=True)
+        return replace(results, did_you_mean=did_you_mean)
+
+    def suggest(self, prefix: str, visible_group_ids: Collection[int], limit: int = 8) -> list[Suggestion]:
+        """Posts, people and groups whose title starts with what was typed so far."""
+        words = [word for word in _TOKEN.findall(fold(prefix)) if word][:MAX_SUGGEST_WORDS]
+        if not words or len(words[-1]) < 1:
+            return []
+        self._index.reload()
+        searcher = self._index.searcher()
         schema = self._index.schema
-        text_query = self._parse(query)
-        clauses = [
-            (tantivy.Occur.Must, text_query),
-            (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "group_id", group_ids)),
-        ]
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.phrase_prefix_query(schema, "title", words)),
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "kind", list(SUGGESTED_KINDS))),
+            (tantivy.Occur.Must, self._allowed(visible_group_ids)),
+        ])
+        suggestions = []
+        for _score, address in searcher.search(query, limit=limit, count=False).hits:
+            document = searcher.doc(address)
+            suggestions.append(Suggestion(
+                kind=document.get_first("kind"), id=document.get_first("id"),
+                post_id=document.get_first("post_id"), title=document.get_first("title") or "",
+                group_slug=document.get_first("group") or "",
+                author_email=document.get_first("author_email") or "",
+            ))
+        return suggestions
+
+    def related(self, post_id: int, visible_group_ids: Collection[int], limit: int = 5) -> list[SearchHit]:
+        """Other posts like post `post_id` (more-like-this on its title and body), visible ones only."""
+        self._index.reload()
+        searcher = self._index.searcher()
+        schema = self._index.schema
+        found = searcher.search(tantivy.Query.term_query(schema, "key", doc_key("post", post_id)), limit=1)
+        if not found.hits:
+            return []
+        source = searcher.doc(found.hits[0][1])
+        fields = {name: [source.get_first(name) or ""] for name in ("title", "body")}
+        like = tantivy.Query.more_like_this_document_fields_query(
+            schema, fields, min_doc_frequency=1, min_term_frequency=1, max_query_terms=25, min_word_length=3,
+        )
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, like),
+            (tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", "post")),
+            (tantivy.Occur.Must, self._allowed(visible_group_ids)),
+            (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "post_id", post_id)),
+        ])
+        hits = searcher.search(query, limit=limit, count=False).hits
+        snippets = _Snippets(searcher, schema, like)
+        return [snippets.hit(searcher.doc(address), score) for score, address in hits]
+
+    def _allowed(self, visible_group_ids: Collection[int]) -> tantivy.Query:
+        group_ids = sorted({EVERYONE, *visible_group_ids})
+        return tantivy.Query.term_set_query(self._index.schema, "group_id", group_ids)
+
+    def _filter_clauses(self, parsed: ParsedQuery, kind: str | None) -> list[tuple]:
+        schema = self._index.schema
+        clauses = []
         if kind is not None:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", kind)))
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit, offset=offset)
-        snippets = tantivy.SnippetGenerator.create(searcher, text_query, schema, "body")
-        snippets.set_max_num_chars(SNIPPET_CHARS)
-        hits = [_hit(searcher.doc(address), score, snippets) for score, address in result.hits]
-        return SearchResults(total=result.count, hits=hits)
+        for found in parsed.filters:
+            if found.name in ("kind", "group", "tag", "has"):
+                field = {"kind": "kind", "group": "group", "tag": "tag", "has": "has"}[found.name]
+                query = tantivy.Query.term_query(schema, field, found.value)
+            elif found.name == "from":
+                query, _errors = self._index.parse_query_lenient(
+                    found.value, default_field_names=["author"], conjunction_by_default=True
+                )
+            else:
+                moment = parse_date(found.value)
+                bound = {"upper_bound": moment, "include_upper": False} if found.name == "before" else {"lower_bound": moment}
+                query = tantivy.Query.range_query(schema, "created_at", tantivy.FieldType.Date, **bound)
+            clauses.append((tantivy.Occur.MustNot if found.negated else tantivy.Occur.Must, query))
+        return clauses
+
+    def _run(
+        self, searcher: tantivy.Searcher, text_query: tantivy.Query, allowed: tantivy.Query,
+        filters: list[tuple], limit: int, offset: int, sort: str, now: datetime | None,
+    ) -> SearchResults:
+        schema = self._index.schema
+        matching = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, allowed), *filters]
+        )
+        if sort == "newest":
+            result = searcher.search(matching, limit=limit, offset=offset, order_by_field="timestamp")
+            scored = [(0.0, address) for _key, address in result.hits]
+        else:
+            ranked = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, matching), *self._recency(now or datetime.now(UTC))]
+            )
+            result = searcher.search(ranked, limit=limit, offset=offset)
+            scored = result.hits
+        facets = _facets(searcher.aggregate(matching, FACET_AGGREGATIONS)) if result.count else {}
+        snippets = _Snippets(searcher, schema, text_query)
+        hits = [snippets.hit(searcher.doc(address), score) for score, address in scored]
+        return SearchResults(total=result.count, hits=hits, facets=facets)
+
+    def _recency(self, now: datetime) -> list[tuple]:
+        """Optional clauses that add a little to the score of recent items, never a match."""
+        schema = self._index.schema
+        return [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.range_query(
+                        schema, "created_at", tantivy.FieldType.Date, lower_bound=now - age
+                    ),
+                    boost,
+                ),
+            )
+            for age, boost in RECENCY_BOOSTS
+        ]
 
     def _parse(self, query: str) -> tantivy.Query:
-        """Tantivy's query language, all words required.
+        """Tantivy's query language over every text field, all words required.
 
         A query Tantivy rejects is parsed leniently, after turning colons that do not follow
         a search field into spaces: `glasvezel:` or `om 10:30` mean words, not fields.
@@ -161,6 +313,61 @@ class SearchIndex:
             words = _STRAY_COLON.sub(lambda m: m[0] if m[1] in SEARCH_FIELDS else m[1] + " ", query)
             parsed, _errors = self._index.parse_query_lenient(words, **options)
             return parsed
+
+    def _fuzzy(self, words: list[str]) -> tantivy.Query:
+        """Every word, allowing one typo (two in words of six letters or more), in any plain text field."""
+        schema = self._index.schema
+        clauses = []
+        for word in words:
+            for term in _TOKEN.findall(fold(word)):
+                distance = 1 if len(term) < FUZZY_TWO_TYPOS_FROM else 2
+                either = [
+                    (tantivy.Occur.Should, tantivy.Query.fuzzy_term_query(schema, field, term, distance=distance))
+                    for field in FUZZY_FIELDS
+                ]
+                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
+
+    def _did_you_mean(
+        self, searcher: tantivy.Searcher, query: str, parsed: ParsedQuery, allowed: tantivy.Query
+    ) -> str | None:
+        """The query with each unknown word replaced by the closest word the reader can find.
+
+        Candidates come from the term dictionary, but one is only offered when it occurs in
+        an item the reader may see, so a suggestion never reveals a word from a private group.
+        """
+        corrected = query
+        changed = False
+        for word in parsed.words:
+            term = fold(word)
+            if not _TOKEN.fullmatch(term) or len(term) < MIN_CORRECTED_LENGTH or self._visible_count(searcher, term, allowed):
+                continue
+            better = self._closest_visible_term(searcher, term, allowed)
+            if better is not None:
+                corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", better, corrected, count=1)
+                changed = True
+        return corrected if changed else None
+
+    def _visible_count(self, searcher: tantivy.Searcher, term: str, allowed: tantivy.Query) -> int:
+        schema = self._index.schema
+        either = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, field, term)) for field in FUZZY_FIELDS]
+        )
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, either), (tantivy.Occur.Must, allowed)])
+        return searcher.search(query, limit=1).count
+
+    def _closest_visible_term(self, searcher: tantivy.Searcher, term: str, allowed: tantivy.Query) -> str | None:
+        allowed_distance = 1 if len(term) < FUZZY_TWO_TYPOS_FROM else 2
+        candidates: dict[str, tuple[int, int]] = {}
+        for field in ("title", "body"):
+            for candidate, frequency in searcher.terms_with_prefix(field, term[:1]):
+                distance = edit_distance(term, candidate, limit=allowed_distance)
+                if distance <= allowed_distance:
+                    candidates[candidate] = min(candidates.get(candidate, (9, 0)), (distance, -frequency))
+        for candidate in sorted(candidates, key=candidates.__getitem__)[:MAX_CANDIDATES_CHECKED]:
+            if self._visible_count(searcher, candidate, allowed):
+                return candidate
+        return None
 
     @contextmanager
     def _writer(self) -> Iterator[tantivy.IndexWriter]:
@@ -195,7 +402,8 @@ class SearchIndex:
 
 def _tantivy_index(path: Path | None, reuse: bool) -> tantivy.Index:
     index = tantivy.Index(build_schema(), path=None if path is None else str(path), reuse=reuse)
-    index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
+    for name, analyzer in analyzers().items():
+        index.register_tokenizer(name, analyzer)
     index.config_reader(reload_policy="manual")
     return index
 
@@ -229,6 +437,11 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown kind {kind!r}, expected one of {KINDS}")
 
 
+def hashtags(text: str) -> list[str]:
+    """The #tags written in a text, folded: `#Glasvezel` is the tag `glasvezel`."""
+    return [normalize_tag(tag) for tag in _HASHTAG.findall(text)]
+
+
 def _document(item: IndexedItem) -> tantivy.Document:
     _check_kind(item.kind)
     document = tantivy.Document()
@@ -237,31 +450,90 @@ def _document(item: IndexedItem) -> tantivy.Document:
     document.add_integer("id", item.id)
     document.add_integer("post_id", item.post_id)
     document.add_integer("group_id", item.group_id)
+    document.add_text("group", item.group_slug.lower())
     document.add_text("title", item.title)
     document.add_text("body", item.body)
+    if item.extra:
+        document.add_text("extra", item.extra)
+    language = item.language or detect_language(f"{item.title}\n{item.body}\n{item.extra}")
+    for stemmed in LANGUAGES if language not in LANGUAGES else [language]:
+        document.add_text(f"title_{stemmed}", item.title)
+        document.add_text(f"body_{stemmed}", f"{item.body}\n{item.extra}")
+    document.add_text("lang", language or "")
     document.add_text("author", item.author_name)
     document.add_text("author", item.author_email)
+    document.add_text("author_email", item.author_email.lower())
+    for tag in {*map(normalize_tag, item.tags), *hashtags(f"{item.title} {item.body}")} - {""}:
+        document.add_text("tag", tag)
+    if item.has_attachment:
+        document.add_text("has", "attachment")
     document.add_date("created_at", item.created_at)
+    created = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=UTC)
+    document.add_integer("timestamp", int(created.timestamp() * 1_000_000))
     return document
 
 
-def _hit(document: tantivy.Document, score: float, snippets: tantivy.SnippetGenerator) -> SearchHit:
-    snippet = snippets.snippet_from_doc(document)
-    if snippet.highlighted():
-        plain, marked = snippet.fragment(), snippet.to_html()
-    else:
-        plain = _lead(document.get_first("body") or "")
-        marked = html.escape(plain)
-    return SearchHit(
-        kind=document.get_first("kind"),
-        id=document.get_first("id"),
-        post_id=document.get_first("post_id"),
-        group_id=document.get_first("group_id"),
-        title=document.get_first("title") or "",
-        snippet=plain,
-        snippet_html=marked,
-        score=float(score),
-    )
+def _facets(aggregated: dict) -> dict[str, list[FacetCount]]:
+    return {
+        name: [FacetCount(str(bucket["key"]), bucket["doc_count"]) for bucket in aggregated.get(name, {}).get("buckets", [])]
+        for name in FACET_AGGREGATIONS
+    }
+
+
+class _Snippets:
+    """Highlighted titles and snippets for the hits of one query.
+
+    The plain `title`/`body` fields highlight exact matches; when a hit matched only through
+    its language's stemmer (`fietsen` for `fiets`), the stemmed field is tried as well.
+    """
+
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query) -> None:
+        self._searcher, self._schema, self._query = searcher, schema, query
+        self._generators: dict[str, tantivy.SnippetGenerator] = {}
+
+    def _generator(self, field: str, chars: int) -> tantivy.SnippetGenerator:
+        if field not in self._generators:
+            generator = tantivy.SnippetGenerator.create(self._searcher, self._query, self._schema, field)
+            generator.set_max_num_chars(chars)
+            self._generators[field] = generator
+        return self._generators[field]
+
+    def _highlight(self, part: str, text: str, language: str, chars: int) -> tantivy.Snippet | None:
+        for field in (part, *([f"{part}_{language}"] if language in LANGUAGES else [])):
+            document = tantivy.Document()
+            document.add_text(field, text)
+            snippet = self._generator(field, chars).snippet_from_doc(document)
+            if snippet.highlighted():
+                return snippet
+        return None
+
+    def hit(self, document: tantivy.Document, score: float) -> SearchHit:
+        language = document.get_first("lang") or ""
+        body = document.get_first("body") or ""
+        title = document.get_first("title") or ""
+        snippet = self._highlight("body", body, language, SNIPPET_CHARS)
+        if snippet is not None:
+            plain, marked = snippet.fragment(), snippet.to_html()
+        else:
+            plain = _lead(body)
+            marked = html.escape(plain)
+        title_snippet = self._highlight("title", title, language, TITLE_CHARS) if len(title) <= TITLE_CHARS else None
+        created = document.get_first("created_at")
+        return SearchHit(
+            kind=document.get_first("kind"),
+            id=document.get_first("id"),
+            post_id=document.get_first("post_id"),
+            group_id=document.get_first("group_id"),
+            title=title,
+            snippet=plain,
+            snippet_html=marked,
+            score=float(score),
+            title_html=title_snippet.to_html() if title_snippet is not None else html.escape(title),
+            group_slug=document.get_first("group") or "",
+            author_email=document.get_first("author_email") or "",
+            created_at=created.replace(tzinfo=UTC) if created is not None and created.tzinfo is None else created,
+            language=language,
+        )
 
 
 def _lead(body: str) -> str:

@@ -1,30 +1,52 @@
-"""The shape of the Tantivy index: its fields, its text analyzer and its version.
+"""The shape of the Tantivy index: its fields, its text analyzers and its version.
 
 Tantivy stores the field list on disk but not the analyzer behind a tokenizer name, so any
-change here, to a field or to `text_analyzer`, must bump `SCHEMA_VERSION`: an index built
+change here, to a field or to an analyzer, must bump `SCHEMA_VERSION`: an index built
 under another version is recreated empty and flagged for a rebuild from the database.
+
+Text is indexed twice: as written (accents folded) in `title`/`body`, which are stored and
+give exact matches, snippets and suggestions, and stemmed in the fields of the item's
+language (`title_nl`, `body_en`, ...), so `vergadering` finds `vergaderingen` and `modem` finds `modems`.
+A query is analyzed for both languages, because it is parsed against every text field.
 """
 
 from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = 1
+from search.language import LANGUAGES
+
+SCHEMA_VERSION = 3
 
 TEXT_ANALYZER = "plein_text"
+
+
+def stemmed_analyzer_name(language: str) -> str:
+    return f"plein_{language}"
 
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("key", tokenizer_name="raw")
-    builder.add_text_field("kind", stored=True, tokenizer_name="raw")
+    builder.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
     builder.add_integer_field("id", stored=True, indexed=True)
     builder.add_integer_field("post_id", stored=True, indexed=True)
-    builder.add_integer_field("group_id", stored=True, indexed=True)
+    builder.add_integer_field("group_id", stored=True, indexed=True, fast=True)
+    builder.add_text_field("group", stored=True, tokenizer_name="raw")
     builder.add_text_field("title", stored=True, tokenizer_name=TEXT_ANALYZER)
     builder.add_text_field("body", stored=True, tokenizer_name=TEXT_ANALYZER)
+    builder.add_text_field("extra", tokenizer_name=TEXT_ANALYZER)
+    for language in LANGUAGES:
+        builder.add_text_field(f"title_{language}", tokenizer_name=stemmed_analyzer_name(language))
+        builder.add_text_field(f"body_{language}", tokenizer_name=stemmed_analyzer_name(language))
     builder.add_text_field("author", tokenizer_name=TEXT_ANALYZER)
+    builder.add_text_field("author_email", stored=True, fast=True, tokenizer_name="raw")
+    builder.add_text_field("tag", tokenizer_name="raw")
+    builder.add_text_field("has", tokenizer_name="raw")
+    builder.add_text_field("lang", stored=True, tokenizer_name="raw")
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("timestamp", fast=True)
+    """`created_at` in microseconds, for sorting: date fast fields keep only whole seconds."""
     return builder.build()
 
 
@@ -37,6 +59,23 @@ def text_analyzer() -> tantivy.TextAnalyzer:
         .filter(tantivy.Filter.ascii_fold())
         .build()
     )
+
+
+def stemmed_analyzer(language: str) -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer(LANGUAGES[language]))
+        .build()
+    )
+
+
+def analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    return {TEXT_ANALYZER: text_analyzer()} | {
+        stemmed_analyzer_name(language): stemmed_analyzer(language) for language in LANGUAGES
+    }
 
 
 def doc_key(kind: str, id: int) -> str:

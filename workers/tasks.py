@@ -7,9 +7,12 @@ keys, statuses and watermarks. A row that is gone means there is nothing left to
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from hub.db import session_scope
+from hub.models import utcnow
 from hub.services import digests, inbound, indexing, notifications, outbox
+from hub.settings import get_settings
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -21,7 +24,13 @@ RETRY = {"max_retries": 5, "retry_backoff": True, "retry_backoff_max": 300, "ret
 def process_inbound(task, inbound_id: int) -> None:
     try:
         with session_scope() as session:
-            inbound.process_inbound(session, inbound_id)
+            processed = inbound.process_inbound(session, inbound_id)
+            outcome = processed and {
+                "message_id": processed.message_id, "inbound_id": inbound_id,
+                "status": processed.status.value, "reason": processed.reason,
+            }
+        if outcome:
+            log.info("inbound message %s: %s", outcome["status"], outcome["reason"], extra=outcome)
     except Exception as error:
         if task.request.retries >= task.max_retries:
             log.exception("inbound message %s failed for good", inbound_id)
@@ -34,13 +43,25 @@ def process_inbound(task, inbound_id: int) -> None:
 @app.task(name="plein.inbound.sweep")
 def sweep_inbound() -> None:
     with session_scope() as session:
-        inbound.requeue_stalled(session)
+        inbound.requeue_stalled(session, timedelta(seconds=get_settings().sweep_after))
 
 
 @app.task(name="plein.search.index_post", autoretry_for=(Exception,), **RETRY)
 def index_post(post_id: int) -> None:
     with session_scope() as session:
         indexing.index_post(session, post_id)
+
+
+@app.task(name="plein.search.index_person", autoretry_for=(Exception,), **RETRY)
+def index_person(user_id: int) -> None:
+    with session_scope() as session:
+        indexing.index_person(session, user_id)
+
+
+@app.task(name="plein.search.index_group", autoretry_for=(Exception,), **RETRY)
+def index_group(group_id: int) -> None:
+    with session_scope() as session:
+        indexing.index_group(session, group_id)
 
 
 @app.task(name="plein.delivery.notify_post", autoretry_for=(Exception,), **RETRY)
@@ -55,12 +76,10 @@ def notify_comment(comment_id: int) -> None:
         notifications.notify_comment(session, comment_id)
 
 
-@app.task(name="plein.outbox.send", bind=True, max_retries=8)
-def send_outgoing(task, outgoing_id: int) -> None:
-    with session_scope() as session:
-        delivered = outbox.send_queued(session, outgoing_id)
-    if not delivered:
-        raise task.retry(countdown=min(600, 5 * 2 ** task.request.retries))
+@app.task(name="plein.outbox.drain")
+def drain_outbox() -> None:
+    """Send what is due over one connection; each outcome commits on its own (see outbox.drain)."""
+    outbox.drain(session_scope)
 
 
 @app.task(name="plein.outbox.sweep")
@@ -73,3 +92,16 @@ def sweep_outbox() -> None:
 def send_digests(frequency: str) -> None:
     with session_scope() as session:
         digests.send_digests(session, frequency)
+
+
+@app.task(name="plein.digests.send_due")
+def send_due_digests() -> None:
+    """Every person whose digest hour has come, in chunks of users, each chunk one transaction."""
+    now = utcnow()
+    after_user_id = 0
+    while True:
+        with session_scope() as session:
+            run = digests.queue_due_digests(session, now, after_user_id=after_user_id)
+        if run.last_user_id == after_user_id:
+            return
+        after_user_id = run.last_user_id

@@ -3,7 +3,9 @@
 from hub.models.accounts import ApiToken, User
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
+from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.groups import Delivery, Group, Membership
+from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.mail import (
     DigestWatermark,
     InboundMessage,
@@ -13,7 +15,8 @@ from hub.models.mail import (
 )
 
 __all__ = [
+    "AddressHealth", "BounceReport",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",
-    "InboundMessage", "InboundStatus", "Membership", "OutgoingMail", "OutgoingStatus",
+    "ImapMailbox", "ImapMessage", "InboundMessage", "InboundStatus", "Membership", "OutgoingMail", "OutgoingStatus",
     "Post", "User", "utcnow",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import Base, UTCDateTime, utcnow
+from hub.settings import get_settings as _settings
 
 
 class User(Base):
@@ -17,6 +18,20 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How this person wants their mail (hub.services.preferences); new users get the hub's defaults.
+    timezone: Mapped[str] = mapped_column(String(64), default=lambda: _settings().timezone)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=lambda: _settings().digest_hour)
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=lambda: _settings().digest_weekday)
+    """0 = Monday."""
+    language: Mapped[str] = mapped_column(String(8), default=lambda: _settings().language)
+    notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Mail each answer to this person's posts and to threads they commented in."""
+    # What colleagues find this person by (hub.services.profiles); all optional.
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    expertise: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Expertise tags, comma-separated, as the person typed them."""
 
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

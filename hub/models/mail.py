@@ -66,6 +66,8 @@ class OutgoingMail(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """After a temporary failure: not before this time (exponential backoff)."""
 
 
 class DigestWatermark(Base):
@@ -80,3 +82,5 @@ class DigestWatermark(Base):
     last_post_id: Mapped[int] = mapped_column(Integer, default=0)
     last_comment_id: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    period: Mapped[str | None] = mapped_column(String(16))
+    """The last scheduled period (`2026-11-25`, `2026-W48`) this watermark was moved for."""

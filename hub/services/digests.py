@@ -1,41 +1,84 @@
-"""Digests: one mail per user and frequency with what is new in their groups on that frequency.
+"""Digests: one mail per person and period covering all their groups on that frequency.
 
 A watermark per user and frequency holds the newest post and comment ids a digest covered.
-Each run takes what lies above it, sends it, and moves it up in the same transaction, so no
-item comes twice; a run with nothing new sends nothing. The outbox key includes the old
-watermark, so a task retried after a crash cannot queue the same digest twice.
+A run takes what lies above it, queues one mail, and moves the watermark in the same
+transaction, so no item comes twice and a run with nothing new sends nothing.
+
+Scheduled digests go out at each person's own hour in their own time zone (weekly ones on
+their weekday): beat runs `queue_due_digests` every hour, and a person is due once the hour
+has come in the current period (a day, or an ISO week) and the watermark has not been moved
+for that period yet. The outbox key and Message-ID name user, frequency and period, so a
+worker killed mid-run, or a run repeated, neither loses nor repeats a digest: whatever did
+not commit is due again at the next run. `send_digests` (`plein digest run`) sends to
+everyone on a frequency right now, whatever the hour.
+
+What is new is loaded once per run (`Activity`), then sliced per person in memory: a run
+over ten thousand people asks the database a handful of questions, not ten thousand.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from urllib.parse import quote
+from typing import Any, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
-from hub.models import Comment, Delivery, DigestWatermark, Group, Membership, OutgoingMail, Post, User
+from markupsafe import Markup
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
+from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
+from hub.services.subscriptions import digest_unsubscribe_token
 from hub.settings import get_settings
 from hub.templating import render_mail
-from hub.urls import absolute, comment_path, post_path
+from hub.urls import absolute, comment_path, post_path, unsubscribe_path
 
+T = TypeVar("T")
 FREQUENCIES = (Delivery.DAILY, Delivery.WEEKLY)
-SNIPPET_LENGTH = 200
+SNIPPET_LENGTH = 160
+"""About two lines of a phone screen."""
 
 
 @dataclass
 class DigestItem:
+    post_id: int
     title: str
+    group: str
     author: str
+    time: str
     snippet: str
+    new_comments: int
+    latest_comment: str
+    """The newest new comment, as `Name: snippet`; empty when there is none."""
     url: str
-    kind: str
+    reply_to: str
+    """The item's own signed reply address: an answer sent there becomes a comment."""
+    reply_mailto: str
+    is_new: bool
+    """A new post, rather than an older one with new comments."""
+    text: str = ""
+    html: Markup = Markup("")
+    """The item as the digest shows it; rendered once per post and shared by every reader."""
 
 
 @dataclass
 class DigestSection:
-    group: Group
-    posts: list[DigestItem] = field(default_factory=list)
-    comments: list[DigestItem] = field(default_factory=list)
+    name: str
+    """The group's name; empty for the section of threads the reader wrote or joined."""
+    items: list[DigestItem] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    subject: str
+    text: str
+    html: str
 
 
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
@@ -43,110 +86,351 @@ def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
     return flat if len(flat) <= length else flat[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
+class PostView(NamedTuple):
+    """What a digest needs of a post, as plain values: read for every reader, so it must be cheap."""
+
+    id: int
+    author_id: int
+    created_at: datetime
+    title: str
+    author: str
+    body_text: str
+
+
+class Activity:
+    """Posts and comments above a watermark, read once for every person in a run."""
+
+    def __init__(self, session: Session, since_post: int, since_comment: int) -> None:
+        self.newest_post = session.scalar(select(func.max(Post.id))) or 0
+        self.newest_comment = session.scalar(select(func.max(Comment.id))) or 0
+        self.since_post, self.since_comment = since_post, since_comment
+        comments = session.execute(
+            select(Comment.id, Comment.post_id, Comment.author_id, Comment.created_at, Comment.body_text).where(
+                Comment.id > since_comment, Comment.id <= self.newest_comment
+            ).order_by(Comment.id)
+        ).all()
+        self.comments_by_post: dict[int, list] = defaultdict(list)
+        for row in comments:
+            self.comments_by_post[row.post_id].append(row)
+        posts: dict[int, Post] = {
+            post.id: post
+            for post in session.scalars(
+                select(Post).options(joinedload(Post.author), joinedload(Post.group)).where(
+                    (Post.id > since_post) & (Post.id <= self.newest_post)
+                    | Post.id.in_(list(self.comments_by_post))
+                )
+            ).unique()
+        }
+        self.posts_by_group: dict[int, list[PostView]] = defaultdict(list)
+        for post in sorted(posts.values(), key=lambda p: p.id):
+            self.posts_by_group[post.group_id].append(
+                PostView(post.id, post.author_id, post.created_at, post.title, post.author.name, post.body_text)
+            )
+        self.participants: dict[int, set[int]] = defaultdict(set)
+        for post in posts.values():
+            self.participants[post.id].add(post.author_id)
+        for post_id, author_id in session.execute(
+            select(Comment.post_id, Comment.author_id).where(Comment.post_id.in_(list(self.comments_by_post))).distinct()
+        ):
+            self.participants[post_id].add(author_id)
+        self.commenter_names = dict(
+            session.execute(
+                select(User.id, User.name).where(User.id.in_({row.author_id for row in comments}))
+            ).all()
+        )
+        self._shared: dict[tuple, Any] = {}
+
+    def shared(self, key: tuple, make: Callable[[], T]) -> T:
+        """Text that is the same in every reader's digest (a snippet, a local time), made once."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
+
+
 def send_digests(session: Session, frequency: Delivery | str) -> list[int]:
-    """Queue a digest for every user with a group on `frequency`; returns the outbox ids."""
+    """Queue a digest, right now, for every user with a group on `frequency`; the outbox ids."""
+    frequency = _frequency(frequency)
+    user_ids = session.scalars(
+        select(Membership.user_id).where(Membership.delivery == frequency).distinct().order_by(Membership.user_id)
+    ).all()
+    return _run(session, list(user_ids), frequency, period=None)
+
+
+def period_of(user: User, frequency: Delivery, now: datetime) -> str | None:
+    """The period whose digest is due for `user` at `now`, or None before their hour has come."""
+    local = now.astimezone(ZoneInfo(user.timezone))
+    if frequency == Delivery.DAILY:
+        return local.date().isoformat() if local.hour >= user.digest_hour else None
+    year, week, weekday = local.isocalendar()
+    if (weekday - 1, local.hour) < (user.digest_weekday, user.digest_hour):
+        return None
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class DueRun:
+    last_user_id: int
+    """Where the next chunk starts; equal to the start when no user was left."""
+    queued: list[int]
+
+
+def queue_due_digests(session: Session, now: datetime, *, after_user_id: int = 0, limit: int = 500) -> DueRun:
+    """Queue the digests that are due at `now` for up to `limit` users with ids above `after_user_id`.
+
+    The caller commits after each chunk and calls again from `last_user_id` until it stays put.
+    """
+    user_ids = session.scalars(
+        select(Membership.user_id)
+        .where(Membership.delivery.in_(FREQUENCIES), Membership.user_id > after_user_id)
+        .distinct().order_by(Membership.user_id).limit(limit)
+    ).all()
+    if not user_ids:
+        return DueRun(after_user_id, [])
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    on_frequency = set(
+        session.execute(
+            select(Membership.user_id, Membership.delivery)
+            .where(Membership.user_id.in_(user_ids), Membership.delivery.in_(FREQUENCIES))
+            .distinct()
+        ).tuples()
+    )
+    queued: list[int] = []
+    for frequency in FREQUENCIES:
+        by_period: dict[str, list[int]] = defaultdict(list)
+        for user_id in user_ids:
+            period = (user_id, frequency) in on_frequency and period_of(users[user_id], frequency, now)
+            if period:
+                by_period[period].append(user_id)
+        for period, ids in by_period.items():
+            queued += _run(session, ids, frequency, period=period)
+    return DueRun(user_ids[-1], queued)
+
+
+def preview_digest(session: Session, user: User, frequency: Delivery | str) -> Digest | None:
+    """The digest `user` would get now, without moving anything; None when nothing is new."""
+    frequency = _frequency(frequency)
+    watermark = _watermarks(session, [user.id], frequency, create=False).get(user.id)
+    since = (watermark.last_post_id, watermark.last_comment_id) if watermark else _start_for(session, user.id, frequency)
+    activity = Activity(session, *since)
+    memberships = _memberships(session, [user.id], frequency)[user.id]
+    return _build(user, frequency, memberships, activity, since)
+
+
+def _frequency(frequency: Delivery | str) -> Delivery:
     frequency = Delivery(frequency)
     if frequency not in FREQUENCIES:
         raise ValueError(f"digests are daily or weekly, not {frequency}")
-    user_ids = session.scalars(
-        select(Membership.user_id).where(Membership.delivery == frequency).distinct()
-    ).all()
-    queued = (send_digest(session, session.get(User, user_id), frequency) for user_id in user_ids)
-    return [outgoing.id for outgoing in queued if outgoing is not None]
+    return frequency
 
 
-def send_digest(session: Session, user: User, frequency: Delivery) -> OutgoingMail | None:
-    watermark = _watermark(session, user, frequency)
-    newest_post = session.scalar(select(func.max(Post.id))) or 0
-    newest_comment = session.scalar(select(func.max(Comment.id))) or 0
-    sections = _sections(session, user, frequency, watermark, newest_post, newest_comment)
-    key = f"digest:{user.id}:{frequency}:{watermark.last_post_id}:{watermark.last_comment_id}"
-    watermark.last_post_id, watermark.last_comment_id = newest_post, newest_comment
-    if not sections:
-        return None
-    post_count = sum(len(s.posts) for s in sections)
-    comment_count = sum(len(s.comments) for s in sections)
-    subject = _subject(post_count, comment_count, [s.group.name for s in sections])
-    text, html = render_mail(
-        "digest", recipient=user, sections=sections, frequency=frequency.value,
-        subject=subject, hub_url=absolute("/"),
-    )
-    settings = get_settings()
+def _run(session: Session, user_ids: list[int], frequency: Delivery, period: str | None) -> list[int]:
+    if not user_ids:
+        return []
+    watermarks = _watermarks(session, user_ids, frequency, create=True)
+    if period is not None:
+        user_ids = [uid for uid in user_ids if watermarks[uid].period != period]
+    if not user_ids:
+        return []
+    starts = {uid: (watermarks[uid].last_post_id, watermarks[uid].last_comment_id) for uid in user_ids}
+    activity = Activity(session, min(s[0] for s in starts.values()), min(s[1] for s in starts.values()))
+    memberships = _memberships(session, user_ids, frequency)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    queued = []
+    for user_id in user_ids:
+        watermark = watermarks[user_id]
+        user = users[user_id]
+        digest = _build(user, frequency, memberships[user_id], activity, starts[user_id])
+        key = (
+            f"digest:{user_id}:{frequency}:{period}" if period
+            else f"digest:{user_id}:{frequency}:{watermark.last_post_id}:{watermark.last_comment_id}"
+        )
+        watermark.last_post_id, watermark.last_comment_id = activity.newest_post, activity.newest_comment
+        if period is not None:
+            watermark.period = period
+        if digest is None:
+            continue
+        watermark.sent_at = utcnow()
+        outgoing_id = _queue(session, user, frequency, digest, key)
+        if outgoing_id is not None:
+            queued.append(outgoing_id)
+    session.flush()
+    return queued
+
+
+def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, key: str) -> int | None:
+    domain = get_settings().mail_domain
+    token = digest_unsubscribe_token(user, frequency)
     message = compose(
-        subject=subject,
-        sender=("Plein", f"digest@{settings.mail_domain}"),
+        subject=digest.subject,
+        sender=("Plein", f"digest@{domain}"),
         recipient=(user.name, user.email),
-        text=text, html=html,
-        headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"},
+        text=digest.text, html=digest.html,
+        message_id=f"<{key.replace(':', '-')}@{domain}>",
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Precedence": "bulk",
+            "List-Id": f"Plein {frequency.value} digest <digest.{domain}>",
+            "List-Archive": f"<{absolute('/')}>",
+            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     return queue_mail(session, key, message)
 
 
-def _watermark(session: Session, user: User, frequency: Delivery) -> DigestWatermark:
-    watermark = session.scalar(
-        select(DigestWatermark).where(
-            DigestWatermark.user_id == user.id, DigestWatermark.frequency == frequency.value
+def _watermarks(session: Session, user_ids: list[int], frequency: Delivery, *, create: bool) -> dict[int, DigestWatermark]:
+    found = {
+        w.user_id: w
+        for w in session.scalars(
+            select(DigestWatermark).where(
+                DigestWatermark.user_id.in_(user_ids), DigestWatermark.frequency == frequency.value
+            )
         )
+    }
+    if create:
+        for user_id in user_ids:
+            if user_id not in found:
+                last_post, last_comment = _start_for(session, user_id, frequency)
+                found[user_id] = DigestWatermark(
+                    user_id=user_id, frequency=frequency.value, last_post_id=last_post, last_comment_id=last_comment
+                )
+                session.add(found[user_id])
+    return found
+
+
+def _start_for(session: Session, user_id: int, frequency: Delivery) -> tuple[int, int]:
+    """Where a first digest starts: just before the user joined their first group on `frequency`."""
+    joined = session.scalar(
+        select(func.min(Membership.created_at)).where(Membership.user_id == user_id, Membership.delivery == frequency)
     )
-    if watermark is None:
-        watermark = DigestWatermark(user_id=user.id, frequency=frequency.value, last_post_id=0, last_comment_id=0)
-        session.add(watermark)
-    return watermark
+    if joined is None:
+        return 0, 0
+    return (
+        session.scalar(select(func.max(Post.id)).where(Post.created_at < joined)) or 0,
+        session.scalar(select(func.max(Comment.id)).where(Comment.created_at < joined)) or 0,
+    )
 
 
-def _sections(
-    session: Session,
+def _memberships(session: Session, user_ids: list[int], frequency: Delivery) -> dict[int, list[Membership]]:
+    found: dict[int, list[Membership]] = defaultdict(list)
+    for membership in session.scalars(
+        select(Membership).options(joinedload(Membership.group)).where(
+            Membership.user_id.in_(user_ids), Membership.delivery == frequency
+        )
+    ):
+        found[membership.user_id].append(membership)
+    return found
+
+
+def _build(
     user: User,
     frequency: Delivery,
-    watermark: DigestWatermark,
-    newest_post: int,
-    newest_comment: int,
-) -> list[DigestSection]:
-    memberships = session.scalars(
-        select(Membership).where(Membership.user_id == user.id, Membership.delivery == frequency)
-    ).all()
-    sections = []
-    for membership in sorted(memberships, key=lambda m: m.group.name):
-        section = DigestSection(membership.group)
-        posts = session.scalars(
-            select(Post).where(
-                Post.group_id == membership.group_id,
-                Post.id > watermark.last_post_id,
-                Post.id <= newest_post,
-                Post.author_id != user.id,
-                Post.created_at >= membership.created_at,
-            ).order_by(Post.id)
-        )
-        for post in posts:
-            section.posts.append(
-                DigestItem(post.title, post.author.name, snippet(post.body_text), absolute(post_path(post.id)), "post")
+    memberships: list[Membership],
+    activity: Activity,
+    since: tuple[int, int],
+) -> Digest | None:
+    """Sections in reading order: threads the user wrote or joined first, then group by group."""
+    zone = ZoneInfo(user.timezone)
+    time_format = "%d-%m %H:%M" if user.language == "nl" else "%d %b, %H:%M"
+    shared = activity.shared
+    followed = DigestSection("")
+    sections: list[DigestSection] = []
+    post_count = comment_count = 0
+    user_id, newest_post = user.id, activity.newest_post
+    for membership in sorted(memberships, key=lambda m: m.group.name.lower()):
+        section = DigestSection(membership.group.name)
+        joined = membership.created_at
+        for post in activity.posts_by_group.get(membership.group_id, []):
+            is_new = since[0] < post.id <= newest_post and post.author_id != user_id and post.created_at >= joined
+            comments = [
+                c for c in activity.comments_by_post.get(post.id, [])
+                if c.id > since[1] and c.author_id != user_id and c.created_at >= joined
+            ]
+            if not is_new and not comments:
+                continue
+            post_count += is_new
+            comment_count += len(comments)
+            latest = comments[-1] if comments else None
+            address = reply_address(post, None, user)
+            item = DigestItem(
+                post_id=post.id, title=post.title, group=section.name, author=post.author,
+                time=shared(("time", post.id, user.timezone, time_format),
+                            lambda: post.created_at.astimezone(zone).strftime(time_format)),
+                snippet=shared(("snippet", post.id), lambda: snippet(post.body_text)),
+                new_comments=len(comments),
+                latest_comment=shared(
+                    ("latest", latest.id),
+                    lambda: f"{activity.commenter_names[latest.author_id]}: {snippet(latest.body_text, 120)}",
+                ) if latest else "",
+                url=absolute(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
+                reply_to=address,
+                reply_mailto=f"mailto:{address}?subject=" + shared(("subject", post.id), lambda: quote("Re: " + post.title)),
+                is_new=is_new,
             )
-        comments = session.scalars(
-            select(Comment).join(Post).where(
-                Post.group_id == membership.group_id,
-                Comment.id > watermark.last_comment_id,
-                Comment.id <= newest_comment,
-                Comment.author_id != user.id,
-                Comment.created_at >= membership.created_at,
-            ).order_by(Comment.id)
-        )
-        for comment in comments:
-            section.comments.append(
-                DigestItem(
-                    f"Re: {comment.post.title}", comment.author.name, snippet(comment.body_text),
-                    absolute(comment_path(comment.post_id, comment.id)), "comment",
-                )
-            )
-        if section.posts or section.comments:
+            if comments and user_id in activity.participants[post.id]:
+                followed.items.append(item)
+            else:
+                section.items.append(item)
+        if section.items:
+            section.items.sort(key=lambda i: (not i.is_new, i.post_id))
             sections.append(section)
-    return sections
+    if not followed.items and not sections:
+        return None
+    ordered = [followed, *sections] if followed.items else sections
+    suffix = "_nl" if user.language == "nl" else ""
+    for section in ordered:
+        for item in section.items:
+            _render_item(item, suffix, show_group=not section.name, shared=shared)
+    groups = sorted({i.group for i in followed.items} | {s.name for s in sections}, key=str.lower)
+    subject = _subject(user.language, post_count, comment_count, groups)
+    template = "digest_nl" if user.language == "nl" else "digest"
+    text, html = render_mail(
+        template, recipient=user, sections=ordered, frequency=frequency.value,
+        subject=subject, hub_url=absolute("/"), preferences_url=absolute("/preferences"),
+        unsubscribe_url=absolute(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
+    )
+    return Digest(subject, text, html)
 
 
-def _subject(post_count: int, comment_count: int, group_names: list[str]) -> str:
+_REPLY_PLACEHOLDER = "\x00reply-address\x00"
+
+
+def _render_item(item: DigestItem, suffix: str, *, show_group: bool, shared) -> None:
+    """Render `item` from the copy shared by every reader, with this reader's own reply address.
+
+    Everything but the signed reply address is the same for everyone who sees this post with
+    the same new comments in the same language and time zone: ten thousand digests render a
+    few hundred items, not three hundred thousand.
+    """
+    address = item.reply_to
+    text, html = shared(
+        ("item", suffix, show_group, item.post_id, item.time, item.new_comments, item.latest_comment, item.url),
+        lambda: render_mail(
+            "digest_item" + suffix, show_group=show_group,
+            item=replace(
+                item, reply_to=_REPLY_PLACEHOLDER,
+                reply_mailto=item.reply_mailto.replace(address, _REPLY_PLACEHOLDER),
+            ),
+        ),
+    )
+    item.text = text.replace(_REPLY_PLACEHOLDER, address)
+    item.html = Markup(html.replace(_REPLY_PLACEHOLDER, address))
+
+
+_WORDS = {
+    "en": ("new post", "new posts", "new comment", "new comments", "and", "more"),
+    "nl": ("nieuw bericht", "nieuwe berichten", "nieuwe reactie", "nieuwe reacties", "en", "meer"),
+}
+
+
+def _subject(language: str, post_count: int, comment_count: int, group_names: list[str]) -> str:
+    post, posts, comment, comments, and_, more = _WORDS.get(language, _WORDS["en"])
     parts = []
     if post_count:
-        parts.append(f"{post_count} new post{'s' if post_count != 1 else ''}")
+        parts.append(f"{post_count} {post if post_count == 1 else posts}")
     if comment_count:
-        parts.append(f"{comment_count} new comment{'s' if comment_count != 1 else ''}")
-    where = ", ".join(group_names[:3]) + (f" and {len(group_names) - 3} more" if len(group_names) > 3 else "")
-    return f"Plein: {' and '.join(parts)} in {where}"
+        parts.append(f"{comment_count} {comment if comment_count == 1 else comments}")
+    where = ", ".join(group_names[:3])
+    if len(group_names) > 3:
+        where += f" {and_} {len(group_names) - 3} {more}"
+    return f"Plein: {f' {and_} '.join(parts)} in {where}"

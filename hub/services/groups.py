@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hub import jobs
 from hub.models import Delivery, Group, Membership, User
 from hub.services.errors import Conflict, Invalid, NotFound
 from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
@@ -27,6 +28,7 @@ def create_group(
     group = Group(slug=slug, name=name.strip() or slug, is_private=private, description=description)
     session.add(group)
     session.flush()
+    jobs.after_commit(session, "plein.search.index_group", group.id)
     return group
 
 
@@ -52,6 +54,18 @@ def add_member(
     membership.delivery = delivery
     session.flush()
     return membership
+
+
+def remove_member(session: Session, group: Group, user: User) -> None:
+    """Take `user` out of `group`; from now on a private group's items are hidden from them.
+
+    Search needs no reindex for this: who may see a group is decided per query.
+    """
+    membership = find_membership(session, group, user)
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of {group.slug}")
+    session.delete(membership)
+    session.flush()
 
 
 def find_membership(session: Session, group: Group, user: User) -> Membership | None:

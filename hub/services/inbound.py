@@ -8,6 +8,7 @@ silently, and running it twice changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import timedelta
@@ -19,8 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.models import Comment, Group, InboundMessage, InboundStatus, Post, User, utcnow
-from hub.services import accounts, signing, subscriptions
+from hub.models import (
+    Comment, Group, ImapMailbox, ImapMessage, InboundMessage, InboundStatus, Post, User, utcnow,
+)
+from hub.services import accounts, bounces, signing, subscriptions
 from hub.services.attachments import attach, write_durably
 from hub.services.errors import Invalid, NotFound
 from hub.services.groups import can_post
@@ -29,8 +32,8 @@ from hub.settings import get_settings
 from hub.urls import attachment_path
 from mailgateway.addresses import BOUNCES, Route, route
 from mailgateway.message import ParsedMessage
-from mailgateway.parsing import parse_message
-from mailgateway.replies import visible_text
+from mailgateway.parsing import ParseTimeout, parse_within
+from mailgateway.replies import thread_subject, visible_text
 
 
 def accepts_recipient(session: Session, address: str) -> bool:
@@ -55,8 +58,7 @@ def store_inbound(
     now = utcnow()
     relative = f"inbound/{now:%Y/%m/%d}/{uuid.uuid4().hex}.eml"
     write_durably(settings.data_dir / relative, raw)
-    headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
-    message_id = str(headers.get("Message-ID", "") or "").strip().strip("<>") or None
+    message_id = _message_id(raw)
     inbound = InboundMessage(
         message_id=message_id,
         envelope_from=envelope_from,
@@ -69,6 +71,72 @@ def store_inbound(
     session.flush()
     jobs.after_commit(session, "plein.inbound.process", inbound.id)
     return inbound
+
+
+def mailbox_position(session: Session, mailbox_key: str, uidvalidity: int) -> int:
+    """The last UID stored from a mailbox folder; a new UIDVALIDITY starts it again from 0."""
+    mailbox = _mailbox(session, mailbox_key)
+    if mailbox.uidvalidity != uidvalidity:
+        mailbox.uidvalidity, mailbox.last_uid, mailbox.updated_at = uidvalidity, 0, utcnow()
+        session.flush()
+    return mailbox.last_uid
+
+
+def store_from_mailbox(
+    session: Session,
+    mailbox_key: str,
+    uidvalidity: int,
+    uid: int,
+    raw: bytes,
+    envelope_from: str,
+    recipients: list[str],
+) -> InboundMessage | None:
+    """Store one message taken by IMAP and advance its mailbox, in the caller's transaction.
+
+    Returns None when the message was stored before: a UID at or below the mark, or a
+    message this mailbox already gave (same Message-ID or, without one, same bytes), as
+    happens when a folder's UIDVALIDITY changes and it is read again from the start.
+    """
+    mailbox = _mailbox(session, mailbox_key)
+    if mailbox.uidvalidity != uidvalidity:
+        raise ValueError(f"{mailbox_key}: UIDVALIDITY {uidvalidity} is not the one on record")
+    if uid <= mailbox.last_uid:
+        return None
+    mailbox.last_uid, mailbox.updated_at = uid, utcnow()
+    key = _mailbox_message_key(raw)
+    if session.scalar(
+        select(ImapMessage.id).where(ImapMessage.mailbox_id == mailbox.id, ImapMessage.message_key == key)
+    ):
+        session.flush()
+        return None
+    stored = store_inbound(session, raw, envelope_from, recipients)
+    session.add(ImapMessage(
+        mailbox_id=mailbox.id, message_key=key, uidvalidity=uidvalidity, uid=uid, inbound_id=stored.id,
+    ))
+    session.flush()
+    return stored
+
+
+def _mailbox(session: Session, key: str) -> ImapMailbox:
+    mailbox = session.scalar(select(ImapMailbox).where(ImapMailbox.key == key))
+    if mailbox is None:
+        mailbox = ImapMailbox(key=key, uidvalidity=0, last_uid=0)
+        session.add(mailbox)
+        session.flush()
+    return mailbox
+
+
+def _mailbox_message_key(raw: bytes) -> str:
+    message_id = _message_id(raw)
+    return hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
+
+
+def _message_id(raw: bytes) -> str | None:
+    try:
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+        return str(headers.get("Message-ID", "") or "").strip().strip("<>") or None
+    except Exception:  # a header the parser chokes on must not keep the message from being stored
+        return None
 
 
 def read_raw(inbound: InboundMessage) -> bytes:
@@ -85,11 +153,23 @@ def process_inbound(session: Session, inbound_id: int) -> InboundMessage | None:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return inbound
-    message = parse_message(read_raw(inbound))
-    outcomes = [
-        _deliver(session, inbound, message, destination)
-        for destination in _routes(inbound.recipients.splitlines())
-    ] or [Outcome(InboundStatus.REFUSED, "no recipient at this hub")]
+    settings = get_settings()
+    try:
+        message = parse_within(read_raw(inbound), settings.parse_time_limit)
+    except ParseTimeout as error:
+        mark_failed(session, inbound.id, f"quarantined: {error}")
+        session.flush()
+        return inbound
+    if len(message.attachments) > settings.max_attachments:
+        outcomes = [Outcome(
+            InboundStatus.REFUSED,
+            f"{len(message.attachments)} attachments; at most {settings.max_attachments} are taken per message",
+        )]
+    else:
+        outcomes = [
+            _deliver(session, inbound, message, destination)
+            for destination in _routes(inbound.recipients.splitlines())
+        ] or [Outcome(InboundStatus.REFUSED, "no recipient at this hub")]
     inbound.status = _overall_status(outcomes)
     inbound.reason = "; ".join(outcome.reason for outcome in outcomes)
     inbound.processed_at = utcnow()
@@ -120,9 +200,9 @@ def _deliver(
     if destination.kind == "unsubscribe":
         return _unsubscribe(session, destination.value)
     if destination.kind == BOUNCES:
-        return Outcome(InboundStatus.COMMAND, f"delivery report from {inbound.envelope_from or '(null sender)'} kept")
-    if message.auto_submitted:
-        return Outcome(InboundStatus.REFUSED, "automatic mail (auto-reply, bounce or bulk) is not posted")
+        return Outcome(InboundStatus.COMMAND, bounces.record_report(session, destination.value, read_raw(inbound)))
+    if noise := _noise(inbound, message):
+        return Outcome(InboundStatus.REFUSED, noise)
     sender = accounts.find_user(session, message.from_address)
     if sender is None:
         return Outcome(InboundStatus.REFUSED, f"sender {message.from_address or '(none)'} is not a user of this hub")
@@ -134,9 +214,23 @@ def _deliver(
     if not can_post(session, sender, group):
         return Outcome(InboundStatus.REFUSED, f"{sender.email} may not post to {group.slug}")
     post, parent = _thread_target(session, message.thread_ids)
-    if post is not None and post.group_id == group.id:
+    if post is None or post.group_id != group.id:
+        post, parent = _thread_by_subject(session, group, message), None
+    if post is not None:
         return _comment(session, inbound, message, sender, post, parent)
     return _post(session, inbound, message, sender, group)
+
+
+def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
+    """Why a mail must not become a post wherever it is addressed (a loop, a machine), or ""."""
+    domain = get_settings().mail_domain.lower()
+    if message.list_id == domain or message.list_id.endswith("." + domain):
+        return f"mail carrying this hub's own List-Id {message.list_id} is not posted (a mail loop)"
+    if message.auto_reason:
+        return f"automatic mail is not posted: {message.auto_reason}"
+    if inbound.envelope_from.lower().partition("@")[0] in {"mailer-daemon", "postmaster"}:
+        return f"automatic mail is not posted: sent by {inbound.envelope_from}"
+    return ""
 
 
 def _reply_by_token(
@@ -146,6 +240,13 @@ def _reply_by_token(
     post = session.get(Post, parts[0]) if parts else None
     if post is None:
         return Outcome(InboundStatus.REFUSED, "the reply address is not valid or its post is gone")
+    # A reply address is made for one recipient (post, comment, user). Mail to it from anyone
+    # else is refused rather than posted as its own sender: it may be a forward, or a spoof.
+    if len(parts) < 3 or parts[2] != sender.id:
+        return Outcome(
+            InboundStatus.REFUSED,
+            f"the reply address was made for someone else; {sender.email} may write to the group address instead",
+        )
     if not can_post(session, sender, post.group):
         return Outcome(InboundStatus.REFUSED, f"{sender.email} may not post to {post.group.slug}")
     parent = session.get(Comment, parts[1]) if parts[1] else None
@@ -218,6 +319,27 @@ def _with_inline_images(html: str, post: Post) -> str:
     return re.sub(r"""(src=["'])cid:([^"']+)""", replace, html)
 
 
+SUBJECT_THREAD_DAYS = 30
+
+
+def _thread_by_subject(session: Session, group: Group, message: ParsedMessage) -> Post | None:
+    """The group's recent post a reply names by subject alone, when its headers named none here.
+
+    Only a subject with a reply or forward prefix (or a mail whose In-Reply-To or References
+    pointed elsewhere) is taken as an answer: a new mail titled like an old post stays new.
+    """
+    subject, prefixed = thread_subject(message.subject)
+    if not subject or not (prefixed or message.thread_ids):
+        return None
+    recent = session.scalars(
+        select(Post)
+        .where(Post.group_id == group.id, Post.created_at >= utcnow() - timedelta(days=SUBJECT_THREAD_DAYS))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(500)
+    )
+    return next((post for post in recent if thread_subject(post.title)[0] == subject), None)
+
+
 _OWN_ID = re.compile(r"^(post|comment)-(\d+)@(.+)$")
 
 
@@ -259,6 +381,27 @@ def mark_failed(session: Session, inbound_id: int, reason: str) -> None:
         inbound.status = InboundStatus.FAILED
         inbound.reason = reason[:2000]
         inbound.processed_at = utcnow()
+
+
+def list_inbound(session: Session, status: InboundStatus, limit: int = 50) -> list[InboundMessage]:
+    """The newest messages with `status`, newest first: the quarantine when `status` is FAILED."""
+    return list(session.scalars(
+        select(InboundMessage).where(InboundMessage.status == status)
+        .order_by(InboundMessage.id.desc()).limit(limit)
+    ))
+
+
+def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
+    """Process a failed or refused message again, from its raw bytes, after commit."""
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None:
+        raise NotFound(f"no inbound message {inbound_id}")
+    if inbound.status not in (InboundStatus.FAILED, InboundStatus.REFUSED, InboundStatus.RECEIVED):
+        raise Invalid(f"inbound message {inbound_id} is {inbound.status.value} already: {inbound.reason}")
+    inbound.status, inbound.reason, inbound.processed_at = InboundStatus.RECEIVED, "", None
+    session.flush()
+    jobs.after_commit(session, "plein.inbound.process", inbound.id)
+    return inbound
 
 
 def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=2)) -> int:

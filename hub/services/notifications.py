@@ -1,5 +1,10 @@
 """Mail to members whose delivery is `each`: one message per new post and per new comment.
 
+A comment is also mailed to the people following its thread (the post's author and everyone
+who commented before), whatever their delivery, unless they switched reply notifications off
+or may no longer see the group. One key per comment and person (`comment:34:to:5`) means a
+person who is both a member on `each` and a follower gets the comment once.
+
 Each mail carries a stable Message-ID (`post-12@domain`, `comment-34@domain`) and the
 In-Reply-To/References that make mail clients thread it, list headers (RFC 2369, RFC 2919,
 RFC 8058), and a signed Reply-To that brings an answer back as a comment on the right post.
@@ -7,16 +12,27 @@ RFC 8058), and a signed Reply-To that brings an answer back as a comment on the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import signing
-from hub.services.subscriptions import unsubscribe_token
+from hub.services.groups import can_see
+from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.services.outbox import compose, queue_mail
 from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, group_path, post_path, unsubscribe_path
+
+if TYPE_CHECKING:
+    from hub.services.digests import PostView
+
+
+def replies_off_path(token: str) -> str:
+    """The page that switches reply notifications off (hub.web.pages serves it)."""
+    return f"/unsubscribe/replies/{token}"
 
 
 def post_message_id(post_id: int) -> str:
@@ -31,19 +47,24 @@ def group_address(group: Group) -> str:
     return f"{group.slug}@{get_settings().mail_domain}"
 
 
-def reply_address(post: Post, comment: Comment | None, user: User) -> str:
+def reply_address(post: Post | PostView, comment: Comment | None, user: User) -> str:
     token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
     return f"reply+{token}@{get_settings().mail_domain}"
 
 
+def _group_list_headers(group: Group) -> dict[str, str]:
+    return {
+        "List-Id": f"{group.name} <{group.slug}.{get_settings().mail_domain}>",
+        "List-Post": f"<mailto:{group_address(group)}>",
+        "List-Archive": f"<{absolute(group_path(group.slug))}>",
+    }
+
+
 def list_headers(membership: Membership) -> dict[str, str]:
-    group = membership.group
     domain = get_settings().mail_domain
     token = unsubscribe_token(membership)
     return {
-        "List-Id": f"{group.name} <{group.slug}.{domain}>",
-        "List-Post": f"<mailto:{group_address(group)}>",
-        "List-Archive": f"<{absolute(group_path(group.slug))}>",
+        **_group_list_headers(membership.group),
         "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
@@ -121,4 +142,41 @@ def notify_comment(session: Session, comment_id: int) -> int:
             },
         )
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
+    for user in _followers(session, comment):
+        stop_url = absolute(replies_off_path(replies_token(user)))
+        text, html = render_mail(
+            "reply", post=post, comment=comment, recipient=user,
+            url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
+            preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
+        )
+        message = compose(
+            subject=f"Re: [{post.group.name}] {post.title}",
+            sender=_sender(comment.author, post.group),
+            recipient=(user.name, user.email),
+            text=text, html=html,
+            message_id=comment_message_id(comment.id),
+            headers={
+                "In-Reply-To": answered,
+                "References": references,
+                "Reply-To": reply_address(post, comment, user),
+                **_group_list_headers(post.group),
+                "List-Unsubscribe": f"<{stop_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
     return queued
+
+
+def _followers(session: Session, comment: Comment) -> list[User]:
+    """Who wrote the post or commented on it before, wants reply mail, and may still see it."""
+    post = comment.post
+    earlier = select(Comment.author_id).where(Comment.post_id == post.id, Comment.id < comment.id)
+    people = session.scalars(
+        select(User).where(
+            (User.id == post.author_id) | User.id.in_(earlier),
+            User.id != comment.author_id,
+            User.notify_replies.is_(True),
+        ).order_by(User.id)
+    )
+    return [user for user in people if can_see(session, user, post.group)]

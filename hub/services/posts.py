@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Group, Post, User
-from hub.services.errors import Invalid, NotFound
+from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
 
 MAX_TITLE_LENGTH = 300
@@ -78,6 +78,39 @@ def create_comment(
     _after_change(session, post)
     jobs.after_commit(session, "plein.delivery.notify_comment", comment.id)
     return comment
+
+
+def edit_post(session: Session, post: Post, editor: User, title: str, body_text: str) -> Post:
+    """Change a post's title and text; only its author may. Search follows within seconds."""
+    if editor.id != post.author_id:
+        raise Forbidden("only the author may edit a post")
+    title = " ".join(title.split())[:MAX_TITLE_LENGTH]
+    if not title or not body_text.strip():
+        raise Invalid("a post needs a title and some text")
+    post.title, post.body_text, post.body_html = title, body_text.strip(), None
+    session.flush()
+    _after_change(session, post)
+    return post
+
+
+def delete_post(session: Session, post: Post, editor: User) -> None:
+    """Delete a post with its comments and attachments; only its author may."""
+    if editor.id != post.author_id:
+        raise Forbidden("only the author may delete a post")
+    session.delete(post)
+    session.flush()
+    _after_change(session, post)
+
+
+def delete_comment(session: Session, comment: Comment, editor: User) -> None:
+    """Delete a comment (answers to it go with it); only its author may."""
+    if editor.id != comment.author_id:
+        raise Forbidden("only the author may delete a comment")
+    post = comment.post
+    session.delete(comment)
+    session.flush()
+    session.expire(post, ["comments", "attachments"])
+    _after_change(session, post)
 
 
 def get_post(session: Session, viewer: User, post_id: int) -> Post:

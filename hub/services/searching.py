@@ -1,24 +1,41 @@
-"""Search as a given user sees it: only groups they may see, with links to each hit."""
+"""Search as a given user sees it: only groups they may see, with links and names for each hit.
+
+The index filters by group ids inside every query; this module supplies those ids, turns
+group ids and author addresses in facets into names, and builds the link of each hit.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.models import User
+from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.groups import visible_group_ids
-from hub.services.indexing import search_index
-from hub.urls import comment_path, post_path
-from search import SearchHit
-from search.documents import KINDS
+from hub.services.indexing import search_reader
+from hub.urls import comment_path, group_path, post_path
+from search import SearchHit, Suggestion
+from search.documents import KINDS, SORTS
+
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 500
 
 
 @dataclass(frozen=True)
 class Found:
     hit: SearchHit
     url: str
+
+
+@dataclass(frozen=True)
+class Facet:
+    value: str
+    """What to add to the query to narrow it, e.g. `group:engineering`."""
+    label: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -29,28 +46,94 @@ class FoundPage:
     page: int
     pages: int
     results: list[Found]
+    sort: str = "relevance"
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
+    did_you_mean: str | None = None
+    fuzzy: bool = False
 
 
-def _url(hit: SearchHit) -> str:
-    if hit.kind == "comment":
-        return comment_path(hit.post_id, hit.id)
-    if hit.kind == "document":
-        return f"{post_path(hit.post_id)}#attachment-{hit.id}"
-    return post_path(hit.post_id)
+@dataclass(frozen=True)
+class SuggestionLink:
+    kind: str
+    title: str
+    url: str
+
+
+def person_path(email: str) -> str:
+    return f"/people/{quote(email, safe='@')}"
+
+
+def _url(kind: str, id: int, post_id: int, group_slug: str, author_email: str) -> str:
+    if kind == "comment":
+        return comment_path(post_id, id)
+    if kind == "document":
+        return f"{post_path(post_id)}#attachment-{id}"
+    if kind == "person":
+        return person_path(author_email)
+    if kind == "group":
+        return group_path(group_slug)
+    return post_path(post_id)
+
+
+def url_of(hit: SearchHit | Suggestion) -> str:
+    return _url(hit.kind, hit.id, hit.post_id, hit.group_slug, hit.author_email)
+
+
+def _facets(session: Session, raw: dict) -> dict[str, list[Facet]]:
+    group_ids = [int(f.value) for f in raw.get("group", []) if f.value.isdigit()]
+    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(group_ids)))} if group_ids else {}
+    emails = [f.value for f in raw.get("author", []) if f.value]
+    names = dict(session.execute(select(User.email, User.name).where(User.email.in_(emails))).tuples().all()) if emails else {}
+    return {
+        "kind": [Facet(f"kind:{f.value}", f.value, f.count) for f in raw.get("kind", [])],
+        "group": [
+            Facet(f"group:{groups[int(f.value)].slug}", groups[int(f.value)].name, f.count)
+            for f in raw.get("group", []) if f.value.isdigit() and int(f.value) in groups
+        ],
+        "author": [
+            Facet(f"from:{f.value}", names.get(f.value, f.value), f.count) for f in raw.get("author", []) if f.value
+        ],
+    }
 
 
 def search(
-    session: Session, viewer: User, query: str, kind: str | None = None, page: int = 1, page_size: int = 20
+    session: Session,
+    viewer: User,
+    query: str,
+    kind: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    sort: str = "relevance",
 ) -> FoundPage:
     query = query.strip()
     if kind and kind not in KINDS:
         raise Invalid(f"kind must be one of {', '.join(KINDS)}")
-    if page < 1:
-        raise Invalid("page must be 1 or more")
+    if sort not in SORTS:
+        raise Invalid(f"sort must be one of {', '.join(SORTS)}")
+    if page < 1 or page > MAX_PAGE:
+        raise Invalid(f"page must be between 1 and {MAX_PAGE}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise Invalid(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     if not query:
-        return FoundPage(query, kind, 0, 1, 1, [])
-    results = search_index().search(
-        query, visible_group_ids(session, viewer), kind=kind, limit=page_size, offset=(page - 1) * page_size
+        return FoundPage(query, kind, 0, 1, 1, [], sort)
+    results = search_reader().search(
+        query, visible_group_ids(session, viewer), kind=kind, limit=page_size,
+        offset=(page - 1) * page_size, sort=sort,
     )
-    found = [Found(hit, _url(hit)) for hit in results.hits]
-    return FoundPage(query, kind, results.total, page, max(1, -(-results.total // page_size)), found)
+    found = [Found(hit, url_of(hit)) for hit in results.hits]
+    return FoundPage(
+        query, kind, results.total, page, max(1, -(-results.total // page_size)), found, sort,
+        _facets(session, results.facets), results.did_you_mean, results.fuzzy,
+    )
+
+
+def suggest(session: Session, viewer: User, prefix: str, limit: int = 8) -> list[SuggestionLink]:
+    """Titles of posts, people and groups that complete what the viewer is typing."""
+    found = search_reader().suggest(prefix[:200], visible_group_ids(session, viewer), limit=min(limit, 20))
+    return [SuggestionLink(s.kind, s.title, url_of(s)) for s in found]
+
+
+def related_posts(session: Session, viewer: User, post_id: int, limit: int = 5) -> list[Found]:
+    """Posts like this one that the viewer may see; the caller has checked they may see this one."""
+    hits = search_reader().related(post_id, visible_group_ids(session, viewer), limit=limit)
+    return [Found(hit, url_of(hit)) for hit in hits]

@@ -31,7 +31,8 @@ def request_sign_in(session: Session, email: str) -> None:
         text=text, html=html,
         headers={"Auto-Submitted": "auto-generated"},
     )
-    queue_mail(session, f"sign-in:{token}", message)
+    # Sent even after bounces: the person asked for it, and signing in is how they re-enable mail.
+    queue_mail(session, f"sign-in:{token}", message, essential=True)
 
 
 def user_for_sign_in(session: Session, token: str) -> User | None:

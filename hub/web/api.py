@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
-from hub.services import groups, posts, searching
+from hub.services import accounts, groups, posts, preferences, searching
 from hub.services.groups import find_membership
 from hub.web.deps import DB, ApiUser
-from hub.web.schemas import GroupOut, Person, PostList, PostOut, PostSummary, SearchOut, SearchResultOut
+from hub.web.schemas import (
+    GroupOut, Person, PostList, PostOut, PostSummary, ProfileOut, RelatedOut, SearchOut, SearchResultOut,
+    SuggestionsOut,
+)
 from hub.urls import absolute, post_path
 
 router = APIRouter(prefix="/api")
@@ -39,16 +43,64 @@ def get_post(post_id: int, session: DB, user: ApiUser) -> PostOut:
     return PostOut.of(posts.get_post(session, user, post_id))
 
 
-@router.get("/search")
+@router.get("/search", response_model_exclude_none=True)
 def search(
     session: DB,
     user: ApiUser,
-    q: str = Query(..., description="what to look for"),
-    kind: str | None = Query(None, description="post, comment or document"),
+    q: str = Query(..., description="words, \"phrases\", -exclusions, OR, and filters such as kind:document "
+                                    "group:SLUG from:NAME tag:TAG before:2026-01-01 after:2025-06 has:attachment"),
+    kind: str | None = Query(None, description="post, comment, document, person or group"),
     page: int = Query(1, ge=1),
+    sort: str = Query("relevance", description="relevance or newest"),
+    per_page: int = Query(20, ge=1, le=100),
 ) -> SearchOut:
-    found = searching.search(session, user, q, kind or None, page)
-    return SearchOut(
-        total=found.total, page=found.page, pages=found.pages,
-        results=[SearchResultOut.of(f) for f in found.results],
-    )
+    return SearchOut.of(searching.search(session, user, q, kind or None, page, per_page, sort))
+
+
+@router.get("/search/suggest")
+def search_suggest(session: DB, user: ApiUser, q: str = Query("", description="what was typed so far")) -> SuggestionsOut:
+    """Posts, people and groups whose title starts with `q`, for search-as-you-type."""
+    return SuggestionsOut.of(searching.suggest(session, user, q))
+
+
+@router.get("/posts/{post_id}/related")
+def related_posts(post_id: int, session: DB, user: ApiUser) -> RelatedOut:
+    posts.get_post(session, user, post_id)
+    return RelatedOut(results=[SearchResultOut.of(f) for f in searching.related_posts(session, user, post_id)])
+
+
+@router.get("/people/{email}")
+def person(email: str, session: DB, user: ApiUser) -> ProfileOut:
+    return ProfileOut.of(accounts.get_user(session, email))
+
+
+class DeliveryIn(BaseModel):
+    delivery: str
+    """each, daily, weekly or none"""
+
+
+@router.put("/groups/{slug}/membership")
+def change_delivery(slug: str, change: DeliveryIn, session: DB, user: ApiUser) -> GroupOut:
+    """Change how you get a group's mail; you must be a member (404 otherwise, 400 for a bad value)."""
+    membership = preferences.set_delivery(session, user, slug, change.delivery)
+    return GroupOut.of(membership.group, membership)
+
+
+class MailSettingsIO(BaseModel):
+    timezone: str
+    digest_hour: int
+    digest_weekday: int
+    """0 = Monday"""
+    language: str
+    notify_replies: bool
+
+
+@router.get("/preferences")
+def get_mail_settings(user: ApiUser) -> MailSettingsIO:
+    return MailSettingsIO(**vars(preferences.settings_of(user)))
+
+
+@router.put("/preferences")
+def put_mail_settings(wanted: MailSettingsIO, session: DB, user: ApiUser) -> MailSettingsIO:
+    preferences.update_settings(session, user, preferences.MailSettings(**wanted.model_dump()))
+    return MailSettingsIO(**vars(preferences.settings_of(user)))

@@ -5,6 +5,8 @@ A service error becomes a 4xx: JSON with a `detail` under /api, a page everywher
 
 from __future__ import annotations
 
+import time
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -13,9 +15,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.settings import get_settings
-from hub.web import api, pages
+from hub.web import api, health, pages
 from hub.web.deps import SignInRequired
 
+SEARCH_PATHS = {"/search", "/api/search"}
 STATUS_OF = {NotFound: 404, Invalid: 400, Conflict: 409, Forbidden: 403}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -44,6 +47,15 @@ def create_app() -> FastAPI:
         https_only=settings.base_url.startswith("https://"),
         max_age=30 * 24 * 3600,
     )
+
+    @app.middleware("http")
+    async def observe_search_latency(request: Request, call_next):
+        if request.url.path not in SEARCH_PATHS:
+            return await call_next(request)
+        started = time.perf_counter()
+        response = await call_next(request)
+        health.SEARCH_SECONDS.labels(request.url.path).observe(time.perf_counter() - started)
+        return response
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -76,6 +88,7 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": problems}, status_code=422)
         return _error(request, 400, problems)
 
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app

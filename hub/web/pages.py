@@ -7,12 +7,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, object_session
 
-from hub.models import Attachment, User
-from hub.services import attachments, groups, posts, searching, signin, subscriptions
-from hub.services.errors import Invalid, NotFound
+from hub.models import Attachment, Delivery, User
+from hub.services import (
+    accounts, attachments, bounces, groups, posts, preferences, profiles, searching, signin, subscriptions,
+)
+from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import find_membership
 from hub.templating import environment
 from hub.urls import comment_path, post_path
@@ -26,6 +28,9 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
 def render(request: Request, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
     context.setdefault("user", None)
+    user = context["user"]
+    # Mail to this person stopped after bounces: every page says so until they confirm.
+    context.setdefault("mail_notice", bounces.disabled_notice(object_session(user), user) if user else None)
     html = environment().get_template(f"web/{template}").render(
         request=request, csrf_token=csrf_token(request), **context
     )
@@ -148,6 +153,13 @@ def attachment(attachment_id: int, filename: str, session: DB, user: PageUser) -
     )
 
 
+SEARCH_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+"""The search page alone runs one same-origin script: the suggestions as you type."""
+
+
 @router.get("/search")
 def search_page(
     request: Request,
@@ -155,15 +167,62 @@ def search_page(
     user: PageUser,
     q: str = "",
     kind: str = "",
+    sort: str = "relevance",
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     try:
-        found = searching.search(session, user, q, kind or None, page)
+        found = searching.search(session, user, q, kind or None, page, sort=sort)
         error = None
     except Invalid as invalid:
         found, error = searching.search(session, user, "", None, 1), str(invalid)
-    return render(request, "search.html", status_code=400 if error else 200,
-                  user=user, found=found, q=q, kind=kind, error=error)
+    response = render(request, "search.html", status_code=400 if error else 200,
+                      user=user, found=found, q=q, kind=kind, sort=sort, error=error)
+    response.headers["Content-Security-Policy"] = SEARCH_PAGE_CSP
+    return response
+
+
+@router.get("/search/suggest")
+def search_suggest(session: DB, user: PageUser, q: str = "") -> JSONResponse:
+    """Suggestions for the search page's script, as the signed-in user may see them."""
+    found = searching.suggest(session, user, q)
+    return JSONResponse({"suggestions": [{"kind": s.kind, "title": s.title, "url": s.url} for s in found]})
+
+
+@router.get("/search/suggest.js")
+def search_suggest_script() -> Response:
+    script = environment().get_template("web/suggest.js").render()
+    return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/people/{email}")
+def person_page(request: Request, email: str, session: DB, user: PageUser) -> HTMLResponse:
+    person = accounts.get_user(session, email)
+    return render(request, "person.html", user=user, person=person, form=None, error=None, saved=False,
+                  expertise=profiles.expertise_tags(person.expertise))
+
+
+@router.post("/people/{email}", dependencies=[CSRFChecked])
+def person_update(
+    request: Request,
+    email: str,
+    session: DB,
+    user: PageUser,
+    department: Annotated[str, Form()] = "",
+    job_title: Annotated[str, Form()] = "",
+    expertise: Annotated[str, Form()] = "",
+    bio: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    person = accounts.get_user(session, email)
+    if person.id != user.id:
+        raise Forbidden("you can only change your own profile")
+    form = profiles.ProfileForm(department, job_title, bio, expertise)
+    try:
+        profiles.update_profile(session, user, form)
+    except Invalid as error:
+        return render(request, "person.html", status_code=400, user=user, person=person, form=form,
+                      error=str(error), saved=False, expertise=profiles.expertise_tags(person.expertise))
+    return render(request, "person.html", user=user, person=person, form=None, error=None, saved=True,
+                  expertise=profiles.expertise_tags(person.expertise))
 
 
 @router.get("/sign-in")
@@ -204,12 +263,71 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/unsubscribe/{token}")
 def unsubscribe_confirm(request: Request, token: str, session: DB) -> HTMLResponse:
-    membership = subscriptions.membership_for_token(session, token)
-    return render(request, "unsubscribe.html", membership=membership, token=token, done=False)
+    memberships = subscriptions.memberships_for_token(session, token)
+    return render(request, "unsubscribe.html", memberships=memberships, token=token, done=False)
 
 
 @router.post("/unsubscribe/{token}")
 def unsubscribe(request: Request, token: str, session: DB) -> HTMLResponse:
     """One POST, no sign-in and no CSRF token: mail clients do this for the reader (RFC 8058)."""
-    membership = subscriptions.unsubscribe(session, token)
-    return render(request, "unsubscribe.html", membership=membership, token=token, done=True)
+    memberships = subscriptions.memberships_for_token(session, token)
+    subscriptions.unsubscribe(session, token)
+    return render(request, "unsubscribe.html", memberships=memberships, token=token, done=True)
+
+
+@router.get("/unsubscribe/replies/{token}")
+def replies_off_confirm(request: Request, token: str, session: DB) -> HTMLResponse:
+    person = subscriptions.user_for_replies_token(session, token)
+    return render(request, "unsubscribe_replies.html", person=person, token=token, done=False)
+
+
+@router.post("/unsubscribe/replies/{token}")
+def replies_off(request: Request, token: str, session: DB) -> HTMLResponse:
+    """One-click like the group links: stops the mails about answers to your posts and threads."""
+    person = subscriptions.stop_reply_notifications(session, token)
+    return render(request, "unsubscribe_replies.html", person=person, token=token, done=True)
+
+
+def _preferences_page(request: Request, session: Session, user: User, **extra: object) -> HTMLResponse:
+    context = {"error": None, "saved": False, "settings": preferences.settings_of(user), **extra}
+    return render(
+        request, "preferences.html", status_code=400 if context["error"] else 200, user=user,
+        memberships=preferences.memberships_of(session, user), deliveries=[d.value for d in Delivery],
+        timezones=preferences.timezones(), languages=preferences.LANGUAGES, weekdays=preferences.WEEKDAYS,
+        bounce=bounces.disabled_notice(session, user), **context,
+    )
+
+
+@router.get("/preferences")
+def preferences_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
+    return _preferences_page(request, session, user)
+
+
+@router.post("/preferences", dependencies=[CSRFChecked])
+async def save_preferences(request: Request, session: DB, user: PageUser) -> HTMLResponse:
+    """Delivery per group (`delivery-SLUG` fields) and the person's digest time, language and reply mails."""
+    form = await request.form()
+    wanted = preferences.MailSettings(
+        timezone=str(form.get("timezone", "")),
+        digest_hour=int(form["digest_hour"]) if str(form.get("digest_hour", "")).isdigit() else -1,
+        digest_weekday=int(form["digest_weekday"]) if str(form.get("digest_weekday", "")).isdigit() else -1,
+        language=str(form.get("language", "")),
+        notify_replies=form.get("notify_replies") == "on",
+    )
+    try:
+        preferences.update_settings(session, user, wanted)
+        for membership in preferences.memberships_of(session, user):
+            field = f"delivery-{membership.group.slug}"
+            if field in form:
+                preferences.set_delivery(session, user, membership.group.slug, str(form[field]))
+    except Invalid as error:
+        session.rollback()
+        return _preferences_page(request, session, user, error=str(error), settings=wanted)
+    return _preferences_page(request, session, user, saved=True)
+
+
+@router.post("/preferences/address", dependencies=[CSRFChecked])
+def confirm_address(request: Request, session: DB, user: PageUser) -> Response:
+    """The person says their address works again after bounces: mail to it starts again."""
+    bounces.reenable(session, user)
+    return RedirectResponse("/preferences", status_code=303)

@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from hub.models import Attachment, Comment, Group, Membership, Post, User
-from hub.services.searching import Found
+from hub.services.profiles import expertise_tags
+from hub.services.searching import Found, FoundPage, SuggestionLink, person_path
 from hub.settings import get_settings
 from hub.urls import absolute, attachment_path, group_path, post_path
 
@@ -117,18 +118,89 @@ class SearchResultOut(BaseModel):
     title: str
     snippet: str
     url: str
+    title_html: str
+    snippet_html: str
+    """The snippet, HTML-escaped, with matched words in <b>."""
+    group: str | None
+    """The group's slug; None for a person."""
+    author: str | None
+    """The author's address (for a person: their own); None for a group."""
+    created_at: datetime | None
 
     @classmethod
     def of(cls, found: Found) -> SearchResultOut:
         hit = found.hit
         return cls(
             kind=hit.kind, id=hit.id, post_id=hit.post_id, title=hit.title,
-            snippet=hit.snippet, url=absolute(found.url),
+            snippet=hit.snippet, url=absolute(found.url), title_html=hit.title_html,
+            snippet_html=hit.snippet_html, group=hit.group_slug or None,
+            author=hit.author_email or None, created_at=hit.created_at,
         )
 
 
+class FacetOut(BaseModel):
+    value: str
+    """Add this to `q` to narrow the search, e.g. `group:engineering`."""
+    label: str
+    count: int
+
+
 class SearchOut(BaseModel):
+    """Keys that have nothing to say are left out: `facets` without results, `did_you_mean` without a better spelling."""
+
     total: int
     page: int
     pages: int
     results: list[SearchResultOut]
+    facets: dict[str, list[FacetOut]] | None = None
+    """Counts by kind, group and author over every result the caller may see."""
+    did_you_mean: str | None = None
+    fuzzy: bool | None = None
+    """True when nothing matched as typed and these results allow for typos."""
+
+    @classmethod
+    def of(cls, found: FoundPage) -> SearchOut:
+        return cls(
+            total=found.total, page=found.page, pages=found.pages,
+            results=[SearchResultOut.of(f) for f in found.results],
+            facets={
+                name: [FacetOut(value=f.value, label=f.label, count=f.count) for f in facets]
+                for name, facets in found.facets.items()
+            } if found.total else None,
+            did_you_mean=found.did_you_mean, fuzzy=True if found.fuzzy else None,
+        )
+
+
+class SuggestionOut(BaseModel):
+    kind: str
+    title: str
+    url: str
+
+
+class SuggestionsOut(BaseModel):
+    suggestions: list[SuggestionOut]
+
+    @classmethod
+    def of(cls, found: list[SuggestionLink]) -> SuggestionsOut:
+        return cls(suggestions=[SuggestionOut(kind=s.kind, title=s.title, url=absolute(s.url)) for s in found])
+
+
+class RelatedOut(BaseModel):
+    results: list[SearchResultOut]
+
+
+class ProfileOut(BaseModel):
+    name: str
+    email: str
+    department: str
+    job_title: str
+    bio: str
+    expertise: list[str]
+    url: str
+
+    @classmethod
+    def of(cls, user: User) -> ProfileOut:
+        return cls(
+            name=user.name, email=user.email, department=user.department, job_title=user.job_title,
+            bio=user.bio, expertise=expertise_tags(user.expertise), url=absolute(person_path(user.email)),
+        )

@@ -37,9 +37,9 @@ def make_server(request, tmp_path_factory, **settings: str) -> PleinServer:
     return PleinServer(data_dir, **settings)
 
 
-@pytest.fixture(scope="package", params=["embedded"])
+@pytest.fixture(scope="package", params=["embedded", "production"])
 def company(request, tmp_path_factory) -> Company:
-    server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024))
+    server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024), log_format="json")
     for name, full_name in PEOPLE.items():
         server.cli("user", "add", f"{name}@example.com", "--name", full_name)
     server.cli("group", "create", "engineering", "--name", "Engineering")

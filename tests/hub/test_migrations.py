@@ -1,11 +1,35 @@
+"""Migrations build exactly the schema of the models, on SQLite and on PostgreSQL."""
+
+import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hub.db import get_engine
+from hub.db import get_engine, upgrade_database
 from hub.models import Base
+from tests.support.hub import reset_caches
+
+
+def differences_from_the_models() -> list:
+    with get_engine().connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 
 
 def test_migrations_build_exactly_the_schema_of_the_models(data_dir):
-    with get_engine().connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == []
+    assert differences_from_the_models() == []
+
+
+def test_migrations_build_exactly_the_schema_of_the_models_on_postgresql(postgres, tmp_path, monkeypatch):
+    admin = postgres.url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS migrations_check")
+        connection.execute("CREATE DATABASE migrations_check")
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.url.rsplit("/", 1)[0] + "/migrations_check")
+    reset_caches()
+    try:
+        upgrade_database()
+        upgrade_database()  # a second run, as every `plein` command does, changes nothing
+        assert differences_from_the_models() == []
+    finally:
+        get_engine().dispose()
+        reset_caches()

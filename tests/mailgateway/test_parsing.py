@@ -222,6 +222,38 @@ def test_auto_submitted_follows_rfc_3834_and_precedence(header, automatic):
     assert parse_message(mail(f"From: a@example.com\n{header}\n\nOut of office\n")).auto_submitted is automatic
 
 
+@pytest.mark.parametrize("headers, reason", [
+    ("Auto-Submitted: auto-generated", "Auto-Submitted: auto-generated"),
+    ("Precedence: junk", "Precedence: junk"),
+    ("X-Autoreply: yes", "X-Autoreply header"),
+    ("X-Autorespond: Away", "X-Autorespond header"),
+    ("Subject: Automatic reply: Planning", "out-of-office subject 'Automatic reply: Planning'"),
+    ("Subject: Automatisch antwoord: Planning", "out-of-office subject 'Automatisch antwoord: Planning'"),
+    ("Subject: Out of Office: Planning", "out-of-office subject 'Out of Office: Planning'"),
+    ("Subject: Afwezig", "out-of-office subject 'Afwezig'"),
+    ("Subject: AutoReply: Planning", "out-of-office subject 'AutoReply: Planning'"),
+])
+def test_machine_sent_mail_says_why_it_looks_automatic(headers, reason):
+    message = parse_message(mail(f"From: a@example.com\n{headers}\n\nAway\n"))
+    assert (message.auto_submitted, message.auto_reason) == (True, reason)
+
+
+@pytest.mark.parametrize("subject", ["Afwezig vrijdag, wie neemt over?", "Out of office policy", "Re: Planning"])
+def test_a_person_writing_about_absence_is_not_an_auto_reply(subject):
+    message = parse_message(mail(f"From: a@example.com\nSubject: {subject}\n\nText\n"))
+    assert (message.auto_submitted, message.auto_reason) == (False, "")
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example.com", "postmaster@example.com"])
+def test_mail_from_mailer_daemon_or_postmaster_is_automatic(sender):
+    assert parse_message(mail(f"From: {sender}\nSubject: Hi\n\nText\n")).auto_reason == f"sent by {sender.lower()}"
+
+
+def test_list_id_is_kept_without_its_name_and_brackets():
+    message = parse_message(mail("From: a@example.com\nList-Id: Engineering <Engineering.plein.example>\n\nx\n"))
+    assert message.list_id == "engineering.plein.example"
+
+
 def test_delivery_status_notification_is_automatic_and_its_report_is_not_the_text():
     message = parse_message(mail("""
         From: MAILER-DAEMON@example.com

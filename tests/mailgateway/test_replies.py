@@ -1,6 +1,6 @@
 import pytest
 
-from mailgateway.replies import visible_text
+from mailgateway.replies import thread_subject, visible_text
 
 
 @pytest.mark.parametrize("reply", [
@@ -76,3 +76,20 @@ def test_a_reply_that_is_all_quote_is_not_emptied():
 
 def test_empty_input_gives_empty_output():
     assert visible_text("  \n ") == ""
+
+
+@pytest.mark.parametrize("subject, expected", [
+    ("Re: [Engineering] Planning", ("planning", True)),
+    ("RE: RE: Planning", ("planning", True)),
+    ("AW: Planning", ("planning", True)),
+    ("Antw: Planning", ("planning", True)),
+    ("Fwd: Planning", ("planning", True)),
+    ("FW: Planning", ("planning", True)),
+    ("Doorst: Planning", ("planning", True)),
+    ("RE[3]: Planning", ("planning", True)),
+    ("[Engineering] Planning", ("planning", False)),
+    ("Planning: Q3", ("planning: q3", False)),
+    ("Rechten en plichten", ("rechten en plichten", False)),
+])
+def test_thread_subject_drops_reply_and_forward_prefixes_and_tags(subject, expected):
+    assert thread_subject(subject) == expected

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import smtplib
+import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from mailgateway.smtp import MAX_RECIPIENTS, start_smtp_server
+from mailgateway.smtp import MAX_RECIPIENTS, Limits, start_smtp_server, tls_context
 from tests.support.servers import free_port
 
 
@@ -30,7 +35,10 @@ class ListSink:
 
 
 @contextmanager
-def running(sink: ListSink, max_message_size: int = 25 * 1024 * 1024) -> Iterator[int]:
+def running(
+    sink: ListSink, max_message_size: int = 25 * 1024 * 1024, *, tls: ssl.SSLContext | None = None,
+    limits: Limits = Limits(),
+) -> Iterator[int]:
     port = free_port()
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -38,7 +46,7 @@ def running(sink: ListSink, max_message_size: int = 25 * 1024 * 1024) -> Iterato
 
     async def start() -> None:
         server_holder["server"] = await start_smtp_server(
-            sink, "127.0.0.1", port, hostname="plein.test", max_message_size=max_message_size
+            sink, "127.0.0.1", port, hostname="plein.test", max_message_size=max_message_size, tls=tls, limits=limits,
         )
         started.set()
 
@@ -104,3 +112,142 @@ def test_recipients_beyond_the_cap_get_452():
         codes = [smtp.rcpt(f"g{i}@plein.test")[0] for i in range(MAX_RECIPIENTS + 1)]
     assert codes[:MAX_RECIPIENTS] == [250] * MAX_RECIPIENTS
     assert codes[MAX_RECIPIENTS] == 452
+
+
+class Conversation:
+    """SMTP spoken byte for byte over a plain socket, as an attacker would."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buffer = b""
+        self.reply()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> bytes:
+        """One complete (possibly multi-line) reply."""
+        while True:
+            lines = self.buffer.split(b"\r\n")
+            for index, line in enumerate(lines[:-1]):
+                if line[3:4] == b" ":
+                    self.buffer = b"\r\n".join(lines[index + 1:])
+                    return b"\r\n".join(lines[:index + 1])
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"closed; had {self.buffer!r}")
+            self.buffer += chunk
+
+    def command(self, line: bytes) -> bytes:
+        self.send(line + b"\r\n")
+        return self.reply()
+
+
+def test_bare_lf_dot_bare_lf_does_not_end_data_so_nothing_is_smuggled():
+    sink = ListSink({"eng@plein.test"})
+    with running(sink) as port:
+        smtp = Conversation(port)
+        smtp.command(b"EHLO attacker.example")
+        smtp.command(b"MAIL FROM:<a@example.com>")
+        smtp.command(b"RCPT TO:<eng@plein.test>")
+        assert smtp.command(b"DATA").startswith(b"354")
+        smtp.send(
+            b"From: a@example.com\r\nTo: eng@plein.test\r\nSubject: one\r\n\r\nfirst\n.\n"
+            b"MAIL FROM:<ceo@example.com>\r\nRCPT TO:<eng@plein.test>\r\nDATA\r\n"
+            b"From: ceo@example.com\r\nSubject: smuggled\r\n\r\nsecond\r\n.\r\n"
+        )
+        assert smtp.reply().startswith(b"250 2.0.0")
+        assert smtp.command(b"QUIT").startswith(b"221")
+    [(raw, envelope_from, _)] = sink.stored
+    assert envelope_from == "a@example.com"
+    assert b"first\n.\nMAIL FROM:<ceo@example.com>" in raw
+
+
+def test_bare_lf_inside_the_header_gets_550_and_stores_nothing():
+    sink = ListSink({"eng@plein.test"})
+    with running(sink) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.ehlo()
+        smtp.mail("a@example.com")
+        smtp.rcpt("eng@plein.test")
+        code, answer = smtp.data(b"From: a@example.com\nBcc: ceo@example.com\r\nSubject: x\r\n\r\nbody\r\n")
+    assert (code, answer[:5]) == (550, b"5.6.0")
+    assert sink.stored == []
+
+
+@pytest.fixture
+def certificate(tmp_path) -> tuple:
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the openssl command is needed to make a test certificate")
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=plein.test",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def client_context(cert) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    return context
+
+
+def test_starttls_is_offered_with_a_certificate_and_mail_arrives_over_it(certificate):
+    cert, key = certificate
+    sink = ListSink({"eng@plein.test"})
+    with running(sink, tls=tls_context(cert, key)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("starttls")
+        smtp.starttls(context=client_context(cert))
+        assert smtp.sendmail("a@example.com", ["eng@plein.test"], MESSAGE) == {}
+    assert [raw for raw, _, _ in sink.stored] == [MESSAGE]
+
+
+def test_without_a_certificate_starttls_is_not_offered():
+    with running(ListSink(set())) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.ehlo()
+        assert not smtp.has_extn("starttls")
+
+
+def test_commands_pipelined_after_starttls_are_discarded(certificate):
+    cert, key = certificate
+    sink = ListSink({"eng@plein.test"})
+    with running(sink, tls=tls_context(cert, key)) as port:
+        smtp = Conversation(port)
+        smtp.command(b"EHLO attacker.example")
+        smtp.send(b"STARTTLS\r\nMAIL FROM:<ceo@example.com>\r\n")
+        assert smtp.reply().startswith(b"220")
+        assert smtp.buffer == b""
+        smtp.sock = client_context(cert).wrap_socket(smtp.sock, server_hostname="plein.test")
+        smtp.sock.settimeout(1)
+        with pytest.raises(TimeoutError):  # nothing answers the injected MAIL: it was dropped
+            smtp.sock.recv(1)
+        smtp.sock.settimeout(5)
+        assert smtp.command(b"EHLO attacker.example").startswith(b"250-plein.test")
+        assert smtp.command(b"RCPT TO:<eng@plein.test>").startswith(b"503")
+
+
+def test_a_sender_over_its_rate_gets_451_while_others_still_get_through():
+    sink = ListSink({"eng@plein.test"})
+    with running(sink, limits=Limits(per_sender_per_minute=2)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.ehlo()
+        codes = []
+        for _ in range(3):
+            codes.append(smtp.mail("busy@example.com")[0])
+            smtp.rset()
+        assert codes == [250, 250, 451]
+        assert smtp.mail("calm@example.com")[0] == 250
+
+
+def test_a_client_over_its_rate_gets_451_whoever_it_claims_to_be():
+    sink = ListSink({"eng@plein.test"})
+    with running(sink, limits=Limits(per_client_per_minute=2)) as port:
+        codes = []
+        for sender in ("a@example.com", "b@example.com", "c@example.com"):
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                smtp.ehlo()
+                codes.append(smtp.mail(sender)[0])
+        assert codes == [250, 250, 451]

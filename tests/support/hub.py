@@ -10,7 +10,7 @@ from hub.settings import get_settings
 def reset_caches() -> None:
     """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
     for cached in (
-        get_settings, db.get_engine, db._session_factory, indexing.search_index,
+        get_settings, db.get_engine, db._session_factory, indexing.search_index, indexing.search_reader,
         jobs.celery_app, templating.environment,
     ):
         cached.cache_clear()

@@ -135,7 +135,11 @@ class ProductionPlein(PleinServer):
     profile = "production"
 
     def __init__(self, data_dir: Path, database_url: str, broker_url: str, **settings: str) -> None:
-        super().__init__(data_dir, database_url=database_url, broker_url=broker_url, **settings)
+        indexer_port = free_port()
+        super().__init__(
+            data_dir, database_url=database_url, broker_url=broker_url, indexer_port=str(indexer_port),
+            search_url=f"http://127.0.0.1:{indexer_port}", **settings,
+        )
         self.database_url = database_url
 
     def start(self, *args: str) -> None:

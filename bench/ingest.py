@@ -1,0 +1,162 @@
+"""How fast Plein takes mail in, and how soon a message is visible after its 250.
+
+Starts a real Plein on loopback (the embedded profile, or the production profile with
+PostgreSQL and Redis started from Debian's packages), then:
+
+1. throughput: N concurrent SMTP clients send as fast as they can for a fixed time;
+   reports messages accepted (250) per second;
+2. latency: one client sends at a fixed rate; for each message, the time from its 250 to
+   the post being visible in the API (its row committed) and in search (found by a word
+   unique to it), reported as p50/p95/p99.
+
+    python bench/ingest.py --profile embedded --clients 8 --seconds 20 --rate 100
+    python bench/ingest.py --profile production
+
+Figures and the command that produced them go in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import smtplib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.databases import PostgresServer, RedisServer  # noqa: E402
+from tests.support.servers import PleinServer, ProductionPlein  # noqa: E402
+
+
+def message(server: PleinServer, subject: str, word: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = "Bench <bench@example.com>"
+    mail["To"] = f"bench@{server.domain}"
+    mail["Subject"] = subject
+    mail.set_content(f"Benchmark message with the unique word {word}.\n\nOp een dinsdag schreef iemand iets.")
+    return mail
+
+
+def throughput(server: PleinServer, clients: int, seconds: float) -> float:
+    accepted = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as smtp:
+            sent = 0
+            while time.monotonic() < deadline:
+                smtp.send_message(message(server, f"load {number}-{sent}", f"load{number}x{sent}"))
+                sent += 1
+                accepted[number] = sent
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(accepted) / (time.monotonic() - started)
+
+
+def percentiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return "n/a"
+    cuts = statistics.quantiles(values, n=100)
+    return f"p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms"
+
+
+def latency(server: PleinServer, token: str, rate: float, seconds: float) -> tuple[list[float], list[float], int]:
+    accepted_at: dict[str, float] = {}
+    in_api: dict[str, float] = {}
+    in_search: dict[str, float] = {}
+    sending = True
+
+    def watch_api() -> None:
+        while sending or len(in_api) < len(accepted_at):
+            for (title,) in server.query("SELECT title FROM posts WHERE title LIKE 'timed %'"):
+                in_api.setdefault(title, time.monotonic())
+            time.sleep(0.02)
+            if not sending and time.monotonic() > stop_waiting:
+                return
+
+    def watch_search(title: str, word: str) -> None:
+        while time.monotonic() < stop_waiting_for_search:
+            if server.api(token, "/api/search", q=word).json()["total"]:
+                in_search[title] = time.monotonic()
+                return
+            time.sleep(0.05)
+
+    stop_waiting = stop_waiting_for_search = float("inf")
+    watcher = threading.Thread(target=watch_api)
+    watcher.start()
+    searchers = []
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as smtp:
+        interval = 1 / rate
+        start = time.monotonic()
+        number = 0
+        while time.monotonic() - start < seconds:
+            title, word = f"timed {number}", f"timed{number}word"
+            smtp.send_message(message(server, title, word))
+            accepted_at[title] = time.monotonic()
+            if number % 10 == 0:
+                searchers.append(threading.Thread(target=watch_search, args=(title, word)))
+                searchers[-1].start()
+            number += 1
+            time.sleep(max(0.0, start + number * interval - time.monotonic()))
+    sending = False
+    stop_waiting = stop_waiting_for_search = time.monotonic() + 60
+    watcher.join()
+    for searcher in searchers:
+        searcher.join()
+    api = [in_api[t] - accepted_at[t] for t in accepted_at if t in in_api]
+    search = [in_search[t] - accepted_at[t] for t in in_search]
+    return api, search, len(accepted_at)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=["embedded", "production"], default="embedded")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=100, help="messages per second in the latency phase")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="plein-bench-"))
+    databases = []
+    unlimited = {"smtp_max_per_sender_per_minute": "1000000000", "smtp_max_per_client_per_minute": "1000000000"}
+    if args.profile == "production":
+        databases = [PostgresServer(), RedisServer()]
+        server = ProductionPlein(workdir / "data", databases[0].url, databases[1].url, **unlimited)
+    else:
+        server = PleinServer(workdir / "data", **unlimited)
+    server.cli("user", "add", "bench@example.com", "--name", "Bench")
+    server.cli("group", "create", "bench", "--name", "Bench")
+    server.cli("group", "add-member", "bench", "bench@example.com", "--delivery", "none")
+    token = server.cli("token", "create", "bench@example.com").stdout.strip()
+    server.start()
+    try:
+        print(f"machine: {platform.node()}, {platform.machine()}, {platform.python_version()}, profile {args.profile}")
+        rate = throughput(server, args.clients, args.seconds)
+        print(f"accepted: {rate:.0f} messages/s with {args.clients} concurrent SMTP clients for {args.seconds:.0f} s")
+        drained = time.monotonic()
+        while server.query("SELECT count(*) FROM inbound_messages WHERE status = 'received'")[0][0]:
+            time.sleep(0.5)
+        print(f"  backlog processed {time.monotonic() - drained:.1f} s after the last 250")
+        api, search, sent = latency(server, token, args.rate, args.seconds)
+        print(f"latency at {args.rate:.0f} messages/s, {sent} messages:")
+        print(f"  250 -> visible in the API: {percentiles(api)} ({len(api)}/{sent} seen)")
+        print(f"  250 -> found by search: {percentiles(search)} ({len(search)} sampled)")
+    finally:
+        server.stop()
+        for database in databases:
+            database.close()
+
+
+if __name__ == "__main__":
+    main()

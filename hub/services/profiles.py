@@ -1,0 +1,54 @@
+"""What colleagues find a person by: department, job title, bio and expertise tags.
+
+A change is handed to the index by `plein.search.index_person` after commit, so the
+profile page, `plein user add` and search agree within seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from hub import jobs
+from hub.models import User
+from hub.services.errors import Invalid
+
+MAX_LINE = 200
+MAX_BIO = 5000
+MAX_TAGS = 30
+
+
+@dataclass(frozen=True)
+class ProfileForm:
+    department: str = ""
+    job_title: str = ""
+    bio: str = ""
+    expertise: str = ""
+    """Comma-separated tags."""
+
+
+def expertise_tags(expertise: str) -> list[str]:
+    """`"Glasvezel, #modems,  ,glasvezel"` as `["glasvezel", "modems"]`: lower case, once each."""
+    seen: dict[str, None] = {}
+    for tag in expertise.split(","):
+        tag = " ".join(tag.strip().lstrip("#").split()).lower()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def update_profile(session: Session, user: User, form: ProfileForm) -> User:
+    department, job_title = " ".join(form.department.split()), " ".join(form.job_title.split())
+    if len(department) > MAX_LINE or len(job_title) > MAX_LINE:
+        raise Invalid(f"department and job title are at most {MAX_LINE} characters")
+    bio = form.bio.strip()
+    if len(bio) > MAX_BIO:
+        raise Invalid(f"the bio is at most {MAX_BIO} characters")
+    tags = expertise_tags(form.expertise)
+    if len(tags) > MAX_TAGS or any(len(tag) > 50 for tag in tags):
+        raise Invalid(f"at most {MAX_TAGS} expertise tags of at most 50 characters each")
+    user.department, user.job_title, user.bio, user.expertise = department, job_title, bio, ", ".join(tags)
+    session.flush()
+    jobs.after_commit(session, "plein.search.index_person", user.id)
+    return user

@@ -1,0 +1,71 @@
+"""Mail about answers: to the post's author and earlier commenters, whatever their delivery, once."""
+
+from email import message_from_bytes, policy
+
+from hub.models import OutgoingMail
+from hub.services import accounts, groups, notifications, posts, subscriptions
+
+
+def mails_to(session, address):
+    rows = session.query(OutgoingMail).filter_by(recipient=address).order_by(OutgoingMail.id).all()
+    return [message_from_bytes(row.message, policy=policy.default) for row in rows]
+
+
+def company(session):
+    alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+    bob = accounts.create_user(session, "bob@example.com", "Bob Bos")
+    carol = accounts.create_user(session, "carol@example.com", "Carol Claes")
+    group = groups.create_group(session, "engineering", "Engineering")
+    groups.add_member(session, group, alice, "daily")
+    groups.add_member(session, group, bob, "each")
+    groups.add_member(session, group, carol, "weekly")
+    return alice, bob, carol, group
+
+
+def test_answers_to_your_post_are_mailed_even_on_digest_delivery(session):
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, alice, "Wie heeft de sleutels?", "Van de kraan")
+    comment = posts.create_comment(session, post, bob, "Ik!")
+
+    notifications.notify_comment(session, comment.id)
+
+    [mail] = mails_to(session, "alice@example.com")
+    assert mail["Subject"] == "Re: [Engineering] Wie heeft de sleutels?"
+    assert mail["In-Reply-To"] == f"<post-{post.id}@plein.test>"
+    assert mail["Reply-To"].addresses[0].addr_spec == notifications.reply_address(post, comment, alice)
+    assert "your post" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mails_to(session, "carol@example.com") == [], "carol never joined the thread"
+
+
+def test_commenters_hear_of_later_answers_and_nobody_gets_a_comment_twice(session):
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, bob, "Storing", "Tekst")
+    posts.create_comment(session, post, carol, "Ik kijk")
+    last = posts.create_comment(session, post, alice, "Opgelost")
+
+    notifications.notify_comment(session, last.id)
+    notifications.notify_comment(session, last.id)
+
+    assert len(mails_to(session, "carol@example.com")) == 1
+    assert len(mails_to(session, "bob@example.com")) == 1, "bob is on each and wrote the post: one mail"
+    assert mails_to(session, "alice@example.com") == [], "never your own comment"
+
+
+def test_switching_reply_mails_off_stops_them(session):
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, alice, "Storing", "Tekst")
+    subscriptions.stop_reply_notifications(session, subscriptions.replies_token(alice))
+    comment = posts.create_comment(session, post, bob, "Ik!")
+    notifications.notify_comment(session, comment.id)
+    assert mails_to(session, "alice@example.com") == []
+
+
+def test_people_who_can_no_longer_see_a_private_group_hear_nothing(session):
+    alice, bob, carol, _ = company(session)
+    board = groups.create_group(session, "board", "Board", private=True)
+    groups.add_member(session, board, bob, "daily")
+    post = posts.create_post(session, board, alice, "Geheim", "Tekst")
+    comment = posts.create_comment(session, post, bob, "Ok")
+    notifications.notify_comment(session, comment.id)
+    assert mails_to(session, "alice@example.com") == []

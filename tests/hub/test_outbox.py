@@ -1,0 +1,179 @@
+"""The outbox against a real SMTP sink: one connection per batch, retries, bounces' VERP, crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+import pytest
+
+from hub.db import session_scope
+from hub.models import OutgoingMail, OutgoingStatus, utcnow
+from hub.services import accounts, digests, groups, outbox, posts, signing
+from hub.settings import get_settings
+from tests.support.sink import SmtpSink
+from tests.support.servers import wait_for
+
+
+def message_to(address: str, subject: str = "Hallo") -> outbox.Composed:
+    return outbox.compose(
+        subject=subject, sender=("Plein", "no-reply@plein.test"), recipient=("Someone", address),
+        text="Een regel tekst.\n" * 200, html="<p>Tekst</p>\n" * 200,
+    )
+
+
+@pytest.fixture
+def sink(data_dir, monkeypatch):
+    def start(**options) -> SmtpSink:
+        server = SmtpSink(**options).__enter__()
+        started.append(server)
+        monkeypatch.setenv("PLEIN_SMARTHOST", server.smarthost)
+        get_settings.cache_clear()
+        return server
+
+    started: list[SmtpSink] = []
+    yield start
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+def queue(*addresses: str) -> list[int]:
+    with session_scope() as session:
+        return [outbox.queue_mail(session, f"test:{a}", message_to(a)) for a in addresses]
+
+
+def rows() -> dict[str, OutgoingMail]:
+    with session_scope() as session:
+        return {row.recipient: row for row in session.query(OutgoingMail)}
+
+
+def test_a_batch_goes_over_one_smtp_connection_with_a_verp_envelope_sender(sink):
+    server = sink()
+    ids = queue("a@example.com", "b@example.com", "c@example.com")
+
+    result = outbox.drain(session_scope)
+
+    assert (result.sent, result.failed, result.deferred) == (3, 0, 0)
+    assert len({r.connection for r in server.received}) == 1
+    for received, outgoing_id in zip(server.received, ids):
+        local, _, domain = received.mail_from.partition("@")
+        assert domain == "plein.test"
+        assert local.startswith("bounces+")
+        assert signing.verify("bounces", local.partition("+")[2]) == (outgoing_id,)
+    assert {row.status for row in rows().values()} == {OutgoingStatus.SENT}
+
+
+def test_a_451_is_retried_after_a_backoff_and_then_delivered(sink):
+    server = sink(answers=["451 4.3.0 Try again later"])
+    queue("later@example.com")
+
+    first = outbox.drain(session_scope)
+    row = rows()["later@example.com"]
+    assert (first.deferred, row.status, row.attempts) == (1, OutgoingStatus.QUEUED, 1)
+    assert row.last_error.startswith("451")
+    assert row.next_attempt_at > utcnow()
+    assert outbox.drain(session_scope).sent == 0, "not due again before its backoff"
+
+    second = outbox.drain(session_scope, now=utcnow() + timedelta(hours=1))
+
+    assert second.sent == 1
+    assert rows()["later@example.com"].status == OutgoingStatus.SENT
+    assert len(server.to("later@example.com")) == 1
+
+
+def test_a_550_is_permanent_and_never_tried_again(sink):
+    server = sink(answers=["550 5.1.1 No such user"])
+    queue("gone@example.com", "here@example.com")
+
+    result = outbox.drain(session_scope)
+
+    assert (result.sent, result.failed) == (1, 1)
+    gone = rows()["gone@example.com"]
+    assert gone.status == OutgoingStatus.FAILED and gone.last_error.startswith("550")
+    assert outbox.drain(session_scope, now=utcnow() + timedelta(days=1)).sent == 0
+    assert [r.recipients for r in server.received] == [["here@example.com"]]
+
+
+def test_an_unreachable_smarthost_defers_the_message_and_loses_nothing(data_dir, monkeypatch):
+    from tests.support.servers import free_port
+
+    monkeypatch.setenv("PLEIN_SMARTHOST", f"127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    queue("patient@example.com")
+
+    result = outbox.drain(session_scope)
+
+    row = rows()["patient@example.com"]
+    assert result.deferred == 1
+    assert row.status == OutgoingStatus.QUEUED and row.next_attempt_at > utcnow()
+    assert "Connection" in row.last_error or "refused" in row.last_error
+
+
+def test_two_drains_at_once_never_take_the_same_message(sink):
+    server = sink()
+    queue(*(f"person{i}@example.com" for i in range(6)))
+    with session_scope() as session:
+        first = outbox.claim_batch(session, utcnow(), 4, timedelta(minutes=5))
+    with session_scope() as session:
+        second = outbox.claim_batch(session, utcnow(), 4, timedelta(minutes=5))
+    assert len(first) == 4 and len(second) == 2 and not set(first) & set(second)
+    assert server.received == []
+
+
+def start_worker(env: dict[str, str], log_path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+        env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT,
+    )
+
+
+def test_a_worker_killed_mid_batch_neither_loses_nor_repeats_a_digest(sink, data_dir, tmp_path):
+    server = sink(delay=0.4)
+    readers = [f"reader{i}@example.com" for i in range(6)]
+    with session_scope() as session:
+        writer = accounts.create_user(session, "writer@example.com", "Wendy Writer")
+        group = groups.create_group(session, "engineering", "Engineering")
+        for address in readers:
+            groups.add_member(session, group, accounts.create_user(session, address, address.split("@")[0]), "daily")
+        posts.create_post(session, group, writer, "Kabelbreuk in Zwolle", "Het was een graafmachine.")
+    env = {**os.environ, "PLEIN_OUTBOX_LEASE_SECONDS": "1"}
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(env, log_path)
+    try:
+        with session_scope() as session:
+            assert len(digests.send_digests(session, "daily")) == 6
+        wait_for(lambda: server.data_started >= 3, timeout=60, what=f"the third digest on the wire ({log_path})")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert len(server.received) == 2, "the third was cut off before its 250"
+
+        worker = start_worker(env, log_path)
+        wait_for(all_sent_after_sweeps, timeout=60, what=f"every digest sent after the restart ({log_path})")
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+
+    assert sorted(r.recipients[0] for r in server.received) == readers
+    assert len({r.message["Message-ID"] for r in server.received}) == 6
+    assert rows_by_status() == {OutgoingStatus.SENT: 6}
+
+
+def rows_by_status() -> dict[OutgoingStatus, int]:
+    found: dict[OutgoingStatus, int] = {}
+    for row in rows().values():
+        found[row.status] = found.get(row.status, 0) + 1
+    return found
+
+
+def all_sent_after_sweeps() -> bool:
+    """What beat does every minute, sooner: start a drain while messages are left."""
+    if rows_by_status() == {OutgoingStatus.SENT: 6}:
+        return True
+    with session_scope() as session:
+        outbox.requeue_stalled(session, older_than=timedelta(0))
+    time.sleep(1)
+    return False

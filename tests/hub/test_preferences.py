@@ -1,0 +1,115 @@
+"""Changing how mail arrives: per membership on the web and in the API, and the person's digest time."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from hub.db import session_scope
+from hub.models import Delivery, Membership
+from hub.services import accounts, groups, signing
+from hub.web.app import create_app
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def signed_in_client(email: str) -> tuple[TestClient, str]:
+    """A browser session for `email`, signed in through a sign-in link as Plein mails it."""
+    client = TestClient(create_app(), follow_redirects=True)
+    with session_scope() as session:
+        token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
+    confirm = client.get(f"/sign-in/{token}")
+    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(confirm.text)})
+    return client, csrf_of(client.get("/preferences").text)
+
+
+def make_member(delivery: str = "each") -> str:
+    with session_scope() as session:
+        rick = accounts.create_user(session, "rick@example.com", "Rick Reader")
+        groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), rick, delivery)
+        groups.create_group(session, "social", "Social")
+        return accounts.create_api_token(session, rick)
+
+
+def deliveries() -> dict[str, str]:
+    with session_scope() as session:
+        return {m.group.slug: m.delivery.value for m in session.query(Membership)}
+
+
+def test_the_api_changes_delivery_per_membership(data_dir):
+    token = make_member()
+    client = TestClient(create_app())
+    auth = {"Authorization": f"Bearer {token}"}
+
+    answer = client.put("/api/groups/engineering/membership", json={"delivery": "daily"}, headers=auth)
+
+    assert answer.status_code == 200
+    assert answer.json()["delivery"] == "daily"
+    assert deliveries() == {"engineering": "daily"}
+    bad = client.put("/api/groups/engineering/membership", json={"delivery": "hourly"}, headers=auth)
+    assert bad.status_code == 400 and "delivery must be one of" in bad.json()["detail"]
+    not_member = client.put("/api/groups/social/membership", json={"delivery": "daily"}, headers=auth)
+    assert not_member.status_code == 404 and not_member.json()["detail"]
+    assert client.put("/api/groups/engineering/membership", json={"delivery": "none"}).status_code == 401
+
+
+def test_the_api_reads_and_changes_the_digest_time_zone_hour_and_language(data_dir):
+    token = make_member()
+    client = TestClient(create_app())
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/preferences", headers=auth).json() == {
+        "timezone": "Europe/Amsterdam", "digest_hour": 7, "digest_weekday": 0, "language": "en", "notify_replies": True,
+    }
+    wanted = {"timezone": "Asia/Tokyo", "digest_hour": 18, "digest_weekday": 4, "language": "nl", "notify_replies": False}
+    assert client.put("/api/preferences", json=wanted, headers=auth).json() == wanted
+    bad = client.put("/api/preferences", json={**wanted, "timezone": "Mars/Olympus"}, headers=auth)
+    assert bad.status_code == 400 and "time zone" in bad.json()["detail"]
+
+
+def test_the_preferences_page_changes_delivery_and_digest_settings(data_dir):
+    make_member()
+    client, csrf = signed_in_client("rick@example.com")
+    page = client.get("/preferences")
+    assert 'name="delivery-engineering"' in page.text
+
+    saved = client.post("/preferences", data={
+        "csrf": csrf, "delivery-engineering": "weekly", "digest_hour": "6", "digest_weekday": "2",
+        "timezone": "Europe/London", "language": "nl",
+    })
+
+    assert saved.status_code == 200 and "Saved." in saved.text
+    assert deliveries() == {"engineering": "weekly"}
+    with session_scope() as session:
+        rick = accounts.get_user(session, "rick@example.com")
+        assert (rick.digest_hour, rick.digest_weekday, rick.timezone, rick.language, rick.notify_replies) == (
+            6, 2, "Europe/London", "nl", False,
+        )
+
+
+def test_a_bad_value_on_the_preferences_page_is_explained_and_nothing_changes(data_dir):
+    make_member()
+    client, csrf = signed_in_client("rick@example.com")
+    answer = client.post("/preferences", data={
+        "csrf": csrf, "delivery-engineering": "daily", "digest_hour": "25", "digest_weekday": "0",
+        "timezone": "Europe/Amsterdam", "language": "en", "notify_replies": "on",
+    })
+    assert answer.status_code == 400 and "0 to 23" in answer.text
+    assert deliveries() == {"engineering": "each"}
+    assert client.post("/preferences", data={"csrf": "forged"}).status_code == 403
+
+
+def test_one_click_unsubscribe_needs_no_sign_in_and_the_get_page_only_asks(data_dir):
+    make_member()
+    from hub.services.subscriptions import unsubscribe_token
+
+    with session_scope() as session:
+        token = unsubscribe_token(session.query(Membership).one())
+    client = TestClient(create_app())
+    asked = client.get(f"/unsubscribe/{token}")
+    assert asked.status_code == 200 and "Stop mail from Engineering?" in asked.text
+    assert deliveries() == {"engineering": "each"}
+    assert client.post(f"/unsubscribe/{token}").status_code == 200
+    assert deliveries() == {"engineering": Delivery.NONE.value}

@@ -1,0 +1,142 @@
+"""Search through the hub's services: profiles, learned expertise, edits, deletions, leaving a group."""
+
+from hub import jobs
+from hub.models import User
+from hub.services import accounts, groups, indexing, posts, profiles, searching
+from hub.services.errors import Forbidden, Invalid
+
+import pytest
+
+
+def queued(session, task_name):
+    return [args for name, args in session.info.get(jobs._PENDING, []) if name == task_name]
+
+
+def found(session, user, query, **options):
+    return [(r.hit.kind, r.hit.title) for r in searching.search(session, user, query, **options).results]
+
+
+@pytest.fixture
+def company(session):
+    alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+    bob = accounts.create_user(session, "bob@example.com", "Bob Bos")
+    carol = accounts.create_user(session, "carol@example.com", "Carol Claes")
+    engineering = groups.create_group(session, "engineering", "Engineering", description="Kabels en techniek")
+    board = groups.create_group(session, "board", "Board", private=True, description="Het bestuur")
+    groups.add_member(session, board, alice)
+    session.flush()
+    return alice, bob, carol, engineering, board
+
+
+def test_a_profile_is_found_by_department_title_tags_and_bio(session, company):
+    alice, bob, *_ = company
+    profiles.update_profile(session, bob, profiles.ProfileForm(
+        department="Infra", job_title="Netwerkbeheerder", bio="Twintig jaar in de telecom.", expertise="Glasvezel, #modems, glasvezel",
+    ))
+    assert bob.expertise == "glasvezel, modems"
+    assert queued(session, "plein.search.index_person") == [(bob.id,)]
+    indexing.index_person(session, bob.id)
+    for query in ("netwerkbeheerder", "infra kind:person", "tag:modems", "telecom"):
+        assert found(session, alice, query) == [("person", "Bob Bos")], query
+    assert searching.search(session, alice, "tag:modems").results[0].url == "/people/bob@example.com"
+
+
+def test_a_profile_with_too_long_a_field_is_refused(session, company):
+    with pytest.raises(Invalid):
+        profiles.update_profile(session, company[1], profiles.ProfileForm(department="x" * 201))
+
+
+def test_whoever_answers_glasvezel_threads_is_found_as_knowing_about_it(session, company):
+    alice, bob, carol, engineering, board = company
+    post = posts.create_post(session, engineering, alice, "Storing in de wijk", "Wie kan helpen met de #glasvezel kast?")
+    posts.create_comment(session, post, carol, "Ik kijk er morgen naar, de splitter is stuk.")
+    secret = posts.create_post(session, board, alice, "Overname koperkabelbedrijf", "Strikt vertrouwelijk")
+    indexing.index_post(session, post.id)
+    indexing.index_post(session, secret.id)
+    people = [title for kind, title in found(session, bob, "glasvezel kind:person")]
+    assert people == ["Alice Aalders", "Carol Claes"] or sorted(people) == ["Alice Aalders", "Carol Claes"]
+    assert found(session, bob, "koperkabelbedrijf") == []
+    assert found(session, alice, "koperkabelbedrijf kind:person") == []
+
+
+def test_groups_are_found_and_a_private_one_only_by_members(session, company):
+    alice, bob, *_ = company
+    indexing.reindex(session)
+    assert found(session, bob, "kabels") == [("group", "Engineering")]
+    assert found(session, bob, "bestuur") == []
+    assert found(session, alice, "bestuur") == [("group", "Board")]
+    assert searching.search(session, alice, "bestuur").results[0].url == "/g/board"
+
+
+def test_an_edit_replaces_the_old_text_in_search(session, company):
+    alice, bob, _, engineering, _ = company
+    post = posts.create_post(session, engineering, alice, "Planning", "Concept: de zeppelinhal gaat dicht")
+    indexing.index_post(session, post.id)
+    posts.edit_post(session, post, alice, "Planning definitief", "De hangaar blijft open")
+    assert queued(session, "plein.search.index_post")[-1] == (post.id,)
+    indexing.index_post(session, post.id)
+    assert found(session, bob, "zeppelinhal") == []
+    assert found(session, bob, "hangaar") == [("post", "Planning definitief")]
+
+
+def test_only_the_author_edits_or_deletes(session, company):
+    alice, bob, _, engineering, _ = company
+    post = posts.create_post(session, engineering, alice, "Van Alice", "tekst")
+    with pytest.raises(Forbidden):
+        posts.edit_post(session, post, bob, "Van Bob", "anders")
+    with pytest.raises(Forbidden):
+        posts.delete_post(session, post, bob)
+
+
+def test_a_deleted_post_and_comment_leave_search(session, company):
+    alice, bob, _, engineering, _ = company
+    post = posts.create_post(session, engineering, alice, "Weg ermee", "vlindernet")
+    comment = posts.create_comment(session, post, bob, "ook een vlindernet hier")
+    keep = posts.create_comment(session, post, alice, "vlindernet blijft")
+    indexing.index_post(session, post.id)
+    posts.delete_comment(session, comment, bob)
+    indexing.index_post(session, post.id)
+    assert sorted(r.hit.id for r in searching.search(session, bob, "vlindernet kind:comment").results) == [keep.id]
+    post_id = post.id
+    posts.delete_post(session, post, alice)
+    assert queued(session, "plein.search.index_post")[-1] == (post_id,)
+    indexing.index_post(session, post_id)
+    assert searching.search(session, bob, "vlindernet").total == 0
+
+
+def test_leaving_a_private_group_hides_its_posts_at_once(session, company):
+    alice, _, _, _, board = company
+    post = posts.create_post(session, board, alice, "Begroting", "De kascommissie vergadert")
+    indexing.index_post(session, post.id)
+    assert searching.search(session, alice, "kascommissie").total == 1
+    groups.remove_member(session, board, alice)
+    session.expire_all()
+    assert searching.search(session, alice, "kascommissie").total == 0
+    assert searching.suggest(session, alice, "begr") == []
+
+
+def test_related_posts_and_suggestions_come_with_links(session, company):
+    alice, bob, _, engineering, _ = company
+    first = posts.create_post(session, engineering, alice, "Glasvezel aanleg Noord", "graafwerk voor glasvezel in Noord")
+    second = posts.create_post(session, engineering, bob, "Glasvezel aanleg Zuid", "graafwerk voor glasvezel in Zuid")
+    indexing.reindex(session)
+    related = searching.related_posts(session, bob, first.id)
+    assert [(r.hit.id, r.url) for r in related] == [(second.id, f"/p/{second.id}")]
+    suggestions = searching.suggest(session, bob, "glasvezel aanleg n")
+    assert [(s.kind, s.title, s.url) for s in suggestions] == [("post", "Glasvezel aanleg Noord", f"/p/{first.id}")]
+
+
+def test_facets_name_groups_and_authors(session, company):
+    alice, bob, _, engineering, _ = company
+    post = posts.create_post(session, engineering, alice, "Rooster", "het rooster voor maart")
+    indexing.index_post(session, post.id)
+    page = searching.search(session, bob, "rooster")
+    assert [(f.value, f.label, f.count) for f in page.facets["group"]] == [("group:engineering", "Engineering", 1)]
+    assert [(f.value, f.label) for f in page.facets["author"]] == [("from:alice@example.com", "Alice Aalders")]
+
+
+def test_bad_sort_and_page_size_are_clear_errors(session, company):
+    with pytest.raises(Invalid, match="sort must be one of"):
+        searching.search(session, company[0], "x", sort="random")
+    with pytest.raises(Invalid, match="page size"):
+        searching.search(session, company[0], "x", page_size=1000)
