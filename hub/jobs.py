@@ -39,6 +39,8 @@ def celery_app() -> Celery:
         task_default_queue=DEFAULT_QUEUE,
         task_routes={"plein.search.*": {"queue": INDEX_QUEUE}},
     )
+    if settings.uses_embedded_broker:
+        app.conf.broker_transport = "hub.broker:EmbeddedTransport"
     if settings.broker_url.startswith("redis"):
         # Redis gives an unacknowledged task to another worker after this long (acks_late).
         app.conf.broker_transport_options = {"visibility_timeout": 3600}

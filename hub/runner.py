@@ -1,10 +1,10 @@
 """Plein's roles as processes: web, SMTP, worker, beat and indexer, alone or all together.
 
 `plein run` is the embedded profile: the web hub and the SMTP server share one asyncio loop
-in this process, and one Celery worker with beat runs as a child process consuming every
-queue, so the index has one writer. In production each role runs on its own (`plein web`,
-`plein smtp`, `plein worker`, `plein beat`, `plein indexer`); only the indexer writes the
-index, and any number of web and worker processes may run beside it.
+in this process; a Celery worker with beat, and a second one for the index queue alone, run
+as child processes, so the index has one writer. In production each role runs on its own
+(`plein web`, `plein smtp`, `plein worker`, `plein beat`, `plein indexer`); only the indexer
+writes the index, and any number of web and worker processes may run beside it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from mailgateway.smtp import start_smtp_server
 from search.remote import serve_app
 
 log = logging.getLogger("plein")
+
+EMBEDDED_WORKERS = 2
+"""Processes `plein run` gives mail and digests; the index has a worker of its own."""
 
 
 def celery_command(*args: str) -> list[str]:
@@ -145,7 +148,12 @@ def _stop(child: subprocess.Popen) -> None:
 def run_all(*, with_demo: bool) -> None:
     configure_logging()
     prepare(demo_data=with_demo)
-    worker = subprocess.Popen(worker_command([DEFAULT_QUEUE, INDEX_QUEUE], beat=True), env=os.environ.copy())
+    children = [
+        subprocess.Popen(
+            worker_command([DEFAULT_QUEUE], concurrency=EMBEDDED_WORKERS, beat=True), env=os.environ.copy()
+        ),
+        subprocess.Popen(worker_command([INDEX_QUEUE]), env=os.environ.copy()),
+    ]
     imap_stop = _start_imap()
 
     async def serve() -> None:
@@ -160,5 +168,6 @@ def run_all(*, with_demo: bool) -> None:
         asyncio.run(serve())
     finally:
         imap_stop.set()
-        _stop(worker)
+        for child in children:
+            _stop(child)
         log.info("stopped")

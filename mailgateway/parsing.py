@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import contextlib
 import email.utils
 import mimetypes
-import multiprocessing
+import os
+import pickle
 import quopri
 import re
+import select
+import signal
+import time
 from datetime import datetime
 from email import policy
 from email.header import decode_header
@@ -62,31 +67,42 @@ def parse_within(raw: bytes, seconds: float) -> ParsedMessage:
 
     The `email` package takes time in proportion to what a message contains, and a crafted
     message (ten thousand MIME parts, a header of endless encoded words) would hold a worker
-    for minutes. A thread cannot be stopped, so the parse runs in a forked child instead.
+    for minutes. A thread cannot be stopped, so the parse runs in a forked child instead:
+    a bare `os.fork`, because Celery's pool processes may not start `multiprocessing` children.
     """
     if seconds <= 0:
         return parse_message(raw)
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_parse_into, args=(raw, sender), daemon=True)
-    child.start()
-    sender.close()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: parse, send the result, and leave without cleanup handlers
+        os.close(reader)
+        status = 0
+        try:
+            with os.fdopen(writer, "wb") as out:
+                out.write(pickle.dumps(parse_message(raw)))
+        except BaseException:
+            status = 1
+        os._exit(status)
+    os.close(writer)
+    deadline = time.monotonic() + seconds
+    chunks = []
     try:
-        if not receiver.poll(seconds):
-            raise ParseTimeout(f"parsing took longer than {seconds:g} seconds")
-        return receiver.recv()
-    except EOFError as error:
-        raise ParseTimeout(f"the parser stopped without an answer (exit code {child.exitcode})") from error
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
+                raise ParseTimeout(f"parsing took longer than {seconds:g} seconds")
+            chunk = os.read(reader, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-
-
-def _parse_into(raw: bytes, connection) -> None:
-    connection.send(parse_message(raw))
-    connection.close()
+        os.close(reader)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise ParseTimeout(f"the parser stopped without an answer (status {status})")
+    return pickle.loads(b"".join(chunks))
 
 
 def envelope_of(raw: bytes) -> tuple[str, list[str]]:

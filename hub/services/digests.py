@@ -83,7 +83,7 @@ class Digest:
 
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1].rsplit(" ", 1)[0] + "…"
+    return flat if len(flat) <= length else flat[: length - 1].rsplit(" ", 1)[0].rstrip(".,;:") + "…"
 
 
 class PostView(NamedTuple):

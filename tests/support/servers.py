@@ -161,7 +161,7 @@ ROLES = [
     ("web", ("web",)),
     ("smtp", ("smtp",)),
     ("worker-1", ("worker",)),
-    ("worker-2", ("worker",)),
+    ("worker-2", ("worker", "--concurrency", "2")),  # a prefork pool, as production runs it
     ("indexer", ("indexer",)),
     ("beat", ("beat",)),
 ]
