@@ -99,7 +99,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     return render(
         request, "post.html", status_code=400 if context["error"] else 200,
         user=user, post=post, comments=posts.threaded(post.comments),
-        post_attachments=[a for a in post.attachments if a.comment_id is None], **context,
+        post_attachments=[a for a in post.attachments if a.comment_id is None],
+        related=searching.related_posts(session, user, post.id), **context,
     )
 
 

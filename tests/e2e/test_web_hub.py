@@ -147,3 +147,18 @@ def test_unsubscribe_link_confirms_on_get_and_acts_on_one_post(company: Company)
         "SELECT delivery FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bob@example.com'"
     ) == [("none",)]
     company.server.cli("group", "add-member", "engineering", "bob@example.com", "--delivery", "each")
+
+
+def test_a_post_page_links_related_posts_the_reader_may_see(alice, company: Company):
+    body = "De ringleiding van het koelwatersysteem lekt bij de pomp; wie heeft een reserve-afdichting?"
+    send(company, mail("alice", company.address("engineering"), "Koelwater lekt in Almere", body))
+    send(company, mail("alice", company.address("engineering"), "Koelwater lekt in Lelystad", body))
+    first = wait_for_post(company, "engineering", "Koelwater lekt in Almere")
+    second = wait_for_post(company, "engineering", "Koelwater lekt in Lelystad")
+    wait_for(
+        lambda: company.server.api(company.tokens["alice"], "/api/search", q="ringleiding").json()["total"] >= 2,
+        what="both posts indexed",
+    )
+    page = alice.get(f"/p/{first['id']}").text
+    related = page[page.index("Related posts"):]
+    assert f'href="/p/{second["id"]}"' in related
