@@ -20,7 +20,8 @@ def db() -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(db)]
+DB = Annotated[Session, Depends(db, scope="function")]
+"""Committed before the response is sent, so a redirect after a POST always finds the change."""
 
 
 class SignInRequired(Exception):
