@@ -10,6 +10,7 @@ writes the index, and any number of web and worker processes may run beside it.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -31,6 +32,8 @@ from search.remote import serve_app
 
 log = logging.getLogger("plein")
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a Linux process gets when its parent dies."""
 EMBEDDED_WORKERS = 2
 """Processes `plein run` gives mail and digests; the index has a worker of its own."""
 
@@ -125,7 +128,7 @@ def run_indexer() -> None:
     configure_logging()
     prepare()
     settings = get_settings()
-    worker = subprocess.Popen(worker_command([INDEX_QUEUE]), env=os.environ.copy())
+    worker = _spawn(worker_command([INDEX_QUEUE]))
     app = serve_app(indexing.search_index(), indexing.service_token())
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
     try:
@@ -134,6 +137,16 @@ def run_indexer() -> None:
         ).run()
     finally:
         _stop(worker)
+
+
+def _spawn(command: list[str]) -> subprocess.Popen:
+    """A child process that ends with this one, even when this one is killed outright."""
+    return subprocess.Popen(command, env=os.environ.copy(), preexec_fn=_terminate_with_parent)
+
+
+def _terminate_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(child: subprocess.Popen) -> None:
@@ -149,10 +162,8 @@ def run_all(*, with_demo: bool) -> None:
     configure_logging()
     prepare(demo_data=with_demo)
     children = [
-        subprocess.Popen(
-            worker_command([DEFAULT_QUEUE], concurrency=EMBEDDED_WORKERS, beat=True), env=os.environ.copy()
-        ),
-        subprocess.Popen(worker_command([INDEX_QUEUE]), env=os.environ.copy()),
+        _spawn(worker_command([DEFAULT_QUEUE], concurrency=EMBEDDED_WORKERS, beat=True)),
+        _spawn(worker_command([INDEX_QUEUE])),
     ]
     imap_stop = _start_imap()
 

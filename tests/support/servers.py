@@ -74,7 +74,11 @@ class PleinServer:
         return process
 
     def wait_until_ready(self) -> None:
-        wait_for(self._ready, timeout=60, what=f"Plein to listen (logs beside {self.data_dir})")
+        try:
+            wait_for(self._ready, timeout=60, what=f"Plein to listen (logs beside {self.data_dir})")
+        except BaseException:
+            self.stop()
+            raise
 
     def _ready(self) -> bool:
         for name, process in self.processes.items():
