@@ -177,7 +177,8 @@ def rss_mb(pid: int) -> float:
 
 
 def relevance() -> float:
-    from tests.search.relevance_set import NOW, corpus as judged_corpus, mean_ndcg
+    from tests.search.relevance_set import NOW, mean_ndcg
+    from tests.search.relevance_set import corpus as judged_corpus
 
     index = SearchIndex.in_memory()
     index.rebuild(judged_corpus()[0])

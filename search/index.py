@@ -28,7 +28,14 @@ from pathlib import Path
 import tantivy
 
 from search.documents import (
-    EVERYONE, KINDS, SORTS, FacetCount, IndexedItem, SearchHit, SearchResults, Suggestion,
+    EVERYONE,
+    KINDS,
+    SORTS,
+    FacetCount,
+    IndexedItem,
+    SearchHit,
+    SearchResults,
+    Suggestion,
 )
 from search.language import LANGUAGES, detect_language
 from search.query import ParsedQuery, edit_distance, fold, normalize_tag, parse, parse_date

@@ -8,10 +8,10 @@ wire as JSON, shaped by the type hints of `SearchIndex` itself, so the two never
 
 from __future__ import annotations
 
+import collections.abc
 import hmac
 import inspect
 import typing
-import collections.abc
 from collections.abc import Collection
 from functools import lru_cache
 

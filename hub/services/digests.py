@@ -22,12 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from urllib.parse import quote
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import signing
 from hub.services.groups import can_see
-from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.services.outbox import compose, queue_mail
+from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, group_path, post_path, unsubscribe_path

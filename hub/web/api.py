@@ -7,12 +7,20 @@ from pydantic import BaseModel
 
 from hub.services import accounts, groups, posts, preferences, searching
 from hub.services.groups import find_membership
+from hub.urls import absolute, post_path
 from hub.web.deps import DB, ApiUser
 from hub.web.schemas import (
-    GroupOut, Person, PostList, PostOut, PostSummary, ProfileOut, RelatedOut, SearchOut, SearchResultOut,
+    GroupOut,
+    Person,
+    PostList,
+    PostOut,
+    PostSummary,
+    ProfileOut,
+    RelatedOut,
+    SearchOut,
+    SearchResultOut,
     SuggestionsOut,
 )
-from hub.urls import absolute, post_path
 
 router = APIRouter(prefix="/api")
 

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session, object_session
 
 from hub.models import Attachment, Delivery, User
 from hub.services import (
-    accounts, attachments, bounces, groups, posts, preferences, profiles, searching, signin, subscriptions,
+    accounts,
+    attachments,
+    bounces,
+    groups,
+    posts,
+    preferences,
+    profiles,
+    searching,
+    signin,
+    subscriptions,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import find_membership

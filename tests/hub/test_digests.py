@@ -189,8 +189,9 @@ def test_digest_mail_is_well_formed_and_one_click_unsubscribes_from_every_group_
 
 
 def test_beat_runs_the_due_digest_task_every_hour_and_it_sends_to_whoever_is_due(data_dir):
-    from celery.schedules import crontab
     from zoneinfo import ZoneInfo
+
+    from celery.schedules import crontab
 
     from hub.db import session_scope
     from hub.models import utcnow

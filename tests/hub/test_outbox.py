@@ -8,14 +8,15 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+
 import pytest
 
 from hub.db import session_scope
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
 from hub.services import accounts, digests, groups, outbox, posts, signing
 from hub.settings import get_settings
-from tests.support.sink import SmtpSink
 from tests.support.servers import wait_for
+from tests.support.sink import SmtpSink
 
 
 def message_to(address: str, subject: str = "Hallo") -> outbox.Composed:

@@ -1,11 +1,10 @@
 """Search through the hub's services: profiles, learned expertise, edits, deletions, leaving a group."""
 
+import pytest
+
 from hub import jobs
-from hub.models import User
 from hub.services import accounts, groups, indexing, posts, profiles, searching
 from hub.services.errors import Forbidden, Invalid
-
-import pytest
 
 
 def queued(session, task_name):

@@ -5,7 +5,8 @@ real database, indexes them through the hub, lets some members leave, and then a
 every user, every kind of question the search offers.
 """
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from hub.models import Comment, Group, Membership, Post, User
