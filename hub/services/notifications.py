@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import signing
 from hub.services.groups import can_see
-from hub.services.outbox import compose, queue_mail
+from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.settings import get_settings
 from hub.templating import render_mail
@@ -118,8 +118,6 @@ def notify_comment(session: Session, comment_id: int) -> int:
     if comment is None:
         return 0
     post = comment.post
-    answered = comment_message_id(comment.parent_id) if comment.parent_id else post_message_id(post.id)
-    references = " ".join(dict.fromkeys([post_message_id(post.id), answered]))
     queued = 0
     for membership in _members_for_each(session, post.group, comment.author):
         user = membership.user
@@ -128,19 +126,7 @@ def notify_comment(session: Session, comment_id: int) -> int:
             url=absolute(comment_path(post.id, comment.id)),
             unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
         )
-        message = compose(
-            subject=f"Re: [{post.group.name}] {post.title}",
-            sender=_sender(comment.author, post.group),
-            recipient=(user.name, user.email),
-            text=text, html=html,
-            message_id=comment_message_id(comment.id),
-            headers={
-                "In-Reply-To": answered,
-                "References": references,
-                "Reply-To": reply_address(post, comment, user),
-                **list_headers(membership),
-            },
-        )
+        message = _comment_mail(comment, user, text, html, list_headers(membership))
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
     for user in _followers(session, comment):
         stop_url = absolute(replies_off_path(replies_token(user)))
@@ -149,23 +135,33 @@ def notify_comment(session: Session, comment_id: int) -> int:
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )
-        message = compose(
-            subject=f"Re: [{post.group.name}] {post.title}",
-            sender=_sender(comment.author, post.group),
-            recipient=(user.name, user.email),
-            text=text, html=html,
-            message_id=comment_message_id(comment.id),
-            headers={
-                "In-Reply-To": answered,
-                "References": references,
-                "Reply-To": reply_address(post, comment, user),
-                **_group_list_headers(post.group),
-                "List-Unsubscribe": f"<{stop_url}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-        )
+        headers = {
+            **_group_list_headers(post.group),
+            "List-Unsubscribe": f"<{stop_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        message = _comment_mail(comment, user, text, html, headers)
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
     return queued
+
+
+def _comment_mail(comment: Comment, user: User, text: str, html: str, list_headers: dict[str, str]) -> Composed:
+    """A comment's mail to one reader, threaded under what the comment answers."""
+    post = comment.post
+    answered = comment_message_id(comment.parent_id) if comment.parent_id else post_message_id(post.id)
+    return compose(
+        subject=f"Re: [{post.group.name}] {post.title}",
+        sender=_sender(comment.author, post.group),
+        recipient=(user.name, user.email),
+        text=text, html=html,
+        message_id=comment_message_id(comment.id),
+        headers={
+            "In-Reply-To": answered,
+            "References": " ".join(dict.fromkeys([post_message_id(post.id), answered])),
+            "Reply-To": reply_address(post, comment, user),
+            **list_headers,
+        },
+    )
 
 
 def _followers(session: Session, comment: Comment) -> list[User]:
