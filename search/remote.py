@@ -53,6 +53,10 @@ def _jsonable(value: object) -> object:
     return value
 
 
+class SearchUnavailable(RuntimeError):
+    """The indexer's query service could not answer (down, unreachable, or failing)."""
+
+
 class RemoteSearchIndex:
     def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
         self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers={"Authorization": f"Bearer {token}"})
@@ -60,8 +64,11 @@ class RemoteSearchIndex:
     def _call(self, method: str, *args: object, **kwargs: object) -> object:
         bound = _signature(method).bind(None, *args, **kwargs)
         payload = {name: _jsonable(value) for name, value in bound.arguments.items() if name != "self"}
-        response = self._client.post(f"/index/{method}", json=TypeAdapter(dict).dump_python(payload, mode="json"))
-        response.raise_for_status()
+        try:
+            response = self._client.post(f"/index/{method}", json=TypeAdapter(dict).dump_python(payload, mode="json"))
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise SearchUnavailable(f"the search service at {self._client.base_url} did not answer: {error}") from error
         return _result_type(method).validate_python(response.json())
 
     def search(self, *args: object, **kwargs: object):

@@ -5,6 +5,7 @@ A service error becomes a 4xx: JSON with a `detail` under /api, a page everywher
 
 from __future__ import annotations
 
+import logging
 import time
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,9 @@ from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinErr
 from hub.settings import get_settings
 from hub.web import api, health, pages
 from hub.web.deps import SignInRequired
+from search.remote import SearchUnavailable
 
+log = logging.getLogger(__name__)
 SEARCH_PATHS = {"/search", "/api/search"}
 STATUS_OF = {NotFound: 404, Invalid: 400, Conflict: 409, Forbidden: 403}
 CONTENT_SECURITY_POLICY = (
@@ -68,6 +71,11 @@ def create_app() -> FastAPI:
     @app.exception_handler(PleinError)
     async def service_error(request: Request, error: PleinError) -> Response:
         return _error(request, STATUS_OF.get(type(error), 400), str(error))
+
+    @app.exception_handler(SearchUnavailable)
+    async def search_unavailable(request: Request, error: SearchUnavailable) -> Response:
+        log.warning("search unavailable: %s", error)
+        return _error(request, 503, "Search is unavailable right now; everything else works. Try again in a minute.")
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, _: SignInRequired) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import time
 
+import httpx
 import pytest
 
 from tests.e2e.test_mail_to_hub import mail
@@ -63,3 +64,19 @@ def test_smtp_answers_4xx_while_postgresql_is_down_and_accepts_again_after(plein
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as smtp:
         assert smtp.send_message(message) == {}
     wait_for(lambda: titles(server) == ["Na de herstart"], timeout=60, what="the post after the restart")
+
+
+def test_search_answers_503_while_the_indexer_is_down_and_the_rest_keeps_working(plein):
+    server, _, _ = plein
+    token = server.cli("token", "create", "alice@example.com").stdout.strip()
+    server.stop("indexer")
+
+    answer = server.api(token, "/api/search", q="storing")
+    assert answer.status_code == 503
+    assert "Search is unavailable" in answer.json()["detail"]
+    assert server.api(token, "/api/groups").status_code == 200
+    assert httpx.get(server.base_url + "/readyz").status_code == 503
+
+    server.spawn("indexer", "indexer")
+    wait_for(lambda: server.api(token, "/api/search", q="storing").status_code == 200, timeout=60,
+             what="search back with the indexer")

@@ -11,7 +11,7 @@ import uvicorn
 
 from search import IndexedItem
 from search.index import SearchIndex
-from search.remote import RemoteSearchIndex, serve_app
+from search.remote import RemoteSearchIndex, SearchUnavailable, serve_app
 from tests.support.servers import free_port, wait_for
 
 
@@ -56,8 +56,13 @@ def test_the_index_service_refuses_callers_without_the_token(served):
     _, url = served
     response = httpx.post(f"{url}/index/search", json={"query": "x", "visible_group_ids": [1]})
     assert response.status_code == 401
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(SearchUnavailable):
         RemoteSearchIndex(url, "wrong").search("glasvezel", {1})
+
+
+def test_an_unreachable_index_service_is_reported_as_unavailable():
+    with pytest.raises(SearchUnavailable, match="did not answer"):
+        RemoteSearchIndex(f"http://127.0.0.1:{free_port()}", "secret").search("glasvezel", {1})
 
 
 def test_only_read_methods_are_served(served):
