@@ -29,9 +29,15 @@ def environment() -> Environment:
     return env
 
 
-def render_mail(name: str, **context: object) -> tuple[str, str]:
-    """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`."""
+def render_mail(name: str, language: str = "en", **context: object) -> tuple[str, str]:
+    """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`.
+
+    A reader whose language is not English gets `<name>_<language>` where that pair exists.
+    """
     env = environment()
+    translated = f"{name}_{language}"
+    if language != "en" and f"email/{translated}.txt" in env.list_templates(extensions=["txt"]):
+        name = translated
     return (
         env.get_template(f"email/{name}.txt").render(**context),
         env.get_template(f"email/{name}.html").render(**context),

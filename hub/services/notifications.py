@@ -96,7 +96,7 @@ def notify_post(session: Session, post_id: int) -> int:
     for membership in _members_for_each(session, post.group, post.author):
         user = membership.user
         text, html = render_mail(
-            "post", post=post, recipient=user, url=absolute(post_path(post.id)),
+            "post", post=post, recipient=user, language=user.language, url=absolute(post_path(post.id)),
             attachments=[(a.filename, a.size) for a in post.attachments],
             unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
         )
@@ -122,7 +122,7 @@ def notify_comment(session: Session, comment_id: int) -> int:
     for membership in _members_for_each(session, post.group, comment.author):
         user = membership.user
         text, html = render_mail(
-            "comment", post=post, comment=comment, recipient=user,
+            "comment", post=post, comment=comment, recipient=user, language=user.language,
             url=absolute(comment_path(post.id, comment.id)),
             unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
         )
@@ -131,7 +131,7 @@ def notify_comment(session: Session, comment_id: int) -> int:
     for user in _followers(session, comment):
         stop_url = absolute(replies_off_path(replies_token(user)))
         text, html = render_mail(
-            "reply", post=post, comment=comment, recipient=user,
+            "reply", post=post, comment=comment, recipient=user, language=user.language,
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )

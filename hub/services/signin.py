@@ -21,11 +21,11 @@ def request_sign_in(session: Session, email: str) -> None:
         return
     token = signing.sign_expiring("sign-in", user.id, lifetime_seconds=LINK_LIFETIME_SECONDS)
     text, html = render_mail(
-        "sign_in", recipient=user, url=absolute(sign_in_path(token)),
+        "sign_in", recipient=user, language=user.language, url=absolute(sign_in_path(token)),
         minutes=LINK_LIFETIME_SECONDS // 60,
     )
     message = compose(
-        subject="Your sign-in link for Plein",
+        subject="Je aanmeldlink voor Plein" if user.language == "nl" else "Your sign-in link for Plein",
         sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
         recipient=(user.name, user.email),
         text=text, html=html,

@@ -69,3 +69,35 @@ def test_people_who_can_no_longer_see_a_private_group_hear_nothing(session):
     comment = posts.create_comment(session, post, bob, "Ok")
     notifications.notify_comment(session, comment.id)
     assert mails_to(session, "alice@example.com") == []
+
+
+def test_dutch_readers_get_post_comment_and_answer_mails_in_dutch(session):
+    alice, bob, carol, group = company(session)
+    bob.language = "nl"
+    alice.language = "nl"
+    post = posts.create_post(session, group, carol, "Storing", "De lift staat stil.")
+    notifications.notify_post(session, post.id)
+    [post_mail] = mails_to(session, "bob@example.com")
+    assert "Carol Claes plaatste in Engineering" in post_mail.get_body(preferencelist=("plain",)).get_content()
+
+    own = posts.create_post(session, group, alice, "Sleutels", "Waar zijn ze?")
+    answer = posts.create_comment(session, own, carol, "In de kast.")
+    notifications.notify_comment(session, answer.id)
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in mails_to(session, "alice@example.com")]
+    assert any("reageerde op je bericht" in text for text in texts)
+    assert any("Carol Claes reageerde op \"Sleutels\"" in text for text in mails_to_text(session, "bob@example.com"))
+
+
+def mails_to_text(session, address):
+    return [m.get_body(preferencelist=("plain",)).get_content() for m in mails_to(session, address)]
+
+
+def test_a_dutch_reader_gets_a_dutch_sign_in_link(session):
+    from hub.services import signin
+
+    alice, *_ = company(session)
+    alice.language = "nl"
+    signin.request_sign_in(session, "alice@example.com")
+    [mail] = mails_to(session, "alice@example.com")
+    assert mail["Subject"] == "Je aanmeldlink voor Plein"
+    assert "Meld je aan bij Plein" in mail.get_body(preferencelist=("plain",)).get_content()
