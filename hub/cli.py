@@ -175,12 +175,26 @@ def user() -> None:
 @click.option("--title", "job_title", default="", help="Job title, e.g. Network engineer.")
 @click.option("--expertise", default="", help="What colleagues may ask about, comma-separated: glasvezel,modems")
 @click.option("--bio", default="", help="A few words about this person.")
+@click.option("--admin", is_flag=True, help="May see and retry the inbound quarantine on the web.")
 @handles_errors
-def user_add(email: str, name: str, department: str, job_title: str, expertise: str, bio: str) -> None:
+def user_add(email: str, name: str, department: str, job_title: str, expertise: str, bio: str, admin: bool) -> None:
     with session_scope() as session:
         created = accounts.create_user(session, email, name)
         profiles.update_profile(session, created, profiles.ProfileForm(department, job_title, bio, expertise))
-        click.echo(f"Added {created.name} <{created.email}>")
+        if admin:
+            accounts.set_admin(session, created)
+        click.echo(f"Added {'admin ' if admin else ''}{created.name} <{created.email}>")
+
+
+@user.command("admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the admin right away instead.")
+@handles_errors
+def user_admin(email: str, revoke: bool) -> None:
+    """Let EMAIL see and retry the inbound quarantine on the web (/admin/inbound)."""
+    with session_scope() as session:
+        changed = accounts.set_admin(session, accounts.get_user(session, email), not revoke)
+        click.echo(f"{changed.email} is {'no longer ' if revoke else ''}an admin")
 
 
 @main.group()

@@ -160,8 +160,7 @@ def _header(msg: Message, name: str) -> str:
 
 def _decode_words(raw: str) -> str:
     """RFC 2047 encoded words decoded the compat32 way; raw 8-bit bytes read as text too."""
-    if any("\udc80" <= char <= "\udcff" for char in raw):
-        raw = _decode(raw.encode("ascii", "surrogateescape"), None)
+    raw = _unescaped(raw)
     try:
         return "".join(
             _decode(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in decode_header(raw)
@@ -170,13 +169,20 @@ def _decode_words(raw: str) -> str:
         return raw
 
 
+def _unescaped(raw: str) -> str:
+    """A header value whose raw 8-bit bytes the parser kept as surrogates, read as text."""
+    if any("\udc80" <= char <= "\udcff" for char in raw):
+        return _decode(raw.encode("ascii", "surrogateescape"), None)
+    return raw
+
+
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs from every `name` header."""
     pairs: list[tuple[str, str]] = []
     for key, raw in msg.raw_items():
         if key.lower() != name.lower():
             continue
-        raw = _ADDRESS_AS_NAME.sub(r'\1 "\2" <', raw)
+        raw = _ADDRESS_AS_NAME.sub(r'\1 "\2" <', _unescaped(str(raw)))
         legacy = {address.lower(): _decode_words(name) for name, address in email.utils.getaddresses([raw])}
         try:
             found = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import Base, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class User(Base):
     """0 = Monday."""
     language: Mapped[str] = mapped_column(String(8), default=lambda: _settings().language)
     notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_delivery: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
+    """How this person gets the mail of a group they join themselves (see `Delivery`)."""
     """Mail each answer to this person's posts and to threads they commented in."""
     # What colleagues find this person by (hub.services.profiles); all optional.
     department: Mapped[str] = mapped_column(String(200), default="", server_default="")
@@ -32,6 +34,8 @@ class User(Base):
     bio: Mapped[str] = mapped_column(Text, default="", server_default="")
     expertise: Mapped[str] = mapped_column(Text, default="", server_default="")
     """Expertise tags, comma-separated, as the person typed them."""
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Sees the inbound quarantine on the web (/admin/inbound) and may retry its messages."""
 
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

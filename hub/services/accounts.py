@@ -46,6 +46,13 @@ def get_user(session: Session, email: str) -> User:
     return user
 
 
+def set_admin(session: Session, user: User, admin: bool = True) -> User:
+    """Let `user` see and retry the inbound quarantine on the web, or stop them."""
+    user.is_admin = admin
+    session.flush()
+    return user
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Delivery, Group, Membership, User
-from hub.services.errors import Conflict, Invalid, NotFound
+from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
 
 
@@ -66,6 +66,13 @@ def remove_member(session: Session, group: Group, user: User) -> None:
         raise NotFound(f"{user.email} is not a member of {group.slug}")
     session.delete(membership)
     session.flush()
+
+
+def join_group(session: Session, group: Group, user: User) -> Membership:
+    """`user` joins a public group themselves, with their default delivery."""
+    if group.is_private:
+        raise Forbidden(f"{group.name} is private: a member adds people to it")
+    return find_membership(session, group, user) or add_member(session, group, user, user.default_delivery)
 
 
 def find_membership(session: Session, group: Group, user: User) -> Membership | None:

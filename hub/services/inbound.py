@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
@@ -21,11 +21,19 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import (
-    Comment, Group, ImapMailbox, ImapMessage, InboundMessage, InboundStatus, Post, User, utcnow,
+    Comment,
+    Group,
+    ImapMailbox,
+    ImapMessage,
+    InboundMessage,
+    InboundStatus,
+    Post,
+    User,
+    utcnow,
 )
-from hub.services import accounts, bounces, signing, subscriptions
+from hub.services import accounts, bounces, commands, signing, subscriptions
 from hub.services.attachments import attach, write_durably
-from hub.services.errors import Invalid, NotFound
+from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.groups import can_post
 from hub.services.posts import create_comment, create_post
 from hub.settings import get_settings
@@ -47,6 +55,10 @@ def accepts_recipient(session: Session, address: str) -> bool:
         return signing.verify("reply", destination.value) is not None
     if destination.kind == "unsubscribe":
         return signing.verify("unsubscribe", destination.value) is not None
+    if destination.kind == "command":
+        return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
+    if destination.kind == "confirm":
+        return signing.verify_expiring("confirm", destination.value) is not None
     return destination.kind == BOUNCES
 
 
@@ -206,6 +218,8 @@ def _deliver(
     sender = accounts.find_user(session, message.from_address)
     if sender is None:
         return Outcome(InboundStatus.REFUSED, f"sender {message.from_address or '(none)'} is not a user of this hub")
+    if destination.kind in ("command", "confirm"):
+        return _command(session, inbound, sender, destination)
     if destination.kind == "reply":
         return _reply_by_token(session, inbound, message, sender, destination.value)
     group = session.scalar(select(Group).where(Group.slug == destination.value))
@@ -231,6 +245,21 @@ def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
     if inbound.envelope_from.lower().partition("@")[0] in {"mailer-daemon", "postmaster"}:
         return f"automatic mail is not posted: sent by {inbound.envelope_from}"
     return ""
+
+
+def _command(session: Session, inbound: InboundMessage, sender: User, destination: Route) -> Outcome:
+    """A command asks for a confirmation mail; a reply to that mail carries the command out."""
+    try:
+        if destination.kind == "confirm":
+            return Outcome(InboundStatus.COMMAND, commands.confirm_command(session, sender, destination.value))
+        group = session.scalar(select(Group).where(Group.slug == destination.value))
+        if group is None:
+            return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+        return Outcome(InboundStatus.COMMAND, commands.request_command(
+            session, sender, group, destination.command, key=f"{inbound.id}:{group.slug}+{destination.command}",
+        ))
+    except PleinError as refused:
+        return Outcome(InboundStatus.REFUSED, str(refused))
 
 
 def _reply_by_token(
@@ -391,11 +420,16 @@ def list_inbound(session: Session, status: InboundStatus, limit: int = 50) -> li
     ))
 
 
-def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
-    """Process a failed or refused message again, from its raw bytes, after commit."""
+def get_inbound(session: Session, inbound_id: int) -> InboundMessage:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         raise NotFound(f"no inbound message {inbound_id}")
+    return inbound
+
+
+def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
+    """Process a failed or refused message again, from its raw bytes, after commit."""
+    inbound = get_inbound(session, inbound_id)
     if inbound.status not in (InboundStatus.FAILED, InboundStatus.REFUSED, InboundStatus.RECEIVED):
         raise Invalid(f"inbound message {inbound_id} is {inbound.status.value} already: {inbound.reason}")
     inbound.status, inbound.reason, inbound.processed_at = InboundStatus.RECEIVED, "", None

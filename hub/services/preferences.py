@@ -32,10 +32,14 @@ class MailSettings:
     digest_weekday: int
     language: str
     notify_replies: bool
+    default_delivery: str = Delivery.EACH.value
+    """For groups the person joins themselves."""
 
 
 def settings_of(user: User) -> MailSettings:
-    return MailSettings(user.timezone, user.digest_hour, user.digest_weekday, user.language, user.notify_replies)
+    return MailSettings(
+        user.timezone, user.digest_hour, user.digest_weekday, user.language, user.notify_replies, user.default_delivery
+    )
 
 
 def update_settings(session: Session, user: User, wanted: MailSettings) -> User:
@@ -49,11 +53,14 @@ def update_settings(session: Session, user: User, wanted: MailSettings) -> User:
         raise Invalid("the weekly digest day is 0 (Monday) to 6 (Sunday)")
     if wanted.language not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
+    if wanted.default_delivery not in {d.value for d in Delivery}:
+        raise Invalid(f"default delivery must be one of {', '.join(d.value for d in Delivery)}")
     user.timezone = wanted.timezone
     user.digest_hour = wanted.digest_hour
     user.digest_weekday = wanted.digest_weekday
     user.language = wanted.language
     user.notify_replies = wanted.notify_replies
+    user.default_delivery = wanted.default_delivery
     session.flush()
     return user
 

@@ -101,6 +101,8 @@ class MailSettingsIO(BaseModel):
     """0 = Monday"""
     language: str
     notify_replies: bool
+    default_delivery: str = "each"
+    """each, daily, weekly or none: for groups joined later"""
 
 
 @router.get("/preferences")

@@ -26,7 +26,7 @@ from hub.services import (
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import find_membership
 from hub.templating import environment
-from hub.urls import comment_path, post_path
+from hub.urls import comment_path, group_path, post_path
 from hub.web.deps import DB, CSRFChecked, PageUser, csrf_token
 
 router = APIRouter()
@@ -74,6 +74,18 @@ async def _read_uploads(files: list[UploadFile]) -> list[tuple[str, str, bytes]]
         content_type = upload.content_type or mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
         read.append((upload.filename, content_type, data))
     return read
+
+
+@router.post("/g/{slug}/join", dependencies=[CSRFChecked])
+def join_group(slug: str, session: DB, user: PageUser) -> Response:
+    groups.join_group(session, groups.get_visible_group(session, user, slug), user)
+    return RedirectResponse(group_path(slug), status_code=303)
+
+
+@router.post("/g/{slug}/leave", dependencies=[CSRFChecked])
+def leave_group(slug: str, session: DB, user: PageUser) -> Response:
+    groups.remove_member(session, groups.get_visible_group(session, user, slug), user)
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/g/{slug}/posts", dependencies=[CSRFChecked])
@@ -323,6 +335,7 @@ async def save_preferences(request: Request, session: DB, user: PageUser) -> HTM
         digest_weekday=int(form["digest_weekday"]) if str(form.get("digest_weekday", "")).isdigit() else -1,
         language=str(form.get("language", "")),
         notify_replies=form.get("notify_replies") == "on",
+        default_delivery=str(form.get("default_delivery", "each")),
     )
     try:
         preferences.update_settings(session, user, wanted)

@@ -162,3 +162,25 @@ def test_a_post_page_links_related_posts_the_reader_may_see(alice, company: Comp
     page = alice.get(f"/p/{first['id']}").text
     related = page[page.index("Related posts"):]
     assert f'href="/p/{second["id"]}"' in related
+
+
+def test_joining_a_group_on_the_web_uses_your_default_delivery_and_leaving_ends_it(carol, company: Company):
+    page = carol.get("/preferences")
+    saved = carol.post("/preferences", data={
+        "csrf": csrf_of(page), "timezone": "Europe/Amsterdam", "digest_hour": "7", "digest_weekday": "0",
+        "language": "en", "default_delivery": "weekly",
+    })
+    assert saved.status_code == 200 and "Saved." in saved.text
+
+    group_page = carol.get("/g/engineering")
+    assert "Join Engineering" in group_page.text
+    assert carol.post("/g/engineering/join", data={"csrf": csrf_of(group_page)}).status_code == 303
+    membership = """SELECT m.delivery FROM memberships m JOIN users u ON u.id = m.user_id
+                    JOIN groups g ON g.id = m.group_id WHERE u.email = 'carol@example.com' AND g.slug = 'engineering'"""
+    assert company.server.query(membership) == [("weekly",)]
+
+    group_page = carol.get("/g/engineering")
+    assert "Leave this group" in group_page.text
+    assert carol.post("/g/engineering/leave", data={"csrf": csrf_of(group_page)}).status_code == 303
+    assert company.server.query(membership) == []
+    assert carol.post("/g/board/join", data={"csrf": csrf_of(group_page)}).status_code == 404

@@ -1,0 +1,95 @@
+"""Commands by mail: `SLUG+subscribe@`, `SLUG+unsubscribe@`, `SLUG+digest@` and `SLUG+each@`.
+
+Anyone can write someone else's address in From, so the mail that asks for a command never
+carries it out. The hub answers the From address (a user's, or nobody gets anything) with a
+confirmation whose Reply-To is `confirm+TOKEN@domain`; the token is signed, expires, and
+names the person, the group and the command. A reply to it from that person, with any text,
+carries the command out. Refusals are errors with the reason, which `hub.services.inbound`
+records on the message.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from hub.models import Delivery, Group, User
+from hub.services import signing
+from hub.services.errors import Forbidden, NotFound
+from hub.services.groups import add_member, find_membership
+from hub.services.outbox import compose, queue_mail
+from hub.settings import get_settings
+from hub.templating import render_mail
+from mailgateway.addresses import COMMANDS
+
+CONFIRM_LIFETIME_DAYS = 7
+_PURPOSE = "confirm"
+_CODES = {command: number for number, command in enumerate(COMMANDS, start=1)}
+_ACTIONS = {
+    "subscribe": "Subscribe me to {group}: mail me each new post.",
+    "unsubscribe": "Stop all mail from {group} (I stay a member and can read it on the web).",
+    "digest": "Mail me a daily digest of {group} instead of each post.",
+    "each": "Mail me each new post of {group}.",
+}
+
+
+def confirm_address(token: str) -> str:
+    return f"confirm+{token}@{get_settings().mail_domain}"
+
+
+def request_command(session: Session, user: User, group: Group, command: str, *, key: str) -> str:
+    """Mail `user` a confirmation for `command` on `group`; what was done, for the record.
+
+    `key` names the request (the inbound message), so asking twice for one message mails once.
+    """
+    _check_allowed(session, user, group, command)
+    token = signing.sign_expiring(
+        _PURPOSE, user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
+    )
+    domain = get_settings().mail_domain
+    action = _ACTIONS[command].format(group=group.name)
+    text, html = render_mail(
+        "command_confirm", recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
+        command_address=f"{group.slug}+{command}@{domain}",
+    )
+    message = compose(
+        subject=f"Confirm: {action}",
+        sender=("Plein", f"no-reply@{domain}"),
+        recipient=(user.name, user.email),
+        text=text, html=html,
+        # RFC 3834: an answer to a person's mail is auto-replied, so their autoresponder stays quiet.
+        headers={"Reply-To": confirm_address(token), "Auto-Submitted": "auto-replied"},
+    )
+    queue_mail(session, f"confirm:{key}", message, essential=True)
+    return f"confirmation of {command} for {group.slug} mailed to {user.email}"
+
+
+def confirm_command(session: Session, sender: User, token: str) -> str:
+    """Carry out the command a confirmation token names, if `sender` is the person it was mailed to."""
+    parts = signing.verify_expiring(_PURPOSE, token)
+    if parts is None or len(parts) != 3:
+        raise NotFound("the confirmation address is not valid or has expired; send the command again")
+    user_id, group_id, code = parts
+    if sender.id != user_id:
+        raise Forbidden(f"the confirmation was mailed to someone else; {sender.email} may send the command itself")
+    group = session.get(Group, group_id)
+    command = next((name for name, number in _CODES.items() if number == code), None)
+    if group is None or command is None:
+        raise NotFound("the group of this confirmation is gone")
+    _check_allowed(session, sender, group, command)
+    if command == "unsubscribe":
+        add_member(session, group, sender, Delivery.NONE)
+        return f"{sender.email} gets no more mail from {group.slug}"
+    membership = find_membership(session, group, sender)
+    if command == "subscribe" and membership is not None and membership.delivery != Delivery.NONE:
+        return f"{sender.email} is subscribed to {group.slug} already ({membership.delivery.value})"
+    delivery = Delivery.DAILY if command == "digest" else Delivery.EACH
+    add_member(session, group, sender, delivery)
+    return f"{sender.email} gets {group.slug} by mail: {delivery.value}"
+
+
+def _check_allowed(session: Session, user: User, group: Group, command: str) -> None:
+    member = find_membership(session, group, user) is not None
+    if command == "unsubscribe" and not member:
+        raise NotFound(f"{user.email} is not a member of {group.slug}; there is no mail to stop")
+    if group.is_private and not member:
+        raise Forbidden(f"{group.slug} is a private group: a member must invite {user.email} first")
