@@ -17,9 +17,11 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import uvicorn
 
+from hub.broker import use_write_ahead_log
 from hub.db import session_scope
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
@@ -34,8 +36,6 @@ log = logging.getLogger("plein")
 
 PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal a Linux process gets when its parent dies."""
-EMBEDDED_WORKERS = 2
-"""Processes `plein run` gives mail and digests; the index has a worker of its own."""
 
 
 def celery_command(*args: str) -> list[str]:
@@ -60,6 +60,8 @@ def prepare(*, demo_data: bool = False) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.signing_key()
+    if settings.uses_embedded_broker:
+        use_write_ahead_log(Path(settings.broker_url.removeprefix("sqla+sqlite:///")))
     if demo_data:
         with session_scope() as session:
             if demo.seed_demo(session):
@@ -162,7 +164,8 @@ def run_all(*, with_demo: bool) -> None:
     configure_logging()
     prepare(demo_data=with_demo)
     children = [
-        _spawn(worker_command([DEFAULT_QUEUE], concurrency=EMBEDDED_WORKERS, beat=True)),
+        # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
+        _spawn(worker_command([DEFAULT_QUEUE], beat=True)),
         _spawn(worker_command([INDEX_QUEUE])),
     ]
     imap_stop = _start_imap()
