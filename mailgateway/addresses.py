@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 GROUP_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-TOKEN_PREFIXES = ("reply", "unsubscribe", "confirm")
+TOKEN_PREFIXES = ("reply", "unsubscribe", "replies-off", "confirm")
 BOUNCES = "bounces"
 """The envelope sender of every mail Plein sends; delivery reports come back here."""
 COMMANDS = ("subscribe", "unsubscribe", "digest", "each")

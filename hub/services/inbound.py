@@ -55,6 +55,8 @@ def accepts_recipient(session: Session, address: str) -> bool:
         return signing.verify("reply", destination.value) is not None
     if destination.kind == "unsubscribe":
         return signing.verify("unsubscribe", destination.value) is not None
+    if destination.kind == "replies-off":
+        return signing.verify("replies-off", destination.value) is not None
     if destination.kind == "command":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "confirm":
@@ -211,6 +213,8 @@ def _deliver(
 ) -> Outcome:
     if destination.kind == "unsubscribe":
         return _unsubscribe(session, destination.value)
+    if destination.kind == "replies-off":
+        return _stop_reply_mail(session, destination.value)
     if destination.kind == BOUNCES:
         return Outcome(InboundStatus.COMMAND, bounces.record_report(session, destination.value, read_raw(inbound)))
     if noise := _noise(inbound, message):
@@ -401,6 +405,14 @@ def _unsubscribe(session: Session, token: str) -> Outcome:
     except NotFound as error:
         return Outcome(InboundStatus.REFUSED, str(error))
     return Outcome(InboundStatus.COMMAND, f"{membership.user.email} gets no more mail from {membership.group.slug}")
+
+
+def _stop_reply_mail(session: Session, token: str) -> Outcome:
+    try:
+        user = subscriptions.stop_reply_notifications(session, token)
+    except NotFound as error:
+        return Outcome(InboundStatus.REFUSED, str(error))
+    return Outcome(InboundStatus.COMMAND, f"{user.email} gets no more mail about answers")
 
 
 def mark_failed(session: Session, inbound_id: int, reason: str) -> None:

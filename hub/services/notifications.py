@@ -135,9 +135,10 @@ def notify_comment(session: Session, comment_id: int) -> int:
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )
+        stop_mailto = f"mailto:replies-off+{replies_token(user)}@{get_settings().mail_domain}"
         headers = {
             **_group_list_headers(post.group),
-            "List-Unsubscribe": f"<{stop_url}>",
+            "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
         message = _comment_mail(comment, user, text, html, headers)

@@ -101,3 +101,23 @@ def test_a_dutch_reader_gets_a_dutch_sign_in_link(session):
     [mail] = mails_to(session, "alice@example.com")
     assert mail["Subject"] == "Je aanmeldlink voor Plein"
     assert "Meld je aan bij Plein" in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_an_answer_notice_can_be_stopped_by_its_mailto_without_signing_in(session):
+    import re
+
+    from hub.services import inbound
+
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, alice, "Wie heeft de sleutels?", "Van de kraan")
+    notifications.notify_comment(session, posts.create_comment(session, post, bob, "Ik!").id)
+    [notice] = mails_to(session, "alice@example.com")
+    https, mailto = re.findall(r"<([^>]+)>", notice["List-Unsubscribe"])
+    assert https.startswith("http") and mailto.startswith("mailto:replies-off+")
+
+    address = mailto.removeprefix("mailto:")
+    assert inbound.accepts_recipient(session, address)
+    assert not inbound.accepts_recipient(session, address.replace("replies-off+", "replies-off+9"))
+    stored = inbound.store_inbound(session, b"From: x@example.com\r\nSubject: unsubscribe\r\n\r\n", "", [address])
+    assert inbound.process_inbound(session, stored.id).status.value == "command"
+    assert alice.notify_replies is False
