@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.db import session_scope
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
 from hub.services import accounts, digests, groups, outbox, posts, signing
 from hub.settings import get_settings
-from tests.support.servers import wait_for
+from tests.support.servers import free_port, wait_for
 from tests.support.sink import SmtpSink
 
 
@@ -178,3 +182,52 @@ def all_sent_after_sweeps() -> bool:
         outbox.requeue_stalled(session, older_than=timedelta(0))
     time.sleep(1)
     return False
+
+
+def test_the_smarthost_is_reached_over_starttls_with_a_login(data_dir, monkeypatch, tmp_path):
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the openssl command is needed to make a test certificate")
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+
+    class Relay:
+        logins: list[str] = []
+        received: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            assert session.ssl is not None, "mail must only travel after STARTTLS"
+            self.received.append(envelope.original_content)
+            return "250 2.0.0 Accepted"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"plein", b"geheim")
+        Relay.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
+    port = free_port()
+    relay = Controller(
+        Relay(), hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True,
+        authenticator=authenticate, auth_required=True,
+    )
+    relay.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        monkeypatch.setenv("PLEIN_SMARTHOST", f"127.0.0.1:{port}")
+        monkeypatch.setenv("PLEIN_SMARTHOST_USER", "plein")
+        monkeypatch.setenv("PLEIN_SMARTHOST_PASSWORD", "geheim")
+        get_settings.cache_clear()
+        queue("a@example.com", "b@example.com")
+        result = outbox.drain(session_scope)
+    finally:
+        relay.stop()
+    assert (result.sent, result.failed, result.deferred) == (2, 0, 0)
+    assert Relay.logins == ["plein"]
+    assert len(Relay.received) == 2
