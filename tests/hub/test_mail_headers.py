@@ -36,3 +36,20 @@ def test_cr_and_lf_in_names_and_subjects_never_make_a_new_header(session):
         message = message_from_bytes(row.message, policy=policy.default)
         for injected in ("Bcc", "X-Injected", "X-Group", "X-Title"):
             assert message[injected] is None, f"{row.key} grew a {injected} header"
+
+
+def test_non_ascii_names_and_subjects_are_encoded_and_read_back_intact(session):
+    author = accounts.create_user(session, "chloe@example.com", "Chloé Müller")
+    reader = accounts.create_user(session, "reader@example.com", "Zoë Ünal")
+    group = groups.create_group(session, "ingenieurs", "Ingénieurs & Co")
+    groups.add_member(session, group, reader, "each")
+    post = posts.create_post(session, group, author, "Café-storing: één pomp stuk — €120", "Tekst")
+    notifications.notify_post(session, post.id)
+
+    [row] = session.query(OutgoingMail).filter_by(recipient="reader@example.com").all()
+    head = row.message.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii(), "headers must be 7-bit, with RFC 2047 encoded words"
+    message = message_from_bytes(row.message, policy=policy.default)
+    assert message["Subject"] == "[Ingénieurs & Co] Café-storing: één pomp stuk — €120"
+    assert message["From"].addresses[0].display_name == "Chloé Müller via Ingénieurs & Co"
+    assert message["To"].addresses[0].display_name == "Zoë Ünal"
