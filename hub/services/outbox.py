@@ -188,7 +188,7 @@ class SmtpTransport:
     """One connection to the smarthost, opened on the first message and kept for the batch."""
 
     def __init__(self, settings: Settings) -> None:
-        host, _, port = settings.smarthost.rpartition(":") if ":" in settings.smarthost else (settings.smarthost, "", "25")
+        host, _, port = settings.smarthost.partition(":")
         self._address = (host, int(port or 25))
         self._settings = settings
         self._smtp: smtplib.SMTP | None = None
