@@ -33,3 +33,11 @@ def sign_in_path(token: str) -> str:
 
 def unsubscribe_path(token: str) -> str:
     return f"/unsubscribe/{token}"
+
+
+def person_path(email: str) -> str:
+    return f"/people/{quote(email, safe='@')}"
+
+
+def replies_off_path(token: str) -> str:
+    return f"/unsubscribe/replies/{token}"

@@ -401,10 +401,11 @@ def _thread_target(session: Session, thread_ids: list[str]) -> tuple[Post | None
 
 def _unsubscribe(session: Session, token: str) -> Outcome:
     try:
-        membership = subscriptions.unsubscribe(session, token)
+        stopped = subscriptions.unsubscribe(session, token)
     except NotFound as error:
         return Outcome(InboundStatus.REFUSED, str(error))
-    return Outcome(InboundStatus.COMMAND, f"{membership.user.email} gets no more mail from {membership.group.slug}")
+    slugs = ", ".join(membership.group.slug for membership in stopped)
+    return Outcome(InboundStatus.COMMAND, f"{stopped[0].user.email} gets no more mail from {slugs}")
 
 
 def _stop_reply_mail(session: Session, token: str) -> Outcome:

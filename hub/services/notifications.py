@@ -24,15 +24,10 @@ from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.settings import get_settings
 from hub.templating import render_mail
-from hub.urls import absolute, comment_path, group_path, post_path, unsubscribe_path
+from hub.urls import absolute, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
 if TYPE_CHECKING:
     from hub.services.digests import PostView
-
-
-def replies_off_path(token: str) -> str:
-    """The page that switches reply notifications off (hub.web.pages serves it)."""
-    return f"/unsubscribe/replies/{token}"
 
 
 def post_message_id(post_id: int) -> str:

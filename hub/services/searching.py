@@ -7,7 +7,6 @@ group ids and author addresses in facets into names, and builds the link of each
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.groups import visible_group_ids
 from hub.services.indexing import search_reader
-from hub.urls import comment_path, group_path, post_path
+from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS
 
@@ -57,10 +56,6 @@ class SuggestionLink:
     kind: str
     title: str
     url: str
-
-
-def person_path(email: str) -> str:
-    return f"/people/{quote(email, safe='@')}"
 
 
 def _url(kind: str, id: int, post_id: int, group_slug: str, author_email: str) -> str:

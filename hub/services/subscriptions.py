@@ -48,20 +48,13 @@ def memberships_for_token(session: Session, token: str) -> list[Membership]:
     return found
 
 
-def membership_for_token(session: Session, token: str) -> Membership:
-    return memberships_for_token(session, token)[0]
-
-
-def unsubscribe(session: Session, token: str) -> Membership:
-    """Stop the mail a token names; the member stays in the group and can read on the web.
-
-    Returns the first membership stopped.
-    """
+def unsubscribe(session: Session, token: str) -> list[Membership]:
+    """Stop the mail a token names and return those memberships; members stay in their groups."""
     stopped = memberships_for_token(session, token)
     for membership in stopped:
         membership.delivery = Delivery.NONE
     session.flush()
-    return stopped[0]
+    return stopped
 
 
 def replies_token(user: User) -> str:

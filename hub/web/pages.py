@@ -292,8 +292,7 @@ def unsubscribe_confirm(request: Request, token: str, session: DB) -> HTMLRespon
 @router.post("/unsubscribe/{token}")
 def unsubscribe(request: Request, token: str, session: DB) -> HTMLResponse:
     """One POST, no sign-in and no CSRF token: mail clients do this for the reader (RFC 8058)."""
-    memberships = subscriptions.memberships_for_token(session, token)
-    subscriptions.unsubscribe(session, token)
+    memberships = subscriptions.unsubscribe(session, token)
     return render(request, "unsubscribe.html", memberships=memberships, token=token, done=True)
 
 

@@ -8,9 +8,9 @@ from pydantic import BaseModel
 
 from hub.models import Attachment, Comment, Group, Membership, Post, User
 from hub.services.profiles import expertise_tags
-from hub.services.searching import Found, FoundPage, SuggestionLink, person_path
+from hub.services.searching import Found, FoundPage, SuggestionLink
 from hub.settings import get_settings
-from hub.urls import absolute, attachment_path, group_path, post_path
+from hub.urls import absolute, attachment_path, group_path, person_path, post_path
 
 
 class Person(BaseModel):
