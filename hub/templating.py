@@ -29,6 +29,12 @@ def environment() -> Environment:
     return env
 
 
+@lru_cache
+def _mail_templates() -> frozenset[str]:
+    """Every mail template, listed once: looked up for each mail Plein writes."""
+    return frozenset(environment().list_templates(extensions=["txt"]))
+
+
 def render_mail(name: str, language: str = "en", **context: object) -> tuple[str, str]:
     """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`.
 
@@ -36,7 +42,7 @@ def render_mail(name: str, language: str = "en", **context: object) -> tuple[str
     """
     env = environment()
     translated = f"{name}_{language}"
-    if language != "en" and f"email/{translated}.txt" in env.list_templates(extensions=["txt"]):
+    if language != "en" and f"email/{translated}.txt" in _mail_templates():
         name = translated
     return (
         env.get_template(f"email/{name}.txt").render(**context),
