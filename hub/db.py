@@ -24,21 +24,33 @@ from hub.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-@lru_cache
-def get_engine(database_url: str | None = None) -> Engine:
+def get_engine(database_url: str | None = None, *, durable: bool = False) -> Engine:
+    """The engine for the database; `durable` for commits that must outlive a power cut.
+
+    SQLite runs its write-ahead log with synchronous=NORMAL: a commit survives the process
+    crashing but not the machine, which is right for everything Plein can redo. A durable
+    engine syncs the log on every commit (synchronous=FULL), for what a 250 has promised.
+    PostgreSQL commits durably either way.
+    """
     url = database_url or get_settings().database_url
+    return _engine(url, durable=durable and url.startswith("sqlite"))
+
+
+@lru_cache
+def _engine(url: str, durable: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _tune_sqlite)
+        synchronous = "FULL" if durable else "NORMAL"
+        event.listen(engine, "connect", lambda connection, _record: _tune_sqlite(connection, synchronous))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:
+def _tune_sqlite(dbapi_connection, synchronous: str) -> None:
     """WAL lets the web, SMTP and worker processes read while one of them writes."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -50,9 +62,9 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(*, durable: bool = False) -> Iterator[Session]:
     """A session that commits on success, rolls back on error, then sends its queued jobs."""
-    session = _session_factory(get_engine())()
+    session = _session_factory(get_engine(durable=durable))()
     try:
         yield session
         session.commit()

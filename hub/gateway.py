@@ -1,7 +1,7 @@
 """The hub's side of the mail gateway: `mailgateway.smtp.InboundSink` and `mailgateway.imap.MailboxSink`.
 
-Each call is one transaction: a message is stored, and for IMAP its mailbox advanced,
-before the call returns, or nothing is.
+A message is stored, and for IMAP its mailbox advanced, before the call returns, or
+nothing is. SMTP sessions running at once share their commits (see `GroupCommit`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.db import session_scope
 from hub.services import inbound
@@ -20,18 +23,84 @@ from mailgateway.smtp import Limits, tls_context
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Ticket:
+    item: Any
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class GroupCommit:
+    """Lets threads that each need a commit share one (group commit).
+
+    A caller queues its item and waits for the writer. Whoever gets the writer first writes
+    every item queued by then in one call, so under load one durable commit answers many
+    SMTP clients, and alone a caller waits for nobody.
+    """
+
+    write: Callable[[list[Any]], list[Any]]
+    _queue: list[_Ticket] = field(default_factory=list)
+    _queue_lock: threading.Lock = field(default_factory=threading.Lock)
+    _writer: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, item: Any) -> Any:
+        ticket = _Ticket(item)
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self._writer:
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    results = self.write([queued.item for queued in batch])
+                except BaseException as error:
+                    for queued in batch:
+                        queued.error, queued.done = error, True
+                else:
+                    for queued, result in zip(batch, results, strict=True):
+                        queued.result, queued.done = result, True
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result
+
+
+@dataclass(frozen=True)
+class _Kept:
+    relative: str
+    raw: bytes
+    envelope_from: str
+    recipients: list[str]
+
+
 class HubInboundSink:
+    """Stores what the SMTP server accepts: each session writes its raw message (the fsyncs
+    run side by side), then joins the next durable commit of the records."""
+
+    def __init__(self) -> None:
+        self.commits = GroupCommit(self._record)
+
     def accepts(self, address: str) -> bool:
         with session_scope() as session:
             return inbound.accepts_recipient(session, address)
 
     def store(self, raw: bytes, envelope_from: str, recipients: list[str]) -> None:
-        with session_scope() as session:
-            stored = inbound.store_inbound(session, raw, envelope_from, recipients)
+        kept = _Kept(inbound.keep_raw(raw), raw, envelope_from, recipients)
+        inbound_id, message_id = self.commits.submit(kept)
         log.info(
             "accepted message over SMTP",
-            extra={"message_id": stored.message_id, "inbound_id": stored.id, "envelope_from": envelope_from},
+            extra={"message_id": message_id, "inbound_id": inbound_id, "envelope_from": envelope_from},
         )
+
+    @staticmethod
+    def _record(batch: list[_Kept]) -> list[tuple[int, str | None]]:
+        with session_scope(durable=True) as session:
+            stored = [
+                inbound.record_inbound(session, kept.relative, kept.raw, kept.envelope_from, kept.recipients)
+                for kept in batch
+            ]
+            return [(message.id, message.message_id) for message in stored]
 
 
 def smtp_options() -> dict:

@@ -68,18 +68,27 @@ def store_inbound(
     session: Session, raw: bytes, envelope_from: str, recipients: list[str]
 ) -> InboundMessage:
     """Keep the raw message on disk and on record; processing follows after commit."""
-    settings = get_settings()
-    now = utcnow()
-    relative = f"inbound/{now:%Y/%m/%d}/{uuid.uuid4().hex}.eml"
-    write_durably(settings.data_dir / relative, raw)
-    message_id = _message_id(raw)
+    return record_inbound(session, keep_raw(raw), raw, envelope_from, recipients)
+
+
+def keep_raw(raw: bytes) -> str:
+    """Write the raw message durably; returns its path relative to the data directory."""
+    relative = f"inbound/{utcnow():%Y/%m/%d}/{uuid.uuid4().hex}.eml"
+    write_durably(get_settings().data_dir / relative, raw)
+    return relative
+
+
+def record_inbound(
+    session: Session, relative: str, raw: bytes, envelope_from: str, recipients: list[str]
+) -> InboundMessage:
+    """Put a message kept at `relative` on record; processing follows after commit."""
     inbound = InboundMessage(
-        message_id=message_id,
+        message_id=_message_id(raw),
         envelope_from=envelope_from,
         recipients="\n".join(recipients),
         path=relative,
         size=len(raw),
-        received_at=now,
+        received_at=utcnow(),
     )
     session.add(inbound)
     session.flush()
@@ -452,7 +461,14 @@ def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
 
 
 def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Hand messages still waiting after `older_than` to the workers again (a lost job, a crash)."""
+    """Hand messages still waiting after `older_than` to the workers again (a lost job, a crash).
+
+    Only when the workers have caught up: while tasks wait in the queue, a message still
+    waiting may simply be behind them, and handing out the whole backlog again on every
+    sweep would grow the queue faster than the workers can empty it.
+    """
+    if jobs.queue_depths()[jobs.DEFAULT_QUEUE]:
+        return 0
     stalled = session.scalars(
         select(InboundMessage.id).where(
             InboundMessage.status == InboundStatus.RECEIVED,

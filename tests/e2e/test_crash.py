@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.test_mail_to_hub import mail
 from tests.support.servers import PleinServer, _listening, wait_for
 
-STREAM_SECONDS = 18
+KILLS = 10
 ROLES = {"smtp": ("smtp",), "worker": ("worker",), "beat": ("beat",)}
 
 
@@ -71,6 +71,8 @@ def kill_and_restart(server: PleinServer, name: str, down_for: float) -> None:
     process.wait()
     time.sleep(down_for)
     server.spawn(name, *ROLES[name])
+    if name == "smtp":  # on a busy machine a restart takes a while; the stream must get through between kills
+        wait_for(lambda: _listening(server.smtp_port), timeout=30, what="plein smtp to listen again")
 
 
 def post_titles(server: PleinServer) -> Counter[str]:
@@ -80,18 +82,13 @@ def post_titles(server: PleinServer) -> Counter[str]:
 def test_every_message_answered_250_is_posted_exactly_once_across_sigkills(plein: PleinServer):
     stream = Stream(plein)
     stream.thread.start()
-    started = time.monotonic()
-    kills = 0
-    while time.monotonic() - started < STREAM_SECONDS:
+    for kill in range(KILLS):
         time.sleep(1.5)
-        kill_and_restart(plein, "smtp" if kills % 2 == 0 else "worker", down_for=0.3)
-        kills += 1
-    wait_for(lambda: _listening(plein.smtp_port), timeout=30, what="plein smtp to listen again")
+        kill_and_restart(plein, "smtp" if kill % 2 == 0 else "worker", down_for=0.3)
     time.sleep(1)
     stream.stopped.set()
     stream.thread.join(timeout=30)
 
-    assert kills >= 8
     assert len(stream.accepted) >= 20, "too few messages got through to prove anything"
     wait_for(
         lambda: set(stream.accepted) <= set(post_titles(plein))

@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 from imapclient import IMAPClient
 
+from hub import jobs
 from hub.cli import main
 from hub.gateway import HubMailboxSink
 from hub.models import Comment, InboundMessage, InboundStatus, Post, utcnow
@@ -222,6 +223,12 @@ def test_stalled_messages_are_handed_to_the_workers_again(session):
     stored = inbound.store_inbound(session, raw_mail("x@example.com", "s", "b"), "", ["engineering@plein.test"])
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 1
     inbound.process_inbound(session, stored.id)
+    assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
+
+
+def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(session):
+    inbound.store_inbound(session, raw_mail("x@example.com", "s", "b"), "", ["engineering@plein.test"])
+    jobs.celery_app().send_task("plein.inbound.process", args=(999,))
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 

@@ -10,7 +10,7 @@ from hub.settings import get_settings
 def reset_caches() -> None:
     """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
     for cached in (
-        get_settings, db.get_engine, db._session_factory, indexing.search_index, indexing.search_reader,
+        get_settings, db._engine, db._session_factory, indexing.search_index, indexing.search_reader,
         jobs.celery_app, templating.environment, templating._mail_templates,
     ):
         cached.cache_clear()
