@@ -173,4 +173,6 @@ async def start_smtp_server(
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     factory = smtp_factory(sink, hostname=hostname, max_message_size=max_message_size, tls=tls, limits=limits)
-    return await loop.create_server(factory, host, port)
+    # SO_REUSEPORT: several `plein smtp` processes may listen on one address; the kernel
+    # spreads connections over them.
+    return await loop.create_server(factory, host, port, reuse_port=True)

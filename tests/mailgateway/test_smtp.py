@@ -37,9 +37,9 @@ class ListSink:
 @contextmanager
 def running(
     sink: ListSink, max_message_size: int = 25 * 1024 * 1024, *, tls: ssl.SSLContext | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = Limits(), port: int | None = None,
 ) -> Iterator[int]:
-    port = free_port()
+    port = port or free_port()
     loop = asyncio.new_event_loop()
     started = threading.Event()
     server_holder = {}
@@ -251,3 +251,17 @@ def test_a_client_over_its_rate_gets_451_whoever_it_claims_to_be():
                 smtp.ehlo()
                 codes.append(smtp.mail(sender)[0])
         assert codes == [250, 250, 451]
+
+
+def test_several_servers_listen_on_one_port_and_one_alone_still_takes_mail():
+    first, second = ListSink({"engineering@plein.test"}), ListSink({"engineering@plein.test"})
+    with running(first) as port:
+        with running(second, port=port):
+            pass
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("alice@example.com", ["engineering@plein.test"], b"Subject: one\r\n\r\nx\r\n")
+    with running(second, port=port):
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("alice@example.com", ["engineering@plein.test"], b"Subject: two\r\n\r\nx\r\n")
+    assert [raw for raw, _, _ in first.stored] == [b"Subject: one\r\n\r\nx\r\n"]
+    assert [raw for raw, _, _ in second.stored] == [b"Subject: two\r\n\r\nx\r\n"]
