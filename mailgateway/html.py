@@ -80,7 +80,12 @@ def _quote_containers_as_blockquotes():
         if tag != "div":
             return None
         if start:
-            opened.append(any(_QUOTE_CONTAINER.search(attrs.get(name) or "") for name in ("class", "id", "name")))
+            # A container that holds the whole mail is no quote: it is what the sender wrote
+            # (an Exchange reply whose only section is the reply section, a forward).
+            opened.append(
+                any(_QUOTE_CONTAINER.search(attrs.get(name) or "") for name in ("class", "id", "name"))
+                and any(chunk.strip() for chunk in converter.outtextlist)
+            )
             is_quote = opened[-1]
         else:
             is_quote = opened.pop() if opened else False

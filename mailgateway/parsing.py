@@ -3,7 +3,9 @@
 Mail arrives mislabelled, half-encoded, with broken headers and boundaries. Plein must
 still file it, so `parse_message` never raises: each header is read through the modern
 `email` policy and, when that trips over a malformed value, re-read from its raw text the
-compat32 way; bodies are decoded by hand with a fallback chain of charsets.
+compat32 way; bodies are decoded by hand with a fallback chain of charsets. Outlook's
+winmail.dat is unpacked into the attachments (and body) it carries, when tnefparse can
+read it; otherwise it stays one attachment.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 
+import tnefparse
+
 from mailgateway.html import html_to_text, sanitize_html
 from mailgateway.message import ParsedAttachment, ParsedMessage
 
@@ -43,6 +47,7 @@ _OUT_OF_OFFICE = re.compile(
     re.IGNORECASE,
 )
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
+_TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 # `alice@example.com <bob@example.com>`: an unquoted display name that is itself an address.
 # Quoted, the parser reads bob as the sender instead of the name spoofing alice.
 _ADDRESS_AS_NAME = re.compile(r'(^|,)\s*([^",<>]*@[^",<>]*?)\s*<')
@@ -247,12 +252,16 @@ def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[ParsedAttachment] = []
+    outlook_bodies: list[tuple[str, str]] = []
     stack: list[Message] = [msg]
     while stack:
         part = stack.pop(0)
         ctype = part.get_content_type()
         if ctype == "message/rfc822" and part is not msg:
             attachments.append(_attached_message(part))
+        elif _is_tnef(part) and (unpacked := _tnef_contents(_payload(part))) is not None:
+            attachments += unpacked[0]
+            outlook_bodies.append(unpacked[1:])
         elif _is_attachment(part):
             attachments.append(_attachment(part))
         elif part.get_content_maintype() == "message" and part is not msg:
@@ -263,7 +272,69 @@ def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:
             texts.append(_text(part))  # a multipart whose boundary never came is read as text
         elif ctype == "text/html":
             htmls.append(_text(part))
+    if not htmls and not any(text.strip() for text in texts):  # the body came inside winmail.dat
+        texts += [text for text, _ in outlook_bodies if text.strip()]
+        htmls += [html for _, html in outlook_bodies if html.strip()]
     return texts, htmls, attachments
+
+
+def _is_tnef(part: Message) -> bool:
+    return part.get_content_type() in _TNEF_TYPES or (_filename(part) or "").lower() == "winmail.dat"
+
+
+def _tnef_contents(data: bytes) -> tuple[list[ParsedAttachment], str, str] | None:
+    """The attachments, text and HTML inside Outlook's winmail.dat; None when it cannot be read.
+
+    Outlook packs a rich-text mail's attachments and body into one TNEF attachment that no
+    other client reads. tnefparse unpacks it; one whose checksums fail (cut short, damaged)
+    is not unpacked, so no attachment is taken for whole when it is not. A body Outlook kept
+    only as compressed RTF is not read (the mail's own text part, or the original, has it).
+    """
+    try:
+        tnef = tnefparse.TNEF(data)
+        names = [_safe_name(_tnef_text(item.long_filename())) for item in tnef.attachments]
+        if not all(part.good_checksum for part in tnef.objects) or not all(names) or not _tnef_whole(data, tnef):
+            return None  # damaged, or cut short
+        attachments = [
+            ParsedAttachment(
+                filename=name,
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                data=bytes(item.data),
+            )
+            for name, item in zip(names, tnef.attachments)
+        ]
+        text, html = _tnef_text(tnef.body), _tnef_text(tnef.htmlbody)
+    except Exception:  # tnefparse raises all kinds of errors on damaged or unusual data
+        return None
+    return (attachments, text, html) if attachments or text.strip() or html.strip() else None
+
+
+_TNEF_ATTACHMENT_START, _TNEF_ATTACHMENT_DATA, _TNEF_ATTACHMENT_PROPERTIES = 0x9002, 0x800F, 0x9005
+
+
+def _tnef_whole(data: bytes, tnef: tnefparse.TNEF) -> bool:
+    """Whether every attribute in the stream is whole and every attachment has its data.
+
+    tnefparse reads a stream cut at (or just past) an attribute boundary as a shorter valid
+    one, so the framing is checked here: each attribute as long as it says, together the
+    whole stream, and no attachment that ends before its data.
+    """
+    offset, has_data = 6, []
+    for part in tnef.objects:
+        if part.length != int.from_bytes(data[offset + 5 : offset + 9], "little") + 11:
+            return False
+        offset += part.length
+        if part.name == _TNEF_ATTACHMENT_START:
+            has_data.append(False)
+        elif part.name in (_TNEF_ATTACHMENT_DATA, _TNEF_ATTACHMENT_PROPERTIES) and has_data:
+            has_data[-1] = True
+    return offset == len(data) and all(has_data)
+
+
+def _tnef_text(value: str | bytes | None) -> str:
+    if isinstance(value, bytes):
+        value = _decode(value, None)
+    return (value or "").replace("\x00", "")
 
 
 def _is_attachment(part: Message) -> bool:

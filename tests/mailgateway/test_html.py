@@ -57,3 +57,13 @@ def test_gmail_quote_becomes_quoted_lines():
 def test_html_to_text_survives_garbage():
     for html in ["", "<<<>>>", "</div></div><td><tr>&#xZZZZ;&bogus;", "<p>" * 5000, "\x00\ufffe"]:
         assert isinstance(html_to_text(html), str)
+
+
+def test_a_quote_container_that_holds_the_whole_mail_is_the_mails_text():
+    html = '<div><div name="messageReplySection"><p>This is the <b>body</b>.</p></div></div>'
+    assert html_to_text(html) == "This is the **body**."
+
+
+def test_a_quote_container_below_the_reply_is_a_quote():
+    html = '<p>Yes.</p><div class="gmail_quote"><p>Lunch?</p></div>'
+    assert html_to_text(html) == "Yes.\n\n> Lunch?"

@@ -52,13 +52,55 @@ def test_dutch_replies_keep_only_the_new_text(reply):
     assert visible_text(reply) == "Vrijdag is prima."
 
 
-def test_inline_reply_keeps_the_answers_and_drops_the_quotes():
-    reply = "On Mon, Ann wrote:\n> Can you come?\n\nYes.\n\n> At five?\n\nNo, at six.   \n"
-    assert visible_text(reply) == "Yes.\n\nNo, at six."
+def test_inline_reply_keeps_the_quotes_it_answers_and_drops_the_rest():
+    reply = "On Mon, Ann wrote:\n> Can you come?\n\nYes.\n\n> At five?\n\nNo, at six.   \n\n> Bring cake.\n"
+    assert visible_text(reply) == "> Can you come?\n\nYes.\n\n> At five?\n\nNo, at six."
 
 
-def test_bottom_post_keeps_the_text_below_the_quote():
-    assert visible_text("> Lunch?\n> Ann\n\nSure, see you there.\n") == "Sure, see you there."
+def test_inline_reply_below_the_authors_own_text_keeps_its_quote():
+    reply = (
+        "See below.\n\nOn Mon, 3 Mar 2025 at 10:00, Ann <ann@example.com> wrote:\n\n"
+        "> Can you come?\n>\nYes.\n"
+    )
+    assert visible_text(reply) == "See below.\n\n> Can you come?\n>\nYes."
+
+
+def test_bottom_post_under_a_quote_header_keeps_only_the_text_below_the_quote():
+    reply = "On Mon, 3 Mar 2025 at 10:00, Ann <ann@example.com> wrote:\n> Lunch?\n> Ann\n\nSure, see you there.\n"
+    assert visible_text(reply) == "Sure, see you there."
+
+
+def test_a_quote_the_author_chose_stays_above_the_answer():
+    assert visible_text("> Lunch?\n\nSure, see you there.\n") == "> Lunch?\n\nSure, see you there."
+
+
+def test_a_quoted_line_wrapped_without_its_marker_stays_in_the_quote():
+    reply = "Thanks!\n\n> Dino answered your question:\n> Shall we meet on\nFriday?\n>\n"
+    assert visible_text(reply) == "Thanks!"
+
+
+def test_text_after_the_quote_below_a_signature_delimiter_is_no_answer():
+    reply = "Okay.\n\nAnn wrote:\n> Try it.\n>\n--\nBest regards\n\nBob\n"
+    assert visible_text(reply) == "Okay."
+
+
+def test_quote_header_wrapped_over_lines_with_blanks_between_is_history():
+    reply = "One 1\n\nOn Thu, 31 Mar 2016 at 11:16 Ann\n\n<\nmailto:Ann <ann@example.com>\n> wrote:\n\n\nTwo 2\n"
+    assert visible_text(reply) == "One 1"
+
+
+@pytest.mark.parametrize("signature", [
+    "\n\n______________________\nBob Jansen\nPlein BV | Utrecht\n",
+    "\n\nBob Jansen\nbob@plein.example\n+31 30 123 4567\nwww.plein.example\n",
+    "\n\nBob Jansen\nSent from my iPhone\n",
+])
+def test_signatures_without_a_delimiter_are_dropped(signature):
+    assert visible_text("Agreed, Friday works." + signature) == "Agreed, Friday works."
+
+
+def test_a_closing_paragraph_with_one_link_is_kept():
+    text = "Agreed, Friday works.\n\nThe agenda:\nhttps://plein.example/agenda\n"
+    assert visible_text(text) == text.strip()
 
 
 def test_plain_text_is_left_alone_but_trailing_whitespace_is_stripped():
