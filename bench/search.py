@@ -1,11 +1,16 @@
-"""Search benchmark: Plein's Tantivy index side by side with SQLite FTS5 on the same data.
+"""Search benchmark: Plein's Tantivy index side by side with SQLite FTS5 and PostgreSQL full-text search.
 
     python bench/search.py --items 100000
 
 Generates a corpus of Dutch and English posts, comments and documents in 20 groups (3 of
-them private), builds both indexes and reports items per second, then serves both over
-HTTP from one child process and measures query latency (p50/p95/p99) with 8 concurrent
-clients for a fixed query mix, each query filtered to one user's visible groups. It also
+them private), streamed item by item so that `--items 1000000` fits in memory, and builds
+three indexes from it: Plein's Tantivy index (`SearchIndex.rebuild`, as `plein reindex`
+writes it), SQLite FTS5, and PostgreSQL full-text search (a GIN index over a tsvector
+column, what Discourse uses) in a throw-away cluster from Debian's `postgresql`. Build
+rates exclude the time spent generating the corpus. All three are then served over HTTP
+from one child process, and query latency (p50/p95/p99) is measured with 8 concurrent
+clients for a fixed query mix, each query filtered to one user's visible groups; then the
+latency of Tantivy's search-as-you-type suggestions for a fixed list of prefixes. It also
 prints the server's RSS and the nDCG@10 of the judged relevance set. Nothing is asserted.
 """
 
@@ -15,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -47,6 +53,7 @@ ENGLISH = (
     "password firewall customer feedback onboarding holiday schedule training license server "
     "network outage contract supplier quarter review report dashboard migration database"
 ).split()
+PREFIXES = ["g", "gla", "glasv", "verg", "verga", "mod", "dep", "secu", "kabelg", "the", "offer", "plan"]
 GROUPS = 20
 PRIVATE = {18, 19, 20}
 QUERIES = [
@@ -82,20 +89,47 @@ def corpus(count: int, seed: int = 7):
         )
 
 
-def build_tantivy(path: Path, count: int) -> float:
+class Timed:
+    """The corpus as a stream, keeping the time spent generating it, so build rates leave it out."""
+
+    def __init__(self, count: int) -> None:
+        self._items = corpus(count)
+        self.seconds = 0.0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> IndexedItem:
+        started = time.perf_counter()
+        try:
+            return next(self._items)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def rate(count: int, build) -> float:
+    """Items per second of `build(items)`, leaving out the time spent generating the items."""
+    items = Timed(count)
     started = time.perf_counter()
-    SearchIndex.open(path).rebuild(corpus(count))
-    return count / (time.perf_counter() - started)
+    build(items)
+    return count / (time.perf_counter() - started - items.seconds)
+
+
+def build_tantivy(path: Path, count: int) -> float:
+    return rate(count, SearchIndex.open(path).rebuild)
 
 
 def build_fts(path: Path, count: int) -> float:
-    started = time.perf_counter()
+    return rate(count, lambda items: _fill_fts(path, items))
+
+
+def _fill_fts(path: Path, items) -> None:
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, kind TEXT, group_id INT, created TEXT, title TEXT, body TEXT)")
     db.execute("CREATE VIRTUAL TABLE fts USING fts5(title, body, content='items', content_rowid='id', "
                "tokenize='unicode61 remove_diacritics 2')")
     batch = []
-    for item in corpus(count):
+    for item in items:
         batch.append((item.id, item.kind, item.group_id, item.created_at.isoformat(), item.title, item.body))
         if len(batch) == 5000:
             db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)", batch)
@@ -104,11 +138,46 @@ def build_fts(path: Path, count: int) -> float:
     db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
     db.commit()
     db.close()
-    return count / (time.perf_counter() - started)
 
 
-def serve(index_dir: str, fts_path: str, port: int) -> None:
-    """The child process: one HTTP server answering /tantivy and /fts, like the web role would."""
+PG_TEXT = "simple"
+"""Text search configuration: lower case, no stemming, like the FTS5 side (the corpus mixes two languages)."""
+
+
+def build_postgres(url: str, count: int) -> float:
+    return rate(count, lambda items: _fill_postgres(url, items))
+
+
+def _fill_postgres(url: str, items) -> None:
+    """COPY the items in as they are generated, then compute the tsvectors and build the GIN index."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("DROP TABLE IF EXISTS items")
+        db.execute("CREATE TABLE items (id int PRIMARY KEY, kind text, group_id int, created timestamptz, "
+                   "title text, body text, tsv tsvector)")
+        with db.cursor().copy("COPY items (id, kind, group_id, created, title, body) FROM STDIN") as copy:
+            for item in items:
+                copy.write_row((item.id, item.kind, item.group_id, item.created_at, item.title, item.body))
+        db.execute(f"UPDATE items SET tsv = setweight(to_tsvector('{PG_TEXT}', title), 'A') "
+                   f"|| setweight(to_tsvector('{PG_TEXT}', body), 'B')")
+        db.execute("CREATE INDEX items_tsv ON items USING gin (tsv)")
+        db.execute("CREATE INDEX items_group ON items (group_id)")
+        db.execute("VACUUM ANALYZE items")
+
+
+def start_postgres():
+    """A throw-away PostgreSQL like the tests start, or None (with the reason printed) when it is not installed."""
+    from tests.support import databases
+
+    if databases.POSTGRES_BIN is None or shutil.which("runuser") is None:
+        print("postgres:    not installed (Debian package postgresql): left out")
+        return None
+    return databases.PostgresServer()
+
+
+def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
+    """The child process: one HTTP server answering /tantivy, /suggest, /fts and /postgres, like the web role would."""
     import re
 
     import uvicorn
@@ -139,10 +208,32 @@ def serve(index_dir: str, fts_path: str, port: int) -> None:
         ).fetchone()[0]
         return {"total": total, "ids": [r[0] for r in rows]}
 
+    @app.get("/suggest")
+    def tantivy_suggest(q: str, groups: str) -> dict:
+        return {"titles": [s.title for s in index.suggest(q, {int(g) for g in groups.split(",")})]}
+
+    @app.get("/postgres")
+    def postgres_search(q: str, groups: str) -> dict:
+        import psycopg
+
+        if not hasattr(local, "pg"):
+            local.pg = psycopg.connect(postgres_url, autocommit=True)
+        words = re.sub(r"\w+:\S+", " ", q)
+        visible = [int(g) for g in groups.split(",")]
+        query = f"websearch_to_tsquery('{PG_TEXT}', %s)"
+        rows = local.pg.execute(
+            f"SELECT id FROM items WHERE tsv @@ {query} AND group_id = ANY(%s) "
+            f"ORDER BY ts_rank_cd(tsv, {query}) DESC LIMIT 20", (words, visible, words),
+        ).fetchall()
+        total = local.pg.execute(
+            f"SELECT count(*) FROM items WHERE tsv @@ {query} AND group_id = ANY(%s)", (words, visible)
+        ).fetchone()[0]
+        return {"total": total, "ids": [r[0] for r in rows]}
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def measure(base_url: str, engine: str, rounds: int, clients: int = 8) -> dict:
+def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: list[str] = QUERIES) -> dict:
     visible = ",".join(str(g) for g in range(1, GROUPS + 1) if g not in PRIVATE or g == 19)
     latencies: list[float] = []
     lock = threading.Lock()
@@ -151,7 +242,7 @@ def measure(base_url: str, engine: str, rounds: int, clients: int = 8) -> dict:
         with httpx.Client(base_url=base_url, timeout=30) as http:
             mine = []
             for r in range(rounds):
-                query = QUERIES[(n + r) % len(QUERIES)]
+                query = queries[(n + r) % len(queries)]
                 started = time.perf_counter()
                 http.get(f"/{engine}?" + urlencode({"q": query, "groups": visible})).raise_for_status()
                 mine.append((time.perf_counter() - started) * 1000)
@@ -190,40 +281,62 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=100, help="queries per client per engine")
-    parser.add_argument("--serve", nargs=3, metavar=("INDEX_DIR", "FTS_PATH", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=4, metavar=("INDEX_DIR", "FTS_PATH", "POSTGRES_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], args.serve[1], int(args.serve[2]))
+        serve(args.serve[0], args.serve[1], args.serve[2], int(args.serve[3]))
         return
-    with tempfile.TemporaryDirectory() as work:
-        index_dir, fts_path = Path(work) / "index", Path(work) / "fts.db"
-        print(f"corpus: {args.items} items (60% Dutch, 40% English; posts, comments, documents), {GROUPS} groups")
-        print(f"index build  tantivy: {build_tantivy(index_dir, args.items):8.0f} items/s")
-        print(f"index build  fts5:    {build_fts(fts_path, args.items):8.0f} items/s")
-        port = 18000 + os.getpid() % 1000
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(index_dir), str(fts_path), str(port)])
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            for engine in ("tantivy", "fts", "tantivy", "fts"):
-                figures = measure(f"http://127.0.0.1:{port}", engine, args.rounds // 2)
-            for engine in ("tantivy", "fts"):
-                figures = measure(f"http://127.0.0.1:{port}", engine, args.rounds)
-                print(f"http query   {engine:8s} 8 clients: p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  "
-                      f"p99 {figures['p99']:6.1f} ms  {figures['qps']:6.0f} q/s")
-            print(f"server RSS after queries: {rss_mb(server.pid):.0f} MB")
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    postgres = start_postgres()
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            run(Path(work), args.items, args.rounds, postgres)
+    finally:
+        if postgres is not None:
+            postgres.close()
     print(f"relevance    nDCG@10 over the judged set: {relevance():.3f}")
-    print(json.dumps({"machine": os.uname().machine, "cpus": os.cpu_count()}))
+    print(json.dumps({"machine": os.uname().machine, "cpus": os.cpu_count(), "load": os.getloadavg()}))
+
+
+def run(work: Path, items: int, rounds: int, postgres) -> None:
+    index_dir, fts_path = work / "index", work / "fts.db"
+    postgres_url = postgres.url.replace("postgresql+psycopg://", "postgresql://") if postgres else ""
+    print(f"corpus: {items} items (60% Dutch, 40% English; posts, comments, documents), {GROUPS} groups")
+    print(f"index build  tantivy:  {build_tantivy(index_dir, items):8.0f} items/s")
+    print(f"index build  fts5:     {build_fts(fts_path, items):8.0f} items/s")
+    engines = ["tantivy", "fts"]
+    if postgres:
+        print(f"index build  postgres: {build_postgres(postgres_url, items):8.0f} items/s")
+        engines.append("postgres")
+    port = 18000 + os.getpid() % 1000
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port)]
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base_url}/docs", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        for engine in engines:  # warm up caches and connections
+            measure(base_url, engine, rounds // 2)
+        for engine in engines:
+            report(f"http query   {engine:9s}", measure(base_url, engine, rounds))
+        measure(base_url, "suggest", rounds // 2, queries=PREFIXES)
+        report("http suggest tantivy  ", measure(base_url, "suggest", rounds, queries=PREFIXES))
+        print(f"server RSS after queries: {rss_mb(server.pid):.0f} MB")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def report(label: str, figures: dict) -> None:
+    print(f"{label} 8 clients: p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  "
+          f"p99 {figures['p99']:6.1f} ms  {figures['qps']:6.0f} q/s")
 
 
 if __name__ == "__main__":

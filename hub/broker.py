@@ -22,6 +22,18 @@ class EmbeddedChannel(Channel):
         event.listen(engine, "connect", _sync_normally)
         return engine
 
+    def close(self) -> None:
+        """Give the channel's database connection back to the pool.
+
+        kombu's channel keeps its session open after closing, and with it a pooled
+        connection: counting the queues (`hub.jobs.queue_depths`, for /metrics and the
+        inbound sweep) opens a channel each time and would run the pool dry.
+        """
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        super().close()
+
 
 def _sync_normally(dbapi_connection, _record) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")

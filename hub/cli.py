@@ -13,9 +13,9 @@ import sys
 import click
 
 from hub.db import session_scope, upgrade_database
-from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
-from hub.models import Delivery, InboundStatus
-from hub.services import accounts, digests, groups, indexing, outbox, profiles
+from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
+from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
+from hub.services import accounts, digests, groups, indexing, moderation, outbox, profiles
 from hub.services.errors import PleinError
 
 
@@ -62,7 +62,10 @@ def smtp() -> None:
 
 
 @main.command()
-@click.option("--queues", default=DEFAULT_QUEUE, show_default=True, help="Comma-separated Celery queues to consume.")
+@click.option(
+    "--queues", default=f"{INBOUND_QUEUE},{DEFAULT_QUEUE}", show_default=True,
+    help="Comma-separated Celery queues to consume.",
+)
 @click.option("--concurrency", default=1, show_default=True, help="Tasks run at once in this process.")
 def worker(queues: str, concurrency: int) -> None:
     """Run background tasks: inbound mail, notifications, digests, the outbox (any number may run)."""
@@ -117,8 +120,10 @@ def imap() -> None:
     """Take mail from the mailboxes in PLEIN_IMAP_URL, with IDLE where offered (run one per mailbox)."""
     from hub.gateway import watch_mailboxes
     from hub.logs import configure_logging
+    from hub.runner import log_sender_authentication
 
     configure_logging()
+    log_sender_authentication()
     try:
         watch_mailboxes()
     except ValueError as error:
@@ -207,13 +212,45 @@ def group() -> None:
 @click.option("--name", required=True, help="The group's name, as shown to people.")
 @click.option("--private", is_flag=True, help="Only members see the group and may post to it.")
 @click.option("--description", default="", help="One line about what the group is for.")
+@click.option("--policy", type=click.Choice([p.value for p in PostingPolicy]), default=PostingPolicy.MEMBERS.value,
+              show_default=True, help="Who may post: members, anyone in the company, or anyone but held for a moderator.")
+@click.option("--untrusted-mail", type=click.Choice([u.value for u in UntrustedMail]), default=UntrustedMail.HOLD.value,
+              show_default=True, help="Mail whose From cannot be verified: hold it for a moderator, or refuse it.")
 @handles_errors
-def group_create(slug: str, name: str, private: bool, description: str) -> None:
+def group_create(slug: str, name: str, private: bool, description: str, policy: str, untrusted_mail: str) -> None:
     from hub.services.notifications import group_address
 
     with session_scope() as session:
         created = groups.create_group(session, slug, name, private=private, description=description)
+        moderation.set_policy(session, created, policy, untrusted_mail)
         click.echo(f"Created {'private ' if private else ''}group {created.name}: mail {group_address(created)}")
+
+
+@group.command("policy")
+@click.argument("slug")
+@click.option("--policy", type=click.Choice([p.value for p in PostingPolicy]), help="Who may post.")
+@click.option("--untrusted-mail", type=click.Choice([u.value for u in UntrustedMail]),
+              help="Mail whose From cannot be verified: hold or refuse.")
+@handles_errors
+def group_policy(slug: str, policy: str | None, untrusted_mail: str | None) -> None:
+    """Change who may post to SLUG, and what happens to mail whose From cannot be verified."""
+    with session_scope() as session:
+        changed = moderation.set_policy(session, groups.get_group(session, slug), policy, untrusted_mail)
+        click.echo(f"{changed.slug}: posting {changed.posting_policy}, unverified mail {changed.untrusted_mail}")
+
+
+@group.command("moderator")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the moderator right away instead.")
+@handles_errors
+def group_moderator(slug: str, email: str, revoke: bool) -> None:
+    """Let member EMAIL approve and reject SLUG's held mail (on the web and by mail), or stop them."""
+    with session_scope() as session:
+        membership = moderation.set_moderator(
+            session, groups.get_group(session, slug), accounts.get_user(session, email), not revoke
+        )
+        click.echo(f"{membership.user.email} {'no longer moderates' if revoke else 'moderates'} {membership.group.slug}")
 
 
 @group.command("add-member")

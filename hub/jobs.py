@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from hub.settings import get_settings
 
 DEFAULT_QUEUE = "plein"
+INBOUND_QUEUE = "plein.inbound"
+"""Mail to process: its own queue, so a post is never waiting behind the fan-out of the last ones."""
 INDEX_QUEUE = "plein.index"
 """Index tasks have a queue of their own with exactly one consumer: Tantivy allows one writer."""
 
@@ -27,7 +29,11 @@ log = logging.getLogger(__name__)
 def celery_app() -> Celery:
     """The Celery app every process shares: producers here, consumers in `workers`."""
     settings = get_settings()
-    app = Celery("plein", broker=settings.broker_url)
+    broker_url = settings.broker_url
+    if settings.uses_embedded_broker:
+        # kombu takes the transport from a `sqla+` prefix and would ignore `broker_transport`.
+        broker_url = broker_url.removeprefix("sqla+")
+    app = Celery("plein", broker=broker_url)
     app.conf.update(
         task_ignore_result=True,
         task_acks_late=True,
@@ -37,7 +43,12 @@ def celery_app() -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=settings.timezone,
         task_default_queue=DEFAULT_QUEUE,
-        task_routes={"plein.search.*": {"queue": INDEX_QUEUE}},
+        # The sweep only looks at the database and queues a flush: it need not wait behind index work.
+        task_routes={
+            "plein.inbound.process": {"queue": INBOUND_QUEUE},
+            "plein.search.sweep": {"queue": DEFAULT_QUEUE},
+            "plein.search.*": {"queue": INDEX_QUEUE},
+        },
     )
     if settings.uses_embedded_broker:
         app.conf.broker_transport = "hub.broker:EmbeddedTransport"
@@ -51,11 +62,17 @@ def queue_depths() -> dict[str, int]:
     """How many tasks wait in each of Plein's queues, as the broker counts them."""
     with celery_app().connection_for_read() as connection:
         channel = connection.default_channel
-        return {queue: channel.queue_declare(queue).message_count for queue in (DEFAULT_QUEUE, INDEX_QUEUE)}
+        return {queue: channel.queue_declare(queue).message_count for queue in (INBOUND_QUEUE, DEFAULT_QUEUE, INDEX_QUEUE)}
 
 
 def after_commit(session: Session, task_name: str, *args: object) -> None:
     session.info.setdefault(_PENDING, []).append((task_name, args))
+
+
+def after_commit_once(session: Session, task_name: str, *args: object) -> None:
+    """Like `after_commit`, but a job already queued in this transaction is not queued again."""
+    if (task_name, args) not in session.info.get(_PENDING, []):
+        after_commit(session, task_name, *args)
 
 
 def send_committed(session: Session) -> None:

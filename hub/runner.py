@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -24,7 +25,7 @@ import uvicorn
 from hub.broker import use_write_ahead_log
 from hub.db import session_scope
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
-from hub.jobs import DEFAULT_QUEUE, INDEX_QUEUE
+from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
 from hub.services import demo, indexing
 from hub.settings import get_settings
@@ -69,10 +70,26 @@ def prepare(*, demo_data: bool = False) -> None:
     if indexing.search_index().needs_rebuild:
         with session_scope() as session:
             log.info("rebuilt the search index: %d items", indexing.reindex(session))
+    with session_scope() as session:
+        # Changes a stopped indexer did not take in yet: flushed as soon as the index worker is up.
+        indexing.requeue_stalled(session, older_than=timedelta(0))
+
+
+def log_sender_authentication() -> None:
+    """Say at start-up how far the From of inbound mail is believed (`PLEIN_INBOUND_AUTH`)."""
+    settings = get_settings()
+    if settings.inbound_auth == "none":
+        log.warning(
+            "PLEIN_INBOUND_AUTH=none: the From of inbound mail is not verified, so anyone may post as anyone;"
+            " set it to relay (with PLEIN_TRUSTED_AUTHSERV_IDS) or dkim"
+        )
+    else:
+        log.info("the From of inbound mail is verified: PLEIN_INBOUND_AUTH=%s", settings.inbound_auth)
 
 
 async def _start_smtp() -> asyncio.Server:
     settings = get_settings()
+    log_sender_authentication()
     server = await start_smtp_server(
         HubInboundSink(), settings.smtp_host, settings.smtp_port,
         hostname=settings.mail_domain, max_message_size=settings.max_message_size, **smtp_options(),
@@ -165,7 +182,7 @@ def run_all(*, with_demo: bool) -> None:
     prepare(demo_data=with_demo)
     children = [
         # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
-        _spawn(worker_command([DEFAULT_QUEUE], beat=True)),
+        _spawn(worker_command([INBOUND_QUEUE, DEFAULT_QUEUE], beat=True)),
         _spawn(worker_command([INDEX_QUEUE])),
     ]
     imap_stop = _start_imap()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     """The indexer's query service (`http://host:8001`) for web processes without the index."""
     indexer_host: str = "127.0.0.1"
     indexer_port: int = 8001
+    index_commit_interval: float = 1.0
+    """Seconds the indexer leaves between two commits; what changes meanwhile goes into the next one."""
     log_format: str = "text"
     """`text` for people, `json` for one JSON object per line."""
     sweep_interval: float = 60.0
@@ -75,6 +78,13 @@ class Settings(BaseSettings):
     """Move stored IMAP messages to this folder; empty marks them seen where they are."""
     imap_poll_interval: float = 60.0
     """Seconds between looks at a mailbox whose server offers no IDLE."""
+    inbound_auth: Literal["none", "relay", "dkim"] = "none"
+    """How a From address is believed: not checked (`none`), by trusted relays' Authentication-Results
+    (`relay`), or by verifying DKIM here (`dkim`); see `mailgateway.authentication`."""
+    trusted_authserv_ids: str = ""
+    """Comma-separated authserv-ids of the relays whose Authentication-Results count, e.g. `mx.corp.example`."""
+    dns_resolver: str = ""
+    """`IP:port` of the DNS server for DKIM key lookups; empty uses the system's resolver."""
 
     def model_post_init(self, __context: object) -> None:
         self.data_dir = self.data_dir.resolve()

@@ -41,3 +41,16 @@ def person_path(email: str) -> str:
 
 def replies_off_path(token: str) -> str:
     return f"/unsubscribe/replies/{token}"
+
+
+def receipt_edit_path(kind: str, token: str) -> str:
+    """Where the receipt of a post or comment sent by mail lets its sender change it (`kind`: post or comment)."""
+    return f"/receipts/{kind}/{token}"
+
+
+def receipt_undo_path(kind: str, token: str) -> str:
+    return f"/receipts/{kind}/{token}/undo"
+
+
+def receipts_off_path(token: str) -> str:
+    return f"/unsubscribe/receipts/{token}"

@@ -6,6 +6,8 @@
     Route(kind='reply', value='12-0-3-abc', command='')
     >>> route("engineering+Digest@plein.localhost", "plein.localhost")
     Route(kind='command', value='engineering', command='digest')
+    >>> route("approve+7-2-abc@plein.localhost", "plein.localhost")
+    Route(kind='approve', value='7-2-abc', command='')
     >>> route("engineering+dance@plein.localhost", "plein.localhost") is None
     True
     >>> route("someone@example.com", "plein.localhost") is None
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 GROUP_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-TOKEN_PREFIXES = ("reply", "unsubscribe", "replies-off", "confirm")
+TOKEN_PREFIXES = ("reply", "unsubscribe", "replies-off", "confirm", "approve", "reject")
 BOUNCES = "bounces"
 """The envelope sender of every mail Plein sends; delivery reports come back here."""
 COMMANDS = ("subscribe", "unsubscribe", "digest", "each")
@@ -28,7 +30,8 @@ COMMANDS = ("subscribe", "unsubscribe", "digest", "each")
 @dataclass(frozen=True)
 class Route:
     kind: str
-    """`group` for a group's own address, `command`, `bounces`, or a token prefix (`reply`, `unsubscribe`, `confirm`)."""
+    """`group` for a group's own address, `command`, `bounces`, or a token prefix (`reply`, `unsubscribe`, `confirm`,
+    and `approve` or `reject` for a moderator's answer to a held message)."""
     value: str
     """The group's slug, or the signed token."""
     command: str = ""

@@ -16,10 +16,11 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,10 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "plein-index.json"
 WRITER_HEAP_BYTES = 50_000_000
+REBUILD_HEAP_BYTES = 200_000_000
+"""A rebuild writes everything at once: a larger heap means fewer, larger segments to merge.
+Writers keep to one indexing thread: with two, which document lands in which segment varies
+from run to run, and so does the order of equally scored hits."""
 LOCK_TIMEOUT_SECONDS = 10.0
 LOCK_RETRY_SECONDS = 0.05
 PROGRESS_EVERY = 1000
@@ -88,6 +93,10 @@ class SearchIndex:
         self._path = path
         self.needs_rebuild = needs_rebuild
         self.lock_timeout = lock_timeout
+        self.commits = 0
+        """How many commits this object made: one per write call, whatever its size."""
+        self.last_commit = -math.inf
+        """`time.monotonic()` at this object's last commit."""
 
     @classmethod
     def open(cls, path: Path, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> SearchIndex:
@@ -125,13 +134,30 @@ class SearchIndex:
         with self._writer() as writer:
             writer.delete_documents_by_term("post_id", post_id)
 
-    def replace_post(self, post_id: int, items: Iterable[IndexedItem]) -> None:
-        """Remove everything of post `post_id` and add `items`, in one commit: no reader sees a gap."""
+    def write(
+        self,
+        posts: Mapping[int, Iterable[IndexedItem]] | None = None,
+        items: Iterable[IndexedItem] = (),
+        gone: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        """Apply a batch of changes in one commit: readers see all of them or none, and no gap.
+
+        `posts` maps a post id to every item the post has now (none when it was deleted): what
+        the index held for that post is replaced. `items` are upserted; `gone` are the
+        `(kind, id)` of items to remove.
+        """
         with self._writer() as writer:
-            writer.delete_documents_by_term("post_id", post_id)
+            for post_id, post_items in (posts or {}).items():
+                writer.delete_documents_by_term("post_id", post_id)
+                for item in post_items:
+                    writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
+                    writer.add_document(_document(item))
             for item in items:
                 writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
                 writer.add_document(_document(item))
+            for kind, id in gone:
+                _check_kind(kind)
+                writer.delete_documents_by_term("key", doc_key(kind, id))
 
     def rebuild(
         self, items: Iterable[IndexedItem], progress: Callable[[int], None] | None = None
@@ -142,7 +168,7 @@ class SearchIndex:
         If `items` raises, nothing changes: the previous index stays as it was.
         """
         count = 0
-        with self._writer() as writer:
+        with self._writer(REBUILD_HEAP_BYTES) as writer:
             writer.delete_all_documents()
             for count, item in enumerate(items, start=1):
                 writer.add_document(_document(item))
@@ -377,9 +403,9 @@ class SearchIndex:
         return None
 
     @contextmanager
-    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+    def _writer(self, heap_bytes: int = WRITER_HEAP_BYTES) -> Iterator[tantivy.IndexWriter]:
         """A writer that commits on clean exit, rolls back on error, and always lets go."""
-        writer = self._acquire_writer()
+        writer = self._acquire_writer(heap_bytes)
         try:
             yield writer
         except BaseException:
@@ -387,15 +413,17 @@ class SearchIndex:
             raise
         else:
             writer.commit()
+            self.commits += 1
+            self.last_commit = time.monotonic()
         finally:
             writer.wait_merging_threads()
         self._index.reload()
 
-    def _acquire_writer(self) -> tantivy.IndexWriter:
+    def _acquire_writer(self, heap_bytes: int) -> tantivy.IndexWriter:
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
-                return self._index.writer(WRITER_HEAP_BYTES, num_threads=1)
+                return self._index.writer(heap_bytes, num_threads=1)
             except ValueError as error:
                 if "LockBusy" not in str(error):
                     raise
@@ -470,7 +498,8 @@ def _document(item: IndexedItem) -> tantivy.Document:
     document.add_text("author", item.author_name)
     document.add_text("author", item.author_email)
     document.add_text("author_email", item.author_email.lower())
-    for tag in {*map(normalize_tag, item.tags), *hashtags(f"{item.title} {item.body}")} - {""}:
+    written = f"{item.title} {item.body}"
+    for tag in {*map(normalize_tag, item.tags), *(hashtags(written) if "#" in written else ())} - {""}:
         document.add_text("tag", tag)
     if item.has_attachment:
         document.add_text("has", "attachment")

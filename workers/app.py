@@ -16,6 +16,7 @@ app.conf.beat_schedule = {
     "digests-due": {"task": "plein.digests.send_due", "schedule": crontab(minute=0)},
     "retry-stalled-inbound": {"task": "plein.inbound.sweep", "schedule": sweep_interval},
     "retry-stalled-outbox": {"task": "plein.outbox.sweep", "schedule": 60.0},
+    "flush-stalled-index": {"task": "plein.search.sweep", "schedule": 10.0},
 }
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from hub.db import session_scope
 from hub.models import utcnow
-from hub.services import digests, inbound, indexing, notifications, outbox
+from hub.services import digests, inbound, indexing, notifications, outbox, receipts
 from hub.settings import get_settings
 from workers.app import app
 
@@ -46,22 +46,16 @@ def sweep_inbound() -> None:
         inbound.requeue_stalled(session, timedelta(seconds=get_settings().sweep_after))
 
 
-@app.task(name="plein.search.index_post", autoretry_for=(Exception,), **RETRY)
-def index_post(post_id: int) -> None:
+@app.task(name="plein.search.flush", autoretry_for=(Exception,), **RETRY)
+def flush_index() -> None:
+    """Index every pending item; flushes queued during a burst find the first drained them all."""
+    indexing.flush(session_scope)
+
+
+@app.task(name="plein.search.sweep")
+def sweep_index() -> None:
     with session_scope() as session:
-        indexing.index_post(session, post_id)
-
-
-@app.task(name="plein.search.index_person", autoretry_for=(Exception,), **RETRY)
-def index_person(user_id: int) -> None:
-    with session_scope() as session:
-        indexing.index_person(session, user_id)
-
-
-@app.task(name="plein.search.index_group", autoretry_for=(Exception,), **RETRY)
-def index_group(group_id: int) -> None:
-    with session_scope() as session:
-        indexing.index_group(session, group_id)
+        indexing.requeue_stalled(session)
 
 
 @app.task(name="plein.delivery.notify_post", autoretry_for=(Exception,), **RETRY)
@@ -74,6 +68,13 @@ def notify_post(post_id: int) -> None:
 def notify_comment(comment_id: int) -> None:
     with session_scope() as session:
         notifications.notify_comment(session, comment_id)
+
+
+@app.task(name="plein.receipts.send", autoretry_for=(Exception,), **RETRY)
+def send_receipt(kind: str, item_id: int) -> None:
+    """The receipt of a post (`kind` post) or comment sent by mail, to its sender."""
+    with session_scope() as session:
+        receipts.send_receipt(session, kind, item_id)
 
 
 @app.task(name="plein.outbox.drain")

@@ -4,7 +4,7 @@ from hub.models.accounts import ApiToken, User
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
-from hub.models.groups import Delivery, Group, Membership
+from hub.models.groups import Delivery, Group, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.mail import (
     DigestWatermark,
@@ -13,9 +13,13 @@ from hub.models.mail import (
     OutgoingMail,
     OutgoingStatus,
 )
+from hub.models.moderation import HeldMessage, HeldStatus
+from hub.models.search import IndexPending
 
 __all__ = [
     "AddressHealth", "BounceReport",
+    "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
+    "IndexPending",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",
     "ImapMailbox", "ImapMessage", "InboundMessage", "InboundStatus", "Membership", "OutgoingMail", "OutgoingStatus",
     "Post", "User", "utcnow",

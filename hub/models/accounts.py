@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import Base, UTCDateTime, utcnow
@@ -28,6 +28,8 @@ class User(Base):
     default_delivery: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
     """How this person gets the mail of a group they join themselves (see `Delivery`)."""
     """Mail each answer to this person's posts and to threads they commented in."""
+    receipts: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Mail a receipt for each post and comment this person sends by mail (hub.services.receipts)."""
     # What colleagues find this person by (hub.services.profiles); all optional.
     department: Mapped[str] = mapped_column(String(200), default="", server_default="")
     job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -1,11 +1,11 @@
-"""Groups and who is in them, with how each member wants to get the group's mail."""
+"""Groups and who is in them, with how each member wants to get the group's mail, and who may post."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
@@ -19,6 +19,22 @@ class Delivery(enum.StrEnum):
     NONE = "none"
 
 
+class PostingPolicy(enum.StrEnum):
+    MEMBERS = "members"
+    """Members post; a public group, open to all, takes posts from any user as before (`can_post`)."""
+    ANYONE = "anyone"
+    """Any user of the hub posts, also to a private group they cannot read (a helpdesk address)."""
+    MODERATED = "moderated"
+    """Every post and comment waits for a moderator, except the moderators' own."""
+
+
+class UntrustedMail(enum.StrEnum):
+    """What happens to mail whose From could not be verified (`PLEIN_INBOUND_AUTH`)."""
+
+    HOLD = "hold"
+    REFUSE = "refuse"
+
+
 class Group(Base):
     __tablename__ = "groups"
 
@@ -27,6 +43,10 @@ class Group(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    posting_policy: Mapped[str] = mapped_column(String(16), default="members", server_default="members")
+    """Who may post (see `PostingPolicy`)."""
+    untrusted_mail: Mapped[str] = mapped_column(String(16), default="hold", server_default="hold")
+    """Mail with a From that could not be verified is held for a moderator or refused (`UntrustedMail`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(
@@ -45,6 +65,8 @@ class Membership(Base):
         Enum(Delivery, native_enum=False, values_callable=lambda e: [m.value for m in e]),
         default=Delivery.EACH,
     )
+    is_moderator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Approves or rejects the group's held mail (hub admins may too)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -26,6 +26,8 @@ class InboundStatus(enum.StrEnum):
     COMMAND = "command"
     REFUSED = "refused"
     FAILED = "failed"
+    HELD = "held"
+    """Waiting for a moderator (`HeldMessage`); approving posts it, rejecting refuses it."""
 
 
 class InboundMessage(Base):

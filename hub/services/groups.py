@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hub import jobs
 from hub.models import Delivery, Group, Membership, User
+from hub.services import indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
 
@@ -28,7 +28,7 @@ def create_group(
     group = Group(slug=slug, name=name.strip() or slug, is_private=private, description=description)
     session.add(group)
     session.flush()
-    jobs.after_commit(session, "plein.search.index_group", group.id)
+    indexing.mark(session, "group", group.id)
     return group
 
 

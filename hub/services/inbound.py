@@ -31,10 +31,9 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, bounces, commands, signing, subscriptions
+from hub.services import accounts, bounces, commands, moderation, signing, subscriptions
 from hub.services.attachments import attach, write_durably
 from hub.services.errors import Invalid, NotFound, PleinError
-from hub.services.groups import can_post
 from hub.services.posts import create_comment, create_post
 from hub.settings import get_settings
 from hub.urls import attachment_path
@@ -61,6 +60,8 @@ def accepts_recipient(session: Session, address: str) -> bool:
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "confirm":
         return signing.verify_expiring("confirm", destination.value) is not None
+    if destination.kind in (moderation.APPROVE, moderation.REJECT):
+        return signing.verify(destination.kind, destination.value) is not None
     return destination.kind == BOUNCES
 
 
@@ -211,7 +212,7 @@ def _routes(addresses: list[str]) -> list[Route]:
 
 
 def _overall_status(outcomes: list[Outcome]) -> InboundStatus:
-    for status in (InboundStatus.POSTED, InboundStatus.COMMAND, InboundStatus.DUPLICATE):
+    for status in (InboundStatus.POSTED, InboundStatus.HELD, InboundStatus.COMMAND, InboundStatus.DUPLICATE):
         if any(outcome.status == status for outcome in outcomes):
             return status
     return InboundStatus.REFUSED
@@ -233,16 +234,34 @@ def _deliver(
         return Outcome(InboundStatus.REFUSED, f"sender {message.from_address or '(none)'} is not a user of this hub")
     if destination.kind in ("command", "confirm"):
         return _command(session, inbound, sender, destination)
+    if destination.kind in (moderation.APPROVE, moderation.REJECT):
+        return _moderate(session, inbound, message, sender, destination)
     if destination.kind == "reply":
         return _reply_by_token(session, inbound, message, sender, destination.value)
     group = session.scalar(select(Group).where(Group.slug == destination.value))
     if group is None:
         return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
-    if not can_post(session, sender, group):
-        return Outcome(InboundStatus.REFUSED, f"{sender.email} may not post to {group.slug}")
     post, parent = _thread_target(session, message.thread_ids)
     if post is None or post.group_id != group.id:
         post, parent = _thread_by_subject(session, group, message), None
+    return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
+
+
+def _publish_unless_screened(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
+    post: Post | None, parent: Comment | None,
+) -> Outcome:
+    """Post or comment, unless the group's policy or an unverified From holds or refuses it."""
+    if screened := moderation.screen(session, inbound, message, sender, group, post, parent):
+        return Outcome(screened.status, screened.reason)
+    return publish(session, inbound, message, sender, group, post, parent)
+
+
+def publish(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
+    post: Post | None, parent: Comment | None,
+) -> Outcome:
+    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post."""
     if post is not None:
         return _comment(session, inbound, message, sender, post, parent)
     return _post(session, inbound, message, sender, group)
@@ -289,12 +308,24 @@ def _reply_by_token(
             InboundStatus.REFUSED,
             f"the reply address was made for someone else; {sender.email} may write to the group address instead",
         )
-    if not can_post(session, sender, post.group):
-        return Outcome(InboundStatus.REFUSED, f"{sender.email} may not post to {post.group.slug}")
     parent = session.get(Comment, parts[1]) if parts[1] else None
     if parent is not None and parent.post_id != post.id:
         parent = None
-    return _comment(session, inbound, message, sender, post, parent)
+    return _publish_unless_screened(session, inbound, message, sender, post.group, post, parent)
+
+
+def _moderate(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, destination: Route
+) -> Outcome:
+    """A moderator's answer to a moderation mail: a reply approves, mail to the reject address rejects."""
+    verdict = moderation.verify_sender(inbound, message)
+    if not verdict.trusted:
+        return Outcome(InboundStatus.REFUSED, f"a moderation answer needs a verified From: {verdict.reason}")
+    try:
+        return Outcome(InboundStatus.COMMAND, moderation.decide_by_mail(session, sender, destination.kind,
+                                                                        destination.value))
+    except PleinError as refused:
+        return Outcome(InboundStatus.REFUSED, str(refused))
 
 
 def _post(
@@ -313,6 +344,7 @@ def _post(
     )
     _attach_all(session, post, None, message)
     post.body_html = _with_inline_images(message.html, post) if message.html else None
+    jobs.after_commit(session, "plein.receipts.send", "post", post.id)
     return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
 
 
@@ -339,6 +371,7 @@ def _comment(
     except Invalid:
         return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
     _attach_all(session, post, comment, message)
+    jobs.after_commit(session, "plein.receipts.send", "comment", comment.id)
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
 
 
@@ -463,11 +496,11 @@ def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
 def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Hand messages still waiting after `older_than` to the workers again (a lost job, a crash).
 
-    Only when the workers have caught up: while tasks wait in the queue, a message still
-    waiting may simply be behind them, and handing out the whole backlog again on every
-    sweep would grow the queue faster than the workers can empty it.
+    Only when the workers have caught up with the mail: while messages wait in the inbound
+    queue, one still waiting may simply be behind them, and handing out the whole backlog
+    again on every sweep would grow the queue faster than the workers can empty it.
     """
-    if jobs.queue_depths()[jobs.DEFAULT_QUEUE]:
+    if jobs.queue_depths()[jobs.INBOUND_QUEUE]:
         return 0
     stalled = session.scalars(
         select(InboundMessage.id).where(

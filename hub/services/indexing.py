@@ -1,31 +1,55 @@
 """Keeping the search index in step with the database, which is the source of truth.
 
-A post is always indexed whole: the post, its comments and the text of its attachments,
-so one idempotent task (`index_post`) covers creation, edits, new comments and deletion.
-People and groups are items too. A person's item carries their profile and what they are
-learned to know about: the titles and #tags of posts they wrote and of threads they
-answered, in public groups only, so the item that everyone may find reveals nothing of a
-private group.
+A service that changes something searchable marks it with `mark` in its own transaction: a
+row in `index_pending`, and one `plein.search.flush` job after commit. The flush, on the index
+queue with its single consumer, takes the pending rows in batches and writes each batch with
+one Tantivy commit, at most one commit per `PLEIN_INDEX_COMMIT_INTERVAL`; many flushes queued
+during a burst coalesce into the first, which drains everything. A row is deleted only after
+its commit, and only if it was not marked again meanwhile, so a crash or a lost job never
+loses a change: the sweep queues a flush for rows that wait too long.
+
+A post is always indexed whole: the post, its comments and the text of its attachments, so
+one mark covers creation, edits, new comments and deletion. People and groups are items too.
+A person's item carries their profile and what they are learned to know about: the titles
+and #tags of posts they wrote and of threads they answered, in public groups only, so the
+item that everyone may find reveals nothing of a private group.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hub.models import Attachment, Comment, Group, Post, User
+from hub import jobs
+from hub.models import Attachment, Comment, Group, IndexPending, Post, User, utcnow
+from hub.services import profiles
 from hub.services.attachments import read_blob
-from hub.services.profiles import expertise_tags
 from hub.settings import get_settings
 from search import EVERYONE, IndexedItem
 from search.extraction import extract_text
 from search.index import SearchIndex
 from search.remote import RemoteSearchIndex
+
+FLUSH_TASK = "plein.search.flush"
+PENDING_KINDS = ("post", "person", "group")
+"""What may be marked: a `post` stands for its whole thread, see `thread_items`."""
+FLUSH_BATCH = 500
+"""Pending rows taken, built and committed together; bounds the flush's memory."""
+REINDEX_POSTS = 500
+"""Posts a rebuild reads at a time, with their comments and documents."""
+STALLED_AFTER = timedelta(seconds=5)
+"""A pending row this old had its flush lost (or the indexer is behind): the sweep queues one."""
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 LEARNED_FROM_POSTS = 50
 """How many of a person's newest posts, and of the threads they answered, teach their expertise."""
@@ -62,31 +86,68 @@ def document_text(attachment: Attachment) -> str:
     return attachment.extracted_text
 
 
-def items_for_post(post: Post) -> Iterator[IndexedItem]:
-    group_id, slug = post.group_id, post.group.slug
-    has_attachment = bool(post.attachments)
-    yield IndexedItem(
-        kind="post", id=post.id, post_id=post.id, group_id=group_id, title=post.title,
-        body=post.body_text, author_name=post.author.name, author_email=post.author.email,
-        created_at=post.created_at, group_slug=slug, has_attachment=has_attachment,
-    )
-    for comment in post.comments:
-        yield IndexedItem(
-            kind="comment", id=comment.id, post_id=post.id, group_id=group_id,
-            title=f"Re: {post.title}", body=comment.body_text, author_name=comment.author.name,
-            author_email=comment.author.email, created_at=comment.created_at, group_slug=slug,
-            has_attachment=bool(comment.attachments),
-        )
-    for attachment in post.attachments:
-        text = document_text(attachment)
+@dataclass
+class Threads:
+    """The items of some posts, each post with its comments and documents, and who wrote in them."""
+
+    items: dict[int, list[IndexedItem]] = field(default_factory=dict)
+    """By post id; a post that no longer exists is absent."""
+    writers: set[int] = field(default_factory=set)
+
+
+def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
+    """Every item of the posts `post_ids`, read with three queries however many posts there are."""
+    threads = Threads()
+    posts = session.execute(
+        select(Post.id, Post.group_id, Group.slug, Post.title, Post.body_text, Post.created_at, Post.author_id,
+               User.name, User.email)
+        .join(Group, Group.id == Post.group_id).join(User, User.id == Post.author_id)
+        .where(Post.id.in_(post_ids)).order_by(Post.id)
+    ).all()
+    comments = session.execute(
+        select(Comment.id, Comment.post_id, Comment.body_text, Comment.created_at, Comment.author_id,
+               User.name, User.email)
+        .join(User, User.id == Comment.author_id).where(Comment.post_id.in_(post_ids)).order_by(Comment.id)
+    ).all()
+    attachments = session.execute(
+        select(Attachment.id, Attachment.post_id, Attachment.comment_id, Attachment.filename,
+               Attachment.content_type, Attachment.created_at, Attachment.extracted_text)
+        .where(Attachment.post_id.in_(post_ids)).order_by(Attachment.id)
+    ).all()
+    with_attachments = {a.post_id for a in attachments}
+    comments_with_attachments = {a.comment_id for a in attachments}
+    owners = {c.id: (c.name, c.email) for c in comments}
+    by_post = {}
+    for post in posts:
+        by_post[post.id] = post
+        threads.writers.add(post.author_id)
+        threads.items[post.id] = [IndexedItem(
+            kind="post", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
+            body=post.body_text, author_name=post.name, author_email=post.email,
+            created_at=post.created_at, group_slug=post.slug, has_attachment=post.id in with_attachments,
+        )]
+    for comment in comments:
+        post = by_post[comment.post_id]
+        threads.writers.add(comment.author_id)
+        threads.items[post.id].append(IndexedItem(
+            kind="comment", id=comment.id, post_id=post.id, group_id=post.group_id,
+            title=f"Re: {post.title}", body=comment.body_text, author_name=comment.name,
+            author_email=comment.email, created_at=comment.created_at, group_slug=post.slug,
+            has_attachment=comment.id in comments_with_attachments,
+        ))
+    for attachment in attachments:
+        post = by_post[attachment.post_id]
+        text = attachment.extracted_text
+        if text is None:
+            text = document_text(session.get(Attachment, attachment.id))
         if text.strip() or not attachment.content_type.startswith("image/"):
-            owner = attachment.comment.author if attachment.comment else post.author
-            yield IndexedItem(
-                kind="document", id=attachment.id, post_id=post.id, group_id=group_id,
-                title=attachment.filename, body=text, author_name=owner.name,
-                author_email=owner.email, created_at=attachment.created_at, group_slug=slug,
-                has_attachment=True,
-            )
+            name, email = owners.get(attachment.comment_id, (post.name, post.email))
+            threads.items[post.id].append(IndexedItem(
+                kind="document", id=attachment.id, post_id=post.id, group_id=post.group_id,
+                title=attachment.filename, body=text, author_name=name, author_email=email,
+                created_at=attachment.created_at, group_slug=post.slug, has_attachment=True,
+            ))
+    return threads
 
 
 def learned_expertise(session: Session, user: User) -> str:
@@ -110,7 +171,7 @@ def learned_expertise(session: Session, user: User) -> str:
 
 def item_for_person(session: Session, user: User) -> IndexedItem:
     about = " · ".join(part for part in (user.job_title, user.department) if part)
-    tags = expertise_tags(user.expertise)
+    tags = profiles.expertise_tags(user.expertise)
     body = "\n".join(part for part in (about, ", ".join(tags), user.bio) if part)
     return IndexedItem(
         kind="person", id=user.id, post_id=0, group_id=EVERYONE, title=user.name, body=body,
@@ -127,33 +188,110 @@ def item_for_group(group: Group) -> IndexedItem:
     )
 
 
-def index_post(session: Session, post_id: int) -> None:
-    """Bring the index in line with post `post_id`, whatever happened to it.
+def mark(session: Session, kind: str, item_id: int) -> None:
+    """Record, in the caller's transaction, that item `kind`/`item_id` must be indexed again."""
+    if kind not in PENDING_KINDS:
+        raise ValueError(f"unknown pending kind {kind!r}, expected one of {PENDING_KINDS}")
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(IndexPending)
+        .values(kind=kind, item_id=item_id, version=1, queued_at=utcnow())
+        .on_conflict_do_update(index_elements=["kind", "item_id"], set_={"version": IndexPending.version + 1})
+    )
+    jobs.after_commit_once(session, FLUSH_TASK)
 
-    The people who wrote in the thread are indexed again too: their expertise grew.
+
+@dataclass
+class Batch:
+    """Pending rows taken together, and the changes to the index they stand for."""
+
+    taken: list[tuple[str, int, int]]
+    """`(kind, item_id, version)` of each row, as read."""
+    posts: dict[int, list[IndexedItem]] = field(default_factory=dict)
+    items: dict[tuple[str, int], IndexedItem] = field(default_factory=dict)
+    gone: set[tuple[str, int]] = field(default_factory=set)
+
+
+def take_batch(session: Session, limit: int = FLUSH_BATCH) -> Batch:
+    """The oldest `limit` pending rows, with every item they change built from the database."""
+    rows = session.execute(
+        select(IndexPending.kind, IndexPending.item_id, IndexPending.version)
+        .order_by(IndexPending.queued_at, IndexPending.kind, IndexPending.item_id)
+        .limit(limit)
+    ).all()
+    batch = Batch(taken=[tuple(row) for row in rows])
+    wanted = {kind: sorted(item_id for k, item_id, _ in batch.taken if k == kind) for kind in PENDING_KINDS}
+    threads = thread_items(session, wanted["post"])
+    batch.posts = {post_id: threads.items.get(post_id, []) for post_id in wanted["post"]}
+    # The people who wrote in the threads are indexed again too: their expertise grew.
+    people = {*wanted["person"], *threads.writers}
+    users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(people)))}
+    for user_id in sorted(people):
+        if user_id in users:
+            batch.items["person", user_id] = item_for_person(session, users[user_id])
+        else:
+            batch.gone.add(("person", user_id))
+    groups = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(wanted["group"])))}
+    for group_id in wanted["group"]:
+        if group_id in groups:
+            batch.items["group", group_id] = item_for_group(groups[group_id])
+        else:
+            batch.gone.add(("group", group_id))
+    return batch
+
+
+def forget(session: Session, batch: Batch) -> None:
+    """Delete the rows of an indexed batch, except those marked again since they were taken."""
+    table = IndexPending.__table__
+    if batch.taken:
+        session.execute(
+            delete(table).where(and_(
+                table.c.kind == bindparam("k"), table.c.item_id == bindparam("i"), table.c.version == bindparam("v"),
+            )),
+            [{"k": kind, "i": item_id, "v": version} for kind, item_id, version in batch.taken],
+        )
+
+
+def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
+    """Index every pending item, batch after batch, one commit each; returns how many rows were indexed.
+
+    `transaction` is the caller's `session_scope`. A batch is read and built in one transaction,
+    committed to the index, and forgotten in the next, so the database is never locked while
+    the index commits. A crash between the two leaves rows that are indexed again, which
+    changes nothing; an item marked again meanwhile keeps its row for the next batch.
     """
-    post = session.get(Post, post_id)
-    items: list[IndexedItem] = []
-    if post is not None:
-        writers = {post.author, *(comment.author for comment in post.comments)}
-        items = [*items_for_post(post), *(item_for_person(session, user) for user in writers)]
-    search_index().replace_post(post_id, items)
+    index = search_index()
+    interval = get_settings().index_commit_interval
+    flushed = 0
+    while True:
+        with transaction() as session:
+            if session.scalar(select(IndexPending.kind).limit(1)) is None:
+                return flushed
+        # Waiting before taking the batch lets what changes meanwhile ride along in this commit.
+        time.sleep(max(0.0, index.last_commit + interval - time.monotonic()))
+        with transaction() as session:
+            batch = take_batch(session, batch_size)
+        if not batch.taken:
+            return flushed
+        index.write(batch.posts, batch.items.values(), batch.gone)
+        with transaction() as session:
+            forget(session, batch)
+        flushed += len(batch.taken)
 
 
-def index_person(session: Session, user_id: int) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        search_index().delete("person", [user_id])
-    else:
-        search_index().upsert([item_for_person(session, user)])
+def pending(session: Session) -> tuple[int, datetime | None]:
+    """How many items wait for the index, and since when the oldest waits."""
+    count, oldest = session.execute(select(func.count(), func.min(IndexPending.queued_at))).one()
+    return count, oldest
 
 
-def index_group(session: Session, group_id: int) -> None:
-    group = session.get(Group, group_id)
-    if group is None:
-        search_index().delete("group", [group_id])
-    else:
-        search_index().upsert([item_for_group(group)])
+def requeue_stalled(session: Session, older_than: timedelta = STALLED_AFTER) -> bool:
+    """Queue a flush when an item waits longer than a flush takes (a lost job, a broker that was down)."""
+    _, oldest = pending(session)
+    stalled = oldest is not None and oldest < utcnow() - older_than
+    if stalled:
+        jobs.after_commit_once(session, FLUSH_TASK)
+    return stalled
 
 
 def count_items(session: Session) -> int:
@@ -170,7 +308,13 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
             yield item_for_group(group)
         for user in session.scalars(select(User).order_by(User.id)).yield_per(200):
             yield item_for_person(session, user)
-        for post in session.scalars(select(Post).order_by(Post.id)).yield_per(200):
-            yield from items_for_post(post)
+        after = 0
+        while post_ids := session.scalars(
+            select(Post.id).where(Post.id > after).order_by(Post.id).limit(REINDEX_POSTS)
+        ).all():
+            threads = thread_items(session, post_ids)
+            for post_id in post_ids:
+                yield from threads.items.get(post_id, [])
+            after = post_ids[-1]
 
     return search_index().rebuild(all_items(), progress=progress)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Group, Post, User
+from hub.services import indexing
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
 
@@ -16,7 +17,7 @@ MAX_TITLE_LENGTH = 300
 
 
 def _after_change(session: Session, post: Post) -> None:
-    jobs.after_commit(session, "plein.search.index_post", post.id)
+    indexing.mark(session, "post", post.id)
 
 
 def create_post(
@@ -91,6 +92,18 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
     session.flush()
     _after_change(session, post)
     return post
+
+
+def edit_comment(session: Session, comment: Comment, editor: User, body_text: str) -> Comment:
+    """Change a comment's text; only its author may. The original mail stays as it came."""
+    if editor.id != comment.author_id:
+        raise Forbidden("only the author may edit a comment")
+    if not body_text.strip():
+        raise Invalid("a comment needs some text")
+    comment.body_text = body_text.strip()
+    session.flush()
+    _after_change(session, comment.post)
+    return comment
 
 
 def delete_post(session: Session, post: Post, editor: User) -> None:

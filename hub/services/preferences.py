@@ -1,4 +1,4 @@
-"""How a person wants their mail: delivery per group, digest time and language, reply notices.
+"""How a person wants their mail: delivery per group, digest time and language, reply notices, receipts.
 
 The web preferences page and the API both change these through here, so the rules (a known
 time zone, an hour 0-23, a delivery Plein knows) are checked in one place.
@@ -34,11 +34,14 @@ class MailSettings:
     notify_replies: bool
     default_delivery: str = Delivery.EACH.value
     """For groups the person joins themselves."""
+    receipts: bool = True
+    """A receipt for each post and comment the person sends by mail (hub.services.receipts)."""
 
 
 def settings_of(user: User) -> MailSettings:
     return MailSettings(
-        user.timezone, user.digest_hour, user.digest_weekday, user.language, user.notify_replies, user.default_delivery
+        user.timezone, user.digest_hour, user.digest_weekday, user.language, user.notify_replies, user.default_delivery,
+        user.receipts,
     )
 
 
@@ -61,6 +64,7 @@ def update_settings(session: Session, user: User, wanted: MailSettings) -> User:
     user.language = wanted.language
     user.notify_replies = wanted.notify_replies
     user.default_delivery = wanted.default_delivery
+    user.receipts = wanted.receipts
     session.flush()
     return user
 

@@ -1,6 +1,6 @@
 """What colleagues find a person by: department, job title, bio and expertise tags.
 
-A change is handed to the index by `plein.search.index_person` after commit, so the
+A change is marked for the index in the same transaction (`indexing.mark`), so the
 profile page, `plein user add` and search agree within seconds.
 """
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from hub import jobs
 from hub.models import User
+from hub.services import indexing
 from hub.services.errors import Invalid
 
 MAX_LINE = 200
@@ -50,5 +50,5 @@ def update_profile(session: Session, user: User, form: ProfileForm) -> User:
         raise Invalid(f"at most {MAX_TAGS} expertise tags of at most 50 characters each")
     user.department, user.job_title, user.bio, user.expertise = department, job_title, bio, ", ".join(tags)
     session.flush()
-    jobs.after_commit(session, "plein.search.index_person", user.id)
+    indexing.mark(session, "person", user.id)
     return user

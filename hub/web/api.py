@@ -103,6 +103,8 @@ class MailSettingsIO(BaseModel):
     notify_replies: bool
     default_delivery: str = "each"
     """each, daily, weekly or none: for groups joined later"""
+    receipts: bool = True
+    """a receipt for each post and comment you send by mail"""
 
 
 @router.get("/preferences")

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.settings import get_settings
-from hub.web import admin, api, health, pages
+from hub.web import admin, api, health, moderation, pages, receipts
 from hub.web.deps import SignInRequired
 from search.remote import SearchUnavailable
 
@@ -100,4 +100,6 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(moderation.router)
+    app.include_router(receipts.router)
     return app

@@ -1,7 +1,8 @@
 """Liveness, readiness and Prometheus metrics of a web process.
 
-Counts of mail come from the database and queue depths from the broker at scrape time, so
-any web process reports the whole installation; search latency is this process's own.
+Counts of mail and the index lag (the oldest change not yet indexed) come from the database
+and queue depths from the broker at scrape time, so any web process reports the whole
+installation; search latency is this process's own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from hub import jobs
 from hub.db import session_scope
-from hub.services import health, stats
+from hub.models import utcnow
+from hub.services import health, indexing, stats
 
 router = APIRouter()
 registry = CollectorRegistry()
@@ -32,17 +34,24 @@ class DatabaseCollector:
             "plein_outgoing_messages", "Messages written to the outbox, by kind and status", labels=["kind", "status"]
         )
         queued = GaugeMetricFamily("plein_queue_depth", "Tasks waiting in a Celery queue", labels=["queue"])
+        index_pending = GaugeMetricFamily("plein_index_pending_items", "Changed items the search index has yet to take in")
+        index_lag = GaugeMetricFamily(
+            "plein_index_lag_seconds", "How long the oldest change not yet in the search index has waited"
+        )
         with session_scope() as session:
             for status, count in stats.inbound_by_status(session).items():
                 inbound.add_metric([status], count)
             for (kind, status), count in stats.outgoing_by_kind_and_status(session).items():
                 outgoing.add_metric([kind, status], count)
+            waiting, oldest = indexing.pending(session)
+        index_pending.add_metric([], waiting)
+        index_lag.add_metric([], (utcnow() - oldest).total_seconds() if oldest is not None else 0.0)
         try:
             for queue, depth in jobs.queue_depths().items():
                 queued.add_metric([queue], depth)
         except Exception:
             pass  # an unreachable broker shows as missing series, and in /readyz
-        yield from (inbound, outgoing, queued)
+        yield from (inbound, outgoing, queued, index_pending, index_lag)
 
 
 registry.register(DatabaseCollector())

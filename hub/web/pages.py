@@ -16,6 +16,7 @@ from hub.services import (
     attachments,
     bounces,
     groups,
+    moderation,
     posts,
     preferences,
     profiles,
@@ -59,8 +60,9 @@ def group_page(
 ) -> HTMLResponse:
     group = groups.get_visible_group(session, user, slug)
     found = posts.list_posts(session, group, page)
+    held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     return render(request, "group.html", user=user, group=group, found=found,
-                  membership=find_membership(session, group, user), form={}, error=None)
+                  membership=find_membership(session, group, user), form={}, error=None, held=held)
 
 
 async def _read_uploads(files: list[UploadFile]) -> list[tuple[str, str, bytes]]:
@@ -326,7 +328,7 @@ def preferences_page(request: Request, session: DB, user: PageUser) -> HTMLRespo
 
 @router.post("/preferences", dependencies=[CSRFChecked])
 async def save_preferences(request: Request, session: DB, user: PageUser) -> HTMLResponse:
-    """Delivery per group (`delivery-SLUG` fields) and the person's digest time, language and reply mails."""
+    """Delivery per group (`delivery-SLUG` fields) and the person's digest time, language, reply mails and receipts."""
     form = await request.form()
     wanted = preferences.MailSettings(
         timezone=str(form.get("timezone", "")),
@@ -335,6 +337,7 @@ async def save_preferences(request: Request, session: DB, user: PageUser) -> HTM
         language=str(form.get("language", "")),
         notify_replies=form.get("notify_replies") == "on",
         default_delivery=str(form.get("default_delivery", "each")),
+        receipts=form.get("receipts") == "on",
     )
     try:
         preferences.update_settings(session, user, wanted)

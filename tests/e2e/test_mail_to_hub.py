@@ -207,7 +207,7 @@ def test_each_member_gets_the_post_and_comments_by_mail_with_list_and_thread_hea
     post = wait_for_post(company, "engineering", "Storing Amersfoort")
     bob = "bob@example.com"
     [post_mail] = wait_for(
-        lambda: company.server.mail_to(bob, lambda m: "Storing Amersfoort" in m["Subject"]), what="the post mail"
+        lambda: company.server.mail_to(bob, lambda m: "[Engineering] Storing Amersfoort" in m["Subject"]), what="the post mail"
     )
     domain = company.server.domain
     assert post_mail["Message-ID"] == f"<post-{post['id']}@{domain}>"
@@ -221,7 +221,7 @@ def test_each_member_gets_the_post_and_comments_by_mail_with_list_and_thread_hea
     assert unsubscribe_mailto.startswith("mailto:unsubscribe+")
     assert post_mail["Reply-To"].addresses[0].addr_spec.startswith("reply+")
     assert "Wie kan er kijken?" in text_of(post_mail)
-    assert company.server.mail_to("alice@example.com", lambda m: "Storing Amersfoort" in m["Subject"]) == []
+    assert company.server.mail_to("alice@example.com", lambda m: "[Engineering] Storing Amersfoort" in m["Subject"]) == []
 
     # Bob answers from his mail client, which keeps only the Reply-To address.
     answer = EmailMessage()
@@ -232,7 +232,7 @@ def test_each_member_gets_the_post_and_comments_by_mail_with_list_and_thread_hea
     send(company, answer)
 
     [comment_mail] = wait_for(
-        lambda: company.server.mail_to("alice@example.com", lambda m: "Storing Amersfoort" in m["Subject"]),
+        lambda: company.server.mail_to("alice@example.com", lambda m: "[Engineering] Storing Amersfoort" in m["Subject"]),
         what="the comment mail to Alice",
     )
     comment = company.server.api(company.tokens["alice"], f"/api/posts/{post['id']}").json()["comments"][0]

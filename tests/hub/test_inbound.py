@@ -229,6 +229,7 @@ def test_stalled_messages_are_handed_to_the_workers_again(session):
 def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(session):
     inbound.store_inbound(session, raw_mail("x@example.com", "s", "b"), "", ["engineering@plein.test"])
     jobs.celery_app().send_task("plein.inbound.process", args=(999,))
+    assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 1
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -114,7 +115,7 @@ class PleinServer:
 
     def query(self, sql: str, *args: object) -> list[tuple]:
         """Rows of `sql`, with `?` placeholders, straight from the database Plein uses."""
-        with sqlite3.connect(self.data_dir / "plein.db") as connection:
+        with closing(sqlite3.connect(self.data_dir / "plein.db")) as connection, connection:  # commit, then close
             return connection.execute(sql, args).fetchall()
 
     def outbox(self) -> list[EmailMessage]:

@@ -1,0 +1,289 @@
+"""Who may post to a group by mail, and the moderation queue for what waits on a person's word.
+
+A group's `posting_policy` says who may post: its members (a public group takes any user, as it
+always did), anyone in the company, or anyone but held for a moderator. Apart from the policy, a mail
+whose From cannot be verified (`PLEIN_INBOUND_AUTH`, see `mailgateway.authentication`) never posts as
+that person: by the group's `untrusted_mail` it is held for a moderator or refused.
+
+Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A moderator (a member
+with `is_moderator`, or a hub admin) approves it, which posts it exactly as mail in would have, as its
+sender, with its attachments (`hub.services.inbound.publish`), or rejects it, which records a refusal.
+Each moderator is mailed the held message; replying approves (`approve+TOKEN@`), a second signed
+address rejects (`reject+TOKEN@`). Tokens name the held message and the moderator they were mailed
+to; from anyone else they do nothing but a recorded refusal. Deciding twice changes nothing.
+
+`hub.services.inbound` calls `screen` before it posts; this module calls `inbound.publish` when a
+moderator approves. The two import each other as modules, and use each other only at call time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from hub.models import (
+    Comment,
+    Group,
+    HeldMessage,
+    HeldStatus,
+    InboundMessage,
+    InboundStatus,
+    Membership,
+    Post,
+    PostingPolicy,
+    UntrustedMail,
+    User,
+    utcnow,
+)
+from hub.services import inbound, signing
+from hub.services.errors import Forbidden, Invalid, NotFound
+from hub.services.groups import can_post, find_membership
+from hub.services.outbox import compose, queue_mail
+from hub.settings import get_settings
+from hub.templating import render_mail
+from hub.urls import absolute, group_path
+from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
+from mailgateway.message import ParsedMessage
+from mailgateway.parsing import parse_within
+from mailgateway.replies import visible_text
+
+APPROVE, REJECT = "approve", "reject"
+"""Signing purposes, and the local parts of the addresses a moderator answers."""
+
+
+def moderation_path(slug: str) -> str:
+    return f"{group_path(slug)}/moderation"
+
+
+# Who may post, and who moderates.
+
+def set_policy(session: Session, group: Group, posting_policy: str | None = None,
+               untrusted_mail: str | None = None) -> Group:
+    if posting_policy is not None:
+        try:
+            group.posting_policy = PostingPolicy(posting_policy).value
+        except ValueError:
+            raise Invalid(f"posting policy must be one of {', '.join(p.value for p in PostingPolicy)}") from None
+    if untrusted_mail is not None:
+        try:
+            group.untrusted_mail = UntrustedMail(untrusted_mail).value
+        except ValueError:
+            raise Invalid(f"untrusted mail must be one of {', '.join(u.value for u in UntrustedMail)}") from None
+    session.flush()
+    return group
+
+
+def set_moderator(session: Session, group: Group, user: User, moderator: bool = True) -> Membership:
+    membership = find_membership(session, group, user)
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of {group.slug}: add them to it first")
+    membership.is_moderator = moderator
+    session.flush()
+    return membership
+
+
+def is_moderator(session: Session, user: User, group: Group) -> bool:
+    if user.is_admin:
+        return True
+    membership = find_membership(session, group, user)
+    return membership is not None and membership.is_moderator
+
+
+def moderators(session: Session, group: Group) -> list[User]:
+    """The group's moderators and the hub's admins, who all may decide on its held mail."""
+    flagged = select(Membership.user_id).where(Membership.group_id == group.id, Membership.is_moderator.is_(True))
+    return list(session.scalars(
+        select(User).where(or_(User.id.in_(flagged), User.is_admin.is_(True))).order_by(User.id)
+    ))
+
+
+def verify_sender(inbound_message: InboundMessage, message: ParsedMessage) -> Verdict:
+    """Whether the From of a received message may be believed, as `PLEIN_INBOUND_AUTH` says."""
+    settings = get_settings()
+    return sender_verdict(
+        inbound.read_raw(inbound_message), message.from_address, settings.inbound_auth,
+        trusted_ids=settings.trusted_authserv_ids.split(","),
+        lookup=txt_lookup(settings.dns_resolver) if settings.inbound_auth == "dkim" else None,
+    )
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Mail that is not posted now: held for a moderator, or refused, with the reason."""
+
+    status: InboundStatus
+    reason: str
+
+
+def screen(
+    session: Session,
+    inbound_message: InboundMessage,
+    message: ParsedMessage,
+    sender: User,
+    group: Group,
+    post: Post | None,
+    parent: Comment | None,
+) -> Screened | None:
+    """None when `sender` may post this to `group` now; otherwise it is held or refused."""
+    policy = group.posting_policy
+    if policy == PostingPolicy.MEMBERS and not can_post(session, sender, group):
+        return Screened(InboundStatus.REFUSED, f"{sender.email} may not post to {group.slug}")
+    verdict = verify_sender(inbound_message, message)
+    if not verdict.trusted:
+        if group.untrusted_mail == UntrustedMail.REFUSE:
+            return Screened(
+                InboundStatus.REFUSED,
+                f"the From {sender.email} could not be verified ({verdict.reason}); {group.slug} refuses such mail",
+            )
+        return hold(session, inbound_message, message, sender, group, post, parent,
+                    f"the From could not be verified: {verdict.reason}")
+    if policy == PostingPolicy.MODERATED and not is_moderator(session, sender, group):
+        return hold(session, inbound_message, message, sender, group, post, parent, f"{group.name} is moderated")
+    return None
+
+
+def hold(
+    session: Session,
+    inbound_message: InboundMessage,
+    message: ParsedMessage,
+    sender: User,
+    group: Group,
+    post: Post | None,
+    parent: Comment | None,
+    reason: str,
+) -> Screened:
+    """Keep the message for the group's moderators and mail each of them; once per message and group."""
+    held = session.scalar(
+        select(HeldMessage).where(HeldMessage.inbound_id == inbound_message.id, HeldMessage.group_id == group.id)
+    )
+    if held is not None and held.status != HeldStatus.HELD:
+        status = InboundStatus.DUPLICATE if held.status == HeldStatus.APPROVED else InboundStatus.REFUSED
+        return Screened(status, f"decided by a moderator of {group.slug} already: {held.outcome}")
+    if held is None:
+        held = HeldMessage(
+            inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
+            post_id=post.id if post else None, parent_id=parent.id if parent else None,
+            subject=message.subject, text=visible_text(message.text) if post else message.text.strip(),
+            reason=reason,
+        )
+        session.add(held)
+        session.flush()
+    told = _mail_moderators(session, held)
+    whom = f"{told} moderator{'s' if told != 1 else ''} mailed" if told else f"nobody moderates {group.slug} yet"
+    return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}")
+
+
+def _mail_moderators(session: Session, held: HeldMessage) -> int:
+    domain = get_settings().mail_domain
+    everyone = moderators(session, held.group)
+    for moderator in everyone:
+        approve = f"{APPROVE}+{signing.sign(APPROVE, held.id, moderator.id)}@{domain}"
+        reject = f"{REJECT}+{signing.sign(REJECT, held.id, moderator.id)}@{domain}"
+        text, html = render_mail(
+            "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
+            reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
+            thread_title=held.post.title if held.post else "",
+        )
+        message = compose(
+            subject=f"[{held.group.name}] Held: {held.subject or '(no subject)'}",
+            sender=("Plein", f"no-reply@{domain}"),
+            recipient=(moderator.name, moderator.email),
+            text=text, html=html,
+            headers={"Reply-To": approve, "Auto-Submitted": "auto-generated"},
+        )
+        queue_mail(session, f"moderation:{held.id}:{moderator.id}", message)
+    return len(everyone)
+
+
+# The queue and the decisions.
+
+def held_messages(session: Session, user: User, group: Group) -> list[HeldMessage]:
+    """What waits for a moderator of `group`, oldest first; only for its moderators."""
+    _require_moderator(session, user, group)
+    return list(session.scalars(
+        select(HeldMessage).where(HeldMessage.group_id == group.id, HeldMessage.status == HeldStatus.HELD)
+        .order_by(HeldMessage.id)
+    ))
+
+
+def held_count(session: Session, group: Group) -> int:
+    return session.scalar(
+        select(func.count(HeldMessage.id)).where(HeldMessage.group_id == group.id, HeldMessage.status == HeldStatus.HELD)
+    ) or 0
+
+
+def get_held(session: Session, user: User, group: Group, held_id: int) -> HeldMessage:
+    held = session.get(HeldMessage, held_id)
+    _require_moderator(session, user, group)
+    if held is None or held.group_id != group.id:
+        raise NotFound(f"no held message {held_id} in {group.slug}")
+    return held
+
+
+def _require_moderator(session: Session, user: User, group: Group) -> None:
+    if not is_moderator(session, user, group):
+        raise NotFound("There is no such page.")
+
+
+def approve(session: Session, held: HeldMessage, moderator: User) -> str:
+    """Post the held message as its sender, as mail in would have; what was done, for the record."""
+    if not is_moderator(session, moderator, held.group):
+        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
+    if held.status != HeldStatus.HELD:
+        return _decided_already(held)
+    message = parse_within(inbound.read_raw(held.inbound), get_settings().parse_time_limit)
+    parent = held.parent if held.post is not None else None
+    outcome = inbound.publish(session, held.inbound, message, held.sender, held.group, held.post, parent)
+    posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
+    _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,
+            f"approved by {moderator.email}: {outcome.reason}")
+    _settle(session, held.inbound, held.outcome)
+    return held.outcome
+
+
+def reject(session: Session, held: HeldMessage, moderator: User) -> str:
+    if not is_moderator(session, moderator, held.group):
+        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
+    if held.status != HeldStatus.HELD:
+        return _decided_already(held)
+    _decide(held, moderator, HeldStatus.REJECTED, f"rejected by {moderator.email}, a moderator of {held.group.slug}")
+    _settle(session, held.inbound, held.outcome)
+    return held.outcome
+
+
+def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str:
+    """Approve or reject (`kind`) the held message a moderator's mailed token names, if `sender` got it."""
+    parts = signing.verify(kind, token) if kind in (APPROVE, REJECT) else None
+    held = session.get(HeldMessage, parts[0]) if parts and len(parts) == 2 else None
+    if held is None:
+        raise NotFound("the moderation address is not valid or its message is gone")
+    if sender.id != parts[1]:
+        raise Forbidden(f"the moderation mail was sent to someone else; {sender.email} may not decide with it")
+    return (approve if kind == APPROVE else reject)(session, held, sender)
+
+
+def _decided_already(held: HeldMessage) -> str:
+    return f"held message {held.id} was decided already: {held.outcome}"
+
+
+def _decide(held: HeldMessage, moderator: User, status: HeldStatus, outcome: str) -> None:
+    held.status, held.decided_by_id, held.decided_at, held.outcome = status.value, moderator.id, utcnow(), outcome
+
+
+def _settle(session: Session, inbound_message: InboundMessage, note: str) -> None:
+    """Note the decision on the inbound record; once none of its destinations waits any more, a
+    message that was only held ends as posted (something was approved) or refused."""
+    session.flush()
+    left = {
+        status: session.scalar(select(func.count(HeldMessage.id)).where(
+            HeldMessage.inbound_id == inbound_message.id, HeldMessage.status == status,
+        ))
+        for status in (HeldStatus.HELD, HeldStatus.APPROVED)
+    }
+    if inbound_message.status == InboundStatus.HELD and not left[HeldStatus.HELD]:
+        inbound_message.status = InboundStatus.POSTED if left[HeldStatus.APPROVED] else InboundStatus.REFUSED
+    inbound_message.reason = f"{inbound_message.reason}; {note}"
+    inbound_message.processed_at = utcnow()
+    session.flush()

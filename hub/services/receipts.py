@@ -1,0 +1,167 @@
+"""Receipts to senders: what Plein made of a mail, and a short while to change or undo it.
+
+After a post or comment arrives by mail (SMTP, IMAP, or approved from a moderation queue: all
+go through `hub.services.inbound`), its sender gets one short mail with the text exactly as
+posted, after reply trimming. It is how people learn to trust the trimming, and how they fix
+it when it cut too much or too little.
+
+The receipt's edit and undo links work without signing in (the sender may never open the hub
+otherwise). Their token is signed for the kind (a post's token never opens a comment with the
+same id) and names the item, its author and the moment the links stop working, 15 minutes
+after posting. Together with the item's own creation time that binds the token to exactly one
+post or comment, even where a database reuses a deleted row's id.
+
+Receipts are transactional mail (`Auto-Submitted: auto-generated`, RFC 3834, and no list
+headers), so a receipt that finds its way back to a group address is never posted. Each
+person may switch them off on /preferences, in the API, or with the signed link in every
+receipt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from hub.models import Comment, Post, User, utcnow
+from hub.services import posts, signing
+from hub.services.errors import Forbidden, NotFound
+from hub.services.outbox import compose, queue_mail
+from hub.settings import get_settings
+from hub.templating import render_mail
+from hub.urls import absolute, comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
+
+EDIT_WINDOW = timedelta(minutes=15)
+KINDS = ("post", "comment")
+_RECEIPTS_OFF = "receipts-off"
+
+
+def _closes_at(item: Post | Comment) -> int:
+    """When the receipt's links stop working, in whole seconds since the epoch."""
+    return int((item.created_at + EDIT_WINDOW).timestamp())
+
+
+def edit_token(kind: str, item: Post | Comment) -> str:
+    return signing.sign(f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
+
+
+def stop_token(user: User) -> str:
+    return signing.sign(_RECEIPTS_OFF, user.id)
+
+
+def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
+    return session.get(Post if kind == "post" else Comment, item_id) if kind in KINDS else None
+
+
+def send_receipt(session: Session, kind: str, item_id: int) -> bool:
+    """Queue the receipt of post or comment `item_id` to its author; whether one was queued now.
+
+    Nothing when the item is gone (undone before the worker came), when its author switched
+    receipts off, or when this receipt was queued before (its key is `receipt:KIND:ID`).
+    """
+    item = _load(session, kind, item_id)
+    if item is None or not item.author.receipts:
+        return False
+    author = item.author
+    post = item if isinstance(item, Post) else item.post
+    token = edit_token(kind, item)
+    closes = datetime.fromtimestamp(_closes_at(item), UTC)
+    dutch = author.language == "nl"
+    attached = item.attachments if kind == "comment" else [a for a in post.attachments if a.comment_id is None]
+    text, html = render_mail(
+        "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
+        attachments=[a.filename for a in attached],
+        view_url=absolute(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
+        edit_url=absolute(receipt_edit_path(kind, token)), undo_url=absolute(receipt_undo_path(kind, token)),
+        stop_url=absolute(receipts_off_path(stop_token(author))), preferences_url=absolute("/preferences"),
+        minutes=int(EDIT_WINDOW.total_seconds() // 60), until=closes.astimezone(ZoneInfo(author.timezone)).strftime("%H:%M"),
+    )
+    title = post.title if kind == "post" else f"Re: {post.title}"
+    headers = {"Auto-Submitted": "auto-generated"}
+    if item.message_id:
+        # Threads the receipt under the mail it answers, in the sender's own mailbox.
+        headers |= {"In-Reply-To": f"<{item.message_id}>", "References": f"<{item.message_id}>"}
+    message = compose(
+        subject=f"{'Geplaatst in' if dutch else 'Posted to'} {post.group.name}: {title}",
+        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
+        recipient=(author.name, author.email),
+        text=text, html=html, headers=headers,
+    )
+    return queue_mail(session, f"receipt:{kind}:{item.id}", message) is not None
+
+
+@dataclass(frozen=True)
+class ByLink:
+    """A post or comment as its receipt's link names it, with when that link stops working."""
+
+    kind: str
+    post: Post
+    comment: Comment | None
+    closes_at: datetime
+
+    @property
+    def expired(self) -> bool:
+        return utcnow() >= self.closes_at
+
+    @property
+    def view_path(self) -> str:
+        return comment_path(self.post.id, self.comment.id) if self.comment else post_path(self.post.id)
+
+
+def by_link(session: Session, kind: str, token: str) -> ByLink:
+    """What a receipt's link names; NotFound when the token is not ours or the item is gone."""
+    parts = signing.verify(f"receipt-{kind}", token) if kind in KINDS else None
+    if not parts or len(parts) != 3:
+        raise NotFound("This link is not valid. Use the link in your receipt as it came.")
+    item_id, author_id, closes = parts
+    item = _load(session, kind, item_id)
+    if item is None or item.author_id != author_id or _closes_at(item) != closes:
+        raise NotFound(f"This {kind} is no longer there: it was undone or deleted.")
+    post = item if isinstance(item, Post) else item.post
+    comment = item if isinstance(item, Comment) else None
+    return ByLink(kind, post, comment, datetime.fromtimestamp(closes, UTC))
+
+
+def _open(session: Session, kind: str, token: str) -> ByLink:
+    found = by_link(session, kind, token)
+    if found.expired:
+        minutes = int(EDIT_WINDOW.total_seconds() // 60)
+        raise Forbidden(f"This link has expired: a receipt's links work for {minutes} minutes after posting.")
+    return found
+
+
+def edit_by_link(session: Session, kind: str, token: str, body: str, title: str = "") -> ByLink:
+    """Change the post (title and text) or comment (text) a receipt's link names, while it works."""
+    found = _open(session, kind, token)
+    if found.comment is not None:
+        posts.edit_comment(session, found.comment, found.comment.author, body)
+    else:
+        posts.edit_post(session, found.post, found.post.author, title, body)
+    return found
+
+
+def undo_by_link(session: Session, kind: str, token: str) -> ByLink:
+    """Delete the post or comment a receipt's link names, while it works."""
+    found = _open(session, kind, token)
+    if found.comment is not None:
+        posts.delete_comment(session, found.comment, found.comment.author)
+    else:
+        posts.delete_post(session, found.post, found.post.author)
+    return found
+
+
+def user_for_stop_token(session: Session, token: str) -> User:
+    parts = signing.verify(_RECEIPTS_OFF, token)
+    user = session.get(User, parts[0]) if parts else None
+    if user is None:
+        raise NotFound("This link is not valid (any more).")
+    return user
+
+
+def stop_receipts(session: Session, token: str) -> User:
+    user = user_for_stop_token(session, token)
+    user.receipts = False
+    session.flush()
+    return user
