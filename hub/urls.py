@@ -15,6 +15,10 @@ def group_path(slug: str) -> str:
     return f"/g/{slug}"
 
 
+def moderation_path(slug: str) -> str:
+    return f"{group_path(slug)}/moderation"
+
+
 def post_path(post_id: int) -> str:
     return f"/p/{post_id}"
 

@@ -43,7 +43,7 @@ from hub.services.groups import can_post, find_membership
 from hub.services.outbox import compose, queue_mail
 from hub.settings import get_settings
 from hub.templating import render_mail
-from hub.urls import absolute, group_path
+from hub.urls import absolute, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
 from mailgateway.parsing import parse_within
@@ -51,10 +51,6 @@ from mailgateway.replies import visible_text
 
 APPROVE, REJECT = "approve", "reject"
 """Signing purposes, and the local parts of the addresses a moderator answers."""
-
-
-def moderation_path(slug: str) -> str:
-    return f"{group_path(slug)}/moderation"
 
 
 # Who may post, and who moderates.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from hub.services import groups, inbound, moderation
+from hub.urls import moderation_path
 from hub.web.deps import DB, CSRFChecked, PageUser
 from hub.web.pages import render
 
@@ -35,11 +36,11 @@ def original(slug: str, held_id: int, session: DB, user: PageUser) -> PlainTextR
 def approve(slug: str, held_id: int, session: DB, user: PageUser) -> RedirectResponse:
     held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
     moderation.approve(session, held, user)
-    return RedirectResponse(f"{moderation.moderation_path(slug)}?done={held_id}", status_code=303)
+    return RedirectResponse(f"{moderation_path(slug)}?done={held_id}", status_code=303)
 
 
 @router.post("/g/{slug}/moderation/{held_id}/reject", dependencies=[CSRFChecked])
 def reject(slug: str, held_id: int, session: DB, user: PageUser) -> RedirectResponse:
     held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
     moderation.reject(session, held, user)
-    return RedirectResponse(f"{moderation.moderation_path(slug)}?done={held_id}", status_code=303)
+    return RedirectResponse(f"{moderation_path(slug)}?done={held_id}", status_code=303)
