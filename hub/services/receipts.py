@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Post, User, utcnow
-from hub.services import posts, signing
+from hub.services import posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose, queue_mail
 from hub.settings import get_settings
@@ -153,11 +153,7 @@ def undo_by_link(session: Session, kind: str, token: str) -> ByLink:
 
 
 def user_for_stop_token(session: Session, token: str) -> User:
-    parts = signing.verify(_RECEIPTS_OFF, token)
-    user = session.get(User, parts[0]) if parts else None
-    if user is None:
-        raise NotFound("This link is not valid (any more).")
-    return user
+    return subscriptions.user_for_link(session, _RECEIPTS_OFF, token)
 
 
 def stop_receipts(session: Session, token: str) -> User:

@@ -61,12 +61,17 @@ def replies_token(user: User) -> str:
     return signing.sign(_REPLIES, user.id)
 
 
-def user_for_replies_token(session: Session, token: str) -> User:
-    parts = signing.verify(_REPLIES, token)
+def user_for_link(session: Session, purpose: str, token: str) -> User:
+    """The person a one-click link signed for `purpose` (stop reply mail, stop receipts) was made for."""
+    parts = signing.verify(purpose, token)
     user = session.get(User, parts[0]) if parts else None
     if user is None:
         raise NotFound("this link is not valid (any more)")
     return user
+
+
+def user_for_replies_token(session: Session, token: str) -> User:
+    return user_for_link(session, _REPLIES, token)
 
 
 def stop_reply_notifications(session: Session, token: str) -> User:
