@@ -12,16 +12,10 @@ from __future__ import annotations
 
 import binascii
 import codecs
-import contextlib
 import email.utils
 import mimetypes
-import os
-import pickle
 import quopri
 import re
-import select
-import signal
-import time
 from datetime import datetime
 from email import policy
 from email.header import decode_header
@@ -61,53 +55,6 @@ def parse_message(raw: bytes) -> ParsedMessage:
         except Exception:  # the modern policy raises on some malformed headers; compat32 rarely does
             continue
     return ParsedMessage(message_id=None, subject="", from_address="", from_name="", text="")
-
-
-class ParseTimeout(Exception):
-    """Parsing one message took longer than allowed."""
-
-
-def parse_within(raw: bytes, seconds: float) -> ParsedMessage:
-    """`parse_message` in a child process that is stopped after `seconds` (0: here, unbounded).
-
-    The `email` package takes time in proportion to what a message contains, and a crafted
-    message (ten thousand MIME parts, a header of endless encoded words) would hold a worker
-    for minutes. A thread cannot be stopped, so the parse runs in a forked child instead:
-    a bare `os.fork`, because Celery's pool processes may not start `multiprocessing` children.
-    """
-    if seconds <= 0:
-        return parse_message(raw)
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: parse, send the result, and leave without cleanup handlers
-        os.close(reader)
-        status = 0
-        try:
-            with os.fdopen(writer, "wb") as out:
-                out.write(pickle.dumps(parse_message(raw)))
-        except BaseException:
-            status = 1
-        os._exit(status)
-    os.close(writer)
-    deadline = time.monotonic() + seconds
-    chunks = []
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
-                raise ParseTimeout(f"parsing took longer than {seconds:g} seconds")
-            chunk = os.read(reader, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(reader)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    if not chunks:
-        raise ParseTimeout(f"the parser stopped without an answer (status {status})")
-    return pickle.loads(b"".join(chunks))
 
 
 def envelope_of(raw: bytes) -> tuple[str, list[str]]:

@@ -39,8 +39,8 @@ from hub.settings import get_settings
 from hub.urls import attachment_path
 from mailgateway.addresses import BOUNCES, Route, route
 from mailgateway.message import ParsedMessage
-from mailgateway.parsing import ParseTimeout, parse_within
 from mailgateway.replies import thread_subject, visible_text
+from mailgateway.timebox import ParseTimeout, parse_within
 
 
 def accepts_recipient(session: Session, address: str) -> bool:

@@ -46,8 +46,8 @@ from hub.templating import render_mail
 from hub.urls import absolute, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
-from mailgateway.parsing import parse_within
 from mailgateway.replies import visible_text
+from mailgateway.timebox import parse_within
 
 APPROVE, REJECT = "approve", "reject"
 """Signing purposes, and the local parts of the addresses a moderator answers."""
