@@ -21,7 +21,7 @@ class Delivery(enum.StrEnum):
 
 class PostingPolicy(enum.StrEnum):
     MEMBERS = "members"
-    """Members post; a public group, open to all, takes posts from any user as before (`can_post`)."""
+    """Only the group's members post (and hub admins); others may read a public group and join it."""
     ANYONE = "anyone"
     """Any user of the hub posts, also to a private group they cannot read (a helpdesk address)."""
     MODERATED = "moderated"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hub.models import Delivery, Group, Membership, User
+from hub.models import Delivery, Group, Membership, PostingPolicy, User
 from hub.services import indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
@@ -106,5 +106,11 @@ def get_visible_group(session: Session, user: User, slug: str) -> Group:
 
 
 def can_post(session: Session, user: User, group: Group) -> bool:
-    """Everyone may post to a public group; only members to a private one."""
-    return can_see(session, user, group)
+    """Whether `user` may send posts and comments to `group` at all, by its `PostingPolicy`.
+
+    Members post to a members-only group (the default), hub admins too; in a group open to
+    anyone or moderated everyone may send, and in a moderated one it waits for a moderator.
+    """
+    if group.posting_policy == PostingPolicy.MEMBERS:
+        return user.is_admin or find_membership(session, group, user) is not None
+    return True

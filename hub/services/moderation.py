@@ -1,7 +1,7 @@
 """Who may post to a group by mail, and the moderation queue for what waits on a person's word.
 
-A group's `posting_policy` says who may post: its members (a public group takes any user, as it
-always did), anyone in the company, or anyone but held for a moderator. Apart from the policy, a mail
+A group's `posting_policy` says who may post: its members (the default; `groups.can_post`),
+anyone in the company, or anyone but held for a moderator. Apart from the policy, a mail
 whose From cannot be verified (`PLEIN_INBOUND_AUTH`, see `mailgateway.authentication`) never posts as
 that person: by the group's `untrusted_mail` it is held for a moderator or refused.
 
@@ -43,7 +43,7 @@ from hub.services.groups import can_post, find_membership
 from hub.services.outbox import compose, queue_mail
 from hub.settings import get_settings
 from hub.templating import render_mail
-from hub.urls import absolute, moderation_path
+from hub.urls import absolute, group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
 from mailgateway.replies import visible_text
@@ -111,6 +111,7 @@ class Screened:
 
     status: InboundStatus
     reason: str
+    held: HeldMessage | None = None
 
 
 def screen(
@@ -123,9 +124,10 @@ def screen(
     parent: Comment | None,
 ) -> Screened | None:
     """None when `sender` may post this to `group` now; otherwise it is held or refused."""
-    policy = group.posting_policy
-    if policy == PostingPolicy.MEMBERS and not can_post(session, sender, group):
-        return Screened(InboundStatus.REFUSED, f"{sender.email} may not post to {group.slug}")
+    if not can_post(session, sender, group):
+        return Screened(
+            InboundStatus.REFUSED, f"{sender.email} is not a member of {group.slug}, and only its members post to it",
+        )
     verdict = verify_sender(inbound_message, message)
     if not verdict.trusted:
         if group.untrusted_mail == UntrustedMail.REFUSE:
@@ -133,9 +135,10 @@ def screen(
                 InboundStatus.REFUSED,
                 f"the From {sender.email} could not be verified ({verdict.reason}); {group.slug} refuses such mail",
             )
+        # No notice to the sender: the From may be forged, and Plein mails no one it cannot believe.
         return hold(session, inbound_message, message, sender, group, post, parent,
-                    f"the From could not be verified: {verdict.reason}")
-    if policy == PostingPolicy.MODERATED and not is_moderator(session, sender, group):
+                    f"the From could not be verified: {verdict.reason}", tell_sender=False)
+    if group.posting_policy == PostingPolicy.MODERATED and not is_moderator(session, sender, group):
         return hold(session, inbound_message, message, sender, group, post, parent, f"{group.name} is moderated")
     return None
 
@@ -149,8 +152,10 @@ def hold(
     post: Post | None,
     parent: Comment | None,
     reason: str,
+    tell_sender: bool = True,
 ) -> Screened:
-    """Keep the message for the group's moderators and mail each of them; once per message and group."""
+    """Keep the message for the group's moderators and mail each of them, and its sender that it
+    waits (unless `tell_sender` is false); once per message and group."""
     held = session.scalar(
         select(HeldMessage).where(HeldMessage.inbound_id == inbound_message.id, HeldMessage.group_id == group.id)
     )
@@ -167,8 +172,10 @@ def hold(
         session.add(held)
         session.flush()
     told = _mail_moderators(session, held)
+    if tell_sender:
+        _tell_sender(session, held)
     whom = f"{told} moderator{'s' if told != 1 else ''} mailed" if told else f"nobody moderates {group.slug} yet"
-    return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}")
+    return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}", held)
 
 
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
@@ -191,6 +198,26 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
         )
         queue_mail(session, f"moderation:{held.id}:{moderator.id}", message)
     return len(everyone)
+
+
+def _tell_sender(session: Session, held: HeldMessage) -> None:
+    """A short auto-reply (RFC 3834) that the message waits for a moderator, threaded under it."""
+    sender = held.sender
+    text, html = render_mail(
+        "held", sender.language, recipient=sender, held=held,
+        thread_title=held.post.title if held.post else "", group_url=absolute(group_path(held.group.slug)),
+    )
+    waits = "Wacht op een moderator" if sender.language == "nl" else "Waiting for a moderator"
+    headers = {"Auto-Submitted": "auto-replied"}
+    if held.inbound.message_id:
+        headers |= {"In-Reply-To": f"<{held.inbound.message_id}>", "References": f"<{held.inbound.message_id}>"}
+    message = compose(
+        subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
+        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
+        recipient=(sender.name, sender.email),
+        text=text, html=html, headers=headers,
+    )
+    queue_mail(session, f"held:{held.id}", message)
 
 
 # The queue and the decisions.

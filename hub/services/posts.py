@@ -61,10 +61,7 @@ def create_comment(
     message_id: str | None = None,
     inbound_id: int | None = None,
 ) -> Comment:
-    if not body_text.strip():
-        raise Invalid("a comment needs some text")
-    if parent is not None and parent.post_id != post.id:
-        raise Invalid("a comment can only answer a comment on the same post")
+    validate_comment(post, body_text, parent)
     comment = Comment(
         post=post,
         parent=parent,
@@ -79,6 +76,13 @@ def create_comment(
     _after_change(session, post)
     jobs.after_commit(session, "plein.delivery.notify_comment", comment.id)
     return comment
+
+
+def validate_comment(post: Post, body_text: str, parent: Comment | None) -> None:
+    if not body_text.strip():
+        raise Invalid("a comment needs some text")
+    if parent is not None and parent.post_id != post.id:
+        raise Invalid("a comment can only answer a comment on the same post")
 
 
 def edit_post(session: Session, post: Post, editor: User, title: str, body_text: str) -> Post:

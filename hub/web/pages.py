@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, object_session
 
-from hub.models import Attachment, Delivery, User
+from hub.models import Attachment, Delivery, Group, HeldMessage, User
 from hub.services import (
     accounts,
     attachments,
@@ -22,6 +22,7 @@ from hub.services import (
     profiles,
     searching,
     signin,
+    submissions,
     subscriptions,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound
@@ -58,11 +59,18 @@ def home(request: Request, session: DB, user: PageUser) -> HTMLResponse:
 def group_page(
     request: Request, slug: str, session: DB, user: PageUser, page: int = Query(1, ge=1)
 ) -> HTMLResponse:
-    group = groups.get_visible_group(session, user, slug)
-    found = posts.list_posts(session, group, page)
+    return _group_page(request, session, user, groups.get_visible_group(session, user, slug), page)
+
+
+def _group_page(
+    request: Request, session: Session, user: User, group: Group, page: int = 1, status_code: int = 200,
+    form: dict[str, str] | None = None, error: str | None = None, notice: str | None = None,
+) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
-    return render(request, "group.html", user=user, group=group, found=found,
-                  membership=find_membership(session, group, user), form={}, error=None, held=held)
+    return render(request, "group.html", status_code=status_code, user=user, group=group,
+                  found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
+                  may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
+                  held=held)
 
 
 async def _read_uploads(files: list[UploadFile]) -> list[tuple[str, str, bytes]]:
@@ -102,26 +110,29 @@ async def new_post(
 ) -> Response:
     group = groups.get_visible_group(session, user, slug)
     try:
-        if not title.strip():
-            raise Invalid("Give your post a title.")
-        uploads = await _read_uploads(files)
-        post = posts.create_post(session, group, user, title, body)
-    except Invalid as error:
-        found = posts.list_posts(session, group, 1)
-        return render(request, "group.html", status_code=400, user=user, group=group, found=found,
-                      membership=find_membership(session, group, user),
-                      form={"title": title, "body": body}, error=str(error))
-    for filename, content_type, data in uploads:
-        attachments.attach(session, post, filename, content_type, data)
-    return RedirectResponse(post_path(post.id), status_code=303)
+        submitted = submissions.submit_post(session, user, group, title, body, await _read_uploads(files))
+    except (Invalid, Forbidden) as error:
+        return _group_page(request, session, user, group, status_code=_status_of(error),
+                           form={"title": title, "body": body}, error=str(error))
+    if isinstance(submitted, HeldMessage):
+        return _group_page(request, session, user, group, notice=_held_notice(submitted))
+    return RedirectResponse(post_path(submitted.id), status_code=303)
+
+
+def _status_of(refused: Invalid | Forbidden) -> int:
+    return 403 if isinstance(refused, Forbidden) else 400
+
+
+def _held_notice(held: HeldMessage) -> str:
+    return f"Your message waits for a moderator of {held.group.name}: it appears here once approved."
 
 
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
-    context = {"form": {}, "error": None, "reply_to": None, **extra}
+    context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, **extra}
     return render(
-        request, "post.html", status_code=400 if context["error"] else 200,
-        user=user, post=post, comments=posts.threaded(post.comments),
+        request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
+        may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=searching.related_posts(session, user, post.id), **context,
     )
@@ -146,11 +157,13 @@ def new_comment(
     post = posts.get_post(session, user, post_id)
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id.isdigit() else None
     try:
-        comment = posts.create_comment(session, post, user, body, parent=parent)
-    except Invalid as error:
-        return _post_page(request, session, user, post_id, form={"body": body},
+        submitted = submissions.submit_comment(session, user, post, body, parent)
+    except (Invalid, Forbidden) as error:
+        return _post_page(request, session, user, post_id, status_code=_status_of(error), form={"body": body},
                           error=str(error), reply_to=parent.id if parent else None)
-    return RedirectResponse(comment_path(post.id, comment.id), status_code=303)
+    if isinstance(submitted, HeldMessage):
+        return _post_page(request, session, user, post_id, notice=_held_notice(submitted))
+    return RedirectResponse(comment_path(post.id, submitted.id), status_code=303)
 
 
 @router.get("/comments/{comment_id}/original")

@@ -62,6 +62,7 @@ def test_the_raw_message_is_shown_as_plain_text(company: Company, admin):
 def test_retry_processes_the_message_again_once_the_cause_is_fixed(company: Company, admin):
     inbound_id = refused_mail(company, "quinten", "Nieuwe collega")
     company.server.cli("user", "add", "quinten@example.com", "--name", "Quinten Quist")
+    company.server.cli("group", "add-member", "engineering", "quinten@example.com")
     page = admin.get("/admin/inbound")
     retried = admin.post(f"/admin/inbound/{inbound_id}/retry", data={"csrf": csrf_of(page)})
     assert retried.status_code == 303

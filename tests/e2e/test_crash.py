@@ -31,6 +31,7 @@ def plein(tmp_path):
     )
     server.cli("user", "add", "alice@example.com", "--name", "Alice")
     server.cli("group", "create", "engineering", "--name", "Engineering")
+    server.cli("group", "add-member", "engineering", "alice@example.com")
     server.data_dir.mkdir(parents=True, exist_ok=True)
     for name, command in ROLES.items():
         server.spawn(name, *command)

@@ -157,7 +157,7 @@ def test_private_group_is_invisible_to_a_non_member_in_api_search_and_mail(compa
         what="the refusal",
     )
     assert status == "refused"
-    assert "carol@example.com may not post to board" in reason
+    assert "carol@example.com is not a member of board" in reason
 
 
 def test_unknown_sender_is_refused_with_the_reason_recorded(company: Company):

@@ -42,7 +42,7 @@ def test_raw_message_is_kept_on_disk_with_its_record(session, data_dir):
 
 def test_processing_twice_makes_one_post(session):
     alice = accounts.create_user(session, "alice@example.com", "Alice")
-    groups.create_group(session, "engineering", "Engineering")
+    groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     stored = inbound.store_inbound(session, raw_mail("Alice <alice@example.com>", "Eens", "x"), "", ["engineering@plein.test"])
     inbound.process_inbound(session, stored.id)
     inbound.process_inbound(session, stored.id)
@@ -191,7 +191,7 @@ def test_a_message_with_more_attachments_than_allowed_is_refused_with_its_reason
 
 
 def test_quarantined_mail_is_listed_and_retried_from_the_cli(session):
-    groups.create_group(session, "engineering", "Engineering")
+    engineering = groups.create_group(session, "engineering", "Engineering")
     stored = inbound.store_inbound(session, raw_mail("newcomer@example.com", "Hallo", "Ik ben nieuw"), "", ["engineering@plein.test"])
     inbound.mark_failed(session, stored.id, "processing failed: database restarted")
     session.commit()
@@ -208,7 +208,7 @@ def test_quarantined_mail_is_listed_and_retried_from_the_cli(session):
     session.commit()
     assert f"{stored.id}\t" in cli.invoke(main, ["inbound", "list", "--status", "refused"]).output
 
-    accounts.create_user(session, "newcomer@example.com", "Nieuw")
+    groups.add_member(session, engineering, accounts.create_user(session, "newcomer@example.com", "Nieuw"))
     session.commit()
     assert cli.invoke(main, ["inbound", "retry", str(stored.id)]).exit_code == 0
     session.expire_all()
@@ -237,6 +237,7 @@ def test_a_reply_naming_a_notification_plein_sent_lands_under_that_comment(sessi
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     bob = accounts.create_user(session, "bob@example.com", "Bob")
     group = groups.create_group(session, "engineering", "Engineering")
+    groups.add_member(session, group, alice)
     post = Post(group=group, author=alice, title="Vraag", body_text="?")
     session.add(post)
     session.flush()
@@ -300,8 +301,8 @@ class CrashingSink(HubMailboxSink):
 
 
 def test_imap_messages_are_stored_and_marked_seen_only_after_storing(session, dovecot):
-    accounts.create_user(session, "alice@example.com", "Alice")
-    groups.create_group(session, "engineering", "Engineering")
+    alice = accounts.create_user(session, "alice@example.com", "Alice")
+    groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     deliver_to_mailbox(dovecot, *numbered(3))
     watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink())
@@ -375,8 +376,8 @@ def test_stored_messages_can_be_moved_to_a_done_folder(session, dovecot):
 
 
 def test_recipients_of_mailbox_mail_come_from_delivered_to_and_the_address_headers(session, dovecot):
-    accounts.create_user(session, "alice@example.com", "Alice")
-    groups.create_group(session, "engineering", "Engineering")
+    alice = accounts.create_user(session, "alice@example.com", "Alice")
+    groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     bcc = b"Return-Path: <alice@example.com>\r\nDelivered-To: engineering@plein.test\r\nFrom: alice@example.com\r\n" \
           b"To: someone@example.org\r\nSubject: Bcc aan de groep\r\nMessage-ID: <bcc@example.com>\r\n\r\nHoi\r\n"

@@ -86,13 +86,20 @@ def only_outcome(session, inbound_message: InboundMessage) -> str:
 
 # Posting policies
 
-def test_a_members_group_takes_its_members_and_refuses_outsiders_of_a_private_group(session, company):
+@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+def test_a_members_group_takes_its_members_and_refuses_everyone_else(session, company, private):
     people, group = company
-    group.is_private = True
+    group.is_private = private
     assert only_outcome(session, receive(session, mail("alice@example.com", "Plan", "x"))) == "posted"
     refused = receive(session, mail("carol@example.com", "Plan", "y"))
     assert only_outcome(session, refused) == "refused"
-    assert refused.reason == "carol@example.com may not post to engineering"
+    assert refused.reason == "carol@example.com is not a member of engineering, and only its members post to it"
+
+
+def test_a_hub_admin_posts_to_a_members_group_without_joining(session, company):
+    people, group = company
+    accounts.set_admin(session, people["carol"])
+    assert only_outcome(session, receive(session, mail("carol@example.com", "Aankondiging", "z"))) == "posted"
 
 
 def test_a_group_open_to_anyone_takes_mail_from_any_user_even_when_private(session, company):
@@ -129,6 +136,37 @@ def test_a_moderated_group_holds_a_post_and_mails_each_moderator(session, compan
     assert re.search(rf"reject\+[0-9a-f-]+@{DOMAIN}", text)
 
 
+def held_notices(session, to: str) -> list[EmailMessage]:
+    return [
+        message_from_bytes(row.message, policy=policy.default)
+        for row in session.query(OutgoingMail).filter(OutgoingMail.key.like("held:%"), OutgoingMail.recipient == to)
+    ]
+
+
+def test_the_sender_of_held_mail_is_told_it_waits_in_a_reply_to_their_mail(session, company):
+    people, group = company
+    moderation.set_policy(session, group, "moderated")
+    sent = mail("Alice <alice@example.com>", "Nieuwe kantine", "Vanaf maandag open.")
+    receive(session, sent)
+    [notice] = held_notices(session, "alice@example.com")
+    assert notice["Subject"] == "[Engineering] Waiting for a moderator: Nieuwe kantine"
+    assert notice["Auto-Submitted"] == "auto-replied"  # RFC 3834: never answered by another robot
+    assert notice["In-Reply-To"] == message_from_bytes(sent, policy=policy.default)["Message-ID"]
+    text = notice.get_body(preferencelist=("plain",)).get_content()
+    assert "Your message to Engineering waits for a moderator: Engineering is moderated." in text
+    assert "Vanaf maandag open." in text and "you get a receipt" in text
+
+
+def test_a_dutch_sender_is_told_in_dutch(session, company):
+    people, group = company
+    people["alice"].language = "nl"
+    moderation.set_policy(session, group, "moderated")
+    receive(session, mail("alice@example.com", "Kantine", "Open."))
+    [notice] = held_notices(session, "alice@example.com")
+    assert notice["Subject"] == "[Engineering] Wacht op een moderator: Kantine"
+    assert "Je bericht aan Engineering wacht op een moderator" in notice.get_body(preferencelist=("plain",)).get_content()
+
+
 def test_a_moderators_own_post_is_not_held(session, company):
     people, group = company
     moderation.set_policy(session, group, "moderated")
@@ -143,6 +181,7 @@ def test_processing_a_held_message_twice_holds_and_mails_once(session, company):
     inbound.process_inbound(session, result.id)
     assert session.query(HeldMessage).count() == 1
     assert len(moderation_mails(session, "mona@example.com")) == 1
+    assert len(held_notices(session, "alice@example.com")) == 1
 
 
 # Approving and rejecting
@@ -275,6 +314,7 @@ def test_unverified_mail_is_held_not_posted_as_its_sender(relay_auth, session, c
     result = receive(session, mail("alice@example.com", "Betaal deze factuur", "Snel!"))
     assert only_outcome(session, result) == "held"
     assert "the From could not be verified: no Authentication-Results from a trusted relay" in result.reason
+    assert held_notices(session, "alice@example.com") == []  # the From may be forged: no mail to it
 
 
 def test_a_forged_authentication_header_does_not_make_a_post(relay_auth, session, company):
