@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +77,32 @@ class _Kept:
 
 class HubInboundSink:
     """Stores what the SMTP server accepts: each session writes its raw message (the fsyncs
-    run side by side), then joins the next durable commit of the records."""
+    run side by side), then joins the next durable commit of the records.
+
+    A recipient found good is believed for `KNOWN_RECIPIENT_SECONDS` without asking the
+    database again: under load most mail goes to a few group addresses. A refusal is never
+    remembered, so a group created a moment ago takes mail at once; mail to a group deleted
+    meanwhile is accepted and then refused by the worker, with its reason on record.
+    """
+
+    KNOWN_RECIPIENT_SECONDS = 30.0
+    KNOWN_RECIPIENTS_KEPT = 10_000
 
     def __init__(self) -> None:
         self.commits = GroupCommit(self._record)
+        self._known_until: dict[str, float] = {}
 
     def accepts(self, address: str) -> bool:
+        key = address.lower()
+        if self._known_until.get(key, 0.0) > time.monotonic():
+            return True
         with session_scope() as session:
-            return inbound.accepts_recipient(session, address)
+            accepted = inbound.accepts_recipient(session, address)
+        if accepted:
+            if len(self._known_until) >= self.KNOWN_RECIPIENTS_KEPT:  # signed reply addresses are many
+                self._known_until.clear()
+            self._known_until[key] = time.monotonic() + self.KNOWN_RECIPIENT_SECONDS
+        return accepted
 
     def store(self, raw: bytes, envelope_from: str, recipients: list[str]) -> None:
         kept = _Kept(inbound.keep_raw(raw), raw, envelope_from, recipients)

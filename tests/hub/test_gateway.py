@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from hub.gateway import GroupCommit
+from hub.gateway import GroupCommit, HubInboundSink
+from hub.services import groups
 
 
 def test_callers_queued_behind_a_commit_are_written_together_in_the_next():
@@ -53,3 +54,18 @@ def test_a_failed_commit_fails_every_caller_in_it_and_the_next_caller_starts_afr
     with pytest.raises(OSError, match="database is down"):
         commits.submit("bad")
     assert commits.submit("good") == "good"
+
+
+def test_a_recipient_found_good_is_believed_for_a_while_and_a_refusal_never_remembered(session, monkeypatch):
+    sink = HubInboundSink()
+    assert not sink.accepts("engineering@plein.test")
+    group = groups.create_group(session, "engineering", "Engineering")
+    session.commit()
+    assert sink.accepts("engineering@plein.test")  # the refusal was not kept
+
+    session.delete(group)
+    session.commit()
+    assert sink.accepts("Engineering@plein.test")  # believed without asking the database
+    later = time.monotonic() + HubInboundSink.KNOWN_RECIPIENT_SECONDS + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert not sink.accepts("engineering@plein.test")
