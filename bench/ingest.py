@@ -13,8 +13,8 @@ PostgreSQL and Redis started from Debian's packages), then:
     python bench/ingest.py --profile production --smtp-processes 2
 
 `--smtp-processes` starts more `plein smtp` processes on the same port (SO_REUSEPORT; the
-kernel spreads connections over them), as a deployment with more mail than one process
-takes would.
+kernel spreads connections over them), and `--extra-workers` more `plein worker` processes,
+as a deployment with more mail than one process takes would.
 
 Figures and the command that produced them go in docs/performance.md.
 """
@@ -25,6 +25,7 @@ import argparse
 import os
 import platform
 import smtplib
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
 
 from tests.support.databases import PostgresServer, RedisServer  # noqa: E402
 from tests.support.servers import PleinServer, ProductionPlein  # noqa: E402
@@ -80,27 +83,70 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms"
 
 
+class Watcher:
+    """Notes when sampled messages become visible, from one thread, so that watching costs the
+    server little: one query for new post rows on one open connection, then one search per
+    message already in the API and not yet found, over one keep-alive HTTP connection."""
+
+    POLL_SECONDS = 0.02
+
+    def __init__(self, server: PleinServer, token: str) -> None:
+        self.server, self.token = server, token
+        self.sampled: dict[str, str] = {}
+        """Title -> the word unique to it."""
+        self.in_api: dict[str, float] = {}
+        self.in_search: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def watch(self, title: str, word: str) -> None:
+        self.sampled[title] = word
+
+    def run(self) -> None:
+        rows = self._new_rows()
+        with httpx.Client(base_url=self.server.base_url, headers={"Authorization": f"Bearer {self.token}"},
+                          timeout=10) as http:
+            while not self.stop.is_set():
+                for title in rows():
+                    if title in self.sampled and title not in self.in_api:
+                        self.in_api[title] = time.monotonic()
+                for title in [t for t in self.in_api if t not in self.in_search]:
+                    if http.get("/api/search", params={"q": self.sampled[title]}).json()["total"]:
+                        self.in_search[title] = time.monotonic()
+                time.sleep(self.POLL_SECONDS)
+
+    def _new_rows(self):
+        """A function returning the titles of posts added since its last call, on one connection."""
+        if isinstance(self.server, ProductionPlein):
+            import psycopg
+
+            connection = psycopg.connect(self.server.database_url.replace("postgresql+psycopg://", "postgresql://"),
+                                         autocommit=True)
+            placeholder = "%s"
+        else:
+            connection = sqlite3.connect(self.server.data_dir / "plein.db", isolation_level=None)
+            placeholder = "?"
+        last_id = [connection.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]]
+
+        def rows() -> list[str]:
+            found = connection.execute(
+                f"SELECT id, title FROM posts WHERE id > {placeholder} ORDER BY id", (last_id[0],)
+            ).fetchall()
+            if found:
+                last_id[0] = found[-1][0]
+            return [title for _, title in found]
+
+        return rows
+
+
 def latency(
     server: PleinServer, token: str, rate: float, seconds: float, clients: int
 ) -> tuple[list[float], list[float], int]:
     """`clients` SMTP connections send `rate` messages a second between them; for every tenth
     message, time its post row (the API) and its search hit."""
     accepted_at: dict[str, float] = {}
-    in_api: dict[str, float] = {}
-    in_search: dict[str, float] = {}
-    give_up = [float("inf")]
-    watchers: list[threading.Thread] = []
-
-    def watch(title: str, word: str) -> None:
-        while time.monotonic() < give_up[0] and title not in in_api:
-            if server.query("SELECT id FROM posts WHERE title = ?", title):
-                in_api[title] = time.monotonic()
-            time.sleep(0.02)
-        while time.monotonic() < give_up[0]:
-            if server.api(token, "/api/search", q=word).json()["total"]:
-                in_search[title] = time.monotonic()
-                return
-            time.sleep(0.02)
+    watcher = Watcher(server, token)
+    watcher.thread.start()
 
     def client(number: int) -> None:
         with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as smtp:
@@ -108,11 +154,10 @@ def latency(
             sent = 0
             while time.monotonic() - start < seconds:
                 title, word = f"timed {number}-{sent}", f"timed{number}x{sent}word"
+                if sent % 10 == 0:
+                    watcher.watch(title, word)
                 send(smtp, server, title, word)
                 accepted_at[title] = time.monotonic()
-                if sent % 10 == 0:
-                    watchers.append(threading.Thread(target=watch, args=(title, word)))
-                    watchers[-1].start()
                 sent += 1
                 time.sleep(max(0.0, start + sent * clients / rate - time.monotonic()))
 
@@ -121,11 +166,13 @@ def latency(
         sender.start()
     for sender in senders:
         sender.join()
-    give_up[0] = time.monotonic() + 60
-    for watcher in watchers:
-        watcher.join()
-    api = [in_api[t] - accepted_at[t] for t in in_api]
-    search = [in_search[t] - accepted_at[t] for t in in_search]
+    give_up = time.monotonic() + 60
+    while len(watcher.in_search) < len(watcher.sampled) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    watcher.stop.set()
+    watcher.thread.join()
+    api = [watcher.in_api[t] - accepted_at[t] for t in watcher.in_api]
+    search = [watcher.in_search[t] - accepted_at[t] for t in watcher.in_search]
     return api, search, len(accepted_at)
 
 
@@ -137,6 +184,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="messages per second in the latency phase")
     parser.add_argument("--latency-clients", type=int, default=4, help="SMTP clients sharing that rate")
     parser.add_argument("--smtp-processes", type=int, default=1, help="`plein smtp` processes on one port")
+    parser.add_argument("--extra-workers", type=int, default=0,
+                        help="`plein worker` processes (solo pool) started beside the profile's own")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="plein-bench-"))
@@ -154,6 +203,8 @@ def main() -> None:
     server.start()
     for number in range(2, args.smtp_processes + 1):
         server.spawn(f"smtp-{number}", "smtp")
+    for number in range(1, args.extra_workers + 1):
+        server.spawn(f"extra-worker-{number}", "worker")
     os.environ.update({name: value for name, value in server.env.items() if name.startswith("PLEIN_")})
     from hub.jobs import queue_depths  # with this server's broker settings
 
