@@ -12,9 +12,10 @@ to 3.5% of the items and its last ones in a few per thousand. It builds three in
 it: Plein's Tantivy index (`SearchIndex.rebuild`, as `plein reindex` writes it), SQLite
 FTS5, and PostgreSQL full-text search (a GIN index over a tsvector column, what Discourse
 uses) in a throw-away cluster from Debian's `postgresql`. Build rates exclude the time spent
-generating the corpus. All three are then served over HTTP from one child process, and query
+generating the corpus. All three are then served over HTTP from one child process (or
+`--server-processes N` sharing the port, like several web processes), and query
 latency (p50/p95/p99) is measured with 8 concurrent clients for a fixed query mix, each
-query filtered to one user's visible groups; then the latency of Tantivy's
+query filtered to what one user may see; then the latency of Tantivy's
 search-as-you-type suggestions for a fixed list of prefixes. It also prints the server's RSS
 and the nDCG@10 of the judged relevance set. Nothing is asserted.
 """
@@ -26,6 +27,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -470,9 +472,12 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
     local = threading.local()
     app = FastAPI()
 
+    def group_ids(listed: str) -> set[int]:
+        return {int(g) for g in listed.split(",") if g}
+
     @app.get("/tantivy")
-    def tantivy_search(q: str, groups: str) -> dict:
-        found = index.search(q, {int(g) for g in groups.split(",")}, limit=20)
+    def tantivy_search(q: str, groups: str, hidden: str = "") -> dict:
+        found = index.search(q, group_ids(groups), limit=20, hidden_group_ids=group_ids(hidden))
         return {"total": found.total, "ids": [hit.id for hit in found.hits]}
 
     @app.get("/fts")
@@ -492,8 +497,8 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
         return {"total": total, "ids": [r[0] for r in rows]}
 
     @app.get("/suggest")
-    def tantivy_suggest(q: str, groups: str) -> dict:
-        return {"titles": [s.title for s in index.suggest(q, {int(g) for g in groups.split(",")})]}
+    def tantivy_suggest(q: str, groups: str, hidden: str = "") -> dict:
+        return {"titles": [s.title for s in index.suggest(q, group_ids(groups), hidden_group_ids=group_ids(hidden))]}
 
     @app.get("/postgres")
     def postgres_search(q: str, groups: str) -> dict:
@@ -513,11 +518,19 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
         ).fetchone()[0]
         return {"total": total, "ids": [r[0] for r in rows]}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    # SO_REUSEPORT: several of these processes may serve one port, as several web processes
+    # behind a balancer would; the kernel spreads the connections over them.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(("127.0.0.1", port))
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
 
 
 def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: list[str] = QUERIES) -> dict:
+    # The reader is in private group 19; like the hub, the client names the groups it may not see too.
     visible = ",".join(str(g) for g in range(1, GROUPS + 1) if g not in PRIVATE or g == 19)
+    hidden = ",".join(str(g) for g in sorted(PRIVATE - {19}))
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -527,7 +540,7 @@ def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: 
             for r in range(rounds):
                 query = queries[(n + r) % len(queries)]
                 started = time.perf_counter()
-                http.get(f"/{engine}?" + urlencode({"q": query, "groups": visible})).raise_for_status()
+                http.get(f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden})).raise_for_status()
                 mine.append((time.perf_counter() - started) * 1000)
             with lock:
                 latencies.extend(mine)
@@ -564,6 +577,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=100, help="queries per client per engine")
+    parser.add_argument("--server-processes", type=int, default=1,
+                        help="HTTP server processes sharing the port, like several web processes")
     parser.add_argument("--serve", nargs=4, metavar=("INDEX_DIR", "FTS_PATH", "POSTGRES_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -572,7 +587,7 @@ def main() -> None:
     postgres = start_postgres()
     try:
         with tempfile.TemporaryDirectory() as work:
-            run(Path(work), args.items, args.rounds, postgres)
+            run(Path(work), args.items, args.rounds, postgres, args.server_processes)
     finally:
         if postgres is not None:
             postgres.close()
@@ -580,7 +595,7 @@ def main() -> None:
     print(json.dumps({"machine": os.uname().machine, "cpus": os.cpu_count(), "load": os.getloadavg()}))
 
 
-def run(work: Path, items: int, rounds: int, postgres) -> None:
+def run(work: Path, items: int, rounds: int, postgres, server_processes: int) -> None:
     index_dir, fts_path = work / "index", work / "fts.db"
     postgres_url = postgres.url.replace("postgresql+psycopg://", "postgresql://") if postgres else ""
     print(f"corpus: {items} items in threads (60% Dutch, 40% English; posts, comments, documents), {GROUPS} groups")
@@ -591,9 +606,12 @@ def run(work: Path, items: int, rounds: int, postgres) -> None:
         print(f"index build  postgres: {build_postgres(postgres_url, items):8.0f} items/s")
         engines.append("postgres")
     port = 18000 + os.getpid() % 1000
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port)]
-    )
+    servers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port)]
+        )
+        for _ in range(server_processes)
+    ]
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -611,10 +629,12 @@ def run(work: Path, items: int, rounds: int, postgres) -> None:
             report(f"http query   {engine:9s}", measure(base_url, engine, rounds))
         measure(base_url, "suggest", rounds // 2, queries=PREFIXES)
         report("http suggest tantivy  ", measure(base_url, "suggest", rounds, queries=PREFIXES))
-        print(f"server RSS after queries: {rss_mb(server.pid):.0f} MB")
+        sizes = ", ".join(f"{rss_mb(server.pid):.0f}" for server in servers)
+        print(f"server RSS after queries: {sizes} MB ({server_processes} process{'es' if server_processes > 1 else ''})")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 def report(label: str, figures: dict) -> None:

@@ -9,8 +9,11 @@ wire as JSON, shaped by the type hints of `SearchIndex` itself, so the two never
 from __future__ import annotations
 
 import collections.abc
+import functools
 import hmac
 import inspect
+import operator
+import types
 import typing
 from collections.abc import Collection
 from functools import lru_cache
@@ -41,9 +44,11 @@ def _arguments_type(method: str) -> dict[str, TypeAdapter]:
 
 
 def _wire_type(hint: object) -> object:
-    """A `Collection[int]` argument travels as a JSON list."""
+    """A `Collection[int]` argument (or `Collection[int] | None`) travels as a JSON list."""
     if typing.get_origin(hint) is collections.abc.Collection:
         return list[typing.get_args(hint)[0]]
+    if typing.get_origin(hint) is types.UnionType:
+        return functools.reduce(operator.or_, (_wire_type(part) for part in typing.get_args(hint)))
     return hint
 
 

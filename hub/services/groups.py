@@ -94,6 +94,12 @@ def visible_group_ids(session: Session, user: User) -> set[int]:
     return set(session.scalars(visible_groups_query(user).with_only_columns(Group.id)))
 
 
+def hidden_group_ids(session: Session, user: User) -> set[int]:
+    """The private groups `user` is not in: with `visible_group_ids`, every group there is."""
+    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
+    return set(session.scalars(select(Group.id).where(Group.is_private.is_(True), Group.id.not_in(member_of))))
+
+
 def can_see(session: Session, user: User, group: Group) -> bool:
     return not group.is_private or find_membership(session, group, user) is not None
 

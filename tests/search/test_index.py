@@ -70,6 +70,34 @@ def test_private_group_items_are_not_counted_for_outsiders(index):
     assert keys(results) == [("post", 1), ("post", 3)]
 
 
+@pytest.mark.parametrize("visible, hidden", [
+    ({1, 3, 4}, {2}),  # fewer hidden than visible: the filter leaves the hidden groups out
+    ({1}, {2, 3, 4}),  # more hidden: the filter keeps the visible ones, as without `hidden_group_ids`
+    ({1, 2, 3, 4}, set()),  # everything visible
+])
+def test_naming_the_hidden_groups_finds_exactly_what_the_visible_ones_allow(index, visible, hidden):
+    index.upsert([item(id=n, group_id=n, title=f"Vergadering {n}", body="vergadering") for n in (1, 2, 3, 4)])
+    index.upsert([item(kind="person", id=9, post_id=0, group_id=0, title="Vergadering Jansen")])
+    by_visible = index.search("vergadering", visible)
+    by_both = index.search("vergadering", visible, hidden_group_ids=hidden)
+    assert keys(by_both) == keys(by_visible) == sorted([("person", 9), *(("post", n) for n in visible)])
+    assert by_both.total == by_visible.total and by_both.facets == by_visible.facets
+    suggested = {s.title for s in index.suggest("vergad", visible, hidden_group_ids=hidden)}
+    assert suggested == {f"Vergadering {n}" for n in visible} | {"Vergadering Jansen"}
+
+
+def test_a_group_newer_than_the_caller_knows_stays_hidden(index):
+    index.upsert([item(id=n, group_id=n, body="vergadering") for n in (1, 2, 3, 4, 5)])
+    # The caller knew groups 1 to 4 when it asked; group 5 was made (private) since.
+    assert keys(index.search("vergadering", {1, 2, 3}, hidden_group_ids={4})) == [("post", 1), ("post", 2), ("post", 3)]
+
+
+def test_a_group_named_both_visible_and_hidden_stays_hidden(index):
+    index.upsert([item(id=n, group_id=n, body="vergadering") for n in (1, 2, 3)])
+    assert keys(index.search("vergadering", {1, 2, 3}, hidden_group_ids={3})) == [("post", 1), ("post", 2)]
+    assert keys(index.search("vergadering", {1, 2}, hidden_group_ids={2, 3})) == [("post", 1)]
+
+
 def test_an_empty_visible_set_finds_nothing(index):
     index.upsert([item(id=1, body="vergadering")])
     assert index.search("vergadering", set()).total == 0

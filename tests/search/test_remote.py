@@ -50,6 +50,10 @@ def test_remote_search_suggest_and_related_equal_the_local_answers(served):
     )
     assert remote.suggest("glas", {1}) == index.suggest("glas", {1})
     assert remote.related(1, {1}) == index.related(1, {1})
+    hiding_the_board = remote.search("glasvezel", {1}, hidden_group_ids={2}, now=now)
+    assert hiding_the_board == index.search("glasvezel", {1}, hidden_group_ids={2}, now=now)
+    assert {hit.id for hit in hiding_the_board.hits} == {1, 2}
+    assert remote.suggest("geheim", {1}, hidden_group_ids=[2]) == []
 
 
 def test_the_index_service_refuses_callers_without_the_token(served):
