@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.db import session_scope
-from hub.services import inbound
+from hub.services import inbound, raw_mail
 from hub.settings import get_settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
 from mailgateway.smtp import Limits, tls_context
@@ -105,7 +105,7 @@ class HubInboundSink:
         return accepted
 
     def store(self, raw: bytes, envelope_from: str, recipients: list[str]) -> None:
-        kept = _Kept(inbound.keep_raw(raw), raw, envelope_from, recipients)
+        kept = _Kept(raw_mail.keep_raw(raw), raw, envelope_from, recipients)
         inbound_id, message_id = self.commits.submit(kept)
         log.info(
             "accepted message over SMTP",

@@ -40,3 +40,19 @@ def test_services_and_models_never_import_the_web_layer_or_workers():
         and (m.startswith("hub.web") or m.split(".")[0] == "workers")
     }
     assert offending == set()
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module a file imports, with `from package import module` counted as `package.module`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return found
+
+
+@pytest.mark.parametrize("service", ["moderation", "publishing", "raw_mail"])
+def test_mail_in_depends_on_moderation_and_publishing_not_the_other_way(service):
+    assert "hub.services.inbound" not in imported_names(ROOT / "hub" / "services" / f"{service}.py")

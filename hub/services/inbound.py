@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -32,14 +30,13 @@ from hub.models import (
     utcnow,
 )
 from hub.services import accounts, bounces, commands, moderation, signing, subscriptions
-from hub.services.attachments import attach, write_durably
 from hub.services.errors import Invalid, NotFound, PleinError
-from hub.services.posts import create_comment, create_post
+from hub.services.publishing import Outcome, publish
+from hub.services.raw_mail import keep_raw, read_raw
 from hub.settings import get_settings
-from hub.urls import attachment_path
 from mailgateway.addresses import BOUNCES, Route, route
 from mailgateway.message import ParsedMessage
-from mailgateway.replies import thread_subject, visible_text
+from mailgateway.replies import thread_subject
 from mailgateway.timebox import ParseTimeout, parse_within
 
 
@@ -70,13 +67,6 @@ def store_inbound(
 ) -> InboundMessage:
     """Keep the raw message on disk and on record; processing follows after commit."""
     return record_inbound(session, keep_raw(raw), raw, envelope_from, recipients)
-
-
-def keep_raw(raw: bytes) -> str:
-    """Write the raw message durably; returns its path relative to the data directory."""
-    relative = f"inbound/{utcnow():%Y/%m/%d}/{uuid.uuid4().hex}.eml"
-    write_durably(get_settings().data_dir / relative, raw)
-    return relative
 
 
 def record_inbound(
@@ -163,16 +153,6 @@ def _message_id(raw: bytes) -> str | None:
         return None
 
 
-def read_raw(inbound: InboundMessage) -> bytes:
-    return (get_settings().data_dir / inbound.path).read_bytes()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: InboundStatus
-    reason: str
-
-
 def process_inbound(session: Session, inbound_id: int) -> InboundMessage | None:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
@@ -257,16 +237,6 @@ def _publish_unless_screened(
     return publish(session, inbound, message, sender, group, post, parent)
 
 
-def publish(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
-    post: Post | None, parent: Comment | None,
-) -> Outcome:
-    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post."""
-    if post is not None:
-        return _comment(session, inbound, message, sender, post, parent)
-    return _post(session, inbound, message, sender, group)
-
-
 def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
     """Why a mail must not become a post wherever it is addressed (a loop, a machine), or ""."""
     domain = get_settings().mail_domain.lower()
@@ -326,72 +296,6 @@ def _moderate(
                                                                         destination.value))
     except PleinError as refused:
         return Outcome(InboundStatus.REFUSED, str(refused))
-
-
-def _post(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group
-) -> Outcome:
-    if message.message_id and session.scalar(
-        select(Post.id).where(Post.group_id == group.id, Post.message_id == message.message_id)
-    ):
-        return Outcome(InboundStatus.DUPLICATE, f"already posted to {group.slug}")
-    body_text = message.text.strip() or ("(attachments only)" if message.attachments else "")
-    if not body_text:
-        return Outcome(InboundStatus.REFUSED, f"the message to {group.slug} has no text and no attachment")
-    post = create_post(
-        session, group, sender, message.subject, body_text,
-        message_id=message.message_id, inbound_id=inbound.id,
-    )
-    _attach_all(session, post, None, message)
-    post.body_html = _with_inline_images(message.html, post) if message.html else None
-    jobs.after_commit(session, "plein.receipts.send", "post", post.id)
-    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
-
-
-def _comment(
-    session: Session,
-    inbound: InboundMessage,
-    message: ParsedMessage,
-    sender: User,
-    post: Post,
-    parent: Comment | None,
-) -> Outcome:
-    if message.message_id and session.scalar(
-        select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
-    ):
-        return Outcome(InboundStatus.DUPLICATE, f"already a comment on post {post.id}")
-    body = visible_text(message.text)
-    if not body.strip() and message.attachments:
-        body = "Attached: " + ", ".join(a.filename for a in message.attachments)
-    try:
-        comment = create_comment(
-            session, post, sender, body, parent=parent, original_text=message.text,
-            message_id=message.message_id, inbound_id=inbound.id,
-        )
-    except Invalid:
-        return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
-    _attach_all(session, post, comment, message)
-    jobs.after_commit(session, "plein.receipts.send", "comment", comment.id)
-    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
-
-
-def _attach_all(session: Session, post: Post, comment: Comment | None, message: ParsedMessage) -> None:
-    for part in message.attachments:
-        attach(
-            session, post, part.filename, part.content_type, part.data,
-            comment=comment, content_id=part.content_id,
-        )
-
-
-def _with_inline_images(html: str, post: Post) -> str:
-    """Point `cid:` images at the stored attachments they name (RFC 2392)."""
-    by_content_id = {a.content_id: a for a in post.attachments if a.content_id}
-
-    def replace(match: re.Match[str]) -> str:
-        attachment = by_content_id.get(match.group(2))
-        return f"{match.group(1)}{attachment_path(attachment.id, attachment.filename)}" if attachment else match.group(0)
-
-    return re.sub(r"""(src=["'])cid:([^"']+)""", replace, html)
 
 
 SUBJECT_THREAD_DAYS = 30

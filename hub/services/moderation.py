@@ -7,13 +7,12 @@ that person: by the group's `untrusted_mail` it is held for a moderator or refus
 
 Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A moderator (a member
 with `is_moderator`, or a hub admin) approves it, which posts it exactly as mail in would have, as its
-sender, with its attachments (`hub.services.inbound.publish`), or rejects it, which records a refusal.
+sender, with its attachments (`hub.services.publishing.publish`), or rejects it, which records a refusal.
 Each moderator is mailed the held message; replying approves (`approve+TOKEN@`), a second signed
 address rejects (`reject+TOKEN@`). Tokens name the held message and the moderator they were mailed
 to; from anyone else they do nothing but a recorded refusal. Deciding twice changes nothing.
 
-`hub.services.inbound` calls `screen` before it posts; this module calls `inbound.publish` when a
-moderator approves. The two import each other as modules, and use each other only at call time.
+`hub.services.inbound` calls `screen` before it posts.
 """
 
 from __future__ import annotations
@@ -37,10 +36,12 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import inbound, signing
+from hub.services import signing
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, find_membership
 from hub.services.outbox import compose, queue_mail
+from hub.services.publishing import publish
+from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, group_path, moderation_path
@@ -99,7 +100,7 @@ def verify_sender(inbound_message: InboundMessage, message: ParsedMessage) -> Ve
     """Whether the From of a received message may be believed, as `PLEIN_INBOUND_AUTH` says."""
     settings = get_settings()
     return sender_verdict(
-        inbound.read_raw(inbound_message), message.from_address, settings.inbound_auth,
+        read_raw(inbound_message), message.from_address, settings.inbound_auth,
         trusted_ids=settings.trusted_authserv_ids.split(","),
         lookup=txt_lookup(settings.dns_resolver) if settings.inbound_auth == "dkim" else None,
     )
@@ -256,9 +257,9 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
         raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
     if held.status != HeldStatus.HELD:
         return _decided_already(held)
-    message = parse_within(inbound.read_raw(held.inbound), get_settings().parse_time_limit)
+    message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
     parent = held.parent if held.post is not None else None
-    outcome = inbound.publish(session, held.inbound, message, held.sender, held.group, held.post, parent)
+    outcome = publish(session, held.inbound, message, held.sender, held.group, held.post, parent)
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
     _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,
             f"approved by {moderator.email}: {outcome.reason}")

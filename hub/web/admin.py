@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from hub.models import InboundStatus, User
-from hub.services import inbound
+from hub.services import inbound, raw_mail
 from hub.services.errors import NotFound
 from hub.web.deps import DB, CSRFChecked, PageUser
 from hub.web.pages import render
@@ -39,7 +39,7 @@ def quarantine(request: Request, session: DB, user: PageUser) -> HTMLResponse:
 def raw_message(inbound_id: int, session: DB, user: PageUser) -> PlainTextResponse:
     """The message as it arrived, shown as plain text: a browser renders none of its HTML."""
     _require_admin(user)
-    raw = inbound.read_raw(inbound.get_inbound(session, inbound_id))
+    raw = raw_mail.read_raw(inbound.get_inbound(session, inbound_id))
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
-from hub.services import groups, inbound, moderation
+from hub.services import groups, moderation, raw_mail
 from hub.urls import moderation_path
 from hub.web.deps import DB, CSRFChecked, PageUser
 from hub.web.pages import render
@@ -28,7 +28,7 @@ def queue(request: Request, slug: str, session: DB, user: PageUser, done: str = 
 def original(slug: str, held_id: int, session: DB, user: PageUser) -> PlainTextResponse:
     """The held message as it arrived, shown as plain text: a browser renders none of its HTML."""
     held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
-    raw = inbound.read_raw(held.inbound)
+    raw = raw_mail.read_raw(held.inbound)
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 
 

@@ -10,6 +10,7 @@ from hub.cli import main
 from hub.gateway import HubMailboxSink
 from hub.models import Comment, InboundMessage, InboundStatus, Post, utcnow
 from hub.services import accounts, groups, inbound, signing
+from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
 from mailgateway.parsing import parse_message
@@ -335,7 +336,7 @@ def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, doveco
     with restarted.connect() as client:
         assert restarted.take_new(client) == 3
     assert stored_count(session) == 5
-    subjects = sorted(parse_message(inbound.read_raw(m)).subject for m in session.query(InboundMessage))
+    subjects = sorted(parse_message(read_raw(m)).subject for m in session.query(InboundMessage))
     assert subjects == [f"Mail {n}" for n in range(5)]
     with imap(dovecot) as client:
         client.select_folder("INBOX")

@@ -1,0 +1,104 @@
+"""Mail made into a post or a comment, with its attachments and inline images, and a receipt.
+
+`hub.services.inbound` publishes mail that may be posted at once; `hub.services.moderation`
+publishes held mail when a moderator approves it. Both get back an `Outcome` for the record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import jobs
+from hub.models import Comment, Group, InboundMessage, InboundStatus, Post, User
+from hub.services.attachments import attach
+from hub.services.errors import Invalid
+from hub.services.posts import create_comment, create_post
+from hub.urls import attachment_path
+from mailgateway.message import ParsedMessage
+from mailgateway.replies import visible_text
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: InboundStatus
+    reason: str
+
+
+def publish(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
+    post: Post | None, parent: Comment | None,
+) -> Outcome:
+    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post."""
+    if post is not None:
+        return _comment(session, inbound, message, sender, post, parent)
+    return _post(session, inbound, message, sender, group)
+
+
+def _post(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group
+) -> Outcome:
+    if message.message_id and session.scalar(
+        select(Post.id).where(Post.group_id == group.id, Post.message_id == message.message_id)
+    ):
+        return Outcome(InboundStatus.DUPLICATE, f"already posted to {group.slug}")
+    body_text = message.text.strip() or ("(attachments only)" if message.attachments else "")
+    if not body_text:
+        return Outcome(InboundStatus.REFUSED, f"the message to {group.slug} has no text and no attachment")
+    post = create_post(
+        session, group, sender, message.subject, body_text,
+        message_id=message.message_id, inbound_id=inbound.id,
+    )
+    _attach_all(session, post, None, message)
+    post.body_html = _with_inline_images(message.html, post) if message.html else None
+    jobs.after_commit(session, "plein.receipts.send", "post", post.id)
+    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
+
+
+def _comment(
+    session: Session,
+    inbound: InboundMessage,
+    message: ParsedMessage,
+    sender: User,
+    post: Post,
+    parent: Comment | None,
+) -> Outcome:
+    if message.message_id and session.scalar(
+        select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
+    ):
+        return Outcome(InboundStatus.DUPLICATE, f"already a comment on post {post.id}")
+    body = visible_text(message.text)
+    if not body.strip() and message.attachments:
+        body = "Attached: " + ", ".join(a.filename for a in message.attachments)
+    try:
+        comment = create_comment(
+            session, post, sender, body, parent=parent, original_text=message.text,
+            message_id=message.message_id, inbound_id=inbound.id,
+        )
+    except Invalid:
+        return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
+    _attach_all(session, post, comment, message)
+    jobs.after_commit(session, "plein.receipts.send", "comment", comment.id)
+    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
+
+
+def _attach_all(session: Session, post: Post, comment: Comment | None, message: ParsedMessage) -> None:
+    for part in message.attachments:
+        attach(
+            session, post, part.filename, part.content_type, part.data,
+            comment=comment, content_id=part.content_id,
+        )
+
+
+def _with_inline_images(html: str, post: Post) -> str:
+    """Point `cid:` images at the stored attachments they name (RFC 2392)."""
+    by_content_id = {a.content_id: a for a in post.attachments if a.content_id}
+
+    def replace(match: re.Match[str]) -> str:
+        attachment = by_content_id.get(match.group(2))
+        return f"{match.group(1)}{attachment_path(attachment.id, attachment.filename)}" if attachment else match.group(0)
+
+    return re.sub(r"""(src=["'])cid:([^"']+)""", replace, html)
