@@ -9,6 +9,7 @@ Everyone else's post or comment appears at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate, make_msgid
@@ -28,7 +29,7 @@ Upload = tuple[str, str, bytes]
 
 
 def submit_post(
-    session: Session, author: User, group: Group, title: str, body: str, uploads: list[Upload] = (),
+    session: Session, author: User, group: Group, title: str, body: str, uploads: Sequence[Upload] = (),
 ) -> Post | HeldMessage:
     """The post made, or the held message waiting for a moderator of `group`."""
     _require_poster(session, author, group)
@@ -66,12 +67,12 @@ def _moderated_for(session: Session, user: User, group: Group) -> bool:
 
 def _hold(
     session: Session, author: User, group: Group, post: Post | None, parent: Comment | None,
-    title: str, body: str, uploads: list[Upload],
+    title: str, body: str, uploads: Sequence[Upload],
 ) -> HeldMessage:
     """Keep what `author` wrote as a mail to the group and hold it, as mail in to a moderated group is."""
     to = group_address(group) if post is None else reply_address(post, parent, author)
     raw = _as_mail(author, to, title, body, uploads)
-    stored = inbound.store_inbound(session, raw, author.email, [to])
+    stored = inbound.store_inbound(session, raw, author.email, [to])  # its processing job finds it held
     screened = moderation.hold(
         session, stored, parse_message(raw), author, group, post, parent, f"{group.name} is moderated",
     )
@@ -80,11 +81,11 @@ def _hold(
     return screened.held
 
 
-def _as_mail(author: User, to: str, title: str, body: str, uploads: list[Upload]) -> bytes:
+def _as_mail(author: User, to: str, title: str, body: str, uploads: Sequence[Upload]) -> bytes:
     message = EmailMessage()
     message["From"] = formataddr((author.name, author.email))
     message["To"] = to
-    message["Subject"] = title
+    message["Subject"] = " ".join(title.split())  # one line, whatever the form sent
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=get_settings().mail_domain)
     message.set_content(body)

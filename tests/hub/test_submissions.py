@@ -155,3 +155,13 @@ def test_a_moderator_posts_to_a_moderated_group_at_once(engineering):
     assert re.search(r"<h1[^>]*>Rooster", posted.text)
     with session_scope() as session:
         assert session.query(HeldMessage).count() == 0
+
+
+def test_a_title_with_line_breaks_is_held_on_one_line(engineering):
+    moderated()
+    alice = signed_in("alice@example.com")
+    csrf = csrf_of(alice.get("/g/engineering").text)
+    sent = alice.post("/g/engineering/posts", data={"csrf": csrf, "title": "Kantine\r\nBcc: x@evil.example", "body": "Open"})
+    assert sent.status_code == 200 and "waits for a moderator" in sent.text
+    with session_scope() as session:
+        assert session.query(HeldMessage).one().subject == "Kantine Bcc: x@evil.example"
