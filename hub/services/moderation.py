@@ -39,7 +39,7 @@ from hub.models import (
 from hub.services import signing
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, find_membership
-from hub.services.outbox import compose, queue_mail
+from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import publish
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
@@ -209,14 +209,10 @@ def _tell_sender(session: Session, held: HeldMessage) -> None:
         thread_title=held.post.title if held.post else "", group_url=absolute(group_path(held.group.slug)),
     )
     waits = "Wacht op een moderator" if sender.language == "nl" else "Waiting for a moderator"
-    headers = {"Auto-Submitted": "auto-replied"}
-    if held.inbound.message_id:
-        headers |= {"In-Reply-To": f"<{held.inbound.message_id}>", "References": f"<{held.inbound.message_id}>"}
-    message = compose(
+    message = compose_answer(
         subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
-        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
-        recipient=(sender.name, sender.email),
-        text=text, html=html, headers=headers,
+        recipient=(sender.name, sender.email), text=text, html=html,
+        answers=held.inbound.message_id, auto_submitted="auto-replied",
     )
     queue_mail(session, f"held:{held.id}", message)
 

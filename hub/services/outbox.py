@@ -99,6 +99,24 @@ def compose(
     return Composed(address, "\n".join(lines).encode("ascii"))
 
 
+def compose_answer(
+    *, subject: str, recipient: tuple[str, str], text: str, html: str, answers: str | None, auto_submitted: str,
+) -> Composed:
+    """Plein's own word to someone about a mail they sent (a receipt, a notice that it is held).
+
+    It comes from no-reply@, says it is automatic (`auto_submitted`, RFC 3834, so it is never
+    answered by a robot or posted), and names the Message-ID it `answers`, if any, so that it
+    sits in the sender's own mailbox under the mail it is about.
+    """
+    headers = {"Auto-Submitted": auto_submitted}
+    if answers:
+        headers |= {"In-Reply-To": f"<{answers}>", "References": f"<{answers}>"}
+    return compose(
+        subject=subject, sender=("Plein", f"no-reply@{get_settings().mail_domain}"), recipient=recipient,
+        text=text, html=html, headers=headers,
+    )
+
+
 def _transfer_encoded(body: str) -> list[str]:
     """The Content-Transfer-Encoding header, a blank line and the body (RFC 2045, 6)."""
     body = body.replace("\r\n", "\n")

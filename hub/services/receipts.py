@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Post, User, utcnow
 from hub.services import posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
-from hub.services.outbox import compose, queue_mail
-from hub.settings import get_settings
+from hub.services.outbox import compose_answer, queue_mail
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
 
@@ -79,15 +78,10 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
         minutes=int(EDIT_WINDOW.total_seconds() // 60), until=closes.astimezone(ZoneInfo(author.timezone)).strftime("%H:%M"),
     )
     title = post.title if kind == "post" else f"Re: {post.title}"
-    headers = {"Auto-Submitted": "auto-generated"}
-    if item.message_id:
-        # Threads the receipt under the mail it answers, in the sender's own mailbox.
-        headers |= {"In-Reply-To": f"<{item.message_id}>", "References": f"<{item.message_id}>"}
-    message = compose(
+    message = compose_answer(
         subject=f"{'Geplaatst in' if dutch else 'Posted to'} {post.group.name}: {title}",
-        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
-        recipient=(author.name, author.email),
-        text=text, html=html, headers=headers,
+        recipient=(author.name, author.email), text=text, html=html,
+        answers=item.message_id, auto_submitted="auto-generated",
     )
     return queue_mail(session, f"receipt:{kind}:{item.id}", message) is not None
 
