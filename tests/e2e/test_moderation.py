@@ -1,5 +1,6 @@
-"""Moderation end to end: mail to a moderated group over SMTP is held, the moderation mail goes out through a
-real relay, the moderator's reply to it approves, and the post appears in the API as its sender's."""
+"""Moderation end to end: mail to a moderated group over SMTP is held, the moderation mail (and a notice to
+the sender) goes out through a real relay, the moderator's reply to it approves, and the post appears in the
+API as its sender's."""
 
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ def test_a_held_post_is_approved_by_replying_to_the_moderation_mail(moderated):
     assert inbound_status(server, post) == "held"
     assert news_titles(server, alices_token) == []
     assert "Vanaf maandag open." in text_of(held_mail)
+    notice = wait_for(
+        lambda: next((r.message for r in sink.to("alice@example.com")
+                      if r.message["Subject"] == "[News] Waiting for a moderator: Nieuwe kantine"), None),
+        what="the notice to Alice that her mail waits",
+    )
+    assert notice["In-Reply-To"] == post["Message-ID"] and notice["Auto-Submitted"] == "auto-replied"
 
     reply = mail("Mona Mulder <mona@example.com>", held_mail["Reply-To"].addresses[0].addr_spec,
                  "Re: " + held_mail["Subject"], "Prima.")
