@@ -1,10 +1,13 @@
 """Groups, membership, and the one rule of who sees what.
 
 A public group is open to every user of the hub; a private group exists only for its
-members. Every page, API answer and search goes through `visible_group_ids`.
+members. Every page and API answer goes through `visible_groups_query`, every search
+through `group_access`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -90,14 +93,22 @@ def visible_groups(session: Session, user: User) -> list[Group]:
     return list(session.scalars(visible_groups_query(user).order_by(Group.name)))
 
 
-def visible_group_ids(session: Session, user: User) -> set[int]:
-    return set(session.scalars(visible_groups_query(user).with_only_columns(Group.id)))
+@dataclass(frozen=True)
+class GroupAccess:
+    """Every group there is, split by whether one user may see it: what search filters on."""
+
+    visible: frozenset[int]
+    hidden: frozenset[int]
 
 
-def hidden_group_ids(session: Session, user: User) -> set[int]:
-    """The private groups `user` is not in: with `visible_group_ids`, every group there is."""
+def group_access(session: Session, user: User) -> GroupAccess:
+    """Which groups `user` may see and which not, read in one query so the two agree."""
     member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    return set(session.scalars(select(Group.id).where(Group.is_private.is_(True), Group.id.not_in(member_of))))
+    rows = session.execute(select(Group.id, or_(Group.is_private.is_(False), Group.id.in_(member_of)))).all()
+    return GroupAccess(
+        visible=frozenset(group_id for group_id, seen in rows if seen),
+        hidden=frozenset(group_id for group_id, seen in rows if not seen),
+    )
 
 
 def can_see(session: Session, user: User, group: Group) -> bool:

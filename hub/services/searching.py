@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hub.models import Group, User
 from hub.services.errors import Invalid
-from hub.services.groups import hidden_group_ids, visible_group_ids
+from hub.services.groups import group_access
 from hub.services.indexing import search_reader
 from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
@@ -111,9 +111,10 @@ def search(
         raise Invalid(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     if not query:
         return FoundPage(query, kind, 0, 1, 1, [], sort)
+    access = group_access(session, viewer)
     results = search_reader().search(
-        query, visible_group_ids(session, viewer), kind=kind, limit=page_size,
-        offset=(page - 1) * page_size, sort=sort, hidden_group_ids=hidden_group_ids(session, viewer),
+        query, access.visible, kind=kind, limit=page_size, offset=(page - 1) * page_size, sort=sort,
+        hidden_group_ids=access.hidden,
     )
     found = [Found(hit, url_of(hit)) for hit in results.hits]
     return FoundPage(
@@ -124,16 +125,13 @@ def search(
 
 def suggest(session: Session, viewer: User, prefix: str, limit: int = 8) -> list[SuggestionLink]:
     """Titles of posts, people and groups that complete what the viewer is typing."""
-    found = search_reader().suggest(
-        prefix[:200], visible_group_ids(session, viewer), limit=min(limit, 20),
-        hidden_group_ids=hidden_group_ids(session, viewer),
-    )
+    access = group_access(session, viewer)
+    found = search_reader().suggest(prefix[:200], access.visible, limit=min(limit, 20), hidden_group_ids=access.hidden)
     return [SuggestionLink(s.kind, s.title, url_of(s)) for s in found]
 
 
 def related_posts(session: Session, viewer: User, post_id: int, limit: int = 5) -> list[Found]:
     """Posts like this one that the viewer may see; the caller has checked they may see this one."""
-    hits = search_reader().related(
-        post_id, visible_group_ids(session, viewer), limit=limit, hidden_group_ids=hidden_group_ids(session, viewer),
-    )
+    access = group_access(session, viewer)
+    hits = search_reader().related(post_id, access.visible, limit=limit, hidden_group_ids=access.hidden)
     return [Found(hit, url_of(hit)) for hit in hits]

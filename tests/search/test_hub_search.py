@@ -150,3 +150,14 @@ def test_bad_sort_and_page_size_are_clear_errors(session, company):
         searching.search(session, company[0], "x", sort="random")
     with pytest.raises(Invalid, match="page size"):
         searching.search(session, company[0], "x", page_size=1000)
+
+
+def test_every_group_is_either_visible_or_hidden_to_a_reader(session, company):
+    alice, bob, carol, engineering, board = company
+    secret = groups.create_group(session, "hr", "HR", private=True)
+    assert groups.group_access(session, alice) == groups.GroupAccess(
+        visible=frozenset({engineering.id, board.id}), hidden=frozenset({secret.id}),
+    )
+    assert groups.group_access(session, bob) == groups.GroupAccess(
+        visible=frozenset({engineering.id}), hidden=frozenset({board.id, secret.id}),
+    )
