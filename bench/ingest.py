@@ -103,40 +103,34 @@ class Watcher:
         self.sampled[title] = word
 
     def run(self) -> None:
-        rows = self._new_rows()
+        database, placeholder = self._connect()
+        newer_than = database.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
         with httpx.Client(base_url=self.server.base_url, headers={"Authorization": f"Bearer {self.token}"},
                           timeout=10) as http:
-            while not self.stop.is_set():
-                for title in rows():
-                    if title in self.sampled and title not in self.in_api:
-                        self.in_api[title] = time.monotonic()
-                for title in [t for t in self.in_api if t not in self.in_search]:
-                    if http.get("/api/search", params={"q": self.sampled[title]}).json()["total"]:
-                        self.in_search[title] = time.monotonic()
-                time.sleep(self.POLL_SECONDS)
+            try:
+                while not self.stop.is_set():
+                    new = database.execute(
+                        f"SELECT id, title FROM posts WHERE id > {placeholder} ORDER BY id", (newer_than,)
+                    ).fetchall()
+                    for post_id, title in new:
+                        newer_than = post_id
+                        if title in self.sampled:
+                            self.in_api[title] = time.monotonic()
+                    for title in [t for t in self.in_api if t not in self.in_search]:
+                        if http.get("/api/search", params={"q": self.sampled[title]}).json()["total"]:
+                            self.in_search[title] = time.monotonic()
+                    time.sleep(self.POLL_SECONDS)
+            finally:
+                database.close()
 
-    def _new_rows(self):
-        """A function returning the titles of posts added since its last call, on one connection."""
+    def _connect(self):
+        """One connection to the server's database, and its parameter placeholder."""
         if isinstance(self.server, ProductionPlein):
             import psycopg
 
-            connection = psycopg.connect(self.server.database_url.replace("postgresql+psycopg://", "postgresql://"),
-                                         autocommit=True)
-            placeholder = "%s"
-        else:
-            connection = sqlite3.connect(self.server.data_dir / "plein.db", isolation_level=None)
-            placeholder = "?"
-        last_id = [connection.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]]
-
-        def rows() -> list[str]:
-            found = connection.execute(
-                f"SELECT id, title FROM posts WHERE id > {placeholder} ORDER BY id", (last_id[0],)
-            ).fetchall()
-            if found:
-                last_id[0] = found[-1][0]
-            return [title for _, title in found]
-
-        return rows
+            url = self.server.database_url.replace("postgresql+psycopg://", "postgresql://")
+            return psycopg.connect(url, autocommit=True), "%s"
+        return sqlite3.connect(self.server.data_dir / "plein.db", isolation_level=None), "?"
 
 
 def latency(
