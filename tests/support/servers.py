@@ -121,11 +121,10 @@ class PleinServer:
     def outbox(self) -> list[EmailMessage]:
         """Every message Plein wrote to the outbox Maildir, oldest first."""
         folder = self.data_dir / "outbox"
-        if not (folder / "new").exists():
-            return []
+        # The worker may be creating the Maildir right now: `new` can exist before `cur` does.
         messages = [
             (path.stat().st_mtime_ns, message_from_bytes(path.read_bytes(), policy=policy.default))
-            for sub in ("new", "cur")
+            for sub in ("new", "cur") if (folder / sub).is_dir()
             for path in (folder / sub).iterdir()
         ]
         return [message for _, message in sorted(messages, key=lambda pair: pair[0])]
