@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from hub.db import session_scope
 from hub.models import utcnow
-from hub.services import digests, inbound, indexing, notifications, outbox, receipts
+from hub.services import digests, inbound, indexing, notifications, outbox
 from hub.settings import get_settings
 from workers.app import app
 
@@ -68,13 +68,6 @@ def notify_post(post_id: int) -> None:
 def notify_comment(comment_id: int) -> None:
     with session_scope() as session:
         notifications.notify_comment(session, comment_id)
-
-
-@app.task(name="plein.receipts.send", autoretry_for=(Exception,), **RETRY)
-def send_receipt(kind: str, item_id: int) -> None:
-    """The receipt of a post (`kind` post) or comment sent by mail, to its sender."""
-    with session_scope() as session:
-        receipts.send_receipt(session, kind, item_id)
 
 
 @app.task(name="plein.outbox.drain")

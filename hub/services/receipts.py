@@ -57,8 +57,9 @@ def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
 def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     """Queue the receipt of post or comment `item_id` to its author; whether one was queued now.
 
-    Nothing when the item is gone (undone before the worker came), when its author switched
-    receipts off, or when this receipt was queued before (its key is `receipt:KIND:ID`).
+    Publishing calls this in the transaction that posts the mail. Nothing when the item is
+    gone, when its author switched receipts off, or when this receipt was queued before (its
+    key is `receipt:KIND:ID`).
     """
     item = _load(session, kind, item_id)
     if item is None or not item.author.receipts:

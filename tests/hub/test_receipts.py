@@ -17,8 +17,6 @@ from hub.services.errors import Forbidden
 from hub.urls import absolute
 from hub.web.app import create_app
 
-PENDING = "plein.pending_jobs"
-
 
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
@@ -51,10 +49,6 @@ def receive(session, raw: bytes):
     return inbound.process_inbound(session, stored.id)
 
 
-def receipt_jobs(session) -> list[tuple]:
-    return [args for name, args in session.info.get(PENDING, []) if name == "plein.receipts.send"]
-
-
 def receipts_to(session, address: str) -> list[EmailMessage]:
     rows = session.query(OutgoingMail).filter(
         OutgoingMail.recipient == address, OutgoingMail.key.like("receipt:%")
@@ -74,9 +68,6 @@ def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view
     alice, _, _ = company(session)
     receive(session, mail("Storing lift", "De lift staat stil.\nBel de monteur."))
     post = session.query(Post).one()
-    assert receipt_jobs(session) == [("post", post.id)]
-
-    assert receipts.send_receipt(session, "post", post.id)
 
     [receipt] = receipts_to(session, "alice@example.com")
     assert receipt["Subject"] == "Posted to Engineering: Storing lift"
@@ -101,9 +92,6 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     reply = "Ik bel de monteur.\n\nOp maandag schreef Bob Bos <bob@example.com>:\n> De lift staat stil.\n"
     receive(session, mail("Re: Storing lift", reply, In_Reply_To=f"<post-{post.id}@plein.test>"))
     comment = session.query(Comment).one()
-    assert receipt_jobs(session)[-1] == ("comment", comment.id)
-
-    receipts.send_receipt(session, "comment", comment.id)
 
     [receipt] = receipts_to(session, "alice@example.com")
     assert receipt["Subject"] == "Geplaatst in Engineering: Re: Storing lift"
@@ -118,12 +106,11 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     assert "Deze ontvangstbevestigingen stoppen" in html_of(receipt)
 
 
-def test_a_receipt_is_queued_once_however_often_the_task_runs(session):
+def test_a_receipt_is_queued_with_the_post_and_once_only(session):
     company(session)
     receive(session, mail("Eens", "Tekst"))
     post = session.query(Post).one()
-    assert receipts.send_receipt(session, "post", post.id) is True
-    assert receipts.send_receipt(session, "post", post.id) is False
+    assert receipts.send_receipt(session, "post", post.id) is False, "queued when the mail was posted"
     assert [row.key for row in session.query(OutgoingMail).filter(OutgoingMail.key.like("receipt:%"))] == [
         f"receipt:post:{post.id}"
     ]
@@ -135,12 +122,12 @@ def test_no_receipt_for_someone_who_switched_them_off_nor_for_posts_made_on_the_
         **{**vars(preferences.settings_of(alice)), "receipts": False}
     ))
     receive(session, mail("Eens", "Tekst"))
-    post = session.query(Post).one()
-    assert receipts.send_receipt(session, "post", post.id) is False
     assert receipts_to(session, "alice@example.com") == []
-    session.info.pop(PENDING, None)
+    preferences.update_settings(session, alice, preferences.MailSettings(
+        **{**vars(preferences.settings_of(alice)), "receipts": True}
+    ))
     posts.create_post(session, group, alice, "Op het web", "Tekst")
-    assert receipt_jobs(session) == [], "only mail gets a receipt"
+    assert receipts_to(session, "alice@example.com") == [], "only mail gets a receipt"
 
 
 def test_the_stop_link_switches_receipts_off_in_one_click_without_signing_in(data_dir):
@@ -159,7 +146,6 @@ def test_the_stop_link_switches_receipts_off_in_one_click_without_signing_in(dat
 def test_a_receipt_sent_back_to_the_group_is_not_posted(session):
     company(session)
     receive(session, mail("Eens", "Tekst"))
-    receipts.send_receipt(session, "post", session.query(Post).one().id)
     [row] = session.query(OutgoingMail).filter(OutgoingMail.key.like("receipt:%"))
     looped = message_from_bytes(row.message, policy=policy.default)
     looped.replace_header("To", "engineering@plein.test")
