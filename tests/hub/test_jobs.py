@@ -1,0 +1,64 @@
+"""Jobs go to the broker after commit; drains and flushes asked for in a burst go once."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from hub import jobs
+from hub.db import session_scope
+from hub.services import outbox
+
+DRAIN = "plein.outbox.drain"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time `hub.jobs` reads, moved by hand."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(jobs, "time", SimpleNamespace(time=lambda: now[0]))
+    monkeypatch.setattr(jobs, "_held_until", {})
+    return now
+
+
+def queue_one_mail(number: int) -> None:
+    with session_scope() as session:
+        outbox.queue_mail(session, f"test:{number}", outbox.compose(
+            subject=f"Mail {number}", sender=("Plein", "plein@plein.test"),
+            recipient=("Bob", "bob@example.com"), text="Hallo", html="<p>Hallo</p>",
+        ))
+
+
+def queued_drains() -> int:
+    return jobs.queue_depths()[jobs.DEFAULT_QUEUE]
+
+
+def test_a_burst_of_commits_asks_for_one_drain_and_a_commit_after_it_started_for_another(data_dir, clock):
+    for number in range(20):
+        queue_one_mail(number)
+    assert queued_drains() == 1, "the drain sent first has yet to start, and will send all twenty"
+
+    clock[0] += jobs.COALESCED[DRAIN] - 0.01
+    queue_one_mail(20)
+    assert queued_drains() == 1
+
+    clock[0] += 0.02  # the first drain may have started and read the outbox before this commit
+    queue_one_mail(21)
+    assert queued_drains() == 2
+
+
+def test_a_job_with_arguments_is_sent_every_time(data_dir, clock):
+    for inbound_id in (1, 2, 2):
+        with session_scope() as session:
+            jobs.after_commit(session, "plein.inbound.process", inbound_id)
+    assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 3
+
+
+def test_nothing_is_sent_for_a_transaction_that_rolled_back(data_dir, clock):
+    with pytest.raises(RuntimeError), session_scope() as session:
+        outbox.schedule_drain(session)
+        raise RuntimeError("the request failed")
+    assert queued_drains() == 0
+    queue_one_mail(1)
+    assert queued_drains() == 1
