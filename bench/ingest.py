@@ -76,6 +76,30 @@ def throughput(server: PleinServer, clients: int, seconds: float) -> float:
     return sum(accepted) / (time.monotonic() - started)
 
 
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process together with its children (prefork pools)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent_of, used = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid = int(stat.parent.name)
+        parent_of[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    totals = dict.fromkeys(roots, 0.0)
+    for pid, seconds in used.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor not in roots.values():
+            ancestor = parent_of.get(ancestor, 0)
+        for name, root in roots.items():
+            if root == ancestor:
+                totals[name] += seconds
+    totals["machine (all processes)"] = sum(used.values())
+    return totals
+
+
 def percentiles(values: list[float]) -> str:
     if len(values) < 2:
         return "n/a"
@@ -213,10 +237,16 @@ def main() -> None:
         while any(queue_depths().values()):
             time.sleep(0.5)
         print(f"  every task done (notifications, index) {time.monotonic() - drained:.1f} s after the last 250")
+        roles = {name: process.pid for name, process in server.processes.items()}
+        before = cpu_seconds(roles)
         api, search, sent = latency(server, token, args.rate, args.seconds, args.latency_clients)
+        used = {name: seconds - before[name] for name, seconds in cpu_seconds(roles).items()}
         print(f"latency at {args.rate:.0f} messages/s from {args.latency_clients} clients, {sent} messages:")
         print(f"  250 -> visible in the API: {percentiles(api)} ({len(api)} sampled)")
         print(f"  250 -> found by search: {percentiles(search)} ({len(search)} sampled)")
+        print("  CPU in the latency phase, ms per message: " + ", ".join(
+            f"{name} {1000 * seconds / sent:.1f}" for name, seconds in used.items()
+        ))
     finally:
         server.stop()
         for database in databases:

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     """The indexer's query service (`http://host:8001`) for web processes without the index."""
     indexer_host: str = "127.0.0.1"
     indexer_port: int = 8001
+    worker_nice: int = 10
+    """How much Celery workers lower their CPU priority (nice(2)), so that when background work
+    fills the CPU, SMTP still answers and pages still load; 0 for none."""
     index_commit_interval: float = 1.0
     """Seconds the indexer leaves between two commits; what changes meanwhile goes into the next one."""
     log_format: str = "text"

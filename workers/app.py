@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from celery.schedules import crontab
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_init
 
 from hub.jobs import celery_app
 from hub.logs import configure_logging
@@ -24,6 +26,16 @@ app.conf.beat_schedule = {
 def use_plein_logging(**_: object) -> None:
     """Workers and beat log like every other Plein process (`PLEIN_LOG_FORMAT`)."""
     configure_logging()
+
+
+@worker_init.connect
+def give_way_to_mail_and_web(**_: object) -> None:
+    """Run background work at a lower priority (`PLEIN_WORKER_NICE`); a prefork pool's children inherit it.
+
+    Mail is accepted as soon as it is stored and processed after, so a busy machine should
+    answer SMTP and the web first and catch up on the queue when it can.
+    """
+    os.nice(get_settings().worker_nice)
 
 
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
