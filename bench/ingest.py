@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from tests.support.databases import PostgresServer, RedisServer  # noqa: E402
-from tests.support.servers import PleinServer, ProductionPlein  # noqa: E402
+from tests.support.servers import PleinServer, ProductionPlein, wait_for  # noqa: E402
 
 
 def message(server: PleinServer, subject: str, word: str) -> bytes:
@@ -96,6 +96,7 @@ def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
         for name, root in roots.items():
             if root == ancestor:
                 totals[name] += seconds
+    totals["bench clients"] = used.get(os.getpid(), 0.0)
     totals["machine (all processes)"] = sum(used.values())
     return totals
 
@@ -221,6 +222,9 @@ def main() -> None:
     server.start()
     for number in range(2, args.smtp_processes + 1):
         server.spawn(f"smtp-{number}", "smtp")
+    for number in range(2, args.smtp_processes + 1):  # clients connecting earlier would all go to the first
+        log = server.data_dir.parent / f"{server.data_dir.name}-smtp-{number}.log"
+        wait_for(lambda: "SMTP on" in log.read_text(errors="replace"), what=f"plein smtp {number} to listen")
     for number in range(1, args.extra_workers + 1):
         server.spawn(f"extra-worker-{number}", "worker")
     os.environ.update({name: value for name, value in server.env.items() if name.startswith("PLEIN_")})
@@ -228,8 +232,14 @@ def main() -> None:
 
     try:
         print(f"machine: {platform.node()}, {platform.machine()}, {platform.python_version()}, profile {args.profile}")
+        roles = {name: process.pid for name, process in server.processes.items()}
+        before = cpu_seconds(roles)
         rate = throughput(server, args.clients, args.seconds)
+        used = {name: seconds - before[name] for name, seconds in cpu_seconds(roles).items()}
         print(f"accepted: {rate:.0f} messages/s with {args.clients} concurrent SMTP clients for {args.seconds:.0f} s")
+        print("  CPU while accepting, share of one core: " + ", ".join(
+            f"{name} {seconds / args.seconds:.2f}" for name, seconds in used.items()
+        ))
         drained = time.monotonic()
         while server.query("SELECT count(*) FROM inbound_messages WHERE status = 'received'")[0][0]:
             time.sleep(0.5)
@@ -237,7 +247,6 @@ def main() -> None:
         while any(queue_depths().values()):
             time.sleep(0.5)
         print(f"  every task done (notifications, index) {time.monotonic() - drained:.1f} s after the last 250")
-        roles = {name: process.pid for name, process in server.processes.items()}
         before = cpu_seconds(roles)
         api, search, sent = latency(server, token, args.rate, args.seconds, args.latency_clients)
         used = {name: seconds - before[name] for name, seconds in cpu_seconds(roles).items()}
