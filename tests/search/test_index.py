@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from search.documents import IndexedItem
-from search.index import STATE_FILE, IndexBusyError, SearchIndex
+from search.index import RELOAD_EVERY_SECONDS, STATE_FILE, IndexBusyError, SearchIndex
 from search.schema import SCHEMA_VERSION
 
 
@@ -237,11 +237,13 @@ def test_a_failed_rebuild_leaves_the_index_as_it_was(index):
     assert index.search("half", {1}).total == 0
 
 
-def test_reopened_index_sees_other_writers_commit(tmp_path):
+def test_a_reader_sees_another_writers_commit_once_it_looks_again(tmp_path):
     reader = SearchIndex.open(tmp_path)
     assert reader.search("notulen", {1}).total == 0
     writer = SearchIndex.open(tmp_path)
     writer.upsert([item(id=1, body="notulen van maandag")])
+    assert writer.search("notulen", {1}).total == 1, "a writer sees its own commit at once"
+    time.sleep(RELOAD_EVERY_SECONDS)
     assert reader.search("notulen", {1}).total == 1
 
 
