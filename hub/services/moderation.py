@@ -40,14 +40,13 @@ from hub.services import signing
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
-from hub.services.publishing import publish
+from hub.services.publishing import comment_text, publish
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
-from mailgateway.replies import visible_text
 from mailgateway.timebox import parse_within
 
 APPROVE, REJECT = "approve", "reject"
@@ -167,7 +166,7 @@ def hold(
         held = HeldMessage(
             inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
             post_id=post.id if post else None, parent_id=parent.id if parent else None,
-            subject=message.subject, text=visible_text(message.text) if post else message.text.strip(),
+            subject=message.subject, text=comment_text(inbound_message, message) if post else message.text.strip(),
             reason=reason,
         )
         session.add(held)

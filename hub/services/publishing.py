@@ -73,7 +73,7 @@ def _comment(
         select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
     ):
         return Outcome(InboundStatus.DUPLICATE, f"already a comment on post {post.id}")
-    body = visible_text(message.text)
+    body = comment_text(inbound, message)
     if not body.strip() and message.attachments:
         body = "Attached: " + ", ".join(a.filename for a in message.attachments)
     try:
@@ -86,6 +86,13 @@ def _comment(
     _attach_all(session, post, comment, message)
     receipts.send_receipt(session, "comment", comment.id)
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
+
+
+def comment_text(inbound: InboundMessage, message: ParsedMessage) -> str:
+    """A reply's own text: quotes and signature cut from mail; nothing cut from what was written on the web."""
+    if inbound.written_on_web:
+        return message.text.replace("\r\n", "\n").strip()  # kept as mail, its lines end in CRLF
+    return visible_text(message.text)
 
 
 def _attach_all(session: Session, post: Post, comment: Comment | None, message: ParsedMessage) -> None:

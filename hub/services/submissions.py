@@ -73,6 +73,7 @@ def _hold(
     to = group_address(group) if post is None else reply_address(post, parent, author)
     raw = _as_mail(author, to, title, body, uploads)
     stored = inbound.store_inbound(session, raw, author.email, [to])  # its processing job finds it held
+    stored.written_on_web = True
     screened = moderation.hold(
         session, stored, parse_message(raw), author, group, post, parent, f"{group.name} is moderated",
     )

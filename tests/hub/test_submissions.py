@@ -165,3 +165,18 @@ def test_a_title_with_line_breaks_is_held_on_one_line(engineering):
     assert sent.status_code == 200 and "waits for a moderator" in sent.text
     with session_scope() as session:
         assert session.query(HeldMessage).one().subject == "Kantine Bcc: x@evil.example"
+
+
+def test_a_held_web_comment_keeps_every_line_its_author_wrote_when_approved(engineering):
+    moderated()
+    text = "Eens.\n\nOp maandag schreef Mona:\n> Stel je voor.\n\nDat citaat hoort bij mijn antwoord."
+    alice = signed_in("alice@example.com")
+    page = alice.get(f"/p/{engineering}")
+    assert alice.post(f"/p/{engineering}/comments", data={"csrf": csrf_of(page.text), "body": text}).status_code == 200
+    with session_scope() as session:
+        held = session.query(HeldMessage).one()
+        assert held.text == text, "the moderator reads what will be posted"
+        moderation.approve(session, held, accounts.get_user(session, "mona@example.com"))
+    with session_scope() as session:
+        [comment] = session.query(Comment).filter_by(author_id=accounts.get_user(session, "alice@example.com").id)
+        assert comment.body_text == text
