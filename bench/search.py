@@ -23,6 +23,7 @@ and the nDCG@10 of the judged relevance set. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -39,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import product
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -535,15 +536,22 @@ def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: 
     lock = threading.Lock()
 
     def client(n: int) -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as http:
-            mine = []
-            for r in range(rounds):
-                query = queries[(n + r) % len(queries)]
-                started = time.perf_counter()
-                http.get(f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden})).raise_for_status()
-                mine.append((time.perf_counter() - started) * 1000)
-            with lock:
-                latencies.extend(mine)
+        # http.client, not httpx: the clients share the 2 cores with the server, and httpx spent
+        # 1.5 ms of CPU on each request where http.client spends 0.25.
+        connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=30)
+        mine = []
+        for r in range(rounds):
+            query = queries[(n + r) % len(queries)]
+            started = time.perf_counter()
+            connection.request("GET", f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden}))
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{engine} answered {response.status} to {query!r}")
+            mine.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
