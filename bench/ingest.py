@@ -96,7 +96,7 @@ def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
         for name, root in roots.items():
             if root == ancestor:
                 totals[name] += seconds
-    totals["bench clients"] = used.get(os.getpid(), 0.0)
+    totals["bench (its clients and watcher)"] = used.get(os.getpid(), 0.0)
     totals["machine (all processes)"] = sum(used.values())
     return totals
 
