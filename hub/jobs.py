@@ -33,7 +33,8 @@ messages a second this is a few drains and flushes a second instead of hundreds 
 """
 
 _PENDING = "plein.pending_jobs"
-_held_until: dict[str, float] = {}
+_held_until: dict[tuple[str, str], float] = {}
+"""When the coalesced job this process last sent starts, by broker URL and task name."""
 _held_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,15 @@ def _send_coalesced(task_name: str, delay: float) -> None:
     what this transaction committed. Across machines that holds as far as their clocks agree;
     what a skewed clock leaves behind, the periodic sweep picks up.
     """
+    key = (get_settings().broker_url, task_name)
     now = time.time()
     with _held_lock:
-        if _held_until.get(task_name, 0.0) > now:
+        if _held_until.get(key, 0.0) > now:
             return
-        _held_until[task_name] = now + delay
+        _held_until[key] = now + delay
     if not _send(task_name, (), countdown=delay):
         with _held_lock:
-            _held_until.pop(task_name, None)
+            _held_until.pop(key, None)
 
 
 def discard(session: Session) -> None:

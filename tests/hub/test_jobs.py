@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from hub import jobs
-from hub.db import session_scope
+from hub.db import session_scope, upgrade_database
 from hub.services import outbox
+from tests.support.hub import reset_caches
 
 DRAIN = "plein.outbox.drain"
 
@@ -53,6 +54,16 @@ def test_a_job_with_arguments_is_sent_every_time(data_dir, clock):
         with session_scope() as session:
             jobs.after_commit(session, "plein.inbound.process", inbound_id)
     assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 3
+
+
+def test_a_drain_held_for_one_broker_does_not_hold_one_for_another(data_dir, clock, monkeypatch, tmp_path):
+    queue_one_mail(1)
+    assert queued_drains() == 1
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "elsewhere"))
+    reset_caches()
+    upgrade_database()
+    queue_one_mail(2)
+    assert queued_drains() == 1, "the new broker has a drain of its own"
 
 
 def test_nothing_is_sent_for_a_transaction_that_rolled_back(data_dir, clock):
