@@ -89,6 +89,13 @@ def after_commit_once(session: Session, task_name: str, *args: object) -> None:
         after_commit(session, task_name, *args)
 
 
+def cancel(session: Session, task_name: str, *args: object) -> None:
+    """Forget a job this transaction queued, because the work was done in it after all."""
+    pending = session.info.get(_PENDING, [])
+    if (task_name, args) in pending:
+        pending.remove((task_name, args))
+
+
 def send_committed(session: Session) -> None:
     """Send the jobs of a committed transaction.
 

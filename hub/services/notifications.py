@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import jobs
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import signing
 from hub.services.groups import can_see
@@ -28,6 +29,13 @@ from hub.urls import absolute, comment_path, group_path, post_path, replies_off_
 
 if TYPE_CHECKING:
     from hub.services.digests import PostView
+
+NOTIFY_POST = "plein.delivery.notify_post"
+NOTIFY_COMMENT = "plein.delivery.notify_comment"
+FEW_READERS = 25
+"""Mail in that goes out to at most this many readers is queued in the transaction that posts
+it (`notify_if_few`): a job of its own cost the workers more than the mail. A larger fan-out
+stays a job, so the next mail in is not kept waiting behind it."""
 
 
 def post_message_id(post_id: int) -> str:
@@ -82,13 +90,29 @@ def _sender(author: User, group: Group) -> tuple[str, str]:
     return f"{author.name} via {group.name}", group_address(group)
 
 
-def notify_post(session: Session, post_id: int) -> int:
-    """Queue the mail of a new post to every `each` member but its author; returns how many."""
+def notify_if_few(session: Session, post: Post, comment: Comment | None = None) -> None:
+    """Queue the mail of a new post (or of its new comment) now when it goes to `FEW_READERS` or
+    fewer, instead of in the job `hub.services.posts` asked for; leave that job otherwise."""
+    if comment is None:
+        if notify_post(session, post.id, at_most=FEW_READERS) is not None:
+            jobs.cancel(session, NOTIFY_POST, post.id)
+    elif notify_comment(session, comment.id, at_most=FEW_READERS) is not None:
+        jobs.cancel(session, NOTIFY_COMMENT, comment.id)
+
+
+def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -> int | None:
+    """Queue the mail of a new post to every `each` member but its author; returns how many.
+
+    With `at_most`, nothing is queued (and None returned) when more people would get it.
+    """
     post = session.get(Post, post_id)
     if post is None:
         return 0
+    members = _members_for_each(session, post.group, post.author)
+    if at_most is not None and len(members) > at_most:
+        return None
     queued = 0
-    for membership in _members_for_each(session, post.group, post.author):
+    for membership in members:
         user = membership.user
         text, html = render_mail(
             "post", post=post, recipient=user, language=user.language, url=absolute(post_path(post.id)),
@@ -107,14 +131,18 @@ def notify_post(session: Session, post_id: int) -> int:
     return queued
 
 
-def notify_comment(session: Session, comment_id: int) -> int:
-    """Queue the mail of a new comment, threaded under what it answers."""
+def notify_comment(session: Session, comment_id: int, *, at_most: int | None = None) -> int | None:
+    """Queue the mail of a new comment, threaded under what it answers; `at_most` as for posts."""
     comment = session.get(Comment, comment_id)
     if comment is None:
         return 0
     post = comment.post
+    members = _members_for_each(session, post.group, comment.author)
+    followers = _followers(session, comment)
+    if at_most is not None and len(members) + len(followers) > at_most:
+        return None
     queued = 0
-    for membership in _members_for_each(session, post.group, comment.author):
+    for membership in members:
         user = membership.user
         text, html = render_mail(
             "comment", post=post, comment=comment, recipient=user, language=user.language,
@@ -123,7 +151,7 @@ def notify_comment(session: Session, comment_id: int) -> int:
         )
         message = _comment_mail(comment, user, text, html, list_headers(membership))
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
-    for user in _followers(session, comment):
+    for user in followers:
         stop_url = absolute(replies_off_path(replies_token(user)))
         text, html = render_mail(
             "reply", post=post, comment=comment, recipient=user, language=user.language,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Group, Post, User
-from hub.services import indexing
+from hub.services import indexing, notifications
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
 
@@ -46,7 +46,7 @@ def create_post(
     session.add(post)
     session.flush()
     _after_change(session, post)
-    jobs.after_commit(session, "plein.delivery.notify_post", post.id)
+    jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
     return post
 
 
@@ -74,7 +74,7 @@ def create_comment(
     session.add(comment)
     session.flush()
     _after_change(session, post)
-    jobs.after_commit(session, "plein.delivery.notify_comment", comment.id)
+    jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
     return comment
 
 

@@ -1,7 +1,7 @@
 """Mail made into a post or a comment, with its attachments and inline images, and a receipt.
 
-The receipt is queued in the same transaction as the post: one job less per message, and a
-message is never posted without its receipt.
+The receipt, and the mail to readers when they are few, are queued in the same transaction as
+the post: each was a job of its own, which cost the workers more than the mail.
 
 `hub.services.inbound` publishes mail that may be posted at once; `hub.services.moderation`
 publishes held mail when a moderator approves it. Both get back an `Outcome` for the record.
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Group, InboundMessage, InboundStatus, Post, User
-from hub.services import receipts
+from hub.services import notifications, receipts
 from hub.services.attachments import attach
 from hub.services.errors import Invalid
 from hub.services.posts import create_comment, create_post
@@ -57,6 +57,7 @@ def _post(
     )
     _attach_all(session, post, None, message)
     post.body_html = _with_inline_images(message.html, post) if message.html else None
+    notifications.notify_if_few(session, post)
     receipts.send_receipt(session, "post", post.id)
     return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
 
@@ -84,6 +85,7 @@ def _comment(
     except Invalid:
         return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
     _attach_all(session, post, comment, message)
+    notifications.notify_if_few(session, post, comment)
     receipts.send_receipt(session, "comment", comment.id)
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
 

@@ -2,8 +2,10 @@
 
 from email import message_from_bytes, policy
 
-from hub.models import OutgoingMail
-from hub.services import accounts, groups, notifications, posts, subscriptions
+from hub import jobs
+from hub.models import Comment, OutgoingMail, Post
+from hub.services import accounts, groups, inbound, notifications, posts, subscriptions
+from tests.hub.test_receipts import mail
 
 
 def mails_to(session, address):
@@ -121,3 +123,33 @@ def test_an_answer_notice_can_be_stopped_by_its_mailto_without_signing_in(sessio
     stored = inbound.store_inbound(session, b"From: x@example.com\r\nSubject: unsubscribe\r\n\r\n", "", [address])
     assert inbound.process_inbound(session, stored.id).status.value == "command"
     assert alice.notify_replies is False
+
+
+def pending_notifications(session) -> list[str]:
+    return [name for name, _ in session.info.get(jobs._PENDING, []) if name.startswith("plein.delivery.")]
+
+
+def receive(session, raw: bytes) -> None:
+    stored = inbound.store_inbound(session, raw, "alice@example.com", ["engineering@plein.test"])
+    inbound.process_inbound(session, stored.id)
+
+
+def test_mail_in_for_few_readers_is_mailed_in_the_transaction_that_posts_it(session):
+    company(session)
+    receive(session, mail("Storing lift", "De lift staat stil."))
+    post = session.query(Post).one()
+    assert [m["Subject"] for m in mails_to(session, "bob@example.com")] == ["[Engineering] Storing lift"]
+    receive(session, mail("Re: Storing lift", "Ik bel de monteur.", In_Reply_To=f"<post-{post.id}@plein.test>"))
+    assert session.query(Comment).count() == 1
+    assert len(mails_to(session, "bob@example.com")) == 2
+    assert pending_notifications(session) == [], "no job is left to send what was sent"
+
+
+def test_mail_in_for_more_readers_than_a_few_leaves_the_mail_to_its_job(session, monkeypatch):
+    company(session)
+    monkeypatch.setattr(notifications, "FEW_READERS", 0)
+    receive(session, mail("Storing lift", "De lift staat stil."))
+    post = session.query(Post).one()
+    assert mails_to(session, "bob@example.com") == []
+    assert pending_notifications(session) == [notifications.NOTIFY_POST]
+    assert notifications.notify_post(session, post.id) == 1, "the job mails everyone"
