@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from tests.support.databases import PostgresServer, RedisServer  # noqa: E402
+from tests.support.processes import all_processes, root_of  # noqa: E402
 from tests.support.servers import PleinServer, ProductionPlein, wait_for  # noqa: E402
 
 
@@ -78,26 +79,15 @@ def throughput(server: PleinServer, clients: int, seconds: float) -> float:
 
 def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
     """CPU seconds used so far by each named process together with its children (prefork pools)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parent_of, used = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # the process ended meanwhile
-        pid = int(stat.parent.name)
-        parent_of[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    table = all_processes()
+    name_of = {pid: name for name, pid in roots.items()}
     totals = dict.fromkeys(roots, 0.0)
-    for pid, seconds in used.items():
-        ancestor = pid
-        while ancestor > 1 and ancestor not in roots.values():
-            ancestor = parent_of.get(ancestor, 0)
-        for name, root in roots.items():
-            if root == ancestor:
-                totals[name] += seconds
-    totals["bench (its clients and watcher)"] = used.get(os.getpid(), 0.0)
-    totals["machine (all processes)"] = sum(used.values())
+    for process in table.values():
+        root = root_of(process.pid, name_of, table)
+        if root is not None:
+            totals[name_of[root]] += process.cpu_seconds
+    totals["bench (its clients and watcher)"] = table[os.getpid()].cpu_seconds
+    totals["machine (all processes)"] = sum(process.cpu_seconds for process in table.values())
     return totals
 
 

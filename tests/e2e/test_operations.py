@@ -8,7 +8,8 @@ import httpx
 
 from tests.e2e.conftest import Company
 from tests.e2e.test_mail_to_hub import mail, send, wait_for_post
-from tests.support.servers import process_tree, wait_for
+from tests.support.processes import Process, tree
+from tests.support.servers import wait_for
 
 
 def test_healthz_and_readyz_answer_without_signing_in(company: Company):
@@ -66,13 +67,13 @@ def test_json_logs_follow_one_message_from_smtp_to_its_post(company: Company):
 
 
 def test_background_workers_give_way_to_smtp_and_the_web(company: Company):
-    def processes() -> list[tuple[str, int]]:
-        return [found for process in company.server.processes.values() for found in process_tree(process.pid)]
+    def processes() -> list[Process]:
+        return [found for started in company.server.processes.values() for found in tree(started.pid)]
 
     def worker_nice_values() -> set[int] | None:
-        found = {nice for command, nice in processes() if "celery" in command and " worker " in command}
+        found = {p.nice for p in processes() if "celery" in p.command and " worker " in p.command}
         return found if found == {min(base + 10, 19)} else None
 
-    [base] = {nice for command, nice in processes() if "hub.cli" in command}  # run, or web, smtp and indexer
+    [base] = {p.nice for p in processes() if "hub.cli" in p.command}  # run, or web, smtp and indexer
     # A worker lowers its priority once it has started; it may still be starting.
     wait_for(worker_nice_values, what="every worker at nice +10, PLEIN_WORKER_NICE's default")

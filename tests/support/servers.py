@@ -171,29 +171,6 @@ ROLES = [
 ]
 
 
-def process_tree(pid: int) -> list[tuple[str, int]]:
-    """The command line and nice value of `pid` and of every process under it, from /proc."""
-    parents, found = {}, []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # it ended meanwhile
-        parents[int(stat.parent.name)] = int(fields[1])
-    for candidate in parents:
-        ancestor = candidate
-        while ancestor not in (pid, 0, 1) and ancestor in parents:
-            ancestor = parents[ancestor]
-        if ancestor == pid:
-            try:
-                command = Path(f"/proc/{candidate}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                nice = int(Path(f"/proc/{candidate}/stat").read_text().rpartition(")")[2].split()[16])
-            except OSError:
-                continue
-            found.append((command, nice))
-    return found
-
-
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
