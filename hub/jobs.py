@@ -23,16 +23,11 @@ INBOUND_QUEUE = "plein.inbound"
 INDEX_QUEUE = "plein.index"
 """Index tasks have a queue of their own with exactly one consumer: Tantivy allows one writer."""
 
-COALESCED = {"plein.outbox.drain": 0.2, "plein.search.flush": 0.2}
-"""Jobs that do everything there is to do whenever they run, with the seconds a process holds them.
-
-Every transaction that queues mail or marks an item for the index asks for one of these. A
-process sends such a job to start that many seconds later, and does not send it again while
-the one it sent has yet to start: that one will find what later commits left. At a hundred
-messages a second this is a few drains and flushes a second instead of hundreds of no-ops.
-"""
+COALESCE_SECONDS = 0.2
+"""How long a process holds a coalesced job (`after_commit_coalesced`) before it starts."""
 
 _PENDING = "plein.pending_jobs"
+_COALESCED = "plein.coalesced_jobs"
 _held_until: dict[tuple[str, str], float] = {}
 """When the coalesced job this process last sent starts, by broker URL and task name."""
 _held_lock = threading.Lock()
@@ -83,10 +78,20 @@ def after_commit(session: Session, task_name: str, *args: object) -> None:
     session.info.setdefault(_PENDING, []).append((task_name, args))
 
 
-def after_commit_once(session: Session, task_name: str, *args: object) -> None:
-    """Like `after_commit`, but a job already queued in this transaction is not queued again."""
-    if (task_name, args) not in session.info.get(_PENDING, []):
-        after_commit(session, task_name, *args)
+def after_commit_coalesced(session: Session, task_name: str) -> None:
+    """Ask for a job that does everything there is to do whenever it runs (an outbox drain, an index flush).
+
+    Every transaction that queues mail or marks an item for the index asks for one. A process
+    sends it to start `COALESCE_SECONDS` later, and not again while the one it sent has yet to
+    start: that one will find what later commits left. At a hundred messages a second this
+    is a few drains and flushes a second instead of hundreds of no-ops.
+    """
+    session.info.setdefault(_COALESCED, set()).add(task_name)
+
+
+def queued(session: Session) -> list[tuple[str, tuple]]:
+    """The jobs this transaction will send once it commits: `(task name, arguments)`."""
+    return [*session.info.get(_PENDING, []), *((name, ()) for name in sorted(session.info.get(_COALESCED, ())))]
 
 
 def cancel(session: Session, task_name: str, *args: object) -> None:
@@ -103,10 +108,9 @@ def send_committed(session: Session) -> None:
     logged and the periodic sweeps pick the rows up again.
     """
     for task_name, args in session.info.pop(_PENDING, []):
-        if task_name in COALESCED and not args:
-            _send_coalesced(task_name, COALESCED[task_name])
-        else:
-            _send(task_name, args)
+        _send(task_name, args)
+    for task_name in sorted(session.info.pop(_COALESCED, ())):
+        _send_coalesced(task_name)
 
 
 def _send(task_name: str, args: tuple, **options: object) -> bool:
@@ -118,8 +122,8 @@ def _send(task_name: str, args: tuple, **options: object) -> bool:
         return False
 
 
-def _send_coalesced(task_name: str, delay: float) -> None:
-    """Send `task_name` to start `delay` seconds from now, unless one sent from here starts later still.
+def _send_coalesced(task_name: str) -> None:
+    """Send `task_name` to start `COALESCE_SECONDS` from now, unless one sent from here starts later still.
 
     Celery starts a job no earlier than its countdown, so a job that has yet to start reads
     what this transaction committed. Across machines that holds as far as their clocks agree;
@@ -130,11 +134,12 @@ def _send_coalesced(task_name: str, delay: float) -> None:
     with _held_lock:
         if _held_until.get(key, 0.0) > now:
             return
-        _held_until[key] = now + delay
-    if not _send(task_name, (), countdown=delay):
+        _held_until[key] = now + COALESCE_SECONDS
+    if not _send(task_name, (), countdown=COALESCE_SECONDS):
         with _held_lock:
             _held_until.pop(key, None)
 
 
 def discard(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_COALESCED, None)

@@ -46,7 +46,7 @@ def sweep_inbound() -> None:
         inbound.requeue_stalled(session, timedelta(seconds=get_settings().sweep_after))
 
 
-@app.task(name="plein.search.flush", autoretry_for=(Exception,), **RETRY)
+@app.task(name=indexing.FLUSH_TASK, autoretry_for=(Exception,), **RETRY)
 def flush_index() -> None:
     """Index every pending item; flushes queued during a burst find the first drained them all."""
     indexing.flush(session_scope)
@@ -58,13 +58,13 @@ def sweep_index() -> None:
         indexing.requeue_stalled(session)
 
 
-@app.task(name="plein.delivery.notify_post", autoretry_for=(Exception,), **RETRY)
+@app.task(name=notifications.NOTIFY_POST, autoretry_for=(Exception,), **RETRY)
 def notify_post(post_id: int) -> None:
     with session_scope() as session:
         notifications.notify_post(session, post_id)
 
 
-@app.task(name="plein.delivery.notify_comment", autoretry_for=(Exception,), **RETRY)
+@app.task(name=notifications.NOTIFY_COMMENT, autoretry_for=(Exception,), **RETRY)
 def notify_comment(comment_id: int) -> None:
     with session_scope() as session:
         notifications.notify_comment(session, comment_id)

@@ -198,7 +198,7 @@ def mark(session: Session, kind: str, item_id: int) -> None:
         .values(kind=kind, item_id=item_id, version=1, queued_at=utcnow())
         .on_conflict_do_update(index_elements=["kind", "item_id"], set_={"version": IndexPending.version + 1})
     )
-    jobs.after_commit_once(session, FLUSH_TASK)
+    jobs.after_commit_coalesced(session, FLUSH_TASK)
 
 
 @dataclass
@@ -290,7 +290,7 @@ def requeue_stalled(session: Session, older_than: timedelta = STALLED_AFTER) -> 
     _, oldest = pending(session)
     stalled = oldest is not None and oldest < utcnow() - older_than
     if stalled:
-        jobs.after_commit_once(session, FLUSH_TASK)
+        jobs.after_commit_coalesced(session, FLUSH_TASK)
     return stalled
 
 

@@ -43,7 +43,6 @@ from mailgateway.addresses import BOUNCES
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
-_DRAIN_QUEUED = "plein.outbox.drain_queued"
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -181,10 +180,8 @@ def _statements(dialect: str):
 
 
 def schedule_drain(session: Session) -> None:
-    """Ask a worker to drain the outbox once this transaction commits (once per transaction)."""
-    if not session.info.get(_DRAIN_QUEUED):
-        session.info[_DRAIN_QUEUED] = True
-        jobs.after_commit(session, "plein.outbox.drain")
+    """Ask a worker to drain the outbox once this transaction commits (one drain for a burst of them)."""
+    jobs.after_commit_coalesced(session, "plein.outbox.drain")
 
 
 class MaildirTransport:

@@ -55,7 +55,7 @@ def test_a_transaction_that_marks_many_items_queues_one_flush(data_dir):
         for n in range(1, 6):
             indexing.mark(session, "post", n)
         indexing.mark(session, "post", 1)
-        assert [name for name, _ in session.info[jobs._PENDING]] == [indexing.FLUSH_TASK]
+        assert [name for name, _ in jobs.queued(session)] == [indexing.FLUSH_TASK]
     assert pending_rows() == [("post", 1, 2), *(("post", n, 1) for n in range(2, 6))]
 
 
@@ -186,7 +186,7 @@ def test_the_sweep_queues_a_flush_only_for_items_that_wait_too_long(hub):
         assert indexing.requeue_stalled(session) is False
         session.query(IndexPending).update({"queued_at": utcnow() - timedelta(minutes=1)})
         assert indexing.requeue_stalled(session) is True
-        assert [name for name, _ in session.info[jobs._PENDING]] == [indexing.FLUSH_TASK]
+        assert [name for name, _ in jobs.queued(session)] == [indexing.FLUSH_TASK]
 
 
 def test_only_known_kinds_are_marked(data_dir):

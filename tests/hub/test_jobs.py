@@ -11,8 +11,6 @@ from hub.db import session_scope, upgrade_database
 from hub.services import outbox
 from tests.support.hub import reset_caches
 
-DRAIN = "plein.outbox.drain"
-
 
 @pytest.fixture
 def clock(monkeypatch):
@@ -40,7 +38,7 @@ def test_a_burst_of_commits_asks_for_one_drain_and_a_commit_after_it_started_for
         queue_one_mail(number)
     assert queued_drains() == 1, "the drain sent first has yet to start, and will send all twenty"
 
-    clock[0] += jobs.COALESCED[DRAIN] - 0.01
+    clock[0] += jobs.COALESCE_SECONDS - 0.01
     queue_one_mail(20)
     assert queued_drains() == 1
 

@@ -126,7 +126,7 @@ def test_an_answer_notice_can_be_stopped_by_its_mailto_without_signing_in(sessio
 
 
 def pending_notifications(session) -> list[str]:
-    return [name for name, _ in session.info.get(jobs._PENDING, []) if name.startswith("plein.delivery.")]
+    return [name for name, _ in jobs.queued(session) if name.startswith("plein.delivery.")]
 
 
 def receive(session, raw: bytes) -> None:

@@ -10,7 +10,7 @@ from hub.services.errors import Forbidden, Invalid
 
 
 def queued(session, task_name):
-    return [args for name, args in session.info.get(jobs._PENDING, []) if name == task_name]
+    return [args for name, args in jobs.queued(session) if name == task_name]
 
 
 def pending(session):

@@ -120,7 +120,8 @@ def test_newest_first_sorting(index):
         item(id=2, body="offerte", created_at=NOW - timedelta(days=1)),
         item(id=3, body="offerte offerte", created_at=NOW - timedelta(days=2)),
     ])
-    assert [hit.id for hit in index.search("offerte", {1}, sort="newest").hits] == [2, 3, 1]
+    newest = index.search("offerte", {1}, sort="newest")
+    assert [hit.id for hit in newest.hits] == [2, 3, 1] and newest.total == 3
 
 
 def test_recent_items_rank_above_equally_good_old_ones(index):
@@ -129,6 +130,17 @@ def test_recent_items_rank_above_equally_good_old_ones(index):
         item(id=2, body="jaarplanning team", created_at=NOW - timedelta(days=5)),
     ])
     assert [hit.id for hit in index.search("jaarplanning", {1}, now=NOW).hits] == [2, 1]
+
+
+def test_each_recency_boost_adds_to_the_score_of_the_items_young_enough_for_it(index):
+    index.upsert([
+        item(id=1, body="jaarplanning team", created_at=NOW - timedelta(days=900)),
+        item(id=2, body="jaarplanning team", created_at=NOW - timedelta(days=200)),
+        item(id=3, body="jaarplanning team", created_at=NOW - timedelta(days=5)),
+    ])
+    scores = {hit.id: hit.score for hit in index.search("jaarplanning", {1}, now=NOW).hits}
+    assert scores[3] - scores[2] == pytest.approx(1.0, abs=1e-4), "younger than 30 days"
+    assert scores[2] - scores[1] == pytest.approx(0.5, abs=1e-4), "younger than a year"
 
 
 def test_a_typo_gets_a_fuzzy_retry_and_a_did_you_mean(index):
