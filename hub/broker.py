@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kombu.transport.sqlalchemy import Channel, Transport
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
 
 
 class EmbeddedChannel(Channel):
@@ -21,6 +22,18 @@ class EmbeddedChannel(Channel):
         engine = super()._engine_from_config()
         event.listen(engine, "connect", _sync_normally)
         return engine
+
+    def _get_or_create(self, queue: str):
+        """The queue's row, also when another process created it between our look and our insert.
+
+        kombu only expects that race to end in an OperationalError; on SQLite it ends in an
+        IntegrityError, and the first job a fresh `plein run` sent could be lost to it.
+        """
+        try:
+            return super()._get_or_create(queue)
+        except IntegrityError:
+            self.session.rollback()
+            return super()._get_or_create(queue)
 
     def close(self) -> None:
         """Give the channel's database connection back to the pool.
