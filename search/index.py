@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,9 +58,19 @@ it was a twentieth of a search over a million items."""
 LOCK_RETRY_SECONDS = 0.05
 PROGRESS_EVERY = 1000
 STEMMED_FIELDS = [f"{part}_{language}" for language in LANGUAGES for part in ("title", "body")]
-SEARCH_FIELDS = ["title", "body", "author", "extra", *STEMMED_FIELDS]
-FIELD_BOOSTS = {"title": 2.0, **{f"title_{language}": 2.0 for language in LANGUAGES}, "extra": 0.5}
+SEARCH_FIELDS = ["author", "extra", *STEMMED_FIELDS]
+"""What a query's words are looked up in. Not the plain `title` and `body`: every word found
+there is also found in the item's stemmed fields, so they only added a bonus for the exact
+form, and twice the postings to walk. Without them the judged set ranks better (nDCG@10
+0.889 before, 0.929 after) and a search over a million items walks half as much."""
+HIGHLIGHTED_FIELDS = ["title", "body", *STEMMED_FIELDS]
+"""What snippets highlight a query's words in: the plain fields first, for exact matches."""
+NAMED_FIELDS = {*HIGHLIGHTED_FIELDS, *SEARCH_FIELDS}
+"""Fields a query may name (`title:modem`)."""
+FIELD_BOOSTS = {**{f"title_{language}": 2.0 for language in LANGUAGES}, "extra": 0.5}
 FUZZY_FIELDS = ["title", "body", "extra"]
+FEW_GROUPS = 8
+"""Up to this many hidden groups, the permission filter excludes them term by term (`_allowed`)."""
 FUZZY_TWO_TYPOS_FROM = 6
 MIN_CORRECTED_LENGTH = 4
 MAX_CANDIDATES_CHECKED = 5
@@ -81,6 +91,18 @@ TITLE_CHARS = 300
 _STRAY_COLON = re.compile(r"(\w*):")
 _TOKEN = re.compile(r"[^\W_]+")
 _HASHTAG = re.compile(r"(?<![\w&#])#([^\W_][\w-]{1,49})")
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What one search asks for besides its words: whose permissions, which kind, which page."""
+
+    allowed: list[tuple]
+    kind: str | None
+    limit: int
+    offset: int
+    sort: str
+    now: datetime
 
 
 class IndexBusyError(RuntimeError):
@@ -212,16 +234,13 @@ class SearchIndex:
         if not parsed.text and not parsed.filters:
             return SearchResults(total=0, hits=[])
         searcher = self._searcher()
-        allowed = self._allowed(visible_group_ids, hidden_group_ids)
-        filters = self._filter_clauses(parsed, kind)
-        text_query = self._parse(parsed.text) if parsed.text else tantivy.Query.all_query()
-        results = self._run(searcher, text_query, allowed, filters, limit, offset, sort, now)
+        asked = _Asked(self._allowed(visible_group_ids, hidden_group_ids), kind, limit, offset, sort, now or datetime.now(UTC))
+        results = self._run_parsed(searcher, parsed, asked)
         if results.total >= LITTLE or not parsed.words:
             return results
-        did_you_mean = self._did_you_mean(searcher, query, parsed, allowed)
+        did_you_mean = self._did_you_mean(searcher, query, parsed, asked.allowed)
         if results.total == 0:
-            fuzzy_query = self._fuzzy(parsed.words)
-            retried = self._run(searcher, fuzzy_query, allowed, filters, limit, offset, sort, now)
+            retried = self._retry(searcher, parsed, did_you_mean, asked)
             if retried.total:
                 return replace(retried, did_you_mean=did_you_mean, fuzzy=True)
         return replace(results, did_you_mean=did_you_mean)
@@ -239,7 +258,7 @@ class SearchIndex:
         query = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, tantivy.Query.phrase_prefix_query(schema, "title", words)),
             (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "kind", list(SUGGESTED_KINDS))),
-            (tantivy.Occur.Must, self._allowed(visible_group_ids, hidden_group_ids)),
+            *self._allowed(visible_group_ids, hidden_group_ids),
         ])
         suggestions = []
         for _score, address in searcher.search(query, limit=limit, count=False).hits:
@@ -270,35 +289,38 @@ class SearchIndex:
         query = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, like),
             (tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", "post")),
-            (tantivy.Occur.Must, self._allowed(visible_group_ids, hidden_group_ids)),
+            *self._allowed(visible_group_ids, hidden_group_ids),
             (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "post_id", post_id)),
         ])
         hits = searcher.search(query, limit=limit, count=False).hits
         snippets = _Snippets(searcher, schema, like)
         return [snippets.hit(searcher.doc(address), score) for score, address in hits]
 
-    def _allowed(self, visible_group_ids: Collection[int], hidden_group_ids: Collection[int] | None) -> tantivy.Query:
-        """The permission filter: items of the groups the reader may see, and people.
+    def _allowed(self, visible_group_ids: Collection[int], hidden_group_ids: Collection[int] | None) -> list[tuple]:
+        """The permission filter, as clauses of the query it guards: items of the groups the
+        reader may see, and people.
 
         Tantivy answers a set of terms with a bitset of every document in it, which for a reader
         who sees most groups is most of the index, built again for every query (half the time
         of a search over a million items). When the caller also names the groups the reader may
-        not see, and they are fewer, the filter leaves those out instead, and with them any group
+        not see, and they are fewer, the clauses leave those out instead, and with them any group
         newer than the caller knows of (an id above all it named), so it stays exact: it relies
         on group ids only growing, and on no group being deleted while its items are indexed.
+        A few groups are looked up one term each, which Tantivy can skip through, not as a set.
         """
         schema = self._index.schema
         hidden = set(hidden_group_ids or ()) - {EVERYONE}
         visible = {EVERYONE, *visible_group_ids} - hidden  # named both ways, a group stays hidden
         if hidden_group_ids is None or len(hidden) >= len(visible):
-            return tantivy.Query.term_set_query(schema, "group_id", sorted(visible))
+            return [(tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "group_id", sorted(visible)))]
         newer = tantivy.Query.range_query(
             schema, "group_id", tantivy.FieldType.Integer, lower_bound=max(visible | hidden) + 1
         )
-        clauses = [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, newer)]
-        if hidden:
-            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_set_query(schema, "group_id", sorted(hidden))))
-        return tantivy.Query.boolean_query(clauses)
+        if len(hidden) > FEW_GROUPS:
+            excluded = [tantivy.Query.term_set_query(schema, "group_id", sorted(hidden))]
+        else:
+            excluded = [tantivy.Query.term_query(schema, "group_id", group_id) for group_id in sorted(hidden)]
+        return [(tantivy.Occur.MustNot, query) for query in (newer, *excluded)]
 
     def _filter_clauses(self, parsed: ParsedQuery, kind: str | None) -> list[tuple]:
         schema = self._index.schema
@@ -320,25 +342,47 @@ class SearchIndex:
             clauses.append((tantivy.Occur.MustNot if found.negated else tantivy.Occur.Must, query))
         return clauses
 
+    def _run_parsed(self, searcher: tantivy.Searcher, parsed: ParsedQuery, asked: _Asked) -> SearchResults:
+        """A query as typed: its words over the search fields, and its filters."""
+        filters = self._filter_clauses(parsed, asked.kind)
+        if not parsed.text:
+            return self._run(searcher, tantivy.Query.all_query(), filters, asked, highlighted=None)
+        text_query = self._parse(parsed.text)
+        return self._run(searcher, text_query, filters, asked, highlighted=self._parse(parsed.text, HIGHLIGHTED_FIELDS))
+
+    def _retry(self, searcher: tantivy.Searcher, parsed: ParsedQuery, corrected: str | None, asked: _Asked) -> SearchResults:
+        """A query that found nothing, once more, allowing for typos.
+
+        The "did you mean" goes first: it is a search like any other. Only when there is none,
+        or it finds nothing either, does every word allow for typos through Tantivy's fuzzy
+        terms, which search each field's term dictionary, for the hits and again for the facets:
+        at a million items that costs three plain searches.
+        """
+        if corrected is not None:
+            retried = self._run_parsed(searcher, parse(corrected), asked)
+            if retried.total:
+                return retried
+        fuzzy_query = self._fuzzy(parsed.words)
+        return self._run(searcher, fuzzy_query, self._filter_clauses(parsed, asked.kind), asked, highlighted=fuzzy_query)
+
     def _run(
-        self, searcher: tantivy.Searcher, text_query: tantivy.Query, allowed: tantivy.Query,
-        filters: list[tuple], limit: int, offset: int, sort: str, now: datetime | None,
+        self, searcher: tantivy.Searcher, text_query: tantivy.Query, filters: list[tuple], asked: _Asked,
+        highlighted: tantivy.Query | None,
     ) -> SearchResults:
+        """One page of hits for `text_query`, with the total and facets; snippets mark the words of `highlighted`."""
         schema = self._index.schema
-        matching = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, allowed), *filters]
-        )
+        matching = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), *asked.allowed, *filters])
+        page = dict(limit=asked.limit, offset=asked.offset, count=False)
         # The count comes with the facets (every item has one kind), not from a second count of the matches.
-        if sort == "newest":
-            result = searcher.search(matching, limit=limit, offset=offset, count=False, order_by_field="timestamp")
+        if asked.sort == "newest":
+            result = searcher.search(matching, **page, order_by_field="timestamp")
             scored = [(0.0, address) for _key, address in result.hits]
         else:
-            ranked = self._ranked(matching, now or datetime.now(UTC))
-            scored = searcher.search(ranked, limit=limit, offset=offset, count=False).hits
+            scored = searcher.search(self._ranked(matching, asked.now), **page).hits
         aggregated = searcher.aggregate(matching, FACET_AGGREGATIONS)
         kinds = aggregated.get("kind", {})
         total = sum(bucket["doc_count"] for bucket in kinds.get("buckets", [])) + kinds.get("sum_other_doc_count", 0)
-        snippets = _Snippets(searcher, schema, text_query)
+        snippets = _Snippets(searcher, schema, highlighted or text_query)
         hits = [snippets.hit(searcher.doc(address), score) for score, address in scored]
         return SearchResults(total=total, hits=hits, facets=_facets(aggregated) if total else {})
 
@@ -359,21 +403,21 @@ class SearchIndex:
             ])
         return ranked
 
-    def _parse(self, query: str) -> tantivy.Query:
-        """Tantivy's query language over every text field, all words required.
+    def _parse(self, query: str, fields: list[str] = SEARCH_FIELDS) -> tantivy.Query:
+        """Tantivy's query language over `fields`, all words required.
 
         A query Tantivy rejects is parsed leniently, after turning colons that do not follow
-        a search field into spaces: `glasvezel:` or `om 10:30` mean words, not fields.
+        a field name into spaces: `glasvezel:` or `om 10:30` mean words, not fields.
         """
         options = dict(
-            default_field_names=SEARCH_FIELDS,
+            default_field_names=fields,
             field_boosts=FIELD_BOOSTS,
             conjunction_by_default=True,
         )
         try:
             return self._index.parse_query(query, **options)
         except ValueError:
-            words = _STRAY_COLON.sub(lambda m: m[0] if m[1] in SEARCH_FIELDS else m[1] + " ", query)
+            words = _STRAY_COLON.sub(lambda m: m[0] if m[1] in NAMED_FIELDS else m[1] + " ", query)
             parsed, _errors = self._index.parse_query_lenient(words, **options)
             return parsed
 
@@ -392,7 +436,7 @@ class SearchIndex:
         return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
 
     def _did_you_mean(
-        self, searcher: tantivy.Searcher, query: str, parsed: ParsedQuery, allowed: tantivy.Query
+        self, searcher: tantivy.Searcher, query: str, parsed: ParsedQuery, allowed: list[tuple]
     ) -> str | None:
         """The query with each unknown word replaced by the closest word the reader can find.
 
@@ -411,25 +455,30 @@ class SearchIndex:
                 changed = True
         return corrected if changed else None
 
-    def _visible_count(self, searcher: tantivy.Searcher, term: str, allowed: tantivy.Query) -> int:
+    def _visible_count(self, searcher: tantivy.Searcher, term: str, allowed: list[tuple]) -> int:
         schema = self._index.schema
         either = tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, tantivy.Query.term_query(schema, field, term)) for field in FUZZY_FIELDS]
         )
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, either), (tantivy.Occur.Must, allowed)])
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, either), *allowed])
         return searcher.search(query, limit=1).count
 
-    def _closest_visible_term(self, searcher: tantivy.Searcher, term: str, allowed: tantivy.Query) -> str | None:
+    def _closest_visible_term(self, searcher: tantivy.Searcher, term: str, allowed: list[tuple]) -> str | None:
+        """The word closest to `term` among those with its first letter, found in an item the reader may see.
+
+        Bodies are looked through first, titles only when no body has such a word: the two
+        hold mostly the same words, and listing a field's words is most of the cost.
+        """
         allowed_distance = 1 if len(term) < FUZZY_TWO_TYPOS_FROM else 2
-        candidates: dict[str, tuple[int, int]] = {}
-        for field in ("title", "body"):
+        for field in ("body", "title"):
+            candidates: dict[str, tuple[int, int]] = {}
             for candidate, frequency in searcher.terms_with_prefix(field, term[:1]):
                 distance = edit_distance(term, candidate, limit=allowed_distance)
                 if distance <= allowed_distance:
-                    candidates[candidate] = min(candidates.get(candidate, (9, 0)), (distance, -frequency))
-        for candidate in sorted(candidates, key=candidates.__getitem__)[:MAX_CANDIDATES_CHECKED]:
-            if self._visible_count(searcher, candidate, allowed):
-                return candidate
+                    candidates[candidate] = (distance, -frequency)
+            for candidate in sorted(candidates, key=candidates.__getitem__)[:MAX_CANDIDATES_CHECKED]:
+                if self._visible_count(searcher, candidate, allowed):
+                    return candidate
         return None
 
     @contextmanager

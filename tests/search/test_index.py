@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from search.documents import IndexedItem
-from search.index import RELOAD_EVERY_SECONDS, STATE_FILE, IndexBusyError, SearchIndex
+from search.index import FEW_GROUPS, RELOAD_EVERY_SECONDS, STATE_FILE, IndexBusyError, SearchIndex
 from search.schema import SCHEMA_VERSION
 
 
@@ -84,6 +84,15 @@ def test_naming_the_hidden_groups_finds_exactly_what_the_visible_ones_allow(inde
     assert by_both.total == by_visible.total and by_both.facets == by_visible.facets
     suggested = {s.title for s in index.suggest("vergad", visible, hidden_group_ids=hidden)}
     assert suggested == {f"Vergadering {n}" for n in visible} | {"Vergadering Jansen"}
+
+
+def test_many_hidden_groups_are_left_out_as_exactly_as_a_few(index):
+    groups = range(1, 2 * FEW_GROUPS + 4)
+    index.upsert([item(id=n, group_id=n, body="vergadering") for n in groups])
+    hidden = set(range(2, FEW_GROUPS + 3))
+    visible = set(groups) - hidden
+    assert FEW_GROUPS < len(hidden) < len(visible), "excluded as a set, not term by term"
+    assert keys(index.search("vergadering", visible, hidden_group_ids=hidden)) == sorted(("post", n) for n in visible)
 
 
 def test_a_group_newer_than_the_caller_knows_stays_hidden(index):

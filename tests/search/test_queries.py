@@ -151,6 +151,29 @@ def test_a_typo_gets_a_fuzzy_retry_and_a_did_you_mean(index):
     assert results.did_you_mean == "glasvezel"
 
 
+def test_the_retry_searches_as_the_did_you_mean_has_it_keeping_the_filters(index):
+    index.upsert([
+        item(id=1, body="De glasvezel wordt aangelegd."),
+        item(kind="document", id=2, post_id=1, body="Tekening van de glasvezel."),
+        item(kind="document", id=3, post_id=1, body="Glasvezen heet dat niet."),
+    ])
+    results = index.search("glasvezle kind:document", {1})
+    assert (ids(results), results.did_you_mean, results.fuzzy) == ([2], "glasvezel kind:document", True)
+    assert "<b>glasvezel</b>" in results.hits[0].snippet_html
+
+
+def test_a_typo_in_the_first_letter_has_no_did_you_mean_but_still_a_fuzzy_retry(index):
+    index.upsert([item(id=1, body="De glasvezel wordt volgende week aangelegd.")])
+    results = index.search("lgasvezel", {1})
+    assert (ids(results), results.did_you_mean, results.fuzzy) == ([1], None, True)
+
+
+def test_did_you_mean_finds_a_word_only_written_in_a_title(index):
+    index.upsert([item(kind="person", id=7, post_id=0, group_id=EVERYONE, title="Gerrit Hoogendijk", body="Netwerkbeheer")])
+    results = index.search("hoogendjik", {1})
+    assert (results.did_you_mean, ids(results)) == ("hoogendijk", [7])
+
+
 def test_did_you_mean_never_offers_a_word_only_found_in_a_private_group(index):
     index.upsert([item(id=1, group_id=2, body="stroomlijnplan"), item(id=2, group_id=1, body="iets anders")])
     results = index.search("stroomlijnpln", {1})
