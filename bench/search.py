@@ -13,7 +13,8 @@ it: Plein's Tantivy index (`SearchIndex.rebuild`, as `plein reindex` writes it),
 FTS5, and PostgreSQL full-text search (a GIN index over a tsvector column, what Discourse
 uses) in a throw-away cluster from Debian's `postgresql`. Build rates exclude the time spent
 generating the corpus. All three are then served over HTTP from one child process (or
-`--server-processes N` sharing the port, like several web processes), and query
+`--server-processes N` sharing the port, like several web processes), their searches taking
+turns one a core as in the hub's web process (`search/turns.py`), and query
 latency (p50/p95/p99) is measured with 8 concurrent clients for a fixed query mix, each
 query filtered to what one user may see; then the latency of Tantivy's
 search-as-you-type suggestions for a fixed list of prefixes. It also prints the server's RSS
@@ -49,6 +50,7 @@ import httpx  # noqa: E402
 
 from search.documents import IndexedItem  # noqa: E402
 from search.index import SearchIndex  # noqa: E402
+from search.turns import SearchTurns  # noqa: E402
 
 GROUPS = 20
 PRIVATE = {18, 19, 20}
@@ -519,13 +521,15 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
         ).fetchone()[0]
         return {"total": total, "ids": [r[0] for r in rows]}
 
+    # Like the hub's web process, every engine's searches take turns, one a core (search/turns.py).
+    served = SearchTurns(app, paths={"/tantivy", "/suggest", "/fts", "/postgres"}, at_once=os.cpu_count() or 1)
     # SO_REUSEPORT: several of these processes may serve one port, as several web processes
     # behind a balancer would; the kernel spreads the connections over them.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind(("127.0.0.1", port))
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
+    uvicorn.Server(uvicorn.Config(served, log_level="warning")).run(sockets=[listener])
 
 
 def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: list[str] = QUERIES) -> dict:

@@ -148,7 +148,7 @@ def run_indexer() -> None:
     prepare()
     settings = get_settings()
     worker = _spawn(worker_command([INDEX_QUEUE]))
-    app = serve_app(indexing.search_index(), indexing.service_token())
+    app = serve_app(indexing.search_index(), indexing.service_token(), settings.searches_at_once)
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
     try:
         uvicorn.Server(

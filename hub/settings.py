@@ -7,11 +7,13 @@ outbox Maildir that stands in for a smarthost.
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -56,6 +58,9 @@ class Settings(BaseSettings):
     worker_nice: int = 10
     """How much Celery workers lower their CPU priority (nice(2)), so that when background work
     fills the CPU, SMTP still answers and pages still load; 0 for none."""
+    searches_at_once: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    """Searches a process answers at a time (the web process, or the indexer's query service);
+    the next ones wait their turn. The number of cores by default (search/turns.py)."""
     index_commit_interval: float = 1.0
     """Seconds the indexer leaves between two commits; what changes meanwhile goes into the next one."""
     log_format: str = "text"

@@ -23,6 +23,7 @@ from fastapi import Body, FastAPI, Header, HTTPException
 from pydantic import TypeAdapter
 
 from search.index import SearchIndex
+from search.turns import SearchTurns
 
 READ_METHODS = ("search", "suggest", "related")
 
@@ -86,9 +87,10 @@ class RemoteSearchIndex:
         return self._call("related", *args, **kwargs)
 
 
-def serve_app(index: SearchIndex, token: str) -> FastAPI:
+def serve_app(index: SearchIndex, token: str, searches_at_once: int) -> FastAPI:
     """The indexer's query endpoint: `POST /index/{search|suggest|related}` with a bearer token."""
     app = FastAPI(title="Plein index", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SearchTurns, paths={f"/index/{method}" for method in READ_METHODS}, at_once=searches_at_once)
 
     @app.post("/index/{method}")
     def call(method: str, body: dict = Body(...), authorization: str = Header("")) -> object:

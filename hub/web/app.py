@@ -19,9 +19,12 @@ from hub.settings import get_settings
 from hub.web import admin, api, health, moderation, pages, receipts
 from hub.web.deps import SignInRequired
 from search.remote import SearchUnavailable
+from search.turns import SearchTurns
 
 log = logging.getLogger(__name__)
 SEARCH_PATHS = {"/search", "/api/search"}
+TURN_TAKING_PATHS = SEARCH_PATHS | {"/search/suggest", "/api/search/suggest"}
+"""Searched in this process one turn at a time (search/turns.py), unless the indexer answers them."""
 STATUS_OF = {NotFound: 404, Invalid: 400, Conflict: 409, Forbidden: 403}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -50,6 +53,8 @@ def create_app() -> FastAPI:
         https_only=settings.base_url.startswith("https://"),
         max_age=30 * 24 * 3600,
     )
+    if not settings.search_url:
+        app.add_middleware(SearchTurns, paths=TURN_TAKING_PATHS, at_once=settings.searches_at_once)
 
     @app.middleware("http")
     async def observe_search_latency(request: Request, call_next):

@@ -31,7 +31,7 @@ def served():
         item("post", 3, 2, "Geheim glasvezelplan", "Alleen voor het bestuur."),
     ])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(serve_app(index, "secret"), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(serve_app(index, "secret", searches_at_once=2), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, timeout=10, what="the index service")
