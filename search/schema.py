@@ -5,9 +5,11 @@ change here, to a field or to an analyzer, must bump `SCHEMA_VERSION`: an index 
 under another version is recreated empty and flagged for a rebuild from the database.
 
 Text is indexed twice: as written (accents folded) in `title`/`body`, which are stored and
-give exact matches, snippets and suggestions, and stemmed in the fields of the item's
-language (`title_nl`, `body_en`, ...), so `vergadering` finds `vergaderingen` and `modem` finds `modems`.
-A query is analyzed for both languages, because it is parsed against every text field.
+give snippets, suggestions, "did you mean" and typo-tolerant matches, and stemmed in the one
+field of the item's language (`text_nl`, `text_en`), so `vergadering` finds `vergaderingen`
+and `modem` finds `modems`. That field holds the title three times, the body and the extra
+text, each as a value of its own so that no phrase runs from one into the next. A query is
+analyzed for both languages, because it is parsed against both fields.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import tantivy
 
 from search.language import LANGUAGES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TEXT_ANALYZER = "plein_text"
 
 
 def stemmed_analyzer_name(language: str) -> str:
     return f"plein_{language}"
+
+
+def stemmed_field(language: str) -> str:
+    return f"text_{language}"
 
 
 def build_schema() -> tantivy.Schema:
@@ -37,8 +43,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("body", stored=True, tokenizer_name=TEXT_ANALYZER)
     builder.add_text_field("extra", tokenizer_name=TEXT_ANALYZER)
     for language in LANGUAGES:
-        builder.add_text_field(f"title_{language}", tokenizer_name=stemmed_analyzer_name(language))
-        builder.add_text_field(f"body_{language}", tokenizer_name=stemmed_analyzer_name(language))
+        builder.add_text_field(stemmed_field(language), tokenizer_name=stemmed_analyzer_name(language))
     builder.add_text_field("author", tokenizer_name=TEXT_ANALYZER)
     builder.add_text_field("author_email", stored=True, fast=True, tokenizer_name="raw")
     builder.add_text_field("tag", tokenizer_name="raw")
