@@ -12,9 +12,11 @@ to 3.5% of the items and its last ones in a few per thousand. It builds three in
 it: Plein's Tantivy index (`SearchIndex.rebuild`, as `plein reindex` writes it), SQLite
 FTS5, and PostgreSQL full-text search (a GIN index over a tsvector column, what Discourse
 uses) in a throw-away cluster from Debian's `postgresql`. Build rates exclude the time spent
-generating the corpus. All three are then served over HTTP from one child process (or
-`--server-processes N` sharing the port, like several web processes), their searches taking
-turns one a core as in the hub's web process (`search/turns.py`), and query
+generating the corpus. All three are then served over HTTP from one child process, their
+searches taking turns one a core as in the hub's web process (`search/turns.py`), or from
+`--server-processes N` of them, like several web processes beside the index, each on a port of
+its own: the clients send their requests to the processes in turn, as a load balancer would
+(its own cost is not counted). Query
 latency (p50/p95/p99) is measured with 8 concurrent clients for a fixed query mix, each
 query filtered to what one user may see; then the latency of Tantivy's
 search-as-you-type suggestions for a fixed list of prefixes. It also prints the server's RSS
@@ -29,7 +31,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -523,16 +524,10 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
 
     # Like the hub's web process, every engine's searches take turns, one a core (search/turns.py).
     served = SearchTurns(app, paths={"/tantivy", "/suggest", "/fts", "/postgres"}, at_once=os.cpu_count() or 1)
-    # SO_REUSEPORT: several of these processes may serve one port, as several web processes
-    # behind a balancer would; the kernel spreads the connections over them.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listener.bind(("127.0.0.1", port))
-    uvicorn.Server(uvicorn.Config(served, log_level="warning")).run(sockets=[listener])
+    uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")).run()
 
 
-def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: list[str] = QUERIES) -> dict:
+def measure(base_urls: list[str], engine: str, rounds: int, clients: int = 8, queries: list[str] = QUERIES) -> dict:
     # The reader is in private group 19; like the hub, the client names the groups it may not see too.
     visible = ",".join(str(g) for g in range(1, GROUPS + 1) if g not in PRIVATE or g == 19)
     hidden = ",".join(str(g) for g in sorted(PRIVATE - {19}))
@@ -542,10 +537,11 @@ def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: 
     def client(n: int) -> None:
         # http.client, not httpx: the clients share the 2 cores with the server, and httpx spent
         # 1.5 ms of CPU on each request where http.client spends 0.25.
-        connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=30)
+        connections = [http.client.HTTPConnection(urlsplit(url).netloc, timeout=30) for url in base_urls]
         mine = []
         for r in range(rounds):
             query = queries[(n + r) % len(queries)]
+            connection = connections[(n + r) % len(connections)]
             started = time.perf_counter()
             connection.request("GET", f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden}))
             response = connection.getresponse()
@@ -553,7 +549,8 @@ def measure(base_url: str, engine: str, rounds: int, clients: int = 8, queries: 
             if response.status != 200:
                 raise RuntimeError(f"{engine} answered {response.status} to {query!r}")
             mine.append((time.perf_counter() - started) * 1000)
-        connection.close()
+        for connection in connections:
+            connection.close()
         with lock:
             latencies.extend(mine)
 
@@ -590,7 +587,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=100, help="queries per client per engine")
     parser.add_argument("--server-processes", type=int, default=1,
-                        help="HTTP server processes sharing the port, like several web processes")
+                        help="HTTP server processes, like several web processes beside the index")
     parser.add_argument("--serve", nargs=4, metavar=("INDEX_DIR", "FTS_PATH", "POSTGRES_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -617,36 +614,41 @@ def run(work: Path, items: int, rounds: int, postgres, server_processes: int) ->
     if postgres:
         print(f"index build  postgres: {build_postgres(postgres_url, items):8.0f} items/s")
         engines.append("postgres")
-    port = 18000 + os.getpid() % 1000
+    ports = [18000 + os.getpid() % 1000 * 10 + n for n in range(server_processes)]
     servers = [
         subprocess.Popen(
             [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port)]
         )
-        for _ in range(server_processes)
+        for port in ports
     ]
-    base_url = f"http://127.0.0.1:{port}"
+    base_urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base_url}/docs", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        for url in base_urls:
+            wait_until_serving(url)
         for engine in engines:  # warm up caches and connections
-            measure(base_url, engine, rounds // 2)
+            measure(base_urls, engine, rounds // 2)
         for engine in engines:
-            report(f"http query   {engine:9s}", measure(base_url, engine, rounds))
-        measure(base_url, "suggest", rounds // 2, queries=PREFIXES)
-        report("http suggest tantivy  ", measure(base_url, "suggest", rounds, queries=PREFIXES))
+            report(f"http query   {engine:9s}", measure(base_urls, engine, rounds))
+        measure(base_urls, "suggest", rounds // 2, queries=PREFIXES)
+        report("http suggest tantivy  ", measure(base_urls, "suggest", rounds, queries=PREFIXES))
         sizes = ", ".join(f"{rss_mb(server.pid):.0f}" for server in servers)
         print(f"server RSS after queries: {sizes} MB ({server_processes} process{'es' if server_processes > 1 else ''})")
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
+
+
+def wait_until_serving(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/docs", timeout=1)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def report(label: str, figures: dict) -> None:
