@@ -12,11 +12,12 @@ to 3.5% of the items and its last ones in a few per thousand. It builds three in
 it: Plein's Tantivy index (`SearchIndex.rebuild`, as `plein reindex` writes it), SQLite
 FTS5, and PostgreSQL full-text search (a GIN index over a tsvector column, what Discourse
 uses) in a throw-away cluster from Debian's `postgresql`. Build rates exclude the time spent
-generating the corpus. All three are then served over HTTP from one child process, their
-searches taking turns one a core as in the hub's web process (`search/turns.py`), or from
-`--server-processes N` of them, like several web processes beside the index, each on a port of
-its own: the clients send their requests to the processes in turn, as a load balancer would
-(its own cost is not counted). Query
+generating the corpus. All three are then served over HTTP from one child process, or from
+`--server-processes N` of them like several web processes beside the index, each on a port of
+its own and each answering `--searches-at-once` searches at a time (the cores shared out
+among the processes, as `PLEIN_SEARCHES_AT_ONCE` would be set; see `search/turns.py`). Each
+client sends its next request to the process with the fewest under way, as a load balancer
+set to least connections would (its own cost is not counted). Query
 latency (p50/p95/p99) is measured with 8 concurrent clients for a fixed query mix, each
 query filtered to what one user may see; then the latency of Tantivy's
 search-as-you-type suggestions for a fixed list of prefixes. It also prints the server's RSS
@@ -465,7 +466,7 @@ def start_postgres():
     return databases.PostgresServer()
 
 
-def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
+def serve(index_dir: str, fts_path: str, postgres_url: str, port: int, searches_at_once: int) -> None:
     """The child process: one HTTP server answering /tantivy, /suggest, /fts and /postgres, like the web role would."""
     import re
 
@@ -522,8 +523,8 @@ def serve(index_dir: str, fts_path: str, postgres_url: str, port: int) -> None:
         ).fetchone()[0]
         return {"total": total, "ids": [r[0] for r in rows]}
 
-    # Like the hub's web process, every engine's searches take turns, one a core (search/turns.py).
-    served = SearchTurns(app, paths={"/tantivy", "/suggest", "/fts", "/postgres"}, at_once=os.cpu_count() or 1)
+    # Like the hub's web process, every engine's searches take turns (search/turns.py).
+    served = SearchTurns(app, paths={"/tantivy", "/suggest", "/fts", "/postgres"}, at_once=searches_at_once)
     uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning")).run()
 
 
@@ -532,7 +533,15 @@ def measure(base_urls: list[str], engine: str, rounds: int, clients: int = 8, qu
     visible = ",".join(str(g) for g in range(1, GROUPS + 1) if g not in PRIVATE or g == 19)
     hidden = ",".join(str(g) for g in sorted(PRIVATE - {19}))
     latencies: list[float] = []
+    under_way = [0] * len(base_urls)
     lock = threading.Lock()
+
+    def least_busy(n: int) -> int:
+        """The server with the fewest requests under way (ties taken in turn), now counting this one."""
+        with lock:
+            chosen = min(range(len(base_urls)), key=lambda s: (under_way[s], (s - n) % len(base_urls)))
+            under_way[chosen] += 1
+        return chosen
 
     def client(n: int) -> None:
         # http.client, not httpx: the clients share the 2 cores with the server, and httpx spent
@@ -541,14 +550,16 @@ def measure(base_urls: list[str], engine: str, rounds: int, clients: int = 8, qu
         mine = []
         for r in range(rounds):
             query = queries[(n + r) % len(queries)]
-            connection = connections[(n + r) % len(connections)]
+            server = least_busy(n + r)
             started = time.perf_counter()
-            connection.request("GET", f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden}))
-            response = connection.getresponse()
+            connections[server].request("GET", f"/{engine}?" + urlencode({"q": query, "groups": visible, "hidden": hidden}))
+            response = connections[server].getresponse()
             response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            with lock:
+                under_way[server] -= 1
             if response.status != 200:
                 raise RuntimeError(f"{engine} answered {response.status} to {query!r}")
-            mine.append((time.perf_counter() - started) * 1000)
         for connection in connections:
             connection.close()
         with lock:
@@ -588,15 +599,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100, help="queries per client per engine")
     parser.add_argument("--server-processes", type=int, default=1,
                         help="HTTP server processes, like several web processes beside the index")
-    parser.add_argument("--serve", nargs=4, metavar=("INDEX_DIR", "FTS_PATH", "POSTGRES_URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--searches-at-once", type=int,
+                        help="searches each server process answers at a time; the cores shared out among them by default")
+    parser.add_argument("--serve", nargs=5, metavar=("INDEX_DIR", "FTS_PATH", "POSTGRES_URL", "PORT", "AT_ONCE"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], args.serve[1], args.serve[2], int(args.serve[3]))
+        serve(args.serve[0], args.serve[1], args.serve[2], int(args.serve[3]), int(args.serve[4]))
         return
     postgres = start_postgres()
     try:
         with tempfile.TemporaryDirectory() as work:
-            run(Path(work), args.items, args.rounds, postgres, args.server_processes)
+            at_once = args.searches_at_once or max(1, (os.cpu_count() or 1) // args.server_processes)
+            run(Path(work), args.items, args.rounds, postgres, args.server_processes, at_once)
     finally:
         if postgres is not None:
             postgres.close()
@@ -604,7 +619,7 @@ def main() -> None:
     print(json.dumps({"machine": os.uname().machine, "cpus": os.cpu_count(), "load": os.getloadavg()}))
 
 
-def run(work: Path, items: int, rounds: int, postgres, server_processes: int) -> None:
+def run(work: Path, items: int, rounds: int, postgres, server_processes: int, searches_at_once: int) -> None:
     index_dir, fts_path = work / "index", work / "fts.db"
     postgres_url = postgres.url.replace("postgresql+psycopg://", "postgresql://") if postgres else ""
     print(f"corpus: {items} items in threads (60% Dutch, 40% English; posts, comments, documents), {GROUPS} groups")
@@ -617,7 +632,8 @@ def run(work: Path, items: int, rounds: int, postgres, server_processes: int) ->
     ports = [18000 + os.getpid() % 1000 * 10 + n for n in range(server_processes)]
     servers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port)]
+            [sys.executable, __file__, "--serve", str(index_dir), str(fts_path), postgres_url or "-", str(port),
+             str(searches_at_once)]
         )
         for port in ports
     ]
@@ -632,7 +648,8 @@ def run(work: Path, items: int, rounds: int, postgres, server_processes: int) ->
         measure(base_urls, "suggest", rounds // 2, queries=PREFIXES)
         report("http suggest tantivy  ", measure(base_urls, "suggest", rounds, queries=PREFIXES))
         sizes = ", ".join(f"{rss_mb(server.pid):.0f}" for server in servers)
-        print(f"server RSS after queries: {sizes} MB ({server_processes} process{'es' if server_processes > 1 else ''})")
+        print(f"server RSS after queries: {sizes} MB ({server_processes} process{'es' if server_processes > 1 else ''}, "
+              f"{searches_at_once} search{'es' if searches_at_once > 1 else ''} at a time each)")
     finally:
         for server in servers:
             server.terminate()

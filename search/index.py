@@ -59,13 +59,10 @@ LOCK_RETRY_SECONDS = 0.05
 PROGRESS_EVERY = 1000
 STEMMED_FIELDS = [stemmed_field(language) for language in LANGUAGES]
 SEARCH_FIELDS = ["author", "extra", *STEMMED_FIELDS]
-"""What a query's words are looked up in: one field per language holds all of an item's text
-(search/schema.py). Each field a word is looked up in is one more list of postings to walk
-and merge. Before, the plain `title` and `body` and a stemmed title and body per language
-took six where two do now; every word found in those was found in these as well, so they
-only added a bonus for the exact form and a title bonus, and the judged set ranks as well
-without (nDCG@10 0.944, against 0.889 with them), while a search over a million items walks
-half as much."""
+"""What a query's words are looked up in: the stemmed field of each language, which holds all
+of an item's text (search/schema.py), the author and the extra text. Not the plain `title` and
+`body`: a word found there is found in the stemmed fields too, and each field looked up is one
+more list of postings to walk and merge (docs/performance.md)."""
 TITLE_WEIGHT = 3
 """How many times the title is written into the stemmed field: a word in the title counts
 for more, as a field boost of its own would do (nDCG@10 0.852 once, 0.914 twice, 0.944 three times)."""
@@ -74,9 +71,9 @@ HIGHLIGHTED_FIELDS = ["title", "body", *STEMMED_FIELDS]
 NAMED_FIELDS = {*HIGHLIGHTED_FIELDS, *SEARCH_FIELDS}
 """Fields a query may name (`title:modem`)."""
 FIELD_BOOSTS = {"extra": 0.5}
-FUZZY_FIELDS = ["title", "body", "extra"]
 FEW_GROUPS = 8
 """Up to this many hidden groups, the permission filter excludes them term by term (`_allowed`)."""
+FUZZY_FIELDS = ["title", "body", "extra"]
 FUZZY_TWO_TYPOS_FROM = 6
 MIN_CORRECTED_LENGTH = 4
 MAX_CANDIDATES_CHECKED = 5
