@@ -3,7 +3,7 @@
 Several processes share one index directory (the web app reads; a Celery worker and
 `plein reindex` write). Tantivy allows one writer at a time and guards it with a lock
 file, so every write call opens a writer, commits, and lets go; a busy lock is waited for.
-Readers reload before each search so they see what other processes committed.
+Readers look for what other processes committed every `RELOAD_EVERY_SECONDS`.
 
 Next to the Tantivy files lives a small state file with the schema version and whether a
 full rebuild has completed. An index that is missing, corrupt, of another version, or

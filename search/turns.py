@@ -2,10 +2,10 @@
 
 Tantivy searches without the GIL, but the Python around each search (the query, the hits, the
 web framework) holds it. Run side by side on more threads than there are cores, searches fight
-over the GIL and the cores, and each one takes longer. At a million items on 2 cores with 8
-clients, two at a time answered more searches a second, with a shorter tail, than as many
-as came in (docs/performance.md). The wait is in the event loop, before a request takes a
-worker thread, and the first to come is the first served.
+over the GIL and the cores, and the slowest wait longest. At a million items on 2 cores with
+8 clients, two at a time answered as many searches a second as eight at once, with a shorter
+tail: p95 44 ms against 57 (docs/performance.md). The wait is in the event loop, before a
+request takes a worker thread, and the first to come is the first served.
 """
 
 from __future__ import annotations
