@@ -392,19 +392,20 @@ class SearchIndex:
     def _ranked(self, matching: tantivy.Query, now: datetime) -> tantivy.Query:
         """`matching`, with a little added to the score of recent items (never a match of its own).
 
-        Each boost wraps the query in one more Must with one optional clause, so Tantivy looks
-        the boost up for matching items only. Two optional clauses side by side make it walk
+        All boosts make one optional clause, which Tantivy looks up for matching items only. In
+        it the oldest age is required and each younger one optional, so a younger age is only
+        looked up for items within the older: half the cost of wrapping the query once per
+        boost, with the same scores. Optional clauses side by side would make Tantivy walk
         every recent item in the index instead: at a million items that doubled a search.
         """
         schema = self._index.schema
-        ranked = matching
-        for age, boost in RECENCY_BOOSTS:
+        boosts: list[tuple] = []
+        for age, boost in sorted(RECENCY_BOOSTS):  # the youngest first, each inside the next older one
             recent = tantivy.Query.range_query(schema, "created_at", tantivy.FieldType.Date, lower_bound=now - age)
-            ranked = tantivy.Query.boolean_query([
-                (tantivy.Occur.Must, ranked),
-                (tantivy.Occur.Should, tantivy.Query.const_score_query(recent, boost)),
-            ])
-        return ranked
+            boosts = [(tantivy.Occur.Should, tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.const_score_query(recent, boost)), *boosts]
+            ))]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, matching), *boosts])
 
     def _parse(self, query: str, fields: list[str] = SEARCH_FIELDS) -> tantivy.Query:
         """Tantivy's query language over `fields`, all words required.
