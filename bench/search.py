@@ -53,6 +53,7 @@ import httpx  # noqa: E402
 from search.documents import IndexedItem  # noqa: E402
 from search.index import SearchIndex  # noqa: E402
 from search.turns import SearchTurns  # noqa: E402
+from tests.support.servers import wait_for  # noqa: E402
 
 GROUPS = 20
 PRIVATE = {18, 19, 20}
@@ -640,7 +641,7 @@ def run(work: Path, items: int, rounds: int, postgres, server_processes: int, se
     base_urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url in base_urls:
-            wait_until_serving(url)
+            wait_for(lambda: serving(url), timeout=60, what=f"the search server at {url}")
         for engine in engines:  # warm up caches and connections
             measure(base_urls, engine, rounds // 2)
         for engine in engines:
@@ -656,16 +657,11 @@ def run(work: Path, items: int, rounds: int, postgres, server_processes: int, se
             server.wait(timeout=20)
 
 
-def wait_until_serving(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/docs", timeout=1)
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+def serving(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/docs", timeout=1).is_success
+    except httpx.HTTPError:
+        return False
 
 
 def report(label: str, figures: dict) -> None:

@@ -349,7 +349,8 @@ class SearchIndex:
         """A query as typed: its words over the search fields, and its filters."""
         filters = self._filter_clauses(parsed, asked.kind)
         if not parsed.text:
-            return self._run(searcher, tantivy.Query.all_query(), filters, asked, highlighted=None)
+            everything = tantivy.Query.all_query()
+            return self._run(searcher, everything, filters, asked, highlighted=everything)
         text_query = self._parse(parsed.text)
         return self._run(searcher, text_query, filters, asked, highlighted=self._parse(parsed.text, HIGHLIGHTED_FIELDS))
 
@@ -370,7 +371,7 @@ class SearchIndex:
 
     def _run(
         self, searcher: tantivy.Searcher, text_query: tantivy.Query, filters: list[tuple], asked: _Asked,
-        highlighted: tantivy.Query | None,
+        highlighted: tantivy.Query,
     ) -> SearchResults:
         """One page of hits for `text_query`, with the total and facets; snippets mark the words of `highlighted`."""
         schema = self._index.schema
@@ -385,7 +386,7 @@ class SearchIndex:
         aggregated = searcher.aggregate(matching, FACET_AGGREGATIONS)
         kinds = aggregated.get("kind", {})
         total = sum(bucket["doc_count"] for bucket in kinds.get("buckets", [])) + kinds.get("sum_other_doc_count", 0)
-        snippets = _Snippets(searcher, schema, highlighted or text_query)
+        snippets = _Snippets(searcher, schema, highlighted)
         hits = [snippets.hit(searcher.doc(address), score) for score, address in scored]
         return SearchResults(total=total, hits=hits, facets=_facets(aggregated) if total else {})
 
