@@ -16,6 +16,11 @@ from hub.db import get_engine
 from hub.services import indexing
 from hub.settings import get_settings
 
+SMTP_TIMEOUT = 5.0
+"""Seconds the smtp check waits for the greeting and the answer to EHLO."""
+_EVERY_ADDRESS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+"""A server bound to every address is reached on this machine's loopback."""
+
 
 @dataclass(frozen=True)
 class Check:
@@ -80,14 +85,24 @@ def check_outbox() -> Check:
 
 
 def check_smtp_settings() -> Check:
+    """Whether an SMTP server greets us where PLEIN_SMTP_HOST and PLEIN_SMTP_PORT say Plein listens."""
     settings = get_settings()
     if "." not in settings.mail_domain:
         return Check("smtp", False, f"PLEIN_MAIL_DOMAIN {settings.mail_domain!r} is not a domain")
     if not 0 < settings.smtp_port < 65536:
         return Check("smtp", False, f"PLEIN_SMTP_PORT {settings.smtp_port} is not a port")
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    host = _EVERY_ADDRESS.get(settings.smtp_host, settings.smtp_host)
+    try:
+        with smtplib.SMTP(host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+            code, reply = smtp.ehlo()
+    except (OSError, smtplib.SMTPException) as error:
+        return Check("smtp", False, f"nothing answers on {where}: {error}")
+    if code != 250:
+        return Check("smtp", False, f"{where} answers EHLO with {code} {reply.decode(errors='replace')}")
     return Check(
         "smtp", True,
-        f"groups at @{settings.mail_domain}, listening on {settings.smtp_host}:{settings.smtp_port}, "
+        f"groups at @{settings.mail_domain}, answers on {where}, "
         f"up to {settings.max_message_size // (1024 * 1024)} MB",
     )
 
