@@ -94,7 +94,7 @@ def indexer() -> None:
 
 @main.command()
 def check() -> None:
-    """Check the database, broker, index, outbox and SMTP settings, one line each."""
+    """Check the database, broker, index, outbox and SMTP server, one line each."""
     from hub.services.health import all_checks
 
     checks = all_checks()
@@ -191,6 +191,20 @@ def user_add(email: str, name: str, department: str, job_title: str, expertise: 
         click.echo(f"Added {'admin ' if admin else ''}{created.name} <{created.email}>")
 
 
+@user.command("list")
+def user_list() -> None:
+    """List every user by address: email, name, and admin or the groups they moderate."""
+    with session_scope() as session:
+        found = accounts.list_users(session)
+        for person in found:
+            markers = ["admin"] if person.is_admin else []
+            if moderates := sorted(m.group.slug for m in person.memberships if m.is_moderator):
+                markers.append(f"moderates {','.join(moderates)}")
+            click.echo("\t".join([person.email, person.name, *([", ".join(markers)] if markers else [])]))
+        if not found:
+            click.echo("No users")
+
+
 @user.command("admin")
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="Take the admin right away instead.")
@@ -224,6 +238,45 @@ def group_create(slug: str, name: str, private: bool, description: str, policy: 
         created = groups.create_group(session, slug, name, private=private, description=description)
         moderation.set_policy(session, created, policy, untrusted_mail)
         click.echo(f"Created {'private ' if private else ''}group {created.name}: mail {group_address(created)}")
+
+
+@group.command("list")
+def group_list() -> None:
+    """List every group, private ones too: slug, name, privacy, who may post, members."""
+    with session_scope() as session:
+        found = groups.list_groups(session)
+        for listed in found:
+            shown = listed.group
+            click.echo(
+                f"{shown.slug}\t{shown.name}\t{'private' if shown.is_private else 'public'}\t"
+                f"posting {shown.posting_policy}\t{listed.members} member{'s' if listed.members != 1 else ''}"
+            )
+        if not found:
+            click.echo("No groups")
+
+
+@group.command("edit")
+@click.argument("slug")
+@click.option("--name", help="The group's new name, as shown to people.")
+@click.option("--description", help="One line about what the group is for; an empty one removes it.")
+@click.option("--private/--public", default=None,
+              help="Only members see the group (private), or everyone does (public); search follows.")
+@click.option("--policy", type=click.Choice([p.value for p in PostingPolicy]),
+              help="Who may post: members, anyone in the company, or anyone but held for a moderator.")
+@handles_errors
+def group_edit(slug: str, name: str | None, description: str | None, private: bool | None, policy: str | None) -> None:
+    """Change SLUG's name, description, privacy or who may post; what is not given stays."""
+    if name is None and description is None and private is None and policy is None:
+        raise click.UsageError("say what to change: --name, --description, --private or --public, or --policy")
+    with session_scope() as session:
+        changed = groups.edit_group(
+            session, groups.get_group(session, slug), name=name, description=description, private=private
+        )
+        moderation.set_policy(session, changed, policy)
+        click.echo(
+            f"{changed.slug} is now {'private' if changed.is_private else 'public'}: {changed.name}, "
+            f"posting {changed.posting_policy}"
+        )
 
 
 @group.command("policy")
@@ -270,6 +323,18 @@ def group_add_member(slug: str, email: str, delivery: str) -> None:
             session, groups.get_group(session, slug), accounts.get_user(session, email), delivery
         )
         click.echo(f"{membership.user.email} is in {membership.group.slug} ({membership.delivery.value})")
+
+
+@group.command("remove-member")
+@click.argument("slug")
+@click.argument("email")
+@handles_errors
+def group_remove_member(slug: str, email: str) -> None:
+    """Take EMAIL out of SLUG, and with it their moderator right, as leaving on the web does."""
+    with session_scope() as session:
+        found, person = groups.get_group(session, slug), accounts.get_user(session, email)
+        groups.remove_member(session, found, person)
+        click.echo(f"{person.email} is no longer in {found.slug}")
 
 
 @main.group()

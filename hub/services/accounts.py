@@ -7,9 +7,9 @@ import re
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from hub.models import ApiToken, User
+from hub.models import ApiToken, Membership, User
 from hub.services.errors import Conflict, Invalid, NotFound
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
@@ -44,6 +44,13 @@ def get_user(session: Session, email: str) -> User:
     if user is None:
         raise NotFound(f"no user with address {email}")
     return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user by address, with their memberships and groups loaded (who moderates what)."""
+    return list(session.scalars(
+        select(User).options(selectinload(User.memberships).joinedload(Membership.group)).order_by(User.email)
+    ))
 
 
 def set_admin(session: Session, user: User, admin: bool = True) -> User:

@@ -2,17 +2,17 @@
 
 A public group is open to every user of the hub; a private group exists only for its
 members. Every page and API answer goes through `visible_groups_query`, every search
-through `group_access`.
+through `group_access`; only an admin's command lists them all (`list_groups`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
-from hub.models import Delivery, Group, Membership, PostingPolicy, User
+from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
 from hub.services import indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
@@ -33,6 +33,43 @@ def create_group(
     session.flush()
     indexing.mark(session, "group", group.id)
     return group
+
+
+def edit_group(
+    session: Session, group: Group, *, name: str | None = None, description: str | None = None,
+    private: bool | None = None,
+) -> Group:
+    """Change what is given of `group`'s name, description and privacy; None leaves it as it is.
+
+    The index keeps no privacy: each item carries its group's id, and who may see a group is
+    decided per query (`group_access`). What a change of privacy alters is the people's items,
+    whose learned expertise comes from public groups only, so everyone who wrote in the group
+    is marked; the group's own item is marked for its name and description.
+    """
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise Invalid("a group's name cannot be empty")
+        group.name = name
+    if description is not None:
+        group.description = description.strip()
+    if private is not None and private != group.is_private:
+        group.is_private = private
+        for user_id in _writers(session, group):
+            indexing.mark(session, "person", user_id)
+    session.flush()
+    if name is not None or description is not None:
+        indexing.mark(session, "group", group.id)
+    return group
+
+
+def _writers(session: Session, group: Group) -> list[int]:
+    """The ids of everyone who wrote a post or a comment in `group`."""
+    in_group = select(Post.id).where(Post.group_id == group.id)
+    return list(session.scalars(union(
+        select(Post.author_id).where(Post.group_id == group.id),
+        select(Comment.author_id).where(Comment.post_id.in_(in_group)),
+    )))
 
 
 def get_group(session: Session, slug: str) -> Group:
@@ -60,7 +97,8 @@ def add_member(
 
 
 def remove_member(session: Session, group: Group, user: User) -> None:
-    """Take `user` out of `group`; from now on a private group's items are hidden from them.
+    """Take `user` out of `group`, with its moderator right; from now on a private group's items
+    are hidden from them.
 
     Search needs no reindex for this: who may see a group is decided per query.
     """
@@ -76,6 +114,21 @@ def join_group(session: Session, group: Group, user: User) -> Membership:
     if group.is_private:
         raise Forbidden(f"{group.name} is private: a member adds people to it")
     return find_membership(session, group, user) or add_member(session, group, user, user.default_delivery)
+
+
+@dataclass(frozen=True)
+class GroupListing:
+    group: Group
+    members: int
+
+
+def list_groups(session: Session) -> list[GroupListing]:
+    """Every group by slug, private ones too, with its number of members: for an admin, never a page."""
+    counted = (
+        select(Group, func.count(Membership.id)).outerjoin(Membership, Membership.group_id == Group.id)
+        .group_by(Group.id).order_by(Group.slug)
+    )
+    return [GroupListing(group, members) for group, members in session.execute(counted)]
 
 
 def find_membership(session: Session, group: Group, user: User) -> Membership | None:
