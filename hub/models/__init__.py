@@ -6,6 +6,7 @@ from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.groups import Delivery, Group, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
+from hub.models.installation import Installation
 from hub.models.mail import (
     DigestWatermark,
     InboundMessage,
@@ -20,6 +21,7 @@ __all__ = [
     "AddressHealth", "BounceReport",
     "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
     "IndexPending",
+    "Installation",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",
     "ImapMailbox", "ImapMessage", "InboundMessage", "InboundStatus", "Membership", "OutgoingMail", "OutgoingStatus",
     "Post", "User", "utcnow",

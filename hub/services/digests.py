@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
+from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
 from hub.services.subscriptions import digest_unsubscribe_token
@@ -264,7 +265,7 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
         sender=("Plein", f"digest@{domain}"),
         recipient=(user.name, user.email),
         text=digest.text, html=digest.html,
-        message_id=f"<{key.replace(':', '-')}@{domain}>",
+        message_id=message_id(session, "digest", key.removeprefix("digest:").replace(":", "-")),
         headers={
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",

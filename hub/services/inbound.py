@@ -9,7 +9,6 @@ silently, and running it twice changes nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -31,6 +30,7 @@ from hub.models import (
 )
 from hub.services import accounts, bounces, commands, moderation, signing, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
+from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
 from hub.services.raw_mail import keep_raw, read_raw
 from hub.settings import get_settings
@@ -319,20 +319,16 @@ def _thread_by_subject(session: Session, group: Group, message: ParsedMessage) -
     return next((post for post in recent if thread_subject(post.title)[0] == subject), None)
 
 
-_OWN_ID = re.compile(r"^(post|comment)-(\d+)@(.+)$")
-
-
 def _thread_target(session: Session, thread_ids: list[str]) -> tuple[Post | None, Comment | None]:
     """The post (and comment) a mail answers, from the ids it names, nearest first.
 
-    Ids may be those of mails Plein sent (`post-12@domain`, `comment-34@domain`) or of the
-    mails that made a post or comment.
+    Ids may be those of mails Plein sent (`hub.services.message_ids`: this installation's, and
+    those sent before Message-IDs carried an installation's part, as people still answer
+    them) or of the mails that made a post or comment.
     """
-    domain = get_settings().mail_domain
     for message_id in thread_ids:
-        own = _OWN_ID.match(message_id)
-        if own and own.group(3).lower() == domain.lower():
-            kind, number = own.group(1), int(own.group(2))
+        if own := parse_message_id(session, message_id):
+            kind, number = own
             if kind == "post" and (post := session.get(Post, number)):
                 return post, None
             if kind == "comment" and (comment := session.get(Comment, number)):

@@ -5,7 +5,7 @@ who commented before), whatever their delivery, unless they switched reply notif
 or may no longer see the group. One key per comment and person (`comment:34:to:5`) means a
 person who is both a member on `each` and a follower gets the comment once.
 
-Each mail carries a stable Message-ID (`post-12@domain`, `comment-34@domain`) and the
+Each mail carries a stable Message-ID (`hub.services.message_ids`) and the
 In-Reply-To/References that make mail clients thread it, list headers (RFC 2369, RFC 2919,
 RFC 8058), and a signed Reply-To that brings an answer back as a comment on the right post.
 """
@@ -21,6 +21,7 @@ from hub import jobs
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import signing
 from hub.services.groups import can_see
+from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.settings import get_settings
@@ -36,14 +37,6 @@ FEW_READERS = 25
 """Mail in that goes out to at most this many readers is queued in the transaction that posts
 it (`notify_if_few`): a job of its own cost the workers more than the mail. A larger fan-out
 stays a job, so the next mail in is not kept waiting behind it."""
-
-
-def post_message_id(post_id: int) -> str:
-    return f"<post-{post_id}@{get_settings().mail_domain}>"
-
-
-def comment_message_id(comment_id: int) -> str:
-    return f"<comment-{comment_id}@{get_settings().mail_domain}>"
 
 
 def group_address(group: Group) -> str:
@@ -124,7 +117,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
             sender=_sender(post.author, post.group),
             recipient=(user.name, user.email),
             text=text, html=html,
-            message_id=post_message_id(post.id),
+            message_id=message_id(session, "post", post.id),
             headers={"Reply-To": reply_address(post, None, user), **list_headers(membership)},
         )
         queued += queue_mail(session, f"post:{post.id}:to:{user.id}", message) is not None
@@ -149,7 +142,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             url=absolute(comment_path(post.id, comment.id)),
             unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
         )
-        message = _comment_mail(comment, user, text, html, list_headers(membership))
+        message = _comment_mail(session, comment, user, text, html, list_headers(membership))
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
     for user in followers:
         stop_url = absolute(replies_off_path(replies_token(user)))
@@ -164,24 +157,27 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
-        message = _comment_mail(comment, user, text, html, headers)
+        message = _comment_mail(session, comment, user, text, html, headers)
         queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
     return queued
 
 
-def _comment_mail(comment: Comment, user: User, text: str, html: str, list_headers: dict[str, str]) -> Composed:
+def _comment_mail(
+    session: Session, comment: Comment, user: User, text: str, html: str, list_headers: dict[str, str]
+) -> Composed:
     """A comment's mail to one reader, threaded under what the comment answers."""
     post = comment.post
-    answered = comment_message_id(comment.parent_id) if comment.parent_id else post_message_id(post.id)
+    started = message_id(session, "post", post.id)
+    answered = message_id(session, "comment", comment.parent_id) if comment.parent_id else started
     return compose(
         subject=f"Re: [{post.group.name}] {post.title}",
         sender=_sender(comment.author, post.group),
         recipient=(user.name, user.email),
         text=text, html=html,
-        message_id=comment_message_id(comment.id),
+        message_id=message_id(session, "comment", comment.id),
         headers={
             "In-Reply-To": answered,
-            "References": " ".join(dict.fromkeys([post_message_id(post.id), answered])),
+            "References": " ".join(dict.fromkeys([started, answered])),
             "Reply-To": reply_address(post, comment, user),
             **list_headers,
         },

@@ -31,6 +31,12 @@ def mail(sender: str, to: str, subject: str, body: str, **headers: str) -> Email
     return message
 
 
+def our_message_id(company: Company, kind: str, number: int) -> str:
+    """The Message-ID of Plein's mail about post or comment `number`, its part read from Plein's database."""
+    [(part,)] = company.server.query("SELECT mail_id_part FROM installation")
+    return f"<{kind}-{number}.{part}@{company.server.domain}>"
+
+
 def post_titled(company: Company, token: str, group: str, title: str) -> dict | None:
     posts = company.server.api(company.tokens[token], f"/api/groups/{group}/posts").json()["posts"]
     return next((p for p in posts if p["title"] == title), None)
@@ -210,7 +216,7 @@ def test_each_member_gets_the_post_and_comments_by_mail_with_list_and_thread_hea
         lambda: company.server.mail_to(bob, lambda m: "[Engineering] Storing Amersfoort" in m["Subject"]), what="the post mail"
     )
     domain = company.server.domain
-    assert post_mail["Message-ID"] == f"<post-{post['id']}@{domain}>"
+    assert post_mail["Message-ID"] == our_message_id(company, "post", post["id"])
     assert post_mail["Subject"] == "[Engineering] Storing Amersfoort"
     assert post_mail["From"].addresses[0].display_name == "Alice Aalders via Engineering"
     assert post_mail["From"].addresses[0].addr_spec == f"engineering@{domain}"
@@ -238,9 +244,9 @@ def test_each_member_gets_the_post_and_comments_by_mail_with_list_and_thread_hea
     comment = company.server.api(company.tokens["alice"], f"/api/posts/{post['id']}").json()["comments"][0]
     assert comment["body_text"] == "Ik ga er morgen heen."
     assert comment_mail["Subject"] == "Re: [Engineering] Storing Amersfoort"
-    assert comment_mail["Message-ID"] == f"<comment-{comment['id']}@{domain}>"
-    assert comment_mail["In-Reply-To"] == f"<post-{post['id']}@{domain}>"
-    assert comment_mail["References"] == f"<post-{post['id']}@{domain}>"
+    assert comment_mail["Message-ID"] == our_message_id(company, "comment", comment["id"])
+    assert comment_mail["In-Reply-To"] == our_message_id(company, "post", post["id"])
+    assert comment_mail["References"] == our_message_id(company, "post", post["id"])
 
     # Alice answers that comment through its Reply-To address: a comment under Bob's comment.
     reply = EmailMessage()

@@ -3,7 +3,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from hub.models import OutgoingMail
-from hub.services import accounts, digests, groups, inbound, notifications, posts, signing, subscriptions
+from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signing, subscriptions
 
 
 def make_company(session):
@@ -92,7 +92,7 @@ def test_a_digest_run_repeated_in_the_same_period_queues_it_once_under_one_key(s
     row = session.get(OutgoingMail, first)
     assert row.key == f"digest:{reader.id}:daily:2026-11-25"
     message = message_from_bytes(row.message, policy=policy.default)
-    assert message["Message-ID"] == f"<digest-{reader.id}-daily-2026-11-25@plein.test>"
+    assert message["Message-ID"] == message_ids.message_id(session, "digest", f"{reader.id}-daily-2026-11-25")
 
 
 def test_weekly_digest_goes_out_on_the_users_weekday(session):

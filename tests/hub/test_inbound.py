@@ -9,7 +9,7 @@ from hub import jobs
 from hub.cli import main
 from hub.gateway import HubMailboxSink
 from hub.models import Comment, InboundMessage, InboundStatus, Post, utcnow
-from hub.services import accounts, groups, inbound, signing
+from hub.services import accounts, groups, inbound, message_ids, signing
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
@@ -248,7 +248,8 @@ def test_a_reply_naming_a_notification_plein_sent_lands_under_that_comment(sessi
 
     reply = raw_mail(
         "Alice <alice@example.com>", "Re: [Engineering] Vraag", "Dank!\n\nOn Mon, Bob wrote:\n> Antwoord",
-        In_Reply_To=f"<comment-{comment.id}@plein.test>", References=f"<post-{post.id}@plein.test>",
+        In_Reply_To=message_ids.message_id(session, "comment", comment.id),
+        References=message_ids.message_id(session, "post", post.id),
     )
     result = receive(session, reply)
     assert result.status == InboundStatus.POSTED

@@ -1,9 +1,19 @@
-"""Mail Plein writes never lets a name or subject start a header of its own."""
+"""The headers of mail Plein writes: no name or subject starts a header of its own, Message-IDs are
+unique to their installation and thread answers, and Date names its zone."""
 
+import os
+import re
+import subprocess
+import sys
 from email import message_from_bytes, policy
 
-from hub.models import OutgoingMail
-from hub.services import accounts, digests, groups, notifications, posts, signin
+from sqlalchemy import select
+
+from hub.db import session_scope, upgrade_database
+from hub.models import Comment, Installation, OutgoingMail
+from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signin
+from hub.settings import get_settings
+from tests.support.hub import reset_caches
 
 
 def test_cr_and_lf_in_names_and_subjects_never_make_a_new_header(session):
@@ -53,3 +63,96 @@ def test_non_ascii_names_and_subjects_are_encoded_and_read_back_intact(session):
     assert message["Subject"] == "[Ingénieurs & Co] Café-storing: één pomp stuk — €120"
     assert message["From"].addresses[0].display_name == "Chloé Müller via Ingénieurs & Co"
     assert message["To"].addresses[0].display_name == "Zoë Ünal"
+
+
+# Message-IDs: unique to this installation, the same in every one of its processes.
+
+def post_mail_id(session) -> str:
+    """The Message-ID of the mail about a new post 1, as Bob, a reader, gets it."""
+    author = accounts.create_user(session, "alice@example.com", "Alice")
+    reader = accounts.create_user(session, "bob@example.com", "Bob")
+    group = groups.create_group(session, "engineering", "Engineering")
+    groups.add_member(session, group, reader, "each")
+    post = posts.create_post(session, group, author, "Storing", "Tekst")
+    assert post.id == 1
+    notifications.notify_post(session, post.id)
+    [row] = session.query(OutgoingMail).filter_by(recipient="bob@example.com").all()
+    return message_from_bytes(row.message, policy=policy.default)["Message-ID"]
+
+
+def test_two_installations_send_post_1_under_different_message_ids(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
+    ids = []
+    for name in ("first", "second"):
+        monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / name))
+        reset_caches()
+        upgrade_database()
+        with session_scope() as session:
+            ids.append(post_mail_id(session))
+    reset_caches()
+    assert ids[0] != ids[1]
+    assert all(re.fullmatch(r"<post-1\.[0-9a-z]{10}@plein\.test>", mail_id) for mail_id in ids), ids
+
+
+def test_an_installations_message_ids_are_read_from_its_database_the_same_in_every_process(
+    session, data_dir, tmp_path
+):
+    made_here = post_mail_id(session)
+    assert made_here == message_ids.message_id(session, "post", 1)
+    [part] = session.scalars(select(Installation.mail_id_part)).all()
+    assert made_here == f"<post-1.{part}@plein.test>"
+
+    # Another process, on another machine's data directory, sharing only the database.
+    elsewhere = {
+        **os.environ, "PLEIN_DATA_DIR": str(tmp_path / "elsewhere"), "PLEIN_DATABASE_URL": get_settings().database_url,
+    }
+    script = (
+        "from hub.db import session_scope\nfrom hub.services import message_ids\n"
+        "with session_scope() as session:\n    print(message_ids.message_id(session, 'post', 1))\n"
+    )
+    other_process = subprocess.run([sys.executable, "-c", script], env=elsewhere, capture_output=True, text=True)
+    assert other_process.stdout.strip() == made_here, other_process.stderr
+    reset_caches()
+    with session_scope() as again:
+        assert message_ids.message_id(again, "post", 1) == made_here
+
+
+def reply_to(session, subject: str, in_reply_to: str):
+    raw = (
+        "From: Bob <bob@example.com>\r\nTo: engineering@plein.test\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <{abs(hash(in_reply_to))}@example.com>\r\n"
+        f"In-Reply-To: {in_reply_to}\r\n\r\nDank!\r\n"
+    ).encode()
+    stored = inbound.store_inbound(session, raw, "bob@example.com", ["engineering@plein.test"])
+    return inbound.process_inbound(session, stored.id)
+
+
+def test_a_reply_to_our_message_id_becomes_a_comment_on_its_post(session):
+    post_mail_id(session)
+    result = reply_to(session, "Antwoord", message_ids.message_id(session, "post", 1))
+    assert result.reason == "comment 1 on post 1"
+
+
+def test_a_reply_to_another_installations_post_1_does_not_land_on_ours(session):
+    post_mail_id(session)
+    foreign = "<post-1.zzzzzzzzzz@plein.test>"
+    assert foreign != message_ids.message_id(session, "post", 1)
+    result = reply_to(session, "Antwoord", foreign)
+    assert result.reason == "posted to engineering as post 2"
+    assert session.query(Comment).count() == 0
+
+
+def test_a_reply_to_mail_sent_before_message_ids_had_a_part_still_lands_on_its_post(session):
+    post_mail_id(session)
+    result = reply_to(session, "Antwoord", "<post-1@plein.test>")
+    assert result.reason == "comment 1 on post 1"
+
+
+def test_our_message_ids_read_back_to_what_they_name_and_others_to_nothing(session):
+    made, parsed = message_ids.message_id, message_ids.parse_message_id
+    assert parsed(session, made(session, "comment", 34)) == ("comment", 34)
+    assert parsed(session, made(session, "post", 12).strip("<>")) == ("post", 12), "as ParsedMessage keeps ids"
+    assert parsed(session, "comment-34@plein.test") == ("comment", 34), "sent before ids had a part"
+    for others in ("post-12.zzzzzzzzzz@plein.test", "post-12@example.com", "abc@plein.test",
+                   made(session, "digest", "5-daily-2026-11-25")):
+        assert parsed(session, others) is None, others

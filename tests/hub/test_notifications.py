@@ -4,7 +4,7 @@ from email import message_from_bytes, policy
 
 from hub import jobs
 from hub.models import Comment, OutgoingMail, Post
-from hub.services import accounts, groups, inbound, notifications, posts, subscriptions
+from hub.services import accounts, groups, inbound, message_ids, notifications, posts, subscriptions
 from tests.hub.test_receipts import mail
 
 
@@ -33,7 +33,7 @@ def test_answers_to_your_post_are_mailed_even_on_digest_delivery(session):
 
     [mail] = mails_to(session, "alice@example.com")
     assert mail["Subject"] == "Re: [Engineering] Wie heeft de sleutels?"
-    assert mail["In-Reply-To"] == f"<post-{post.id}@plein.test>"
+    assert mail["In-Reply-To"] == message_ids.message_id(session, "post", post.id)
     assert mail["Reply-To"].addresses[0].addr_spec == notifications.reply_address(post, comment, alice)
     assert "your post" in mail.get_body(preferencelist=("plain",)).get_content()
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -139,7 +139,7 @@ def test_mail_in_for_few_readers_is_mailed_in_the_transaction_that_posts_it(sess
     receive(session, mail("Storing lift", "De lift staat stil."))
     post = session.query(Post).one()
     assert [m["Subject"] for m in mails_to(session, "bob@example.com")] == ["[Engineering] Storing lift"]
-    receive(session, mail("Re: Storing lift", "Ik bel de monteur.", In_Reply_To=f"<post-{post.id}@plein.test>"))
+    receive(session, mail("Re: Storing lift", "Ik bel de monteur.", In_Reply_To=message_ids.message_id(session, "post", post.id)))
     assert session.query(Comment).count() == 1
     assert len(mails_to(session, "bob@example.com")) == 2
     assert pending_notifications(session) == [], "no job is left to send what was sent"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from hub.db import session_scope
 from hub.models import Comment, InboundStatus, OutgoingMail, Post, utcnow
-from hub.services import accounts, groups, inbound, posts, preferences, receipts, signing
+from hub.services import accounts, groups, inbound, message_ids, posts, preferences, receipts, signing
 from hub.services.errors import Forbidden
 from hub.urls import absolute
 from hub.web.app import create_app
@@ -90,7 +90,7 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     alice, bob, group = company(session, language="nl")
     post = posts.create_post(session, group, bob, "Storing lift", "De lift staat stil.")
     reply = "Ik bel de monteur.\n\nOp maandag schreef Bob Bos <bob@example.com>:\n> De lift staat stil.\n"
-    receive(session, mail("Re: Storing lift", reply, In_Reply_To=f"<post-{post.id}@plein.test>"))
+    receive(session, mail("Re: Storing lift", reply, In_Reply_To=message_ids.message_id(session, "post", post.id)))
     comment = session.query(Comment).one()
 
     [receipt] = receipts_to(session, "alice@example.com")
