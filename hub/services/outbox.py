@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 
 from sqlalchemy import bindparam, or_, select, update
@@ -83,7 +83,7 @@ def compose(
         ("From", _address(sender)),
         ("To", _address((recipient[0], address))),
         ("Subject", _encoded("Subject", subject)),
-        ("Date", formatdate(localtime=False)),
+        ("Date", format_datetime(utcnow())),  # "+0000": UTC; "-0000" would say the zone is unknown (RFC 5322, 3.3)
         ("Message-ID", one_line(message_id or make_msgid(domain=domain))),
         *((name, _encoded(name, value)) for name, value in (headers or {}).items()),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
 from sqlalchemy.orm import Session
 
@@ -87,7 +87,7 @@ def _as_mail(author: User, to: str, title: str, body: str, uploads: Sequence[Upl
     message["From"] = formataddr((author.name, author.email))
     message["To"] = to
     message["Subject"] = " ".join(title.split())  # one line, whatever the form sent
-    message["Date"] = formatdate(usegmt=True)
+    message["Date"] = format_datetime(utcnow())  # "+0000", not the obsolete "GMT" (RFC 5322, 4.3)
     message["Message-ID"] = make_msgid(domain=get_settings().mail_domain)
     message.set_content(body)
     for filename, content_type, data in uploads:

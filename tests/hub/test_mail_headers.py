@@ -5,13 +5,16 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 
 from sqlalchemy import select
 
 from hub.db import session_scope, upgrade_database
-from hub.models import Comment, Installation, OutgoingMail
-from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signin
+from hub.models import Comment, Group, Installation, OutgoingMail, PostingPolicy, User
+from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signin, submissions
+from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from tests.support.hub import reset_caches
 
@@ -156,3 +159,19 @@ def test_our_message_ids_read_back_to_what_they_name_and_others_to_nothing(sessi
     for others in ("post-12.zzzzzzzzzz@plein.test", "post-12@example.com", "abc@plein.test",
                    made(session, "digest", "5-daily-2026-11-25")):
         assert parsed(session, others) is None, others
+
+
+# Date: "+0000" says the time is UTC; "-0000" would say its zone is unknown (RFC 5322, 3.3).
+
+def test_date_says_utc_as_plus_0000_in_mail_out_and_in_web_posts_kept_as_mail(session):
+    post_mail_id(session)
+    [mail_out] = session.query(OutgoingMail).filter_by(recipient="bob@example.com").all()
+    group = session.query(Group).one()
+    group.posting_policy = PostingPolicy.MODERATED
+    bob = session.query(User).filter_by(email="bob@example.com").one()
+    held = submissions.submit_post(session, bob, group, "Kantine", "Open vanaf maandag")
+    for raw in (mail_out.message, read_raw(held.inbound)):
+        date = message_from_bytes(raw, policy=policy.compat32)["Date"]
+        assert date.endswith(" +0000"), date
+        when = parsedate_to_datetime(date)
+        assert when.utcoffset() == timedelta(0) and abs(when - datetime.now(UTC)) < timedelta(minutes=1)
