@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Group, InboundMessage, Post, User, utcnow
-from hub.services import accounts, groups, inbound, moderation, notifications, posts, preferences, profiles
+from hub.services import accounts, groups, inbound, message_ids, moderation, notifications, posts, preferences, profiles
 from hub.services.attachments import attach
 from hub.settings import get_settings
 
@@ -333,11 +333,15 @@ class _Seeder:
             f"Op {when:%d-%m-%Y} om {when:%H:%M} schreef {answered.author.name} via {engineering.name} "
             f"<{notifications.group_address(engineering)}>:\n\n{quoted}\n\n"
             "-- \nBram Jansen\nMonteur glasvezel\nVerzonden vanaf mijn telefoon",
+            answers=(
+                message_ids.message_id(self.session, "post", post.id),
+                message_ids.message_id(self.session, "comment", answered.id),
+            ),
         )
 
     def _mail(
         self, sender: User | tuple[str, str], to: str, subject: str, text: str, *, html: str | None = None,
-        image: tuple[str, str, bytes] | None = None,
+        image: tuple[str, str, bytes] | None = None, answers: tuple[str, ...] = (),
     ) -> InboundMessage:
         """Mail from `sender` to `to`, stored and processed as if SMTP had just accepted it."""
         name, address = (sender.name, sender.email) if isinstance(sender, User) else sender
@@ -347,6 +351,9 @@ class _Seeder:
         message["Subject"] = subject
         message["Date"] = format_datetime(self.now)
         message["Message-ID"] = make_msgid(domain=address.partition("@")[2])
+        if answers:  # RFC 5322, 3.6.4: what it answers, and the thread above that
+            message["In-Reply-To"] = answers[-1]
+            message["References"] = " ".join(answers)
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")
