@@ -57,14 +57,14 @@ class DemoPerson:
 PEOPLE = [
     DemoPerson(
         "anna@plein.localhost", "Anna de Vries",
-        "admin: sees the inbound quarantine and may moderate every group; member of Engineering, Board, News, Helpdesk",
+        "admin: the inbound quarantine, moderates every group; member of Engineering, Board, News, Helpdesk",
         "Field Engineering", "Teamleider veldtechniek", "glasvezel, ONT, veldplanning, VCA",
         "Ik leid het team van twaalf monteurs in de regio Utrecht. Vragen over planning, storingen bij "
         "klanten of de veldhandleiding? Stuur ze naar Engineering, dan leest iedereen mee.",
     ),
     DemoPerson(
         "bram@plein.localhost", "Bram Jansen",
-        "member of Engineering and News, not of Board; answers by mail, and his news waits for a moderator",
+        "member of Engineering and News, not Board; answers by mail, his news waits for a moderator",
         "Field Engineering", "Monteur glasvezel", "lassen, OTDR, wijkkasten, glasvezel",
         "Twintig jaar in de kabel, sinds 2016 op glas. Ik las en meet vooral in wijkkasten en "
         "ben meestal onderweg: ik antwoord vanaf mijn telefoon, per mail.",
@@ -79,20 +79,20 @@ PEOPLE = [
     ),
     DemoPerson(
         "daan@plein.localhost", "Daan Bakker",
-        "member of Board and of Engineering (weekly digest)",
+        "member of Board, and of Engineering by weekly digest",
         "Directie", "Algemeen directeur", "strategie, financiën, aanleg nieuwe wijken",
         "Directeur sinds 2019. Ik lees Engineering wekelijks mee om te weten wat er in het veld speelt.",
     ),
     DemoPerson(
         "sanne@plein.localhost", "Sanne Visser",
-        "moderates News: approves or rejects what waits in its queue",
+        "moderates News: a mail waits in its queue",
         "Communicatie", "Communicatieadviseur", "interne communicatie, klantbrieven, nieuwsbrief",
         "Ik schrijf de nieuwsbrief en de brieven aan bewoners voor we een wijk aansluiten. "
         "Nieuws voor iedereen? Mail het naar News, ik kijk het na.",
     ),
     DemoPerson(
         "tom@plein.localhost", "Tom Hughes",
-        "member of Engineering and News; asked the Helpdesk by mail without joining it, and got an answer",
+        "new; member of Engineering and News, asked the Helpdesk by mail without joining it",
         "Planning & Work Preparation", "Planning engineer", "KLIC, excavation permits, route planning",
         "New here: I joined from a fibre roll-out in Belfast. I plan the civil works and request the "
         "KLIC reports and permits before a crew starts digging.",
