@@ -173,7 +173,7 @@ def hold(
         session.flush()
     told = _mail_moderators(session, held)
     if tell_sender:
-        _tell_sender(session, held)
+        _tell_sender(session, held, message.message_id)
     whom = f"{told} moderator{'s' if told != 1 else ''} mailed" if told else f"nobody moderates {group.slug} yet"
     return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}", held)
 
@@ -200,8 +200,12 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
     return len(everyone)
 
 
-def _tell_sender(session: Session, held: HeldMessage) -> None:
-    """A short auto-reply (RFC 3834) that the message waits for a moderator, threaded under it."""
+def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> None:
+    """A short auto-reply (RFC 3834) that the message waits for a moderator, threaded under it.
+
+    `answers` is the Message-ID as the parsed message has it, as receipts answer it: the one on
+    the inbound record is the header's text, with any comment a relay wrote beside the id.
+    """
     sender = held.sender
     text, html = render_mail(
         "held", sender.language, recipient=sender, held=held,
@@ -211,7 +215,7 @@ def _tell_sender(session: Session, held: HeldMessage) -> None:
     message = compose_answer(
         subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
         recipient=(sender.name, sender.email), text=text, html=html,
-        answers=held.inbound.message_id, auto_submitted="auto-replied",
+        answers=answers, auto_submitted="auto-replied",
     )
     queue_mail(session, f"held:{held.id}", message)
 

@@ -30,6 +30,7 @@ from hub.models import (
 from hub.runner import log_sender_authentication
 from hub.services import accounts, groups, inbound, moderation, signing
 from hub.web.app import create_app
+from tests.hub.test_receipts import SENDERS_MESSAGE_IDS, written_by_hand
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
 from tests.support.hub import reset_caches
 
@@ -155,6 +156,23 @@ def test_the_sender_of_held_mail_is_told_it_waits_in_a_reply_to_their_mail(sessi
     text = notice.get_body(preferencelist=("plain",)).get_content()
     assert "Your message to Engineering waits for a moderator: Engineering is moderated." in text
     assert "Vanaf maandag open." in text and "you get a receipt" in text
+
+
+@pytest.mark.parametrize("message_id", SENDERS_MESSAGE_IDS.values(), ids=SENDERS_MESSAGE_IDS.keys())
+def test_the_held_notice_and_the_receipt_on_approval_thread_under_the_senders_own_mail(session, company, message_id):
+    people, group = company
+    moderation.set_policy(session, group, "moderated")
+    receive(session, written_by_hand("Storing lift", message_id.format(n=1)))
+    own = re.search(r"<[^>]+>", message_id.format(n=1)).group(0)
+    [notice] = held_notices(session, "alice@example.com")
+    assert (notice["In-Reply-To"], notice["References"]) == (own, own)
+
+    moderation.approve(session, session.query(HeldMessage).one(), people["mona"])
+    [receipt] = [
+        message_from_bytes(row.message, policy=policy.default)
+        for row in session.query(OutgoingMail).filter(OutgoingMail.key.like("receipt:%"))
+    ]
+    assert (receipt["In-Reply-To"], receipt["References"]) == (own, own)
 
 
 def test_a_dutch_sender_is_told_in_dutch(session, company):

@@ -106,6 +106,36 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     assert "Deze ontvangstbevestigingen stoppen" in html_of(receipt)
 
 
+SENDERS_MESSAGE_IDS = {
+    "as mail clients write it": " <CAKx1=post+{n}@mail.example.com>",
+    "folded onto a line of its own": "\r\n <CAKx2.{n}@mail.example.com>",
+    "with a comment a relay added": " <CAKx3.{n}@mail.example.com> (added by mx.example.com)",
+}
+
+
+def written_by_hand(subject: str, message_id: str, in_reply_to: str = "") -> bytes:
+    """Mail as a client sends it, its Message-ID header exactly as given."""
+    answers = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
+    return (
+        f"From: Alice Aalders <alice@example.com>\r\nTo: engineering@plein.test\r\nSubject: {subject}\r\n"
+        f"Message-ID:{message_id}\r\n{answers}Content-Type: text/plain\r\n\r\nDe lift staat stil.\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("message_id", SENDERS_MESSAGE_IDS.values(), ids=SENDERS_MESSAGE_IDS.keys())
+def test_the_receipts_of_a_post_and_a_comment_by_mail_thread_under_the_senders_own_mails(session, message_id):
+    company(session)
+    post_id, comment_id = message_id.format(n=1), message_id.format(n=2)
+    receive(session, written_by_hand("Storing lift", post_id))
+    post = session.query(Post).one()
+    receive(session, written_by_hand("Re: Storing lift", comment_id, message_ids.message_id(session, "post", post.id)))
+    assert session.query(Comment).one().post_id == post.id
+
+    for receipt, sent in zip(receipts_to(session, "alice@example.com"), (post_id, comment_id), strict=True):
+        own = re.search(r"<[^>]+>", sent).group(0)
+        assert (receipt["In-Reply-To"], receipt["References"]) == (own, own)
+
+
 def test_a_receipt_is_queued_with_the_post_and_once_only(session):
     company(session)
     receive(session, mail("Eens", "Tekst"))
