@@ -16,8 +16,6 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLEIN_")

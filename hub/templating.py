@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from hub.settings import TEMPLATES_DIR, get_settings
+import templates
+from hub.settings import get_settings
+
+TEMPLATES_DIR = Path(templates.__file__).parent
 
 
 def local_time(moment: datetime, fmt: str = "%d %b %Y %H:%M") -> str:
