@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from hub.db import session_scope
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.settings import get_settings
-from hub.web import admin, api, health, moderation, pages, receipts
-from hub.web.deps import SignInRequired
+from hub.web import admin, api, docs, health, moderation, pages, receipts
+from hub.web.deps import SignInRequired, signed_in_user
+from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
 
@@ -26,10 +28,6 @@ SEARCH_PATHS = {"/search", "/api/search"}
 TURN_TAKING_PATHS = SEARCH_PATHS | {"/search/suggest", "/api/search/suggest"}
 """Searched in this process one turn at a time (search/turns.py), unless the indexer answers them."""
 STATUS_OF = {NotFound: 404, Invalid: 400, Conflict: 409, Forbidden: 403}
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 
 
 def _wants_json(request: Request) -> bool:
@@ -39,12 +37,16 @@ def _wants_json(request: Request) -> bool:
 def _error(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
-    return pages.render(request, "error.html", status_code=status, status=status, message=message)
+    with session_scope() as session:
+        # The page keeps its header (search, mail settings) for whoever is signed in, so a
+        # 404 is a way back rather than a dead end.
+        user = signed_in_user(request, session)
+        return pages.render(request, "error.html", status_code=status, user=user, status=status, message=message)
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Plein", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(title="Plein", docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),
@@ -103,6 +105,7 @@ def create_app() -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(docs.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(moderation.router)

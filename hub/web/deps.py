@@ -28,9 +28,13 @@ class SignInRequired(Exception):
     """Raised by page routes for an anonymous visitor; answered with a redirect to sign in."""
 
 
-def page_user(request: Request, session: DB) -> User:
+def signed_in_user(request: Request, session: Session) -> User | None:
     user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if user_id else None
+    return session.get(User, user_id) if user_id else None
+
+
+def page_user(request: Request, session: DB) -> User:
+    user = signed_in_user(request, session)
     if user is None:
         raise SignInRequired()
     return user

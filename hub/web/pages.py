@@ -30,6 +30,7 @@ from hub.services.groups import find_membership
 from hub.templating import environment
 from hub.urls import comment_path, group_path, post_path
 from hub.web.deps import DB, CSRFChecked, PageUser, csrf_token
+from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 
 router = APIRouter()
 
@@ -190,13 +191,6 @@ def attachment(attachment_id: int, filename: str, session: DB, user: PageUser) -
     )
 
 
-SEARCH_PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
-)
-"""The search page alone runs one same-origin script: the suggestions as you type."""
-
-
 @router.get("/search")
 def search_page(
     request: Request,
@@ -214,7 +208,7 @@ def search_page(
         found, error = searching.search(session, user, "", None, 1), str(invalid)
     response = render(request, "search.html", status_code=400 if error else 200,
                       user=user, found=found, q=q, kind=kind, sort=sort, error=error)
-    response.headers["Content-Security-Policy"] = SEARCH_PAGE_CSP
+    response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # suggestions as you type
     return response
 
 
@@ -229,6 +223,13 @@ def search_suggest(session: DB, user: PageUser, q: str = "") -> JSONResponse:
 def search_suggest_script() -> Response:
     script = environment().get_template("web/suggest.js").render()
     return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/favicon.svg")
+@router.get("/favicon.ico")  # asked for by browsers and feed readers that never read the page's <link>
+def favicon() -> Response:
+    icon = environment().get_template("web/favicon.svg").render()
+    return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/people/{email}")

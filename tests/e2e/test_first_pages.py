@@ -1,0 +1,121 @@
+"""The pages a newcomer meets first, in headless Chromium at phone and desktop width.
+
+`plein run --demo` prints a sign-in link per demo person; the browser follows Anna's. The API
+docs render offline under their own strict Content-Security-Policy, a 404 keeps the header
+to find the way back, every page has an icon, and axe-core finds nothing serious on any of them.
+Screenshots land in the test's temporary folder for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.browser import chromium
+from tests.support.servers import PleinServer
+
+WIDTHS = (375, 1280)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    server = PleinServer(tmp_path_factory.mktemp("first-pages") / "data")
+    server.start("--demo")
+    yield server
+    server.stop()
+
+
+def printed_sign_in_link(server: PleinServer, email: str) -> str:
+    """The link `plein run --demo` printed on the console under `email`."""
+    console = (server.data_dir.parent / f"{server.data_dir.name}-run.log").read_text()
+    return re.search(rf"<{re.escape(email)}>.*\n\s+(http\S+/sign-in/\S+)", console)[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def anna(demo, browser):
+    """A browser tab signed in as Anna through the link on the console, collecting console errors."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.goto(printed_sign_in_link(demo, "anna@plein.localhost"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{demo.base_url}/")
+    yield page
+    context.close()
+
+
+def serious_accessibility_violations(page, exclude: list[str]) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context={"exclude": [[selector] for selector in exclude]} if exclude else None)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}x)"
+        for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def look_at(page, name: str, tmp_path, exclude: tuple[str, ...] = ()) -> None:
+    """Screenshots at each width, and no serious axe-core violation at any, outside `exclude`."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=tmp_path / f"{name}-{width}.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}px"
+        assert serious_accessibility_violations(page, list(exclude)) == []
+
+
+def test_the_printed_link_signs_the_demo_person_in(anna):
+    assert "Anna de Vries" in anna.content()
+
+
+def test_the_api_docs_work_offline_under_their_own_strict_policy(anna, demo, tmp_path):
+    response = anna.goto(f"{demo.base_url}/api/docs")
+
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe" not in policy.split("script-src")[1].split(";")[0]
+    anna.get_by_text("/api/groups/{slug}/posts").first.wait_for()
+    assert anna.errors == []
+    assert all(request.startswith(demo.base_url) for request in anna.evaluate(
+        "performance.getEntriesByType('resource').map(r => r.name)"
+    )), "the docs load something from outside Plein"
+    look_at(anna, "api-docs", tmp_path, exclude=("#swagger-ui",))  # Swagger UI's own markup is not ours to fix
+
+
+def test_other_pages_still_run_no_script(demo):
+    assert "script-src 'none'" in demo.api(None, "/sign-in").headers["content-security-policy"]
+
+
+def test_a_page_that_is_not_there_keeps_the_header_to_find_the_way_back(anna, demo, tmp_path):
+    response = anna.goto(f"{demo.base_url}/g/no-such-group")
+
+    assert response.status == 404
+    header = anna.locator("header.top")
+    assert header.get_by_role("link", name="Plein").get_attribute("href") == "/"
+    assert header.get_by_role("searchbox").is_visible()
+    assert "Anna de Vries" in header.inner_text()
+    look_at(anna, "not-found", tmp_path)
+
+
+def test_a_stranger_on_a_missing_page_is_offered_to_sign_in(browser, demo, tmp_path):
+    page = browser.new_page()
+    response = page.goto(f"{demo.base_url}/no/such/page")
+
+    assert response.status == 404
+    assert page.locator("header.top").get_by_role("link", name="Sign in").is_visible()
+    look_at(page, "not-found-anonymous", tmp_path)
+    page.close()
+
+
+def test_every_page_has_an_icon(demo):
+    for path in ("/favicon.ico", "/favicon.svg"):
+        icon = demo.api(None, path)
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.text.startswith("<svg")
+    assert '<link rel="icon" href="/favicon.svg"' in demo.api(None, "/sign-in").text
