@@ -37,12 +37,13 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="First seed a small demo company.")
-def run(demo: bool) -> None:
-    """Start the web hub, the SMTP server, a worker and beat on embedded defaults."""
+@click.option("--demo", is_flag=True, help="First seed a small demo company, and print links to sign in as its people.")
+@click.option("--verbose", is_flag=True, help="Show every process's log on the console instead of in PLEIN_DATA_DIR/plein.log.")
+def run(demo: bool, verbose: bool) -> None:
+    """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them."""
     from hub.runner import run_all
 
-    run_all(with_demo=demo)
+    run_all(with_demo=demo, verbose=verbose)
 
 
 @main.command()

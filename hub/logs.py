@@ -29,7 +29,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging() -> None:
+def configure_logging(level: int | str = logging.INFO) -> None:
     handler = logging.StreamHandler()
     if get_settings().log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -37,4 +37,4 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    root.setLevel(level)

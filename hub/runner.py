@@ -17,9 +17,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
+import click
 import uvicorn
 
 from hub.broker import use_write_ahead_log
@@ -27,8 +30,9 @@ from hub.db import session_scope
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import demo, indexing
+from hub.services import accounts, demo, indexing, signin
 from hub.settings import get_settings
+from hub.urls import absolute, sign_in_path
 from hub.web.app import create_app
 from mailgateway.smtp import start_smtp_server
 from search.remote import serve_app
@@ -43,12 +47,14 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.app", *args]
 
 
-def worker_command(queues: list[str], *, concurrency: int = 1, beat: bool = False) -> list[str]:
+def worker_command(
+    queues: list[str], *, concurrency: int = 1, beat: bool = False, loglevel: str = "INFO"
+) -> list[str]:
     settings = get_settings()
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return celery_command(
-        "worker", f"--queues={','.join(queues)}", *pool, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-        *(["--beat", f"--schedule={settings.data_dir / 'beat-schedule'}"] if beat else []),
+        "worker", f"--queues={','.join(queues)}", *pool, f"--loglevel={loglevel}", "--without-gossip",
+        "--without-mingle", *(["--beat", f"--schedule={settings.data_dir / 'beat-schedule'}"] if beat else []),
     )
 
 
@@ -98,11 +104,11 @@ async def _start_smtp() -> asyncio.Server:
     return server
 
 
-def _web_server() -> uvicorn.Server:
+def _web_server(log_level: str = "info") -> uvicorn.Server:
     settings = get_settings()
     log.info("web hub on %s", settings.base_url)
     return uvicorn.Server(
-        uvicorn.Config(create_app(), host=settings.http_host, port=settings.http_port, log_level="info")
+        uvicorn.Config(create_app(), host=settings.http_host, port=settings.http_port, log_level=log_level)
     )
 
 
@@ -158,9 +164,16 @@ def run_indexer() -> None:
         _stop(worker)
 
 
-def _spawn(command: list[str]) -> subprocess.Popen:
-    """A child process that ends with this one, even when this one is killed outright."""
-    return subprocess.Popen(command, env=os.environ.copy(), preexec_fn=_terminate_with_parent)
+def _spawn(command: list[str], output: IO[bytes] | None = None) -> subprocess.Popen:
+    """A child process that ends with this one, even when this one is killed outright.
+
+    It runs in a session of its own, so a Ctrl-C in the terminal reaches this process alone,
+    which then stops its children in order.
+    """
+    return subprocess.Popen(
+        command, env=os.environ.copy(), preexec_fn=_terminate_with_parent, start_new_session=True,
+        stdout=output, stderr=output,
+    )
 
 
 def _terminate_with_parent() -> None:
@@ -168,37 +181,85 @@ def _terminate_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _stop(child: subprocess.Popen) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
+def _stop(*children: subprocess.Popen, timeout: float = 20) -> None:
+    """Ask every child to finish its task and leave (a warm shutdown), all at once; kill what stays."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
         try:
-            child.wait(timeout=20)
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
 
 
-def run_all(*, with_demo: bool) -> None:
-    configure_logging()
+def run_all(*, with_demo: bool, verbose: bool = False) -> None:
+    """Everything in one terminal. Quiet unless `verbose`: one banner on the console, what the
+    workers say in `LOG_FILE` under the data directory, and only warnings from this process."""
+    settings = get_settings()
+    configure_logging("INFO" if verbose else "WARNING")
     prepare(demo_data=with_demo)
+    log_file = None if verbose else (settings.data_dir / LOG_FILE).open("ab")
+    loglevel = "INFO" if verbose else "WARNING"
     children = [
         # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
-        _spawn(worker_command([INBOUND_QUEUE, DEFAULT_QUEUE], beat=True)),
-        _spawn(worker_command([INDEX_QUEUE])),
+        _spawn(worker_command([INBOUND_QUEUE, DEFAULT_QUEUE], beat=True, loglevel=loglevel), log_file),
+        _spawn(worker_command([INDEX_QUEUE], loglevel=loglevel), log_file),
     ]
     imap_stop = _start_imap()
 
     async def serve() -> None:
         smtp = await _start_smtp()
+        web = _web_server("info" if verbose else "warning")
+        serving = asyncio.create_task(web.serve())
+        while not (web.started or serving.done()):
+            await asyncio.sleep(0.05)
+        if web.started:
+            click.echo(banner(with_demo=with_demo, log_file=log_file and Path(log_file.name)))
         try:
-            await _web_server().serve()
+            await serving
         finally:
             smtp.close()
             await smtp.wait_closed()
 
     try:
         asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the usual way to stop, not an error
     finally:
         imap_stop.set()
-        for child in children:
-            _stop(child)
-        log.info("stopped")
+        _stop(*children)
+        if log_file:
+            log_file.close()
+    click.echo("Plein stopped.")
+
+
+LOG_FILE = "plein.log"
+"""Where `plein run` writes what its workers say, unless `--verbose` puts it on the console."""
+DEMO_LINK_LIFETIME_SECONDS = 24 * 3600
+"""The demo's sign-in links, printed on the console only, work for a day."""
+
+
+def banner(*, with_demo: bool, log_file: Path | None) -> str:
+    """What `plein run` prints once it listens: where to go, and for the demo whom to be."""
+    settings = get_settings()
+    lines = [
+        "",
+        "Plein is running.",
+        f"  Web hub   {settings.base_url}",
+        f"  SMTP      {settings.smtp_host}:{settings.smtp_port}, for mail to GROUP@{settings.mail_domain}",
+        f"  Data      {settings.data_dir}",
+    ]
+    if log_file:
+        lines.append(f"  Log       {log_file}  (plein run --verbose shows it here)")
+    with session_scope() as session:
+        if with_demo:
+            lines += ["", "Sign in as one of the demo's people (these links work for a day):"]
+            for person in demo.PEOPLE:
+                token = signin.sign_in_token(accounts.get_user(session, person.email), DEMO_LINK_LIFETIME_SECONDS)
+                lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {absolute(sign_in_path(token))}"]
+        elif not accounts.has_users(session):
+            lines += ["", "No one can sign in yet: add yourself with", '  plein user add you@example.com --name "Your Name"']
+    lines += ["", "Press Ctrl-C to stop.", ""]
+    return "\n".join(lines)

@@ -23,9 +23,9 @@ app.conf.beat_schedule = {
 
 
 @setup_logging.connect
-def use_plein_logging(**_: object) -> None:
-    """Workers and beat log like every other Plein process (`PLEIN_LOG_FORMAT`)."""
-    configure_logging()
+def use_plein_logging(loglevel: int | str | None = None, **_: object) -> None:
+    """Workers and beat log like every other Plein process (`PLEIN_LOG_FORMAT`), from `--loglevel` up."""
+    configure_logging(loglevel or "INFO")
 
 
 @worker_init.connect

@@ -46,6 +46,10 @@ def get_user(session: Session, email: str) -> User:
     return user
 
 
+def has_users(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def list_users(session: Session) -> list[User]:
     """Every user by address, with their memberships and groups loaded (who moderates what)."""
     return list(session.scalars(

@@ -19,7 +19,7 @@ def request_sign_in(session: Session, email: str) -> None:
     user = accounts.find_user(session, email)
     if user is None:
         return
-    token = signing.sign_expiring("sign-in", user.id, lifetime_seconds=LINK_LIFETIME_SECONDS)
+    token = sign_in_token(user)
     text, html = render_mail(
         "sign_in", recipient=user, language=user.language, url=absolute(sign_in_path(token)),
         minutes=LINK_LIFETIME_SECONDS // 60,
@@ -33,6 +33,11 @@ def request_sign_in(session: Session, email: str) -> None:
     )
     # Sent even after bounces: the person asked for it, and signing in is how they re-enable mail.
     queue_mail(session, f"sign-in:{token}", message, essential=True)
+
+
+def sign_in_token(user: User, lifetime_seconds: int = LINK_LIFETIME_SECONDS) -> str:
+    """What a sign-in link carries: whoever holds it is `user` until it expires, so it goes only to them."""
+    return signing.sign_expiring("sign-in", user.id, lifetime_seconds=lifetime_seconds)
 
 
 def user_for_sign_in(session: Session, token: str) -> User | None:
