@@ -147,3 +147,9 @@ def test_the_moderation_example_works_as_written(reader: Reader):
     reader.paste(example)
 
     assert "you@example.com\tYour Name\tmoderates news" in reader.paste("plein user list")
+
+
+def test_ci_runs_the_readme_test_command():
+    opening = README.read_text().split("\n## ")[0]
+    (test_command,) = [block for block in command_blocks(opening) if "pytest" in block]
+    assert test_command in (README.parent / ".ci" / "run").read_text()
