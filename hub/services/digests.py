@@ -1,8 +1,9 @@
 """Digests: one mail per person and period covering all their groups on that frequency.
 
 A watermark per user and frequency holds the newest post and comment ids a digest covered.
-A run takes what lies above it, queues one mail, and moves the watermark in the same
-transaction, so no item comes twice and a run with nothing new sends nothing.
+A run takes what lies above it, up to the newest ids no open transaction can still add below
+(`digest_horizon`), queues one mail, and moves the watermark in the same transaction, so no
+item comes twice, none is skipped, and a run with nothing new sends nothing.
 
 Scheduled digests go out at each person's own hour in their own time zone (weekly ones on
 their weekday): beat runs `queue_due_digests` every hour, and a person is due once the hour
@@ -31,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
+from hub.services import digest_horizon
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
@@ -101,8 +103,7 @@ class Activity:
     """Posts and comments above a watermark, read once for every person in a run."""
 
     def __init__(self, session: Session, since_post: int, since_comment: int) -> None:
-        self.newest_post = session.scalar(select(func.max(Post.id))) or 0
-        self.newest_comment = session.scalar(select(func.max(Comment.id))) or 0
+        self.newest_post, self.newest_comment = digest_horizon.settled_newest(session)
         self.since_post, self.since_comment = since_post, since_comment
         comments = session.execute(
             select(Comment.id, Comment.post_id, Comment.author_id, Comment.created_at, Comment.body_text).where(

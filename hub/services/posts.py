@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Group, Post, User
-from hub.services import indexing, notifications
+from hub.services import digest_horizon, indexing, notifications
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
 
@@ -34,6 +34,7 @@ def create_post(
     title = " ".join(title.split())[:MAX_TITLE_LENGTH] or "(no subject)"
     if not body_text.strip() and not body_html:
         raise Invalid("a post needs some text")
+    digest_horizon.announce_new_item(session)
     post = Post(
         group=group,
         author=author,
@@ -62,6 +63,7 @@ def create_comment(
     inbound_id: int | None = None,
 ) -> Comment:
     validate_comment(post, body_text, parent)
+    digest_horizon.announce_new_item(session)
     comment = Comment(
         post=post,
         parent=parent,
