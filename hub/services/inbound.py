@@ -28,7 +28,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, bounces, commands, moderation, signing, subscriptions
+from hub.services import accounts, bounces, commands, groups, moderation, signing, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
@@ -221,10 +221,24 @@ def _deliver(
     group = session.scalar(select(Group).where(Group.slug == destination.value))
     if group is None:
         return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+    post, parent = _thread(session, sender, group, message)
+    return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
+
+
+def _thread(session: Session, sender: User, group: Group, message: ParsedMessage) -> tuple[Post | None, Comment | None]:
+    """The thread in `group` a mail to its address answers, or none: a new post.
+
+    Never a thread its sender may not see. A private group open to anyone or moderated takes
+    mail from people who are not its members; what they name (a Message-ID, guessed or kept,
+    or a title after `Re:`) starts a new thread instead, so neither the group nor the receipt
+    or held notice ever tells them about it.
+    """
+    if not groups.can_see(session, sender, group):
+        return None, None
     post, parent = _thread_target(session, message.thread_ids)
     if post is None or post.group_id != group.id:
         post, parent = _thread_by_subject(session, group, message), None
-    return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
+    return post, parent
 
 
 def _publish_unless_screened(
@@ -278,10 +292,15 @@ def _reply_by_token(
             InboundStatus.REFUSED,
             f"the reply address was made for someone else; {sender.email} may write to the group address instead",
         )
+    group = post.group
+    if not groups.can_see(session, sender, group):
+        # Made while they were a member: what they send now starts a thread, as mail to the
+        # group's address would (if its policy takes their mail at all).
+        return _publish_unless_screened(session, inbound, message, sender, group, None, None)
     parent = session.get(Comment, parts[1]) if parts[1] else None
     if parent is not None and parent.post_id != post.id:
         parent = None
-    return _publish_unless_screened(session, inbound, message, sender, post.group, post, parent)
+    return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
 
 
 def _moderate(

@@ -38,7 +38,7 @@ from hub.models import (
 )
 from hub.services import signing
 from hub.services.errors import Forbidden, Invalid, NotFound
-from hub.services.groups import can_post, find_membership
+from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import comment_text, publish
 from hub.services.raw_mail import read_raw
@@ -187,7 +187,7 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
         text, html = render_mail(
             "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
             reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
-            thread_title=held.post.title if held.post else "",
+            thread_title=_thread_title(session, held, moderator),
         )
         message = compose(
             subject=f"[{held.group.name}] Held: {held.subject or '(no subject)'}",
@@ -209,7 +209,7 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
     sender = held.sender
     text, html = render_mail(
         "held", sender.language, recipient=sender, held=held,
-        thread_title=held.post.title if held.post else "", group_url=absolute(group_path(held.group.slug)),
+        thread_title=_thread_title(session, held, sender), group_url=absolute(group_path(held.group.slug)),
     )
     waits = "Wacht op een moderator" if sender.language == "nl" else "Waiting for a moderator"
     message = compose_answer(
@@ -218,6 +218,17 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
         answers=answers, auto_submitted="auto-replied",
     )
     queue_mail(session, f"held:{held.id}", message)
+
+
+def _thread_title(session: Session, held: HeldMessage, recipient: User) -> str:
+    """The title of the thread held mail answers, for a recipient who may see it; "" otherwise.
+
+    A hub admin moderates private groups they are no member of: they decide on the held mail
+    itself, but the thread it answers stays as hidden from them as the rest of the group.
+    """
+    if held.post is None or not can_see(session, recipient, held.group):
+        return ""
+    return held.post.title
 
 
 # The queue and the decisions.
@@ -257,8 +268,11 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
     if held.status != HeldStatus.HELD:
         return _decided_already(held)
     message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
-    parent = held.parent if held.post is not None else None
-    outcome = publish(session, held.inbound, message, held.sender, held.group, held.post, parent)
+    # A sender who may no longer see the thread (they left the group while their answer
+    # waited) starts a new one, as `hub.services.inbound` would make of their mail now.
+    post = held.post if held.post is not None and can_see(session, held.sender, held.group) else None
+    parent = held.parent if post is not None else None
+    outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
     _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,
             f"approved by {moderator.email}: {outcome.reason}")
