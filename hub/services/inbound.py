@@ -50,7 +50,7 @@ def accepts_recipient(session: Session, address: str) -> bool:
     if destination.kind == "reply":
         return signing.verify("reply", destination.value) is not None
     if destination.kind == "unsubscribe":
-        return signing.verify("unsubscribe", destination.value) is not None
+        return subscriptions.is_unsubscribe_token(destination.value)
     if destination.kind == "replies-off":
         return signing.verify("replies-off", destination.value) is not None
     if destination.kind == "command":
