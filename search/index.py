@@ -234,7 +234,7 @@ class SearchIndex:
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}, expected one of {SORTS}")
         parsed = parse(query)
-        if not parsed.text and not parsed.filters:
+        if not parsed.text and not parsed.filters and not parsed.excluded:
             return SearchResults(total=0, hits=[])
         searcher = self._searcher()
         asked = _Asked(self._allowed(visible_group_ids, hidden_group_ids), kind, limit, offset, sort, now or datetime.now(UTC))
@@ -326,8 +326,9 @@ class SearchIndex:
         return [(tantivy.Occur.MustNot, query) for query in (newer, *excluded)]
 
     def _filter_clauses(self, parsed: ParsedQuery, kind: str | None) -> list[tuple]:
+        """The filters and the exclusions: what every run of the query, retries too, must keep to."""
         schema = self._index.schema
-        clauses = []
+        clauses = [(tantivy.Occur.MustNot, self._parse(excluded)) for excluded in parsed.excluded]
         if kind is not None:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", kind)))
         for found in parsed.filters:

@@ -5,6 +5,12 @@ has:attachment` are filters (a leading `-` excludes instead); everything else is
 in Tantivy's query language: words (all required), "phrases", `-exclusions` and `OR`.
 Nothing here raises: a filter with a value that means nothing (`before:tomorrowish`) is
 kept as plain words, so a typo never turns into an error page.
+
+Exclusions (`-lassen`, `-"de kast"`, `NOT lassen`) are taken out of the free text too, and
+hold for the whole query: left to Tantivy, `glasvezel -lassen OR fibre` excluded nothing (a
+clause that only excludes matches nothing, so OR ignored it), and a typo-tolerant retry of
+the words alone brought excluded items back. Only those outside parentheses are taken out;
+`(a -b) OR c` means what Tantivy makes of it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ _FILTER = re.compile(
     r'(?<![\w:])(-?)(' + "|".join(FILTER_NAMES) + r'):("[^"]*"|[^\s"]+)', re.IGNORECASE
 )
 _WORD = re.compile(r'"[^"]*"?|\S+')
+_OPERATORS = ("AND", "OR")
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,10 @@ class Filter:
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str
-    """The free text, still in Tantivy's query language."""
+    """The free text, still in Tantivy's query language, without the exclusions."""
     filters: list[Filter] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    """What no item found may match, each in Tantivy's query language: `lassen`, `"de kast"`."""
 
     @property
     def words(self) -> list[str]:
@@ -59,7 +68,48 @@ def parse(query: str) -> ParsedQuery:
         return " "
 
     text = _FILTER.sub(take, query)
-    return ParsedQuery(" ".join(text.split()), filters)
+    kept, excluded = _take_exclusions(_top_level_tokens(text))
+    return ParsedQuery(" ".join(kept), filters, excluded)
+
+
+def _top_level_tokens(text: str) -> list[str]:
+    """`a "b c" (d OR -e) -f` as `['a', '"b c"', '(d OR -e)', '-f']`: split at spaces outside phrases and parentheses."""
+    tokens: list[str] = []
+    at, end = 0, len(text)
+    while at < end:
+        if text[at].isspace():
+            at += 1
+            continue
+        start, depth = at, 0
+        while at < end and (depth or not text[at].isspace()):
+            if text[at] == '"':
+                closing = text.find('"', at + 1)
+                at = end if closing < 0 else closing + 1
+                continue
+            if text[at] == "(":
+                depth += 1
+            elif text[at] == ")" and depth:
+                depth -= 1
+            at += 1
+        tokens.append(text[start:at])
+    return tokens
+
+
+def _take_exclusions(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """The tokens that are not exclusions, and what each exclusion excludes; no operator left dangling."""
+    kept: list[str] = []
+    excluded: list[str] = []
+    remaining = iter(tokens)
+    for token in remaining:
+        if token == "NOT" or (token.startswith("-") and token.lstrip("-")):
+            what = (next(remaining, "") if token == "NOT" else token).lstrip("-")
+            if what:
+                excluded.append(what)
+        elif token not in _OPERATORS or (kept and kept[-1] not in _OPERATORS):
+            kept.append(token)
+    while kept and kept[-1] in _OPERATORS:
+        kept.pop()
+    return kept, excluded
 
 
 def _normalize(name: str, value: str) -> str | None:
