@@ -1,7 +1,9 @@
 """Attached files: bytes in a content-addressed store, metadata in the database.
 
 A file is written under its SHA-256, fsynced and renamed into place, so the same file sent
-to ten threads is stored once and a crash never leaves half a file under a real name.
+to ten threads is stored once and a crash never leaves half a file under a real name. A file
+uploaded on the web is already on disk under the data directory (hub.web.uploads): it is
+hashed in chunks and moved into place, never read whole into memory.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hub.models import Attachment, Comment, Post
 from hub.settings import get_settings
 
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
+_CHUNK = 1024 * 1024
 
 
 def write_durably(path: Path, data: bytes) -> None:
@@ -34,7 +37,11 @@ def write_durably(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    _sync_directory(path.parent)
+
+
+def _sync_directory(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
@@ -50,6 +57,24 @@ def store_blob(data: bytes) -> str:
     path = blob_path(sha256)
     if not path.exists():
         write_durably(path, data)
+    return sha256
+
+
+def store_file(path: Path) -> str:
+    """Move the file at `path`, on the data directory's file system, into the store; its SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(_CHUNK), b""):
+            digest.update(chunk)
+        os.fsync(file.fileno())
+    sha256 = digest.hexdigest()
+    target = blob_path(sha256)
+    if target.exists():
+        path.unlink()
+        return sha256
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    _sync_directory(target.parent)
     return sha256
 
 
@@ -74,14 +99,27 @@ def attach(
     comment: Comment | None = None,
     content_id: str | None = None,
 ) -> Attachment:
+    return _record(session, post, comment, filename, content_type, len(data), store_blob(data), content_id)
+
+
+def attach_file(session: Session, post: Post, filename: str, content_type: str, path: Path) -> Attachment:
+    """Attach the uploaded file at `path`, moving it into the store."""
+    size = path.stat().st_size
+    return _record(session, post, None, filename, content_type, size, store_file(path), None)
+
+
+def _record(
+    session: Session, post: Post, comment: Comment | None, filename: str, content_type: str, size: int,
+    sha256: str, content_id: str | None,
+) -> Attachment:
     content_type = (content_type or "application/octet-stream").lower()
     attachment = Attachment(
         post=post,
         comment=comment,
         filename=safe_filename(filename, content_type),
         content_type=content_type,
-        size=len(data),
-        sha256=store_blob(data),
+        size=size,
+        sha256=sha256,
         content_id=content_id,
     )
     session.add(attachment)

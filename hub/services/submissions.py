@@ -9,10 +9,13 @@ Everyone else's post or comment appears at once.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -24,8 +27,20 @@ from hub.services.notifications import group_address, reply_address
 from hub.settings import get_settings
 from mailgateway.parsing import parse_message
 
-Upload = tuple[str, str, bytes]
-"""A file sent with a form: its name, content type and bytes."""
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form, on disk under the data directory until it is stored (hub.web.uploads)."""
+
+    filename: str
+    content_type: str
+    """As the browser said it; may be empty."""
+    path: Path
+    size: int
+
+    @property
+    def media_type(self) -> str:
+        return self.content_type or mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
 
 
 def submit_post(
@@ -40,8 +55,8 @@ def submit_post(
     if _moderated_for(session, author, group):
         return _hold(session, author, group, None, None, title, body, uploads)
     post = posts.create_post(session, group, author, title, body.strip() or "(attachments only)")
-    for filename, content_type, data in uploads:
-        attachments.attach(session, post, filename, content_type, data)
+    for upload in uploads:
+        attachments.attach_file(session, post, upload.filename, upload.media_type, upload.path)
     return post
 
 
@@ -90,7 +105,9 @@ def _as_mail(author: User, to: str, title: str, body: str, uploads: Sequence[Upl
     message["Date"] = format_datetime(utcnow())  # "+0000", not the obsolete "GMT" (RFC 5322, 4.3)
     message["Message-ID"] = make_msgid(domain=get_settings().mail_domain)
     message.set_content(body)
-    for filename, content_type, data in uploads:
-        maintype, _, subtype = content_type.partition("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    for upload in uploads:  # within PLEIN_MAX_MESSAGE_SIZE together, as a mail would be
+        maintype, _, subtype = upload.media_type.partition("/")
+        message.add_attachment(
+            upload.path.read_bytes(), maintype=maintype, subtype=subtype or "octet-stream", filename=upload.filename
+        )
     return message.as_bytes(policy=SMTP)

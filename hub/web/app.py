@@ -35,6 +35,8 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str) -> Response:
+    """Called from the error handlers below, which are plain `def`s: Starlette runs them in its
+    thread pool, so the page's database read never holds up the event loop."""
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     with session_scope() as session:
@@ -76,26 +78,26 @@ def create_app() -> FastAPI:
         return response
 
     @app.exception_handler(PleinError)
-    async def service_error(request: Request, error: PleinError) -> Response:
+    def service_error(request: Request, error: PleinError) -> Response:
         return _error(request, STATUS_OF.get(type(error), 400), str(error))
 
     @app.exception_handler(SearchUnavailable)
-    async def search_unavailable(request: Request, error: SearchUnavailable) -> Response:
+    def search_unavailable(request: Request, error: SearchUnavailable) -> Response:
         log.warning("search unavailable: %s", error)
         return _error(request, 503, "Search is unavailable right now; everything else works. Try again in a minute.")
 
     @app.exception_handler(SignInRequired)
-    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+    def sign_in_required(request: Request, _: SignInRequired) -> Response:
         return RedirectResponse("/sign-in", status_code=303)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> Response:
+    def http_error(request: Request, error: HTTPException) -> Response:
         response = _error(request, error.status_code, str(error.detail))
         response.headers.update(error.headers or {})
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+    def validation_error(request: Request, error: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors()
         )

@@ -1,4 +1,5 @@
-"""What routes depend on: a database session per request, the signed-in user, CSRF checks."""
+"""What routes depend on: a database session per request, the signed-in user, CSRF checks,
+and the type of an id in a path."""
 
 from __future__ import annotations
 
@@ -7,11 +8,27 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Form, HTTPException, Request
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from hub.db import session_scope
 from hub.models import User
 from hub.services import accounts
+from hub.services.errors import NotFound
+
+LARGEST_ID = 2**31 - 1
+"""Ids are `integer` columns: PostgreSQL's hold up to 2**31 - 1, and a larger number in a query is an error."""
+
+
+def _existing_id(value: int) -> int:
+    if not 0 < value <= LARGEST_ID:
+        raise NotFound(f"no such item: {value}")  # not a validation error: the route answers 404
+    return value
+
+
+Id = Annotated[int, AfterValidator(_existing_id)]
+"""An id in a path: a number out of the ids' range is a 404, as an id that is not there; not a number, a 422."""
 
 
 def db() -> Iterator[Session]:
@@ -62,10 +79,25 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+def require_csrf(request: Request, csrf: str) -> None:
     expected = request.session.get("csrf")
     if not expected or not secrets.compare_digest(csrf, expected):
         raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")
 
 
+def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    require_csrf(request, csrf)
+
+
 CSRFChecked = Depends(check_csrf)
+
+
+async def form_fields(request: Request) -> FormData:
+    """The whole form, for a route whose field names are not known in advance (`delivery-SLUG`).
+
+    Only this awaits, on the event loop; the route that uses it is a plain `def`.
+    """
+    return await request.form()
+
+
+FormFields = Annotated[FormData, Depends(form_fields)]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, object_session
 
@@ -27,15 +26,16 @@ from hub.services import (
 )
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import find_membership
+from hub.settings import get_settings
 from hub.templating import environment
 from hub.urls import comment_path, group_path, post_path
-from hub.web.deps import DB, CSRFChecked, PageUser, csrf_token
+from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, csrf_token, require_csrf
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
+from hub.web.uploads import UploadedForm
 
 router = APIRouter()
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -66,25 +66,15 @@ def group_page(
 def _group_page(
     request: Request, session: Session, user: User, group: Group, page: int = 1, status_code: int = 200,
     form: dict[str, str] | None = None, error: str | None = None, notice: str | None = None,
+    refused: str | None = None,
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
+    settings = get_settings()
     return render(request, "group.html", status_code=status_code, user=user, group=group,
                   found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
-                  held=held)
-
-
-async def _read_uploads(files: list[UploadFile]) -> list[tuple[str, str, bytes]]:
-    read = []
-    for upload in files:
-        if not upload.filename:
-            continue
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise Invalid(f"{upload.filename} is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
-        content_type = upload.content_type or mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
-        read.append((upload.filename, content_type, data))
-    return read
+                  held=held, refused=refused, max_files=settings.max_attachments,
+                  max_megabytes=settings.max_message_size // (1024 * 1024))
 
 
 @router.post("/g/{slug}/join", dependencies=[CSRFChecked])
@@ -99,19 +89,17 @@ def leave_group(slug: str, session: DB, user: PageUser) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-@router.post("/g/{slug}/posts", dependencies=[CSRFChecked])
-async def new_post(
-    request: Request,
-    slug: str,
-    session: DB,
-    user: PageUser,
-    title: Annotated[str, Form()] = "",
-    body: Annotated[str, Form()] = "",
-    files: Annotated[list[UploadFile], File()] = [],
-) -> Response:
+@router.post("/g/{slug}/posts")
+def new_post(request: Request, slug: str, session: DB, user: PageUser, form: UploadedForm) -> Response:
+    """Title, body and `files`, read by `hub.web.uploads` within the limits a mail has (413 past them)."""
+    require_csrf(request, form.fields.get("csrf", ""))
     group = groups.get_visible_group(session, user, slug)
+    title, body = form.fields.get("title", ""), form.fields.get("body", "")
+    if form.refused:
+        return _group_page(request, session, user, group, status_code=413, form={"title": title, "body": body},
+                           refused=form.refused)
     try:
-        submitted = submissions.submit_post(session, user, group, title, body, await _read_uploads(files))
+        submitted = submissions.submit_post(session, user, group, title, body, form.files)
     except (Invalid, Forbidden) as error:
         return _group_page(request, session, user, group, status_code=_status_of(error),
                            form={"title": title, "body": body}, error=str(error))
@@ -141,7 +129,7 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
 
 @router.get("/p/{post_id}")
 def post_page(
-    request: Request, post_id: int, session: DB, user: PageUser, reply_to: int | None = None
+    request: Request, post_id: Id, session: DB, user: PageUser, reply_to: int | None = None
 ) -> HTMLResponse:
     return _post_page(request, session, user, post_id, reply_to=reply_to)
 
@@ -149,7 +137,7 @@ def post_page(
 @router.post("/p/{post_id}/comments", dependencies=[CSRFChecked])
 def new_comment(
     request: Request,
-    post_id: int,
+    post_id: Id,
     session: DB,
     user: PageUser,
     body: Annotated[str, Form()] = "",
@@ -168,13 +156,13 @@ def new_comment(
 
 
 @router.get("/comments/{comment_id}/original")
-def comment_original(request: Request, comment_id: int, session: DB, user: PageUser) -> HTMLResponse:
+def comment_original(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     comment = posts.get_comment(session, user, comment_id)
     return render(request, "original.html", user=user, comment=comment)
 
 
 @router.get("/attachments/{attachment_id}/{filename}")
-def attachment(attachment_id: int, filename: str, session: DB, user: PageUser) -> Response:
+def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
     found = session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"no attachment {attachment_id}")
@@ -341,9 +329,8 @@ def preferences_page(request: Request, session: DB, user: PageUser) -> HTMLRespo
 
 
 @router.post("/preferences", dependencies=[CSRFChecked])
-async def save_preferences(request: Request, session: DB, user: PageUser) -> HTMLResponse:
+def save_preferences(request: Request, session: DB, user: PageUser, form: FormFields) -> HTMLResponse:
     """Delivery per group (`delivery-SLUG` fields) and the person's digest time, language, reply mails and receipts."""
-    form = await request.form()
     wanted = preferences.MailSettings(
         timezone=str(form.get("timezone", "")),
         digest_hour=int(form["digest_hour"]) if str(form.get("digest_hour", "")).isdigit() else -1,

@@ -1,0 +1,172 @@
+"""Files posted on the web: no more than a mail may carry, and never held whole in memory.
+
+The limits are mail's: `PLEIN_MAX_ATTACHMENTS` files and `PLEIN_MAX_MESSAGE_SIZE` bytes. Past
+either the answer is 413 with the page and what was typed; the files go to disk as they arrive.
+"""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import uvicorn
+
+from hub.db import session_scope
+from hub.models import Attachment, Post
+from hub.services import accounts, attachments, groups, signin
+from hub.settings import get_settings
+from hub.web.app import create_app
+from tests.hub.test_moderation import csrf_of, signed_in
+from tests.support.servers import free_port, wait_for
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def engineering(data_dir, monkeypatch):
+    """Alice, a member of Engineering, on a hub that takes at most three files per message."""
+    monkeypatch.setenv("PLEIN_MAX_ATTACHMENTS", "3")
+    get_settings.cache_clear()
+    with session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice")
+        groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
+
+
+def files(count: int, size: int = 10) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("files", (f"foto-{n}.jpg", b"x" * size, "image/jpeg")) for n in range(count)]
+
+
+def uploads_left(data_dir) -> list:
+    folder = data_dir / "uploads"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+def test_a_web_post_with_more_files_than_a_mail_may_carry_gets_413_and_keeps_the_form(engineering, data_dir):
+    alice = signed_in("alice@example.com")
+    page = alice.get("/g/engineering")
+
+    refused = alice.post(
+        "/g/engineering/posts", data={"csrf": csrf_of(page.text), "title": "Foto's hal 3", "body": "Zie bijlagen."},
+        files=files(4),
+    )
+
+    assert refused.status_code == 413
+    assert "A post takes at most 3 files, as a mail does. Nothing was posted" in refused.text
+    assert 'value="Foto&#39;s hal 3"' in refused.text and "Zie bijlagen.</textarea>" in refused.text
+    with session_scope() as session:
+        assert session.query(Post).filter_by(title="Foto's hal 3").count() == 0
+    assert uploads_left(data_dir) == []
+
+
+def test_a_web_post_within_the_limits_stores_its_files_and_leaves_no_upload_behind(engineering, data_dir):
+    alice = signed_in("alice@example.com")
+    page = alice.get("/g/engineering")
+
+    posted = alice.post(
+        "/g/engineering/posts", data={"csrf": csrf_of(page.text), "title": "Drie foto's", "body": ""},
+        files=files(3, size=200_000),
+    )
+
+    assert posted.status_code == 200 and posted.url.path.startswith("/p/")
+    with session_scope() as session:
+        stored = session.query(Attachment).order_by(Attachment.filename).all()
+        assert [(a.filename, a.size) for a in stored] == [(f"foto-{n}.jpg", 200_000) for n in range(3)]
+        assert attachments.read_blob(stored[0]) == b"x" * 200_000
+    assert uploads_left(data_dir) == []
+
+
+@contextmanager
+def serving() -> Iterator[str]:
+    """The web hub in this process on a real port, so tracemalloc sees what the server holds."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, what="the web hub to listen")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def signed_in_over_http(base_url: str, email: str) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=base_url, timeout=30)
+    with session_scope() as session:
+        token = signin.sign_in_token(accounts.get_user(session, email))
+    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
+    return client, csrf_of(client.get("/g/engineering").text)
+
+
+class Upload:
+    """A multipart body of one big file, made chunk by chunk as the client sends it."""
+
+    def __init__(self, csrf: str, size: int) -> None:
+        self.boundary = "plein-test-boundary"
+        self.size = size
+        self.sent = 0
+        self.head = (
+            "".join(
+                f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                for name, value in (("csrf", csrf), ("title", "Het grote bestand"), ("body", "Zie bijlage."))
+            )
+            + f'--{self.boundary}\r\nContent-Disposition: form-data; name="files"; filename="groot.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
+
+    def __len__(self) -> int:
+        return len(self.head) + self.size + len(self.tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        chunk = b"z" * (256 * 1024)
+        for _ in range(self.size // len(chunk)):
+            self.sent += len(chunk)
+            yield chunk
+        yield self.tail
+
+
+def post_big(client: httpx.Client, body: Upload, declare_length: bool) -> httpx.Response | None:
+    headers = {"Content-Type": f"multipart/form-data; boundary={body.boundary}"}
+    if declare_length:
+        headers["Content-Length"] = str(len(body))
+    try:
+        return client.post("/g/engineering/posts", content=iter(body), headers=headers)
+    except httpx.TransportError:
+        return None  # the server stopped reading and closed before the client finished sending
+
+
+def test_a_30_mb_upload_is_refused_without_the_server_holding_it_in_memory(engineering, data_dir):
+    with serving() as base_url:
+        client, csrf = signed_in_over_http(base_url, "alice@example.com")
+        body = Upload(csrf, 30 * MB)
+        tracemalloc.start()
+        try:
+            answer = post_big(client, body, declare_length=False)  # chunked: the server counts as it reads
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert peak < 8 * MB, f"the server held {peak / MB:.0f} MB"
+    assert answer is None or answer.status_code == 413
+    with session_scope() as session:
+        assert session.query(Post).filter_by(title="Het grote bestand").count() == 0
+    wait_for(lambda: not uploads_left(data_dir), what="the partial upload removed")
+
+
+def test_an_upload_that_declares_itself_too_large_is_refused_at_its_first_file_with_the_form_kept(
+    engineering, data_dir,
+):
+    with serving() as base_url:
+        client, csrf = signed_in_over_http(base_url, "alice@example.com")
+        answer = post_big(client, Upload(csrf, 30 * MB), declare_length=True)
+
+    assert answer.status_code == 413
+    assert "A post and its files may be at most 25 MB together, as a mail may." in answer.text
+    assert 'value="Het grote bestand"' in answer.text and "Zie bijlage.</textarea>" in answer.text
+    assert not (data_dir / "uploads").exists(), "no byte of the file was written"
