@@ -12,7 +12,9 @@ A post is always indexed whole: the post, its comments and the text of its attac
 one mark covers creation, edits, new comments and deletion. People and groups are items too.
 A person's item carries their profile and what they are learned to know about: the titles
 and #tags of posts they wrote and of threads they answered, in public groups only, so the
-item that everyone may find reveals nothing of a private group.
+item that everyone may find reveals nothing of a private group. A thread's writers are
+indexed again with it, but once a post or comment is deleted nothing names who wrote it: a
+deletion marks them beforehand (`mark_writers`), so their expertise forgets it too.
 """
 
 from __future__ import annotations
@@ -199,6 +201,13 @@ def mark(session: Session, kind: str, item_id: int) -> None:
         .on_conflict_do_update(index_elements=["kind", "item_id"], set_={"version": IndexPending.version + 1})
     )
     jobs.after_commit_coalesced(session, FLUSH_TASK)
+
+
+def mark_writers(session: Session, post: Post) -> None:
+    """Mark everyone who wrote in `post`'s thread, before it or a comment in it is deleted."""
+    writers = {post.author_id, *session.scalars(select(Comment.author_id).where(Comment.post_id == post.id))}
+    for user_id in sorted(writers):
+        mark(session, "person", user_id)
 
 
 @dataclass

@@ -116,6 +116,7 @@ def delete_post(session: Session, post: Post, editor: User) -> None:
     """Delete a post with its comments and attachments; only its author may."""
     if editor.id != post.author_id:
         raise Forbidden("only the author may delete a post")
+    indexing.mark_writers(session, post)
     session.delete(post)
     session.flush()
     _after_change(session, post)
@@ -126,6 +127,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
     if editor.id != comment.author_id:
         raise Forbidden("only the author may delete a comment")
     post = comment.post
+    indexing.mark_writers(session, post)
     session.delete(comment)
     session.flush()
     session.expire(post, ["comments", "attachments"])
