@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 from hub.settings import get_settings as _settings
 
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)

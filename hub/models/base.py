@@ -41,5 +41,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+"""`__table_args__` of a table whose ids name something outside the database: an outbox key,
+a signed token, a link, a Message-ID. SQLite otherwise hands a deleted last row's id to the
+next row (and a mail about the new row would find the old one's key taken); PostgreSQL's
+sequences never hand out an id twice anyway. Migration 0013 rebuilt the tables with it."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

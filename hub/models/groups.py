@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
-from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 
 
 class Delivery(enum.StrEnum):
@@ -37,6 +37,7 @@ class UntrustedMail(enum.StrEnum):
 
 class Group(Base):
     __tablename__ = "groups"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -56,7 +57,7 @@ class Group(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "group_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "group_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -32,6 +32,7 @@ class InboundStatus(enum.StrEnum):
 
 class InboundMessage(Base):
     __tablename__ = "inbound_messages"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
@@ -59,6 +60,7 @@ class OutgoingMail(Base):
     """One message to one recipient. `key` makes sending the same notice twice impossible."""
 
     __tablename__ = "outgoing_mail"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)

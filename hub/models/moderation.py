@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
-from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 from hub.models.content import Comment, Post
 from hub.models.groups import Group
 from hub.models.mail import InboundMessage
@@ -25,7 +25,7 @@ class HeldMessage(Base):
     """One inbound message held for one group; approving posts it as its sender, as mail in would have."""
 
     __tablename__ = "held_messages"
-    __table_args__ = (UniqueConstraint("inbound_id", "group_id"),)
+    __table_args__ = (UniqueConstraint("inbound_id", "group_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True)

@@ -2,7 +2,7 @@
 
 A comment is also mailed to the people following its thread (the post's author and everyone
 who commented before), whatever their delivery, unless they switched reply notifications off
-or may no longer see the group. One key per comment and person (`comment:34:to:5`) means a
+or may no longer see the group. One key per comment and person (`mail_keys.comment_mail`) means a
 person who is both a member on `each` and a follower gets the comment once.
 
 Each mail carries a stable Message-ID (`hub.services.message_ids`) and the
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Delivery, Group, Membership, Post, User
-from hub.services import signing
+from hub.services import mail_keys, signing
 from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
@@ -120,7 +120,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
             message_id=message_id(session, "post", post.id),
             headers={"Reply-To": reply_address(post, None, user), **list_headers(membership)},
         )
-        queued += queue_mail(session, f"post:{post.id}:to:{user.id}", message) is not None
+        queued += queue_mail(session, mail_keys.post_mail(post, user), message) is not None
     return queued
 
 
@@ -143,7 +143,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = _comment_mail(session, comment, user, text, html, list_headers(membership))
-        queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
+        queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     for user in followers:
         stop_url = absolute(replies_off_path(replies_token(user)))
         text, html = render_mail(
@@ -158,7 +158,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
         message = _comment_mail(session, comment, user, text, html, headers)
-        queued += queue_mail(session, f"comment:{comment.id}:to:{user.id}", message) is not None
+        queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     return queued
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Post, User, utcnow
-from hub.services import posts, signing, subscriptions
+from hub.services import mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose_answer, queue_mail
 from hub.templating import render_mail
@@ -59,7 +59,7 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
 
     Publishing calls this in the transaction that posts the mail. Nothing when the item is
     gone, when its author switched receipts off, or when this receipt was queued before (its
-    key is `receipt:KIND:ID`).
+    key is `hub.services.mail_keys.receipt`).
     """
     item = _load(session, kind, item_id)
     if item is None or not item.author.receipts:
@@ -84,7 +84,7 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
         recipient=(author.name, author.email), text=text, html=html,
         answers=item.message_id, auto_submitted="auto-generated",
     )
-    return queue_mail(session, f"receipt:{kind}:{item.id}", message) is not None
+    return queue_mail(session, mail_keys.receipt(kind, item), message) is not None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from hub.db import session_scope, upgrade_database
 from hub.models import Comment, Group, Installation, OutgoingMail, PostingPolicy, User
 from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signin, submissions
+from hub.services.mail_keys import comment_mail
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from tests.support.hub import reset_caches
@@ -43,7 +44,7 @@ def test_cr_and_lf_in_names_and_subjects_never_make_a_new_header(session):
 
     written = session.query(OutgoingMail).all()
     assert {row.key.split(":")[0] for row in written} == {"post", "comment", "digest", "sign-in"}
-    assert session.query(OutgoingMail).filter_by(key=f"comment:{answer.id}:to:{dutch_reader.id}").one()
+    assert session.query(OutgoingMail).filter_by(key=comment_mail(answer, dutch_reader)).one()
     assert {row.key.split(":")[2] for row in written if row.key.startswith("digest:")} == {"daily", "weekly"}
     for row in written:
         message = message_from_bytes(row.message, policy=policy.default)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from hub.db import session_scope
 from hub.models import Comment, InboundStatus, OutgoingMail, Post, utcnow
-from hub.services import accounts, groups, inbound, message_ids, posts, preferences, receipts, signing
+from hub.services import accounts, groups, inbound, mail_keys, message_ids, posts, preferences, receipts, signing
 from hub.services.errors import Forbidden
 from hub.urls import absolute
 from hub.web.app import create_app
@@ -142,7 +142,7 @@ def test_a_receipt_is_queued_with_the_post_and_once_only(session):
     post = session.query(Post).one()
     assert receipts.send_receipt(session, "post", post.id) is False, "queued when the mail was posted"
     assert [row.key for row in session.query(OutgoingMail).filter(OutgoingMail.key.like("receipt:%"))] == [
-        f"receipt:post:{post.id}"
+        mail_keys.receipt("post", post)
     ]
 
 

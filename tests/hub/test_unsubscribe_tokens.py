@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from hub.db import session_scope
 from hub.models import Delivery, Membership, OutgoingMail
-from hub.services import accounts, groups, inbound, notifications, posts, signing
+from hub.services import accounts, groups, inbound, mail_keys, notifications, posts, signing
 from hub.web.app import create_app
 
 
@@ -36,7 +36,8 @@ def links_in_alices_mail() -> tuple[str, str]:
         board = groups.get_group(session, "board")
         post = posts.create_post(session, board, accounts.get_user(session, "mia@example.com"), "Begroting", "Cijfers.")
         notifications.notify_post(session, post.id)
-        row = session.query(OutgoingMail).filter(OutgoingMail.key == f"post:{post.id}:to:{accounts.get_user(session, 'alice@example.com').id}").one()
+        alice = accounts.get_user(session, "alice@example.com")
+        row = session.query(OutgoingMail).filter(OutgoingMail.key == mail_keys.post_mail(post, alice)).one()
         mail = message_from_bytes(row.message, policy=policy.default)
     https, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
     return https, mailto.removeprefix("mailto:")
