@@ -16,12 +16,14 @@ from hub.models.mail import (
 )
 from hub.models.moderation import HeldMessage, HeldStatus
 from hub.models.search import IndexPending
+from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
     "AddressHealth", "BounceReport",
     "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
     "IndexPending",
     "Installation",
+    "SignInRequest", "UsedSignInLink", "WebSession",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",
     "ImapMailbox", "ImapMessage", "InboundMessage", "InboundStatus", "Membership", "OutgoingMail", "OutgoingStatus",
     "Post", "User", "utcnow",

@@ -12,12 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from hub.db import session_scope
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.settings import get_settings
 from hub.web import admin, api, docs, health, moderation, pages, receipts
+from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, signed_in_user
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
@@ -49,14 +49,8 @@ def _error(request: Request, status: int, message: str) -> Response:
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="Plein", docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.signing_key(),
-        session_cookie="plein_session",
-        same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
-        max_age=30 * 24 * 3600,
-    )
+    settings.signing_key()  # made now, before requests that sign CSRF tokens arrive together
+    app.add_middleware(BrowserCookie, https_only=settings.base_url.startswith("https://"))
     if not settings.search_url:
         app.add_middleware(SearchTurns, paths=TURN_TAKING_PATHS, at_once=settings.searches_at_once)
 

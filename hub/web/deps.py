@@ -3,6 +3,8 @@ and the type of an id in a path."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
@@ -14,8 +16,10 @@ from starlette.datastructures import FormData
 
 from hub.db import session_scope
 from hub.models import User
-from hub.services import accounts
+from hub.services import accounts, signin
 from hub.services.errors import NotFound
+from hub.settings import get_settings
+from hub.web.browser import browser_id
 
 LARGEST_ID = 2**31 - 1
 """Ids are `integer` columns: PostgreSQL's hold up to 2**31 - 1, and a larger number in a query is an error."""
@@ -46,8 +50,8 @@ class SignInRequired(Exception):
 
 
 def signed_in_user(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    return session.get(User, user_id) if user_id else None
+    """Whose session the browser's cookie names, unless it was ended (hub.web.browser)."""
+    return signin.session_user(session, browser_id(request))
 
 
 def page_user(request: Request, session: DB) -> User:
@@ -73,15 +77,13 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(32)
-    return token
+    """The token a form of this page carries: bound to the browser's id, so it changes on sign-in and out."""
+    key = get_settings().signing_key().encode()
+    return hmac.new(key, f"csrf:{browser_id(request)}".encode(), hashlib.sha256).hexdigest()
 
 
 def require_csrf(request: Request, csrf: str) -> None:
-    expected = request.session.get("csrf")
-    if not expected or not secrets.compare_digest(csrf, expected):
+    if not secrets.compare_digest(csrf, csrf_token(request)):
         raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")
 
 

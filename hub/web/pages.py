@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, object_session
 
+from hub.db import session_scope
 from hub.models import Attachment, Delivery, Group, HeldMessage, User
 from hub.services import (
     accounts,
@@ -29,6 +30,7 @@ from hub.services.groups import find_membership
 from hub.settings import get_settings
 from hub.templating import environment
 from hub.urls import comment_path, group_path, post_path
+from hub.web.browser import browser_id, renew
 from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, csrf_token, require_csrf
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 from hub.web.uploads import UploadedForm
@@ -253,37 +255,60 @@ def person_update(
 
 @router.get("/sign-in")
 def sign_in_form(request: Request) -> HTMLResponse:
-    return render(request, "sign_in.html", sent=False, error=None, email="")
+    return render(request, "sign_in.html", sent=False, error=None, email="", limited=False)
 
 
 @router.post("/sign-in", dependencies=[CSRFChecked])
-def sign_in_request(request: Request, session: DB, email: Annotated[str, Form()] = "") -> HTMLResponse:
+def sign_in_request(
+    request: Request, background: BackgroundTasks, session: DB, email: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The same answer, as fast, whether or not the address is someone's: it is looked up after answering."""
     if "@" not in email:
-        return render(request, "sign_in.html", status_code=400, sent=False, email=email,
+        return render(request, "sign_in.html", status_code=400, sent=False, email=email, limited=False,
                       error="Enter the email address you use at work.")
-    signin.request_sign_in(session, email)
-    return render(request, "sign_in.html", sent=True, error=None, email=email)
+    admitted = signin.admit_request(session, email, request.client.host if request.client else "")
+    if admitted is signin.Admission.CLIENT_LIMIT:
+        return render(request, "sign_in.html", status_code=429, sent=False, email=email, limited=True, error=None)
+    if admitted is signin.Admission.MAIL:
+        background.add_task(_mail_sign_in_link, email)
+    return render(request, "sign_in.html", sent=True, error=None, email=email, limited=False)
+
+
+def _mail_sign_in_link(email: str) -> None:
+    """Runs once the answer is sent, in a transaction of its own."""
+    with session_scope() as session:
+        signin.request_sign_in(session, email)
 
 
 @router.get("/sign-in/{token}")
 def sign_in_confirm(request: Request, token: str, session: DB) -> HTMLResponse:
+    """Asks before signing in: mail scanners follow links, and this page must not use one up."""
     user = signin.user_for_sign_in(session, token)
     return render(request, "sign_in_confirm.html", status_code=200 if user else 400, person=user, token=token)
 
 
 @router.post("/sign-in/{token}", dependencies=[CSRFChecked])
 def sign_in(request: Request, token: str, session: DB) -> Response:
-    user = signin.user_for_sign_in(session, token)
+    user = signin.use_sign_in_link(session, token)
     if user is None:
         return render(request, "sign_in_confirm.html", status_code=400, person=None, token=token)
-    request.session.clear()
-    request.session["user_id"] = user.id
+    renew(request, signin.start_session(session, user, request.headers.get("user-agent", "")))
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/sign-out", dependencies=[CSRFChecked])
-def sign_out(request: Request) -> Response:
-    request.session.clear()
+def sign_out(request: Request, session: DB) -> Response:
+    """Ends the session on the server, so a copy of the cookie signs no one in either."""
+    signin.end_session(session, browser_id(request))
+    renew(request)
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.post("/sign-out/everywhere", dependencies=[CSRFChecked])
+def sign_out_everywhere(request: Request, session: DB, user: PageUser) -> Response:
+    """Ends every session of the person: other browsers, a lost phone, a stolen cookie."""
+    signin.end_all_sessions(session, user)
+    renew(request)
     return RedirectResponse("/sign-in", status_code=303)
 
 

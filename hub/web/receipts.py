@@ -19,7 +19,7 @@ from hub.models import User
 from hub.services import receipts
 from hub.services.errors import Invalid
 from hub.urls import group_path, receipt_edit_path, receipt_undo_path, receipts_off_path
-from hub.web.deps import DB, CSRFChecked
+from hub.web.deps import DB, CSRFChecked, signed_in_user
 from hub.web.pages import render
 
 router = APIRouter()
@@ -27,8 +27,7 @@ router = APIRouter()
 
 def _visitor(request: Request, session: Session) -> User | None:
     """The signed-in person, if any: these pages need no sign-in, but show the hub's header to one."""
-    user_id = request.session.get("user_id")
-    return session.get(User, user_id) if user_id else None
+    return signed_in_user(request, session)
 
 
 def _page(
