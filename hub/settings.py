@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     """Comma-separated authserv-ids of the relays whose Authentication-Results count, e.g. `mx.corp.example`."""
     dns_resolver: str = ""
     """`IP:port` of the DNS server for DKIM key lookups; empty uses the system's resolver."""
+    extract_time_limit: float = 10.0
+    """Seconds the indexer may spend reading the text of one attached file; one that takes longer is
+    found by its name only, with the reason on its row (`attachments.extraction_error`)."""
+    extract_memory_limit: int = 512 * 1024 * 1024
+    """Bytes of memory the process that reads one attached file may use; the same goes for a file that needs more."""
 
     def model_post_init(self, __context: object) -> None:
         self.data_dir = self.data_dir.resolve()

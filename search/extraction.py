@@ -1,15 +1,15 @@
 """Plain text out of attached files, so documents can be searched like posts.
 
-Attachments arrive from strangers by mail, so extraction is bounded and never raises: a
-file that is too large, of an unknown type, or broken yields "" and the post is still
-indexed. The type comes from the content type, or from the file name when the content
-type is missing or generic.
+Attachments arrive from strangers by mail. A file that is too large or broken raises
+`Unreadable` with the reason; one of a type with no extractor (an image) yields "". The type
+comes from the content type, or from the file name when the content type is missing or
+generic. Nothing here limits time or memory: run it through `search.extractor`, whose child
+process does.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import zipfile
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -19,12 +19,18 @@ import docx
 import pypdf
 from docx.table import Table
 
-log = logging.getLogger(__name__)
-
 MAX_INPUT_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 """A DOCX is a zip: refuse one that would inflate beyond this (a zip bomb)."""
 MAX_OUTPUT_CHARS = 1_000_000
+
+
+class Unreadable(Exception):
+    """A file of a type with an extractor that could not be read; the message says why."""
+
+
+def can_extract(content_type: str, filename: str) -> bool:
+    return _extractor_for(content_type, filename) is not None
 
 
 def extract_text(data: bytes, content_type: str, filename: str) -> str:
@@ -32,13 +38,13 @@ def extract_text(data: bytes, content_type: str, filename: str) -> str:
     if extractor is None:
         return ""
     if len(data) > MAX_INPUT_BYTES:
-        log.warning("not extracting text from %r: %d bytes is over the limit", filename, len(data))
-        return ""
+        raise Unreadable(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
     try:
         return _bounded(extractor(data, content_type)).strip()
-    except Exception:
-        log.warning("could not extract text from %r (%s)", filename, content_type, exc_info=True)
-        return ""
+    except (Unreadable, MemoryError):
+        raise
+    except Exception as error:
+        raise Unreadable(f"unreadable ({type(error).__name__})") from error
 
 
 def _pdf_text(data: bytes, content_type: str) -> Iterator[str]:
@@ -49,7 +55,7 @@ def _pdf_text(data: bytes, content_type: str) -> Iterator[str]:
 def _docx_text(data: bytes, content_type: str) -> Iterator[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(member.file_size for member in archive.infolist()) > MAX_UNPACKED_BYTES:
-            raise ValueError("the document would unpack beyond MAX_UNPACKED_BYTES")
+            raise Unreadable(f"would unpack beyond {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
     for block in docx.Document(io.BytesIO(data)).iter_inner_content():
         if isinstance(block, Table):
             for row in block.rows:

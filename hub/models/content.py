@@ -75,6 +75,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content_id: Mapped[str | None] = mapped_column(String(998))
     extracted_text: Mapped[str | None] = mapped_column(Text)
+    extraction_error: Mapped[str | None] = mapped_column(String(200))
+    """Why its text could not be read (too slow, too much memory, broken): searchable by name only."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="attachments")

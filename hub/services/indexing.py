@@ -15,12 +15,21 @@ and #tags of posts they wrote and of threads they answered, in public groups onl
 item that everyone may find reveals nothing of a private group. A thread's writers are
 indexed again with it, but once a post or comment is deleted nothing names who wrote it: a
 deletion marks them beforehand (`mark_writers`), so their expertise forgets it too.
+
+An attachment's text is read once and kept on its row, but not while its batch is built: a
+file crafted to keep pypdf busy would hold back every post in the batch. A new attachment is
+indexed by its name at first; once the batch is committed, the flush reads the texts waiting
+(`read_documents`), each in a child process under `PLEIN_EXTRACT_TIME_LIMIT` and
+`PLEIN_EXTRACT_MEMORY_LIMIT` (search/extractor.py), for about one time limit per batch, and
+marks their posts again so the next batch indexes the text. A file that fails keeps no text
+and the reason in `attachments.extraction_error`: it stays findable by its name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
@@ -38,7 +47,8 @@ from hub.services import profiles
 from hub.services.attachments import read_blob
 from hub.settings import get_settings
 from search import EVERYONE, IndexedItem
-from search.extraction import extract_text
+from search.extraction import can_extract
+from search.extractor import Extraction, extract_within
 from search.index import SearchIndex
 from search.remote import RemoteSearchIndex
 
@@ -52,6 +62,8 @@ REINDEX_POSTS = 500
 STALLED_AFTER = timedelta(seconds=5)
 """A pending row this old had its flush lost (or the indexer is behind): the sweep queues one."""
 Transaction = Callable[[], AbstractContextManager[Session]]
+
+log = logging.getLogger(__name__)
 
 LEARNED_FROM_POSTS = 50
 """How many of a person's newest posts, and of the threads they answered, teach their expertise."""
@@ -77,15 +89,52 @@ def service_token() -> str:
     return hmac.new(key, b"plein index service", hashlib.sha256).hexdigest()
 
 
-def document_text(attachment: Attachment) -> str:
-    """The attachment's text, extracted once and kept on its row."""
-    if attachment.extracted_text is None:
-        try:
-            data = read_blob(attachment)
-        except OSError:
-            return ""
-        attachment.extracted_text = extract_text(data, attachment.content_type, attachment.filename)
-    return attachment.extracted_text
+def read_document(filename: str, content_type: str, data: bytes | None) -> Extraction:
+    """The text of one attached file, read in the extraction child within the configured limits."""
+    if data is None:
+        extraction = Extraction("", "its file could not be read")
+    else:
+        settings = get_settings()
+        extraction = extract_within(
+            data, content_type, filename, settings.extract_time_limit, settings.extract_memory_limit
+        )
+    if extraction.failure is not None:
+        log.warning("no text from the attachment %r (%s): %s", filename, content_type, extraction.failure)
+    return extraction
+
+
+def _keep(attachment: Attachment, extraction: Extraction) -> None:
+    attachment.extracted_text = extraction.text
+    attachment.extraction_error = None if extraction.failure is None else extraction.failure[:200]
+
+
+def _blob(attachment: Attachment) -> bytes | None:
+    try:
+        return read_blob(attachment)
+    except OSError:
+        return None
+
+
+def read_documents(transaction: Transaction, unread: Collection[int], seconds: float) -> None:
+    """Read and keep the text of the attachments `unread`, for about `seconds` but at least one.
+
+    The database is not held while a file is read: each attachment is looked up in one short
+    transaction and its text kept in another. One deleted meanwhile is passed over.
+    """
+    deadline = time.monotonic() + seconds
+    for count, attachment_id in enumerate(unread):
+        if count and time.monotonic() >= deadline:
+            return
+        with transaction() as session:
+            attachment = session.get(Attachment, attachment_id)
+            if attachment is None or attachment.extracted_text is not None:
+                continue
+            found = attachment.filename, attachment.content_type, _blob(attachment)
+        extraction = read_document(*found)
+        with transaction() as session:
+            attachment = session.get(Attachment, attachment_id)
+            if attachment is not None and attachment.extracted_text is None:
+                _keep(attachment, extraction)
 
 
 @dataclass
@@ -95,6 +144,8 @@ class Threads:
     items: dict[int, list[IndexedItem]] = field(default_factory=dict)
     """By post id; a post that no longer exists is absent."""
     writers: set[int] = field(default_factory=set)
+    unread: dict[int, int] = field(default_factory=dict)
+    """Attachments whose text was not read yet, indexed by name for now: their post ids, by attachment id."""
 
 
 def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
@@ -140,8 +191,9 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     for attachment in attachments:
         post = by_post[attachment.post_id]
         text = attachment.extracted_text
-        if text is None:
-            text = document_text(session.get(Attachment, attachment.id))
+        if text is None and can_extract(attachment.content_type, attachment.filename):
+            threads.unread[attachment.id] = post.id
+        text = text or ""
         if text.strip() or not attachment.content_type.startswith("image/"):
             name, email = owners.get(attachment.comment_id, (post.name, post.email))
             threads.items[post.id].append(IndexedItem(
@@ -219,6 +271,8 @@ class Batch:
     posts: dict[int, list[IndexedItem]] = field(default_factory=dict)
     items: dict[tuple[str, int], IndexedItem] = field(default_factory=dict)
     gone: set[tuple[str, int]] = field(default_factory=set)
+    unread: dict[int, int] = field(default_factory=dict)
+    """Attachments of these posts whose text is still to be read: their post ids, by attachment id."""
 
 
 def take_batch(session: Session, limit: int = FLUSH_BATCH) -> Batch:
@@ -232,6 +286,7 @@ def take_batch(session: Session, limit: int = FLUSH_BATCH) -> Batch:
     wanted = {kind: sorted(item_id for k, item_id, _ in batch.taken if k == kind) for kind in PENDING_KINDS}
     threads = thread_items(session, wanted["post"])
     batch.posts = {post_id: threads.items.get(post_id, []) for post_id in wanted["post"]}
+    batch.unread = threads.unread
     # The people who wrote in the threads are indexed again too: their expertise grew.
     people = {*wanted["person"], *threads.writers}
     users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(people)))}
@@ -283,7 +338,12 @@ def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
         if not batch.taken:
             return flushed
         index.write(batch.posts, batch.items.values(), batch.gone)
+        if batch.unread:
+            read_documents(transaction, batch.unread, get_settings().extract_time_limit)
         with transaction() as session:
+            # Marked again, their posts stay for the next batch: with their text, or to read the rest.
+            for post_id in sorted(set(batch.unread.values())):
+                mark(session, "post", post_id)
             forget(session, batch)
         flushed += len(batch.taken)
 
@@ -321,6 +381,10 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
         while post_ids := session.scalars(
             select(Post.id).where(Post.id > after).order_by(Post.id).limit(REINDEX_POSTS)
         ).all():
+            for attachment in session.scalars(
+                select(Attachment).where(Attachment.post_id.in_(post_ids), Attachment.extracted_text.is_(None))
+            ):
+                _keep(attachment, read_document(attachment.filename, attachment.content_type, _blob(attachment)))
             threads = thread_items(session, post_ids)
             for post_id in post_ids:
                 yield from threads.items.get(post_id, [])

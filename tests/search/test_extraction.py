@@ -1,11 +1,11 @@
 import io
-import logging
 
 import docx
+import pytest
 from fpdf import FPDF
 
 from search import extraction
-from search.extraction import extract_text
+from search.extraction import Unreadable, extract_text
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -51,19 +51,20 @@ def test_the_file_name_decides_when_the_content_type_is_generic():
     assert "Jaarverslag" in extract_text(pdf, "application/octet-stream", "VERSLAG.PDF")
 
 
-def test_broken_pdf_gives_empty_text(caplog):
-    with caplog.at_level(logging.WARNING):
-        assert extract_text(b"%PDF-1.4 not really", "application/pdf", "kapot.pdf") == ""
-    assert "kapot.pdf" in caplog.text
+def test_a_broken_pdf_is_unreadable_with_the_reason():
+    with pytest.raises(Unreadable, match="unreadable"):
+        extract_text(b"%PDF-1.4 not really", "application/pdf", "kapot.pdf")
 
 
-def test_broken_docx_gives_empty_text():
-    assert extract_text(b"PK\x03\x04 not a zip", DOCX_TYPE, "kapot.docx") == ""
+def test_a_broken_docx_is_unreadable():
+    with pytest.raises(Unreadable):
+        extract_text(b"PK\x03\x04 not a zip", DOCX_TYPE, "kapot.docx")
 
 
 def test_a_docx_that_would_unpack_too_far_is_refused(monkeypatch):
     monkeypatch.setattr(extraction, "MAX_UNPACKED_BYTES", 1000)
-    assert extract_text(make_docx(), DOCX_TYPE, "bom.docx") == ""
+    with pytest.raises(Unreadable, match="would unpack beyond"):
+        extract_text(make_docx(), DOCX_TYPE, "bom.docx")
 
 
 def test_plain_markdown_and_csv_are_decoded():
@@ -95,7 +96,8 @@ def test_unknown_types_give_empty_text():
 
 
 def test_input_over_the_byte_cap_is_refused():
-    assert extract_text(b"a" * (extraction.MAX_INPUT_BYTES + 1), "text/plain", "groot.txt") == ""
+    with pytest.raises(Unreadable, match="larger than"):
+        extract_text(b"a" * (extraction.MAX_INPUT_BYTES + 1), "text/plain", "groot.txt")
 
 
 def test_output_is_capped():
