@@ -233,6 +233,21 @@ def _thread_title(session: Session, held: HeldMessage, recipient: User) -> str:
 
 # The queue and the decisions.
 
+NO_SUCH_PAGE = "There is no such page."
+
+
+def moderated_group(session: Session, user: User, slug: str) -> Group:
+    """The group `slug`, for someone who moderates it; to anyone else it does not exist.
+
+    The same NotFound whether the group is missing, private or only not theirs to moderate,
+    so a moderation page never tells who is asking that a private group exists.
+    """
+    group = session.scalar(select(Group).where(Group.slug == slug.strip().lower()))
+    if group is None or not is_moderator(session, user, group):
+        raise NotFound(NO_SUCH_PAGE)
+    return group
+
+
 def held_messages(session: Session, user: User, group: Group) -> list[HeldMessage]:
     """What waits for a moderator of `group`, oldest first; only for its moderators."""
     _require_moderator(session, user, group)
@@ -258,7 +273,7 @@ def get_held(session: Session, user: User, group: Group, held_id: int) -> HeldMe
 
 def _require_moderator(session: Session, user: User, group: Group) -> None:
     if not is_moderator(session, user, group):
-        raise NotFound("There is no such page.")
+        raise NotFound(NO_SUCH_PAGE)
 
 
 def approve(session: Session, held: HeldMessage, moderator: User) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
-from hub.services import groups, moderation, raw_mail
+from hub.services import moderation, raw_mail
 from hub.urls import moderation_path
-from hub.web.deps import DB, CSRFChecked, PageUser
+from hub.web.deps import DB, CSRFChecked, Id, PageUser
 from hub.web.pages import render
 
 router = APIRouter()
@@ -19,28 +19,28 @@ router = APIRouter()
 
 @router.get("/g/{slug}/moderation")
 def queue(request: Request, slug: str, session: DB, user: PageUser, done: str = "") -> HTMLResponse:
-    group = groups.get_group(session, slug)
+    group = moderation.moderated_group(session, user, slug)
     held = moderation.held_messages(session, user, group)
     return render(request, "moderation.html", user=user, group=group, held=held, done=done)
 
 
 @router.get("/g/{slug}/moderation/{held_id}/original")
-def original(slug: str, held_id: int, session: DB, user: PageUser) -> PlainTextResponse:
+def original(slug: str, held_id: Id, session: DB, user: PageUser) -> PlainTextResponse:
     """The held message as it arrived, shown as plain text: a browser renders none of its HTML."""
-    held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
+    held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
     raw = raw_mail.read_raw(held.inbound)
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 
 
 @router.post("/g/{slug}/moderation/{held_id}/approve", dependencies=[CSRFChecked])
-def approve(slug: str, held_id: int, session: DB, user: PageUser) -> RedirectResponse:
-    held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
+def approve(slug: str, held_id: Id, session: DB, user: PageUser) -> RedirectResponse:
+    held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
     moderation.approve(session, held, user)
     return RedirectResponse(f"{moderation_path(slug)}?done={held_id}", status_code=303)
 
 
 @router.post("/g/{slug}/moderation/{held_id}/reject", dependencies=[CSRFChecked])
-def reject(slug: str, held_id: int, session: DB, user: PageUser) -> RedirectResponse:
-    held = moderation.get_held(session, user, groups.get_group(session, slug), held_id)
+def reject(slug: str, held_id: Id, session: DB, user: PageUser) -> RedirectResponse:
+    held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
     moderation.reject(session, held, user)
     return RedirectResponse(f"{moderation_path(slug)}?done={held_id}", status_code=303)
