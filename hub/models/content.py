@@ -8,13 +8,13 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
-from hub.models.base import Base, UTCDateTime, utcnow
+from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 from hub.models.groups import Group
 
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("group_id", "message_id"),)
+    __table_args__ = (UniqueConstraint("group_id", "message_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
@@ -39,7 +39,7 @@ class Post(Base):
 
 class Comment(Base):
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("post_id", "message_id"),)
+    __table_args__ = (UniqueConstraint("post_id", "message_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
@@ -65,6 +65,7 @@ class Attachment(Base):
     """A file shared with a post or comment; its bytes live in the content-addressed store."""
 
     __tablename__ = "attachments"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)

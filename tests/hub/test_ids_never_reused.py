@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hub.db import MIGRATIONS_DIR, get_engine, session_scope, upgrade_database
-from hub.models import Comment, OutgoingMail, Post
+from hub.models import Base, Comment, OutgoingMail, Post
 from hub.services import accounts, digests, groups, inbound, message_ids, posts
 from hub.web.app import create_app
 from tests.support.hub import reset_caches
@@ -117,6 +117,7 @@ def test_a_comment_undone_through_its_receipt_and_sent_again_is_mailed_and_recei
 
 
 def test_every_table_whose_ids_name_something_outside_the_database_never_hands_out_an_id_twice(data_dir):
+    assert {t.name for t in Base.metadata.sorted_tables if t.kwargs.get("sqlite_autoincrement")} >= set(KEYED_TABLES)
     with get_engine().connect() as connection:
         for table in KEYED_TABLES:
             created = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
