@@ -1,10 +1,13 @@
 """Plein's roles as processes: web, SMTP, worker, beat and indexer, alone or all together.
 
 `plein run` is the embedded profile: the web hub and the SMTP server share one asyncio loop
-in this process; a Celery worker with beat, and a second one for the index queue alone, run
-as child processes, so the index has one writer. In production each role runs on its own
-(`plein web`, `plein smtp`, `plein worker`, `plein beat`, `plein indexer`); only the indexer
-writes the index, and any number of web and worker processes may run beside it.
+in this process; beat and three Celery workers run as child processes, one per queue: inbound
+mail, so that parsing a hostile message never delays a sign-in link, a receipt or the outbox;
+everything else; and the index, so the index has one writer. The runner watches its children
+and starts one that dies again (`Supervisor`). In production each role runs on its own
+(`plein web`, `plein smtp`, `plein worker`, `plein beat`, `plein indexer`), restarted by
+systemd or the container runtime; only the indexer writes the index, and any number of web
+and worker processes may run beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO
@@ -30,10 +34,11 @@ from hub.db import session_scope
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import accounts, demo, indexing, signin
+from hub.services import accounts, demo, health, indexing, signin
 from hub.settings import get_settings
 from hub.urls import absolute, sign_in_path
 from hub.web.app import create_app
+from hub.web.health import serve_metrics
 from mailgateway.smtp import start_smtp_server
 from search.remote import serve_app
 
@@ -47,19 +52,16 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.app", *args]
 
 
-def worker_command(
-    queues: list[str], *, concurrency: int = 1, beat: bool = False, loglevel: str = "INFO"
-) -> list[str]:
-    settings = get_settings()
+def worker_command(queues: list[str], *, concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return celery_command(
         "worker", f"--queues={','.join(queues)}", *pool, f"--loglevel={loglevel}", "--without-gossip",
-        "--without-mingle", *(["--beat", f"--schedule={settings.data_dir / 'beat-schedule'}"] if beat else []),
+        "--without-mingle",
     )
 
 
-def beat_command() -> list[str]:
-    return celery_command("beat", "--loglevel=INFO", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
+def beat_command(loglevel: str = "INFO") -> list[str]:
+    return celery_command("beat", f"--loglevel={loglevel}", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
 
 
 def prepare(*, demo_data: bool = False) -> None:
@@ -93,6 +95,12 @@ def log_sender_authentication() -> None:
         log.info("the From of inbound mail is verified: PLEIN_INBOUND_AUTH=%s", settings.inbound_auth)
 
 
+def refuse_unverified_smtp() -> None:
+    """Stop here, with one line saying what to set, if SMTP would let anyone post as anyone."""
+    if refusal := get_settings().unverified_smtp_refusal():
+        raise click.ClickException(refusal)
+
+
 async def _start_smtp() -> asyncio.Server:
     settings = get_settings()
     log_sender_authentication()
@@ -115,10 +123,12 @@ def _web_server(log_level: str = "info") -> uvicorn.Server:
 def run_web() -> None:
     configure_logging()
     get_settings().signing_key()
+    serve_metrics()
     _web_server().run()
 
 
 def run_smtp() -> None:
+    refuse_unverified_smtp()
     configure_logging()
 
     async def serve() -> None:
@@ -153,7 +163,9 @@ def run_indexer() -> None:
     configure_logging()
     prepare()
     settings = get_settings()
-    worker = _spawn(worker_command([INDEX_QUEUE]))
+    worker = Supervisor()
+    worker.start("indexer", worker_command([INDEX_QUEUE]))
+    worker.watch()
     app = serve_app(indexing.search_index(), indexing.service_token(), settings.searches_at_once)
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
     try:
@@ -161,7 +173,7 @@ def run_indexer() -> None:
             uvicorn.Config(app, host=settings.indexer_host, port=settings.indexer_port, log_level="warning")
         ).run()
     finally:
-        _stop(worker)
+        worker.stop()
 
 
 def _spawn(command: list[str], output: IO[bytes] | None = None) -> subprocess.Popen:
@@ -197,17 +209,21 @@ def _stop(*children: subprocess.Popen, timeout: float = 20) -> None:
 def run_all(*, with_demo: bool, verbose: bool = False) -> None:
     """Everything in one terminal. Quiet unless `verbose`: one banner on the console, what the
     workers say in `LOG_FILE` under the data directory, and only warnings from this process."""
+    refuse_unverified_smtp()
     settings = get_settings()
     configure_logging("INFO" if verbose else "WARNING")
     prepare(demo_data=with_demo)
     log_file = None if verbose else (settings.data_dir / LOG_FILE).open("ab")
     loglevel = "INFO" if verbose else "WARNING"
-    children = [
-        # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
-        _spawn(worker_command([INBOUND_QUEUE, DEFAULT_QUEUE], beat=True, loglevel=loglevel), log_file),
-        _spawn(worker_command([INDEX_QUEUE], loglevel=loglevel), log_file),
-    ]
+    children = Supervisor(log_file)
+    # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
+    children.start("inbound worker", worker_command([INBOUND_QUEUE], loglevel=loglevel))
+    children.start("worker", worker_command([DEFAULT_QUEUE], loglevel=loglevel))
+    children.start("indexer", worker_command([INDEX_QUEUE], loglevel=loglevel))
+    children.start("beat", beat_command(loglevel))
+    children.watch()
     imap_stop = _start_imap()
+    serve_metrics()
 
     async def serve() -> None:
         smtp = await _start_smtp()
@@ -229,10 +245,79 @@ def run_all(*, with_demo: bool, verbose: bool = False) -> None:
         pass  # Ctrl-C: the usual way to stop, not an error
     finally:
         imap_stop.set()
-        _stop(*children)
+        children.stop()
         if log_file:
             log_file.close()
     click.echo("Plein stopped.")
+
+
+@dataclass
+class _Child:
+    role: str
+    command: list[str]
+    process: subprocess.Popen
+    started: float
+    quick_deaths: int = 0
+    restart_at: float | None = None
+
+
+class Supervisor:
+    """The children of `plein run` or `plein indexer`, each started again when it dies.
+
+    A child that dies is logged, its heartbeat removed at once (so `/readyz` names its role
+    as missing until the new one is up), and started again after `RESTART_PAUSE_SECONDS`,
+    doubled for each death within `STEADY_SECONDS` of its start, up to `RESTART_PAUSE_MAX_SECONDS`:
+    a child that cannot start does not spin.
+    """
+
+    RESTART_PAUSE_SECONDS = 1.0
+    RESTART_PAUSE_MAX_SECONDS = 60.0
+    STEADY_SECONDS = 60.0
+    LOOK_SECONDS = 0.2
+
+    def __init__(self, output: IO[bytes] | None = None) -> None:
+        self.output = output
+        self.children: list[_Child] = []
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="plein supervisor", daemon=True)
+
+    def start(self, role: str, command: list[str]) -> None:
+        self.children.append(_Child(role, command, _spawn(command, self.output), time.monotonic()))
+
+    def watch(self) -> None:
+        self._watcher.start()
+
+    def stop(self) -> None:
+        """Stop watching, then stop every child as `_stop` does."""
+        self._stopping.set()
+        if self._watcher.is_alive():
+            self._watcher.join()
+        _stop(*(child.process for child in self.children))
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.LOOK_SECONDS):
+            for child in self.children:
+                self._look_after(child)
+
+    def _look_after(self, child: _Child) -> None:
+        now = time.monotonic()
+        if child.restart_at is None:
+            status = child.process.poll()
+            if status is None:
+                return
+            health.forget_heartbeat(child.process.pid)
+            if now - child.started >= self.STEADY_SECONDS:
+                child.quick_deaths = 0
+            pause = min(self.RESTART_PAUSE_SECONDS * 2 ** child.quick_deaths, self.RESTART_PAUSE_MAX_SECONDS)
+            child.quick_deaths += 1
+            child.restart_at = now + pause
+            log.warning(
+                "the %s (pid %d) stopped with exit status %s; starting it again in %g s",
+                child.role, child.process.pid, status, pause,
+            )
+        elif now >= child.restart_at:
+            child.process, child.started, child.restart_at = _spawn(child.command, self.output), now, None
+            log.warning("started the %s again (pid %d)", child.role, child.process.pid)
 
 
 LOG_FILE = "plein.log"

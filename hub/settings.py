@@ -7,6 +7,7 @@ outbox Maildir that stands in for a smarthost.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     http_port: int = 8000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8002
+    """Where a web process serves Prometheus's `/metrics`, apart from the hub's port; 0 for nowhere.
+    Where several web processes share a machine, the first to take the port serves it."""
     mail_domain: str = "plein.localhost"
     base_url: str = ""
     database_url: str = ""
@@ -96,6 +101,31 @@ class Settings(BaseSettings):
     found by its name only, with the reason on its row (`attachments.extraction_error`)."""
     extract_memory_limit: int = 512 * 1024 * 1024
     """Bytes of memory the process that reads one attached file may use; the same goes for a file that needs more."""
+
+    @property
+    def smtp_on_loopback(self) -> bool:
+        """True when only this machine can reach the SMTP server (an empty host is every address)."""
+        if self.smtp_host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.smtp_host).is_loopback
+        except ValueError:
+            return False
+
+    def unverified_smtp_refusal(self) -> str:
+        """Why SMTP must not start, in one line, or "".
+
+        With `PLEIN_INBOUND_AUTH=none` the From of inbound mail is believed as written: fine for
+        trying Plein on loopback, but on an address others reach it lets anyone post as any
+        member. There it takes an explicit `PLEIN_INBOUND_AUTH=none` to accept that.
+        """
+        if self.inbound_auth != "none" or "inbound_auth" in self.model_fields_set or self.smtp_on_loopback:
+            return ""
+        return (
+            f"SMTP on {self.smtp_host or 'every address'} would let anyone post as any member:"
+            " set PLEIN_INBOUND_AUTH=relay (with PLEIN_TRUSTED_AUTHSERV_IDS) or dkim,"
+            " or PLEIN_INBOUND_AUTH=none to accept unverified senders, or PLEIN_SMTP_HOST=127.0.0.1"
+        )
 
     def model_post_init(self, __context: object) -> None:
         self.data_dir = self.data_dir.resolve()

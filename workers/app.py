@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 from celery.schedules import crontab
-from celery.signals import setup_logging, worker_init
+from celery.signals import beat_init, setup_logging, worker_init, worker_ready
 
 from hub.jobs import celery_app
 from hub.logs import configure_logging
+from hub.services import health
 from hub.settings import get_settings
 
 app = celery_app()
@@ -36,6 +37,18 @@ def give_way_to_mail_and_web(**_: object) -> None:
     answer SMTP and the web first and catch up on the queue when it can.
     """
     os.nice(get_settings().worker_nice)
+
+
+@worker_ready.connect
+def say_which_queues_are_served(sender, **_: object) -> None:
+    """A heartbeat for the roles of the queues this worker consumes, read by `/readyz` (hub/services/health.py)."""
+    queues = sender.app.amqp.queues.consume_from
+    health.start_heartbeat([role for queue, role in health.QUEUE_ROLES.items() if queue in queues])
+
+
+@beat_init.connect
+def say_beat_runs(**_: object) -> None:
+    health.start_heartbeat([health.BEAT])
 
 
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)

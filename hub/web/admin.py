@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from hub.models import InboundStatus, User
 from hub.services import inbound, raw_mail
 from hub.services.errors import NotFound
-from hub.web.deps import DB, CSRFChecked, PageUser
+from hub.web.deps import DB, CSRFChecked, Id, PageUser
 from hub.web.pages import render
 
 router = APIRouter(prefix="/admin")
@@ -36,7 +36,7 @@ def quarantine(request: Request, session: DB, user: PageUser) -> HTMLResponse:
 
 
 @router.get("/inbound/{inbound_id}/raw")
-def raw_message(inbound_id: int, session: DB, user: PageUser) -> PlainTextResponse:
+def raw_message(inbound_id: Id, session: DB, user: PageUser) -> PlainTextResponse:
     """The message as it arrived, shown as plain text: a browser renders none of its HTML."""
     _require_admin(user)
     raw = raw_mail.read_raw(inbound.get_inbound(session, inbound_id))
@@ -44,7 +44,7 @@ def raw_message(inbound_id: int, session: DB, user: PageUser) -> PlainTextRespon
 
 
 @router.post("/inbound/{inbound_id}/retry", dependencies=[CSRFChecked])
-def retry(inbound_id: int, session: DB, user: PageUser) -> RedirectResponse:
+def retry(inbound_id: Id, session: DB, user: PageUser) -> RedirectResponse:
     _require_admin(user)
     inbound.retry_inbound(session, inbound_id)
     return RedirectResponse(f"{QUARANTINE_PAGE}?retried={inbound_id}", status_code=303)

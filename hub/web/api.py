@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from hub.services import accounts, groups, posts, preferences, searching
 from hub.services.groups import find_membership
 from hub.urls import absolute, post_path
-from hub.web.deps import DB, ApiUser
+from hub.web.deps import DB, ApiUser, Id
 from hub.web.schemas import (
     GroupOut,
     Person,
@@ -47,7 +47,7 @@ def list_group_posts(slug: str, session: DB, user: ApiUser, page: int = Query(1,
 
 
 @router.get("/posts/{post_id}")
-def get_post(post_id: int, session: DB, user: ApiUser) -> PostOut:
+def get_post(post_id: Id, session: DB, user: ApiUser) -> PostOut:
     return PostOut.of(posts.get_post(session, user, post_id))
 
 
@@ -72,7 +72,7 @@ def search_suggest(session: DB, user: ApiUser, q: str = Query("", description="w
 
 
 @router.get("/posts/{post_id}/related")
-def related_posts(post_id: int, session: DB, user: ApiUser) -> RelatedOut:
+def related_posts(post_id: Id, session: DB, user: ApiUser) -> RelatedOut:
     posts.get_post(session, user, post_id)
     return RelatedOut(results=[SearchResultOut.of(f) for f in searching.related_posts(session, user, post_id)])
 

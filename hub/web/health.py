@@ -1,5 +1,10 @@
 """Liveness, readiness and Prometheus metrics of a web process.
 
+`/healthz` and `/readyz` are on the hub's port for load balancers, and say no more than
+ready or not and why, in words. `/metrics` counts mail and queues, which is nobody's
+business but the operator's: it is served on a port of its own (`PLEIN_METRICS_HOST`,
+`PLEIN_METRICS_PORT`, loopback by default), never on the hub's.
+
 Counts of mail and the index lag (the oldest change not yet indexed) come from the database
 and queue depths from the broker at scrape time, so any web process reports the whole
 installation; search latency is this process's own.
@@ -7,16 +12,20 @@ installation; search latency is this process's own.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
 from hub import jobs
 from hub.db import session_scope
 from hub.models import utcnow
 from hub.services import health, indexing, stats
+from hub.settings import get_settings
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 registry = CollectorRegistry()
 SEARCH_SECONDS = Histogram(
@@ -64,14 +73,29 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", include_in_schema=False)
 def readyz() -> JSONResponse:
-    checks = [health.check_database(), health.check_broker(), health.check_index()]
+    checks = health.readiness()
     ready = all(check.ok for check in checks)
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}},
+        {"status": "ready" if ready else "not ready", "checks": {c.name: {"ok": c.ok, "detail": c.public} for c in checks}},
         status_code=200 if ready else 503,
     )
 
 
-@router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+def serve_metrics() -> None:
+    """Serve `/metrics` from a thread on `PLEIN_METRICS_HOST:PLEIN_METRICS_PORT`, if that port is free.
+
+    Where several web processes share a machine and its settings, the first to start takes
+    the port and the others say so and serve none: the counts are the installation's anyway.
+    """
+    settings = get_settings()
+    if not settings.metrics_port:
+        return
+    try:
+        start_http_server(settings.metrics_port, settings.metrics_host, registry=registry)
+    except OSError as error:
+        log.warning(
+            "not serving /metrics: %s:%s is taken (%s), by another web process?",
+            settings.metrics_host, settings.metrics_port, error.strerror,
+        )
+        return
+    log.info("metrics on http://%s:%s/metrics", settings.metrics_host, settings.metrics_port)

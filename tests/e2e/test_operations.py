@@ -18,7 +18,7 @@ def test_healthz_and_readyz_answer_without_signing_in(company: Company):
     # Right after start the indexer's query service may still be coming up (production profile).
     wait_for(lambda: httpx.get(base + "/readyz").status_code == 200, timeout=30, what="/readyz to answer 200")
     ready = httpx.get(base + "/readyz")
-    assert set(ready.json()["checks"]) == {"database", "broker", "index"}
+    assert set(ready.json()["checks"]) == {"database", "broker", "index", "roles"}
     assert all(check["ok"] for check in ready.json()["checks"].values())
 
 
@@ -27,7 +27,7 @@ def test_metrics_count_mail_and_show_queues_and_search_latency(company: Company)
     wait_for_post(company, "engineering", "Meetbare post")
     company.server.api(company.tokens["alice"], "/api/search", q="metriek")
 
-    metrics = httpx.get(company.server.base_url + "/metrics").text
+    metrics = httpx.get(company.server.metrics_url).text
     posted = next(line for line in metrics.splitlines() if line.startswith('plein_inbound_messages{status="posted"}'))
     assert float(posted.split()[-1]) >= 1
     assert 'plein_queue_depth{queue="plein"}' in metrics

@@ -48,6 +48,8 @@ class PleinServer:
         self.data_dir = data_dir
         self.http_port = free_port()
         self.smtp_port = free_port()
+        self.metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         self.domain = "plein.localhost"
         self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.env = {
@@ -55,6 +57,7 @@ class PleinServer:
             "PLEIN_DATA_DIR": str(data_dir),
             "PLEIN_HTTP_PORT": str(self.http_port),
             "PLEIN_SMTP_PORT": str(self.smtp_port),
+            "PLEIN_METRICS_PORT": str(self.metrics_port),
             "PLEIN_MAIL_DOMAIN": self.domain,
             **{f"PLEIN_{name.upper()}": value for name, value in settings.items()},
         }
