@@ -43,4 +43,4 @@ def test_deploy_examples_use_real_plein_commands(arguments):
 
 def test_every_role_has_a_systemd_unit():
     units = {path.stem for path in (DEPLOY / "systemd").glob("plein-*.service")}
-    assert units == {"plein-web", "plein-smtp", "plein-worker", "plein-beat", "plein-indexer"}
+    assert units == {"plein-web", "plein-smtp", "plein-worker", "plein-inbound-worker", "plein-beat", "plein-indexer"}
