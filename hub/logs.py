@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hub.settings import get_settings
 
@@ -29,12 +30,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: int | str = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    if get_settings().log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+def configure_logging(level: int | str = logging.INFO, *, log_file: Path | None = None) -> None:
+    """Log from `level` up to the console, or with `log_file` to that file and only warnings to the console."""
+    formatter = (
+        JsonFormatter() if get_settings().log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    console = logging.StreamHandler()
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        console.setLevel(logging.WARNING)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)

@@ -52,16 +52,15 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.app", *args]
 
 
-def worker_command(queues: list[str], *, concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
+def worker_command(queues: list[str], *, concurrency: int = 1) -> list[str]:
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return celery_command(
-        "worker", f"--queues={','.join(queues)}", *pool, f"--loglevel={loglevel}", "--without-gossip",
-        "--without-mingle",
+        "worker", f"--queues={','.join(queues)}", *pool, "--loglevel=INFO", "--without-gossip", "--without-mingle",
     )
 
 
-def beat_command(loglevel: str = "INFO") -> list[str]:
-    return celery_command("beat", f"--loglevel={loglevel}", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
+def beat_command() -> list[str]:
+    return celery_command("beat", "--loglevel=INFO", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
 
 
 def prepare(*, demo_data: bool = False) -> None:
@@ -112,12 +111,14 @@ async def _start_smtp() -> asyncio.Server:
     return server
 
 
-def _web_server(log_level: str = "info") -> uvicorn.Server:
+def _web_server() -> uvicorn.Server:
+    """uvicorn logging through Plein's own handlers (`log_config=None`): one format, and quiet
+    on `plein run`'s console like every other part."""
     settings = get_settings()
     log.info("web hub on %s", settings.base_url)
-    return uvicorn.Server(
-        uvicorn.Config(create_app(), host=settings.http_host, port=settings.http_port, log_level=log_level)
-    )
+    return uvicorn.Server(uvicorn.Config(
+        create_app(), host=settings.http_host, port=settings.http_port, log_level="info", log_config=None
+    ))
 
 
 def run_web() -> None:
@@ -207,32 +208,33 @@ def _stop(*children: subprocess.Popen, timeout: float = 20) -> None:
 
 
 def run_all(*, with_demo: bool, verbose: bool = False) -> None:
-    """Everything in one terminal. Quiet unless `verbose`: one banner on the console, what the
-    workers say in `LOG_FILE` under the data directory, and only warnings from this process."""
+    """Everything in one terminal. Quiet unless `verbose`: one banner and any warning on the
+    console, and the whole log, every process's, in `LOG_FILE` under the data directory."""
     refuse_unverified_smtp()
     settings = get_settings()
-    configure_logging("INFO" if verbose else "WARNING")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = None if verbose else settings.data_dir / LOG_FILE
+    configure_logging(log_file=log_path)
     prepare(demo_data=with_demo)
-    log_file = None if verbose else (settings.data_dir / LOG_FILE).open("ab")
-    loglevel = "INFO" if verbose else "WARNING"
+    log_file = log_path.open("ab") if log_path else None
     children = Supervisor(log_file)
     # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
-    children.start("inbound worker", worker_command([INBOUND_QUEUE], loglevel=loglevel))
-    children.start("worker", worker_command([DEFAULT_QUEUE], loglevel=loglevel))
-    children.start("indexer", worker_command([INDEX_QUEUE], loglevel=loglevel))
-    children.start("beat", beat_command(loglevel))
+    children.start("inbound worker", worker_command([INBOUND_QUEUE]))
+    children.start("worker", worker_command([DEFAULT_QUEUE]))
+    children.start("indexer", worker_command([INDEX_QUEUE]))
+    children.start("beat", beat_command())
     children.watch()
     imap_stop = _start_imap()
     serve_metrics()
 
     async def serve() -> None:
         smtp = await _start_smtp()
-        web = _web_server("info" if verbose else "warning")
+        web = _web_server()
         serving = asyncio.create_task(web.serve())
         while not (web.started or serving.done()):
             await asyncio.sleep(0.05)
         if web.started:
-            click.echo(banner(with_demo=with_demo, log_file=log_file and Path(log_file.name)))
+            click.echo(banner(with_demo=with_demo, log_file=log_path))
         try:
             await serving
         finally:

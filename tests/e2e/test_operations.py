@@ -54,7 +54,7 @@ def test_json_logs_follow_one_message_from_smtp_to_its_post(company: Company):
 
     def entries() -> list[dict]:
         found = []
-        for log in company.server.data_dir.parent.glob(f"{company.server.data_dir.name}-*.log"):
+        for log in company.server.logs():
             for line in log.read_text(errors="replace").splitlines():
                 if line.startswith("{") and message_id in line:
                     found.append(json.loads(line))

@@ -87,12 +87,16 @@ class PleinServer:
     def _ready(self) -> bool:
         for name, process in self.processes.items():
             if process.poll() is not None:
-                log = self.data_dir.parent / f"{self.data_dir.name}-{name}.log"
-                raise AssertionError(f"plein {name} exited early:\n{log.read_text()[-3000:]}")
+                tails = "\n".join(f"{log.name}:\n{log.read_text(errors='replace')[-3000:]}" for log in self.logs())
+                raise AssertionError(f"plein {name} exited early:\n{tails}")
         try:
             return httpx.get(self.base_url + "/sign-in", timeout=1).status_code == 200 and _listening(self.smtp_port)
         except httpx.HTTPError:
             return False
+
+    def logs(self) -> list[Path]:
+        """Every log this Plein writes: each process's console, and `plein run`'s own log file."""
+        return [*self.data_dir.parent.glob(f"{self.data_dir.name}-*.log"), *self.data_dir.glob("plein.log")]
 
     def stop(self, *names: str) -> None:
         for name in names or list(self.processes):
