@@ -325,7 +325,7 @@ class Supervisor:
 LOG_FILE = "plein.log"
 """Where `plein run` writes what its workers say, unless `--verbose` puts it on the console."""
 DEMO_LINK_LIFETIME_SECONDS = 24 * 3600
-"""The demo's sign-in links, printed on the console only, work for a day."""
+"""The demo's sign-in links, printed on the console only, work once within a day."""
 
 
 def banner(*, with_demo: bool, log_file: Path | None) -> str:
@@ -342,7 +342,7 @@ def banner(*, with_demo: bool, log_file: Path | None) -> str:
         lines.append(f"  Log       {log_file}  (plein run --verbose shows it here)")
     with session_scope() as session:
         if with_demo:
-            lines += ["", "Sign in as one of the demo's people (these links work for a day):"]
+            lines += ["", "Sign in as one of the demo's people (each link works once, within a day):"]
             for person in demo.PEOPLE:
                 token = signin.sign_in_token(accounts.get_user(session, person.email), DEMO_LINK_LIFETIME_SECONDS)
                 lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {absolute(sign_in_path(token))}"]
