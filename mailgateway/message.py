@@ -40,6 +40,13 @@ class ParsedMessage:
     """Why the mail looks machine-sent (an auto-reply, a report, bulk mail); "" for a person's mail."""
     list_id: str = ""
     """The List-Id (RFC 2919) without angle brackets, lower-cased; "" when absent."""
+    loops: list[str] = field(default_factory=list)
+    """The X-Loop values, lower-cased: who passed the mail on before, as a mail system sees it."""
+    malformed: str = ""
+    """Why the mail cannot be read one way only (two Subject headers, ...), or "": such mail is refused."""
+    reply_text: str = ""
+    """The author's own words (quotes and signature cut, `mailgateway.replies`). Only
+    `mailgateway.timebox` sets it, trimming under the same time limit as it parses."""
 
     @property
     def thread_ids(self) -> list[str]:

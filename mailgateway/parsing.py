@@ -32,19 +32,30 @@ _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _AUTO_PRECEDENCE = {"bulk", "junk", "list"}
 _AUTORESPONDER_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Vacation")
 _SYSTEM_SENDERS = {"mailer-daemon", "postmaster"}
-# Out-of-office replies in English and Dutch (and the German and French Outlook sends to
-# colleagues abroad): the phrase ends the subject or is followed by a colon and the original.
+# Out-of-office replies in English, Dutch, German and French, as Outlook, Exchange, Gmail,
+# Lotus Notes and Zimbra title them: the phrase ends the subject or is followed by a colon and
+# the original subject. An autoresponder that sends none of the headers above still says so here.
 _OUT_OF_OFFICE = re.compile(
-    r"^\s*(?:auto(?:matic|matische?)?[- ]?(?:reply|response|antwoord|antwort|beantwoording)"
-    r"|out of (?:the )?office(?: auto-?reply)?|afwezig(?:heid)?|niet aanwezig|buiten kantoor"
-    r"|ik ben afwezig|abwesenheitsnotiz|r[ée]ponse automatique)\s*(?::|$)",
+    r"^\s*+(?:"
+    r"auto(?:matic|matische?|matisches)?[- ]?(?:reply|response|answer|antwoord|antwort|beantwoording|bericht)"
+    r"|autosvar|out[- ]of[- ](?:the[- ])?office(?:[- ](?:auto-?reply|reply|notice|message))?|ooo"
+    r"|afwezig(?:heid)?(?:s?(?:bericht|melding|notitie|assistent))?|niet aanwezig|buiten kantoor"
+    r"|ik ben afwezig"
+    r"|(?:automatische )?abwesen(?:heit|d)(?:s?(?:notiz|nachricht|meldung|benachrichtigung))?|ich bin abwesend"
+    r"|r[ée]ponse (?:automatique|d'absence)|message d[’']absence|absente? du bureau|je suis absente?"
+    r")\s*+(?::|$)",
     re.IGNORECASE,
 )
+# RFC 5322 section 3.6 allows each of these once. Plein reads the first; a DKIM verifier reads
+# the last (RFC 6376 section 5.4.2): with two, a signed mail could be replayed under a new title.
+_ONCE = ("From", "Subject", "Date", "To", "Cc", "Message-ID", "In-Reply-To", "References")
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 _TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 # `alice@example.com <bob@example.com>`: an unquoted display name that is itself an address.
-# Quoted, the parser reads bob as the sender instead of the name spoofing alice.
-_ADDRESS_AS_NAME = re.compile(r'(^|,)\s*([^",<>]*@[^",<>]*?)\s*<')
+# Quoted, the parser reads bob as the sender instead of the name spoofing alice. Each
+# name is read once, whole, and tested for an @ after: a pattern that looked for the @ and
+# the end of the name itself took the square of the name's length.
+_UNQUOTED_NAME = re.compile(r'(^|,)([^",<>]*+)<')
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -96,7 +107,20 @@ def _parsed(msg: Message) -> ParsedMessage:
         auto_submitted=bool(automatic := _automatic_reason(msg, sender[0][1] if sender else "")),
         auto_reason=automatic,
         list_id=_list_id(_header(msg, "List-Id")),
+        loops=[
+            _decode_words(str(value)).strip().lower() for key, value in msg.raw_items() if key.lower() == "x-loop"
+        ],
+        malformed=_repeated_headers(msg),
     )
+
+
+def _repeated_headers(msg: Message) -> str:
+    """Which header RFC 5322 allows once the message has more than once, or ""."""
+    names = [key.lower() for key, _ in msg.raw_items()]
+    for name in _ONCE:
+        if (count := names.count(name.lower())) > 1:
+            return f"{count} {name} headers; RFC 5322 section 3.6 allows one, and readers differ on which counts"
+    return ""
 
 
 def _header(msg: Message, name: str) -> str:
@@ -134,7 +158,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     for key, raw in msg.raw_items():
         if key.lower() != name.lower():
             continue
-        raw = _ADDRESS_AS_NAME.sub(r'\1 "\2" <', _unescaped(str(raw)))
+        raw = _UNQUOTED_NAME.sub(_quoted_if_address, _unescaped(str(raw)))
         legacy = {address.lower(): _decode_words(name) for name, address in email.utils.getaddresses([raw])}
         try:
             found = [
@@ -146,6 +170,11 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
             found = [(name, address) for address, name in legacy.items()]
         pairs += [(_display_name(n, a), a.strip().lower()) for n, a in found if "@" in a]
     return pairs
+
+
+def _quoted_if_address(found: re.Match[str]) -> str:
+    name = found[2].strip()
+    return f'{found[1]} "{name}" <' if "@" in name else found[0]
 
 
 def _display_name(name: str, address: str) -> str:

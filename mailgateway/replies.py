@@ -15,6 +15,11 @@ details, and the name above a phone's "Sent from my ..." line.
 Hand-written rules, because on the corpus of tests/mailgateway/test_corpus.py they
 score 97% where the maintained libraries scored less: `mail-parser-reply` 44%, `quotequail` 15%.
 
+A reply is outside input, so the rules take time in proportion to it: no pattern can try a
+run of the same characters in more than one way (runs are possessive, an address is tried
+only where a run starts), and at most `_MAX_JOINS` spans of lines are joined to look for a
+wrapped quote header. `mailgateway.timebox` runs trimming under the parse time limit too.
+
 `thread_subject` reduces a subject to the thread it names, for mail that comes back
 without the headers that would say so (a reply from a client that drops them, a forward).
 """
@@ -27,40 +32,43 @@ _WROTE = (
     r"wrote|writes|schreef|geschreven|schrieb|geschrieben|a\s+écrit|escribió|ha\s+scritto|scrisse|"
     r"napisał(?:\(a\))?|skrev|escreveu|написал(?:\(а\)|а)?|пише|kirjoitti|napsal|írta|yazdı|写道"
 )
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_HEADER_START = r"^[\s>*-]*(?:On|Op|Am|Le|El|Il|Em|Den|Dnia|Dňa|At|In message|\d|\w+\.?,?\s+\d)"
+# An address, tried only where a run of its characters starts and never taken apart again:
+# tried at every character of a long run, it would cost the square of the run's length.
+_EMAIL = r"(?<![\w.+-])(?>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+_HEADER_START = r"^[\s>*-]*+(?:On|Op|Am|Le|El|Il|Em|Den|Dnia|Dňa|At|In message|\d|\w+\.?,?\s+\d)"
 _STARTS_LIKE_QUOTE_HEADER = re.compile(_HEADER_START, re.IGNORECASE)
 _HAS_WROTE = re.compile(_WROTE, re.IGNORECASE)
-_ON_DATE = re.compile(r"^\s*(?:On|Op|Am|Le|El|Il|Em|Den)\s.*\d", re.IGNORECASE)
+_ENDING = re.compile(r"([:>-]|\bwrote)\s*+$", re.IGNORECASE)
+_ON_DATE = re.compile(r"^\s*+(?:On|Op|Am|Le|El|Il|Em|Den)\s.*\d", re.IGNORECASE)
 _QUOTE_HEADER = re.compile(
     "|".join((
         # On Tue, 3 Mar 2015 at 10:00, Ann <ann@example.com> wrote:  /  Op 3 mrt. 2015 schreef Ann:
-        rf"{_HEADER_START}.*?\b(?:{_WROTE})(?:[^:\n]{{0,80}}:|\s+-{{2,}})\s*$",
+        rf"{_HEADER_START}.*?\b(?:{_WROTE})(?:[^:\n]{{0,80}}:|\s+-{{2,}})\s*+$",
         # On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote
-        rf"^[\s>*]*On\s.*{_EMAIL}.*\bwrote\s*$",
+        rf"^[\s>*]*+On\s(?=.*\bwrote\s*+$).*?{_EMAIL}",
         # Ann via Plein wrote:  /  Ann <ann@example.com> schreef:
-        rf"^[\s>*]*.{{0,120}}\b(?:{_WROTE}):\s*$",
+        rf"^[\s>*]*+.{{0,120}}\b(?:{_WROTE}):\s*+$",
         # Ann <ann@example.com> schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:
-        r"^.+\b(?:wrote|schrieb|schreef)\s+(?:on|am|op)\b.+:\s*$",
+        r"^(?>.+?\b(?:wrote|schrieb|schreef)\s++(?:on|am|op)\b).+:\s*+$",
         # 2015-10-18 0:17 GMT+03:00 Ann <ann@example.com>:  /  26.06.2014, 14:41, "Ann" <ann@example.com>:
-        rf"^[\s>*]*.{{0,80}}\d{{4}}.{{0,80}}{_EMAIL}[>)\]\s]*:\s*$",
+        rf"^[\s>*]*+.{{0,80}}\d{{4}}.{{0,80}}{_EMAIL}[>)\]\s]*+:\s*+$",
         # 2013/7/20 Ann <ann@example.com>
-        rf"^[\s>*]*\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}\s.{{0,80}}<{_EMAIL}>\s*$",
+        rf"^[\s>*]*+\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}\s.{{0,80}}<{_EMAIL}>\s*+$",
         # 2016-03-03 17:21 GMT+01:00 Ann
-        r"^[\s>*]*\d{4}-\d\d-\d\d \d\d?:\d\d GMT[+-]\d\d:\d\d [^:]+$",
+        r"^[\s>*]*+\d{4}-\d\d-\d\d \d\d?:\d\d GMT[+-]\d\d:\d\d [^:]+$",
     )),
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(
-    r"^[\s>*]*-{2,}\s*(?:Original Message|Oorspronkelijk bericht|Origineel bericht|Forwarded message|"
+    r"^[\s>*]*+-{2,}\s*+(?:Original Message|Oorspronkelijk bericht|Origineel bericht|Forwarded message|"
     r"Doorgestuurd bericht|Reply message|Ursprüngliche Nachricht|Weitergeleitete Nachricht|Message d'origine|"
     r"Message transféré|Mensaje original|Messaggio originale|Oprindelig (?:besked|meddelelse)|"
     r"Opprinnelig melding|Ursprungligt meddelande|Alkuperäinen viesti|Исходное сообщение|原始邮件)"
-    r"\s*-{2,}"
-    r"|^[\s>*]*-{5,}\s*[^-\s][^-]{2,40}\s*-{5,}[\s*]*$"  # the same in any other language
-    r"|^[\s>*]*(?:Begin forwarded message|Begin doorgestuurd bericht|Début du message transféré)\s*:"
+    r"\s*+-{2,}"
+    r"|^[\s>*]*+-{5,}+\s*+[^-\s][^-]{2,40}\s*-{5,}+[\s*]*+$"  # the same in any other language
+    r"|^[\s>*]*+(?:Begin forwarded message|Begin doorgestuurd bericht|Début du message transféré)\s*+:"
     r"|reply above this line|boven deze (?:lijn|regel)|oberhalb dieser Zeile"
-    r"|^[\s*#]*(?:Previous (?:Replies|discussion)|Vorherige Antworten|Eerdere (?:antwoorden|reacties))[\s*#]*$",
+    r"|^[\s*#]*+(?:Previous (?:Replies|discussion)|Vorherige Antworten|Eerdere (?:antwoorden|reacties))[\s*#]*+$",
     re.IGNORECASE,
 )
 # Lines of an Outlook-style header block: "From: Ann", "**Verzonden:** maandag 3 maart".
@@ -71,42 +79,45 @@ _HEADER_NAMES = (
     r"Inviato|Risposta|Oggetto|Sendt|Dato|Til|Emne|Skickat|Till|Ämne|Wysłano|Do|Temat|Lähetetty|"
     r"Vastaanottaja|Aihe|Отправлено|Кому|Тема|发送时间|收件人|主题"
 )
-_FROM = re.compile(rf"^[\s>*]*(?:{_FROM_NAMES})\s*\**\s*:", re.IGNORECASE)
-_HEADER = re.compile(rf"^[\s>*]*(?:{_HEADER_NAMES})\s*\**\s*:", re.IGNORECASE)
+_FROM = re.compile(rf"^[\s>*]*+(?:{_FROM_NAMES})\s*+\**+\s*+:", re.IGNORECASE)
+_HEADER = re.compile(rf"^[\s>*]*+(?:{_HEADER_NAMES})\s*+\**+\s*+:", re.IGNORECASE)
 # A whole header block that an HTML conversion put on one line.
 _ONE_LINE_HEADERS = re.compile(
-    r"^[\s>*]*(?:From|Van|Von|De)\s*\**\s*:.*\b(?:Sent|Date|To|Subject|Verzonden|Aan|Onderwerp|Gesendet|Objet)"
-    r"\s*\**\s*:",
+    r"^[\s>*]*+(?:From|Van|Von|De)\s*+\**+\s*+:.*\b(?:Sent|Date|To|Subject|Verzonden|Aan|Onderwerp|Gesendet|Objet)"
+    r"\s*+\**+\s*+:",
     re.IGNORECASE,
 )
 _SIGNATURE_DELIMITER = re.compile(r"^(?:--|__)\s?$")  # RFC 3676 section 4.3, and its mangled forms
 _MOBILE_SIGNATURE = re.compile(
-    r"^\s*[(<]*(?:Sent (?:from|via|with|by) (?:my )?[\w\- ]{1,30}?|Get Outlook for [\w\s]{1,20}|"
+    r"^\s*+[(<]*+(?:Sent (?:from|via|with|by) (?:my )?[\w\- ]{1,30}?|Get Outlook for [\w\s]{1,20}|"
     r"Verzonden (?:vanaf|met|van) (?:mijn )?[\w\- ]{1,30}|Verstuurd (?:vanaf|met) (?:mijn )?[\w\- ]{1,30}|"
     r"Envoyé (?:de|depuis|à partir de) .{1,40}|Von meinem .{1,40} gesendet|Gesendet von .{1,40}|"
     r"Enviado (?:desde|do|de) .{1,40}|Inviato da .{1,40}|Sendt fra .{1,40}|Skickat från .{1,40}|"
     r"(?:\w+ )?(?:from|via) mobile(?: device)?|從我的 iPhone 傳送)"
-    r"\s*(?:<[^>]*>|\([^)]*\))?[)>.]*\s*$",
+    r"\s*+(?:<[^>]*>|\([^)]*\))?[)>.]*+\s*+$",
     re.IGNORECASE,
 )
-_RULE = re.compile(r"^\s*(?:[-_=*~+#—ᐧ]\s*){3,}$|^\s*ᐧ\s*$")
-_LONG_RULE = re.compile(r"^\s*(?:-{10,}|_{10,}|={10,}|\*{10,})\s*$")  # the rule above a signature block
+_RULE = re.compile(r"^\s*+(?:[-_=*~+#—ᐧ]\s*+){3,}+$|^\s*+ᐧ\s*+$")
+_LONG_RULE = re.compile(r"^\s*+(?:-{10,}|_{10,}|={10,}|\*{10,})\s*+$")  # the rule above a signature block
 _CONTACT = {
     "mail": re.compile(_EMAIL),
     "web": re.compile(r"\b(?:https?://|www\.)\S", re.IGNORECASE),
     "phone": re.compile(r"(?:^|\s)\+?\(?\d[\d() .-]{6,}\d\b"),
 }
-_NAME = re.compile(r"^\s*[^\W\d_]+(?:[\s'.-]+[^\W\d_]+){0,4}\s*$")  # "Ann", "Jan-Willem van Dijk"
-_QUOTED = re.compile(r"^\s*(?:>|[A-Z]{1,3}>(?=\s|$))")  # "> text", and Supercite's "AB> text"
+_NAME = re.compile(r"^\s*+[^\W\d_]++(?:[\s'.-]++[^\W\d_]++){0,4}+\s*+$")  # "Ann", "Jan-Willem van Dijk"
+_QUOTED = re.compile(r"^\s*+(?:>|[A-Z]{1,3}>(?=\s|$))")  # "> text", and Supercite's "AB> text"
 
 _MARKERS = (_SEPARATOR, _ONE_LINE_HEADERS, _MOBILE_SIGNATURE)
 _LONGEST_MARKER = 400  # longer lines are prose; also keeps the patterns away from huge lines
+_MAX_JOINS = 1000
 
 _TEXT, _EMPTY, _QUOTE, _WROTE_LINE, _MARKER, _FROM_LINE, _HEADER_LINE, _RULE_LINE = "t", "e", "q", "w", "m", "f", "h", "r"
 _SIGNATURE_LINE = "s"
 # Where the history starts: a quote header, separator or phone signature, a header block (two or
 # more lines with a From among them, one wrapped line allowed between), or a rule just above either.
-_HISTORY = re.compile(r"r[re]*(?=[wmf])|[wm]|[fh](?:[et]?[fh])+")
+# Rules that lead to none of these are taken whole (`idle`) and passed over, so that a long run
+# of them is read once rather than once for each of its lines.
+_HISTORY = re.compile(r"r[re]*+(?=[wmf])|(?P<idle>r[re]*+)|[wm]|[fh](?:[et]?[fh])+")
 # A quote header whose quote the author answers below it: an inline reply, not history.
 _INLINE_QUOTE = re.compile(r"we*q[eq]*t")
 # What may precede the author's first line: blanks, quotes, markers, and a forwarded mail's
@@ -115,8 +126,8 @@ _PREAMBLE = re.compile(r"(?:[ewmrq]|[fh](?:t(?=[fh]))?)*")
 
 
 def visible_text(text: str) -> str:
-    lines = _unwrap_quote_headers(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    labels = "".join(_label(line) for line in lines)
+    lines, headers = _unwrap_quote_headers(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    labels = "".join(_WROTE_LINE if header else _label(line) for line, header in zip(lines, headers))
     quoting = _quoting(lines, labels)
     first_text = quoting.find(_TEXT, _PREAMBLE.match(labels).end())
     end = _history_start(labels, quoting, first_text) if first_text >= 0 else len(lines)
@@ -158,6 +169,8 @@ def _quoting(lines: list[str], labels: str) -> str:
 
 def _history_start(labels: str, quoting: str, first_text: int) -> int:
     for found in _HISTORY.finditer(labels, first_text):
+        if found.lastgroup == "idle":
+            continue
         if found.group() == _WROTE_LINE and _INLINE_QUOTE.match(quoting, found.start()):
             continue
         if found.group()[0] in (_WROTE_LINE, _MARKER, _RULE_LINE) or _FROM_LINE in found.group():
@@ -165,56 +178,87 @@ def _history_start(labels: str, quoting: str, first_text: int) -> int:
     return len(labels)
 
 
-def _unwrap_quote_headers(lines: list[str]) -> list[str]:
-    """Join a quote header that a client wrapped over two to six lines into one line.
+def _unwrap_quote_headers(lines: list[str]) -> tuple[list[str], list[bool]]:
+    """Join a quote header that a client wrapped over two to six lines into one line; the
+    lines, and which of them are quote headers.
 
     Over more than three lines, or with blank lines inside (Gmail's "On ... Ann" / "<" /
     "mailto:ann@example.com" / "> wrote:" after an HTML conversion), it must start "On <date>"
     and end with the verb.
     """
-    short = [0 < len(line.strip()) and len(line) < _LONGEST_MARKER for line in lines]
-    header = [bool(ok and _QUOTE_HEADER.match(line)) for ok, line in zip(short, lines)]
-    starts = [bool(ok and (_STARTS_LIKE_QUOTE_HEADER.match(line) or _HAS_WROTE.search(line))) for ok, line in zip(short, lines)]
+    wrapped = _WrappedHeaders(lines)
     out: list[str] = []
+    headers: list[bool] = []
     i = 0
     while i < len(lines):
-        joined = _wrapped_quote_header(lines, i, short, header) if starts[i] and not header[i] else None
+        joined = wrapped.at(i)
         if joined is None:
             out.append(lines[i])
+            headers.append(wrapped.header[i])
             i += 1
         else:
             out.append(joined[0])
+            headers.append(True)
             i += joined[1]
-    return out
+    return out, headers
 
 
-def _wrapped_quote_header(lines: list[str], i: int, short: list[bool], header: list[bool]) -> tuple[str, int] | None:
-    """The quote header wrapped over the lines from `i` on, joined, and how many lines it took."""
-    for span in range(2, 7):
-        last = i + span - 1
-        if last >= len(lines) or any(header[i:last]) or not short[last]:
-            continue
-        if header[last] and _STARTS_LIKE_QUOTE_HEADER.match(lines[last]):
-            continue
-        joined = " ".join(line.strip() for line in lines[i:last + 1] if line.strip())
-        if len(joined) >= _LONGEST_MARKER:  # too long to be labelled a quote header anyway
+class _WrappedHeaders:
+    """Finds quote headers wrapped over several lines, asking each line's questions once.
+
+    In a long message most lines may start like a quote header (a digit will do), so the
+    cheap tests come first, and at most `_MAX_JOINS` spans of lines are joined and matched
+    in one message: a real one needs a few, and a crafted one gets no more.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.short = [0 < len(line.strip()) and len(line) < _LONGEST_MARKER for line in lines]
+        short_lines = [line if ok else "" for ok, line in zip(self.short, lines)]
+        self.header = [bool(line and _QUOTE_HEADER.match(line)) for line in short_lines]
+        self.wrote = [bool(line and _HAS_WROTE.search(line)) for line in short_lines]
+        # How the line ends, where a `_QUOTE_HEADER` can end: ":", "-", ">", "wrote", or "".
+        self.ending = [(found[1].lower() if (found := _ENDING.search(line)) else "") for line in short_lines]
+        self.address = ["@" in line for line in short_lines]
+        self.gmt = ["gmt" in line.lower() for line in short_lines]
+        self.joins_left = _MAX_JOINS
+
+    def at(self, i: int) -> tuple[str, int] | None:
+        """The quote header wrapped over the lines from `i` on, joined, and how many lines it took."""
+        lines = self.lines
+        if not self.short[i] or self.header[i] or not (self.wrote[i] or _STARTS_LIKE_QUOTE_HEADER.match(lines[i])):
             return None
-        loose = span > 3 or not all(short[i:last + 1])
-        if loose and not (
-            _ON_DATE.match(lines[i]) and _HAS_WROTE.search(lines[last])
-            and not any(_HAS_WROTE.search(line) for line in lines[i:last])
-        ):
-            continue
-        if _QUOTE_HEADER.match(joined):
-            return joined, span
-    return None
+        gmt, address, wrote, all_short = self.gmt[i], self.address[i], self.wrote[i], True
+        for last in range(i + 1, min(i + 6, len(lines))):
+            if last - 1 > i and self.header[last - 1]:
+                break  # this span and every longer one holds a quote header of its own
+            wrote_before, ending = wrote, self.ending[last]
+            gmt, address, wrote = gmt or self.gmt[last], address or self.address[last], wrote or self.wrote[last]
+            all_short = all_short and self.short[last]
+            if not self.short[last] or not self.joins_left:
+                continue
+            # What each kind of `_QUOTE_HEADER` needs of the lines joined: GMT; or an address
+            # and an ending; or a verb and an ending in ":" or "--".
+            if not (gmt or (ending and address) or (ending in (":", "-") and wrote)):
+                continue
+            if self.header[last] and _STARTS_LIKE_QUOTE_HEADER.match(lines[last]):
+                continue
+            loose = last - i > 2 or not all_short
+            if loose and not (_ON_DATE.match(lines[i]) and self.wrote[last] and not wrote_before):
+                continue
+            self.joins_left -= 1
+            joined = " ".join(line.strip() for line in lines[i:last + 1] if line.strip())
+            if len(joined) >= _LONGEST_MARKER:  # too long to be labelled a quote header anyway
+                return None
+            if _QUOTE_HEADER.match(joined):
+                return joined, last - i + 1
+        return None
 
 
 def _label(line: str) -> str:
+    """The label of a line that is not a quote header."""
     if not line.strip():
         return _EMPTY
-    if len(line) < _LONGEST_MARKER and _QUOTE_HEADER.search(line):
-        return _WROTE_LINE
     if len(line) < _LONGEST_MARKER and any(pattern.search(line) for pattern in _MARKERS):
         return _MARKER
     if _FROM.match(line):
@@ -264,7 +308,7 @@ def _is_signature_block(block: list[str], width: int = 60, lines: int = 12) -> b
 _REPLY_PREFIX = r"(?:re|aw|antw|antwoord|sv|vs)"
 _FORWARD_PREFIX = r"(?:fwd?|wg|doorst|tr|rv)"
 _SUBJECT_PREFIX = re.compile(
-    rf"^\s*(?:\[[^\]]*\]|(?P<kind>{_REPLY_PREFIX}|{_FORWARD_PREFIX})\s*(?:\[\d+\]|\(\d+\))?\s*:)\s*",
+    rf"\s*+(?:\[[^\]]*\]|(?P<kind>{_REPLY_PREFIX}|{_FORWARD_PREFIX})\s*+(?:(?:\[\d+\]|\(\d+\))\s*+)?:)\s*+",
     re.IGNORECASE,
 )
 
@@ -277,8 +321,8 @@ def thread_subject(subject: str) -> tuple[str, bool]:
     >>> thread_subject("[Engineering] Planning")
     ('planning', False)
     """
-    rest, prefixed = subject, False
-    while match := _SUBJECT_PREFIX.match(rest):
+    start, prefixed = 0, False
+    while match := _SUBJECT_PREFIX.match(subject, start):
         prefixed = prefixed or match.group("kind") is not None
-        rest = rest[match.end():]
-    return " ".join(rest.split()).casefold(), prefixed
+        start = match.end()
+    return " ".join(subject[start:].split()).casefold(), prefixed

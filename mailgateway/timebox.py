@@ -1,9 +1,10 @@
-"""Parsing with a time limit: `parse_within`.
+"""Parsing and reply trimming with a time limit: `parse_within`.
 
 The `email` package takes time in proportion to what a message contains, and a crafted
 message (ten thousand MIME parts, a header of endless encoded words) would hold a worker for
-minutes. A thread cannot be stopped, and a signal does not interrupt a regular expression
-that backtracks, so the parse runs in another process that can be killed.
+minutes; so would a reply whose lines trip up a trimming pattern. A thread cannot be stopped,
+and a signal does not interrupt a regular expression that backtracks, so both run in another
+process that can be killed: every step from raw bytes to the text of a post or comment.
 
 Forking for every message cost more than the parse itself, so each process keeps one parser
 child and sends it message after message over a pipe; a child that overruns its time is
@@ -14,6 +15,7 @@ processes may not start `multiprocessing` children. The child leaves when its pa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import select
@@ -24,6 +26,7 @@ import time
 
 from mailgateway.message import ParsedMessage
 from mailgateway.parsing import parse_message
+from mailgateway.replies import visible_text
 
 _LENGTH = struct.Struct("!Q")
 _PARENT_CHECK_SECONDS = 1.0
@@ -31,6 +34,12 @@ _PARENT_CHECK_SECONDS = 1.0
 
 class ParseTimeout(Exception):
     """Parsing one message took longer than allowed, or the parser died on it."""
+
+
+def parse_and_trim(raw: bytes) -> ParsedMessage:
+    """`parse_message`, with the reply's own words in `reply_text`."""
+    message = parse_message(raw)
+    return dataclasses.replace(message, reply_text=visible_text(message.text))
 
 
 class _ParserChild:
@@ -102,7 +111,7 @@ def _serve(requests: int, answers: int, parent: int) -> None:
             raw = _read_exactly(requests, _LENGTH.unpack(header)[0])
             if raw is None:
                 break
-            answer = pickle.dumps(parse_message(raw))
+            answer = pickle.dumps(parse_and_trim(raw))
             _write_all(answers, _LENGTH.pack(len(answer)) + answer)
     except BaseException:
         status = 1
@@ -131,10 +140,10 @@ _lock = threading.Lock()
 
 
 def parse_within(raw: bytes, seconds: float) -> ParsedMessage:
-    """`parse_message`, given up after `seconds` with `ParseTimeout` (0: here, unbounded)."""
+    """`parse_and_trim`, given up after `seconds` with `ParseTimeout` (0: here, unbounded)."""
     global _child
     if seconds <= 0:
-        return parse_message(raw)
+        return parse_and_trim(raw)
     with _lock:
         # Inherited across a fork it is not ours to use; killed from outside it is no use.
         if _child is not None and (_child.owner != os.getpid() or not _child.alive()):

@@ -22,7 +22,6 @@ from hub.services.errors import Invalid
 from hub.services.posts import create_comment, create_post
 from hub.urls import attachment_path
 from mailgateway.message import ParsedMessage
-from mailgateway.replies import visible_text
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def comment_text(inbound: InboundMessage, message: ParsedMessage) -> str:
     """A reply's own text: quotes and signature cut from mail; nothing cut from what was written on the web."""
     if inbound.written_on_web:
         return message.text.replace("\r\n", "\n").strip()  # kept as mail, its lines end in CRLF
-    return visible_text(message.text)
+    return message.reply_text  # trimmed by `mailgateway.timebox`, under the parse time limit
 
 
 def _attach_all(session: Session, post: Post, comment: Comment | None, message: ParsedMessage) -> None:
