@@ -369,3 +369,19 @@ def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=
     if due is not None:
         schedule_drain(session)
     return int(due is not None)
+
+
+def cancel(session: Session, key_patterns: list[str], reason: str) -> int:
+    """Never send the queued mail whose key matches one of `key_patterns` (SQL LIKE); how many.
+
+    It is kept as failed, with `reason`, for whoever reads the outbox. A drain that claimed it
+    already finds it no longer queued (`send_claimed`); one the relay is taking right now is gone.
+    """
+    if not key_patterns:
+        return 0
+    return session.execute(
+        update(OutgoingMail)
+        .where(or_(*(OutgoingMail.key.like(pattern) for pattern in key_patterns)), OutgoingMail.status == OutgoingStatus.QUEUED)
+        .values(status=OutgoingStatus.FAILED, next_attempt_at=None, last_error=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
