@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from hub.db import session_scope
 from hub.models import utcnow
-from hub.services import digests, inbound, indexing, notifications, outbox
+from hub.services import attachments, digests, inbound, indexing, notifications, outbox
 from hub.settings import get_settings
 from workers.app import app
 
@@ -80,6 +80,15 @@ def drain_outbox() -> None:
 def sweep_outbox() -> None:
     with session_scope() as session:
         outbox.requeue_stalled(session)
+
+
+@app.task(name=attachments.SWEEP_TASK, autoretry_for=(Exception,), **RETRY)
+def sweep_attachments(sha256s: list[str]) -> None:
+    """Remove the stored files a committed deletion left that no attachment names any more."""
+    with session_scope() as session:
+        removed = attachments.sweep(session, sha256s)
+    if removed:
+        log.info("removed %d stored file(s) nothing names any more", len(removed))
 
 
 @app.task(name="plein.digests.send")

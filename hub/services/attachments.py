@@ -4,6 +4,13 @@ A file is written under its SHA-256, fsynced and renamed into place, so the same
 to ten threads is stored once and a crash never leaves half a file under a real name. A file
 uploaded on the web is already on disk under the data directory (hub.web.uploads): it is
 hashed in chunks and moved into place, never read whole into memory.
+
+So a file is removed only when no attachment names its SHA-256 any more, and only once the
+deletion that freed it has committed (a rollback loses nothing): deleting calls `release`,
+which queues `plein.attachments.sweep` after commit. A job rather than an unlink in the
+request: web and worker machines share the store, the sweep must wait for every transaction
+that may be adding the same file, and a sweep that fails is retried without failing a deletion
+that has already committed.
 """
 
 from __future__ import annotations
@@ -13,15 +20,22 @@ import mimetypes
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy import false, select, text, update
 from sqlalchemy.orm import Session
 
+from hub import jobs
 from hub.models import Attachment, Comment, Post
+from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID
 from hub.settings import get_settings
+
+SWEEP_TASK = "plein.attachments.sweep"
 
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 _CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def write_durably(path: Path, data: bytes) -> None:
@@ -125,3 +139,48 @@ def _record(
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def release(session: Session, attachments: Iterable[Attachment]) -> None:
+    """Call before deleting `attachments`: once that commits, their files go unless another attachment names them.
+
+    Passing more attachments than are deleted is harmless: the sweep keeps every file still named.
+    """
+    sha256s = sorted({attachment.sha256 for attachment in attachments})
+    if sha256s:
+        jobs.after_commit(session, SWEEP_TASK, sha256s)
+
+
+def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
+    """Remove the stored files among `sha256s` that no attachment names any more; those removed.
+
+    A transaction adding an attachment may have found its file in the store and not yet
+    committed the row that names it. Every such transaction adds a post or comment first, so
+    the sweep looks while none is open (`_exclude_new_items`), and one that starts after it
+    finds the file gone and writes it again.
+    """
+    candidates = {sha256 for sha256 in sha256s if _SHA256.fullmatch(sha256)}
+    if not candidates:
+        return []
+    _exclude_new_items(session)
+    named = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(candidates))))
+    removed = []
+    for sha256 in sorted(candidates - named):
+        path = blob_path(sha256)
+        if path.exists():
+            path.unlink()
+            removed.append(sha256)
+    return removed
+
+
+def _exclude_new_items(session: Session) -> None:
+    """Wait for every open transaction that adds a post or comment, and keep new ones waiting until this one ends.
+
+    PostgreSQL: such transactions hold `NEW_ITEMS_LOCK_ID` shared (`digest_horizon`), so take it
+    exclusively. SQLite: they have written before they attach, so take the one write lock with
+    a write that changes nothing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEW_ITEMS_LOCK_ID})
+    else:
+        session.execute(update(Attachment).where(false()).values(size=Attachment.size))

@@ -24,6 +24,11 @@ def receipt(kind: str, item: Post | Comment) -> str:
     return f"receipt:{kind}:{item.id}:{_made(item)}"
 
 
+def about(kind: str, item: Post | Comment) -> list[str]:
+    """SQL LIKE patterns matching the key of every mail about `item` (`kind` is post or comment): to anyone, and its receipt."""
+    return [f"{kind}:{item.id}:to:%:{_made(item)}", receipt(kind, item)]
+
+
 def _made(item: Post | Comment) -> str:
     """When `item` was made, to the microsecond that SQLite and PostgreSQL both keep."""
     return item.created_at.strftime("%Y%m%dT%H%M%S%fZ")

@@ -1,4 +1,8 @@
-"""Posts and their threaded comments: creating them and reading them as a given user."""
+"""Posts and their threaded comments: creating them, deleting them and reading them as a given user.
+
+Deleting takes along what was derived from the item: its place in the index and in learned
+expertise, its stored files once no other attachment names them, and mail about it not yet sent.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.models import Comment, Group, Post, User
-from hub.services import digest_horizon, indexing, notifications
+from hub.models import Attachment, Comment, Group, Post, User
+from hub.services import attachments, digest_horizon, indexing, mail_keys, notifications, outbox
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
 
@@ -117,6 +121,7 @@ def delete_post(session: Session, post: Post, editor: User) -> None:
     if editor.id != post.author_id:
         raise Forbidden("only the author may delete a post")
     indexing.mark_writers(session, post)
+    _forget(session, post.attachments, [("post", post), *(("comment", c) for c in post.comments)])
     session.delete(post)
     session.flush()
     _after_change(session, post)
@@ -128,10 +133,33 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
         raise Forbidden("only the author may delete a comment")
     post = comment.post
     indexing.mark_writers(session, post)
+    going = _answers(post.comments, comment)
+    going_ids = {c.id for c in going}
+    files = [a for a in post.attachments if a.comment_id in going_ids]
+    _forget(session, files, [("comment", c) for c in going])
+    for attachment in comment.attachments:
+        session.delete(attachment)  # else the ORM keeps it on the post, with no comment
     session.delete(comment)
     session.flush()
     session.expire(post, ["comments", "attachments"])
     _after_change(session, post)
+
+
+def _answers(comments: list[Comment], comment: Comment) -> list[Comment]:
+    """`comment` and every answer below it, which the database deletes with it."""
+    going, ids = [], {comment.id}
+    for candidate in sorted(comments, key=lambda c: c.id):
+        if candidate.id in ids or candidate.parent_id in ids:
+            ids.add(candidate.id)
+            going.append(candidate)
+    return going
+
+
+def _forget(session: Session, files: list[Attachment], items: list[tuple[str, Post | Comment]]) -> None:
+    """What goes with deleted items once the deletion commits: files no other attachment names, and mail not yet sent."""
+    attachments.release(session, files)
+    patterns = [pattern for kind, item in items for pattern in mail_keys.about(kind, item)]
+    outbox.cancel(session, patterns, "not sent: what it was about was deleted")
 
 
 def get_post(session: Session, viewer: User, post_id: int) -> Post:
