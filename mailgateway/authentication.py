@@ -8,6 +8,9 @@ Anyone can write any address in From. Two ways tell a genuine one from a forgery
   for nothing. The relay must remove headers bearing its own id from incoming mail (RFC 8601 §5),
   which every MTA that writes them does.
 - `dkim`: Plein verifies the DKIM signatures itself (RFC 6376) with dkimpy, looking keys up in DNS.
+  A signature counts only when it covers every header Plein reads, each as many times as the
+  message has it, and the whole body (no l=): otherwise a signed mail could be replayed with a
+  Subject or text of the replayer's own above or below what was signed (RFC 6376 §8.2, §8.15).
 
 Either way a pass counts only when it is about the From domain: DMARC passed for it, or a DKIM
 signature passed whose signing domain (d=) is aligned with it (RFC 7489 §3.1.1, relaxed: the same
@@ -202,6 +205,9 @@ def txt_lookup(resolver_address: str = "") -> TxtLookup:
     return lookup
 
 
+READ_HEADERS = (b"from", b"subject", b"date", b"to", b"cc", b"message-id", b"in-reply-to", b"references")
+"""The headers Plein reads from a message: a signature must cover each one the message has."""
+
 MAX_SIGNATURES = 5
 """Signatures tried per message: each costs a DNS lookup, and a sender needs one good one."""
 
@@ -225,9 +231,24 @@ def dkim_verdict(raw: bytes, from_address: str, lookup: TxtLookup) -> Verdict:
             continue
         signer = (checker.domain or b"").decode("ascii", "replace").lower()
         if passed and aligned(signer, from_domain):
-            return Verdict(True, f"DKIM signature of {signer} verified")
+            if not (unsigned := _unsigned_parts(checker)):
+                return Verdict(True, f"DKIM signature of {signer} verified")
+            problems.append(f"d={signer} does not sign {unsigned}")
+            continue
         problems.append(f"d={signer} {'is not aligned with ' + from_domain if passed else 'did not verify'}")
     return Verdict(False, "no aligned DKIM signature verified: " + "; ".join(problems))
+
+
+def _unsigned_parts(checker: dkim.DKIM) -> str:
+    """What of the message the signature just verified leaves unsigned, in words; "" for nothing."""
+    if b"l" in checker.signature_fields:
+        return "the whole body (it has l=)"
+    present = [name.lower() for name, _ in checker.headers]
+    signed = list(checker.include_headers)
+    unsigned = [
+        name.decode().title() for name in READ_HEADERS if present.count(name) > signed.count(name)
+    ]
+    return ", ".join(f"every {name} header" for name in unsigned)
 
 
 def sender_verdict(

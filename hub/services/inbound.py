@@ -252,8 +252,10 @@ def _publish_unless_screened(
 
 
 def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
-    """Why a mail must not become a post wherever it is addressed (a loop, a machine), or ""."""
+    """Why a mail must not become a post wherever it is addressed (a loop, a machine, two titles), or ""."""
     domain = get_settings().mail_domain.lower()
+    if message.malformed:
+        return f"mail that reads two ways is not posted: {message.malformed}"
     if message.list_id == domain or message.list_id.endswith("." + domain):
         return f"mail carrying this hub's own List-Id {message.list_id} is not posted (a mail loop)"
     if message.auto_reason:

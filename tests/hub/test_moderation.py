@@ -450,7 +450,7 @@ def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_res
             alice = accounts.create_user(session, "alice@example.com", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
             raw = mail("alice@example.com", "Getekend", "Echt van mij.")
-            signed = dkim.sign(raw, b"sel", b"example.com", private, include_headers=[b"from", b"subject"]) + raw
+            signed = dkim.sign(raw, b"sel", b"example.com", private, include_headers=[b"from", b"to", b"subject", b"message-id"]) + raw
             assert only_outcome(session, receive(session, signed)) == "posted"
             unsigned = receive(session, mail("alice@example.com", "Niet getekend", "Van wie?"))
             assert only_outcome(session, unsigned) == "held"

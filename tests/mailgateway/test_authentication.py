@@ -118,6 +118,9 @@ def plain_mail(sender: str = "alice@corp.example") -> EmailMessage:
     return message
 
 
+SIGNED = [b"from", b"to", b"subject", b"message-id"]
+
+
 @pytest.fixture(scope="module")
 def dkim_dns():
     """dnsmasq publishing one DKIM key for corp.example (selector `sel`); yields the private key and server."""
@@ -128,7 +131,7 @@ def dkim_dns():
 
 def signed(private: bytes, domain: str = "corp.example", sender: str = "alice@corp.example") -> bytes:
     raw = plain_mail(sender).as_bytes()
-    signature = dkim.sign(raw, b"sel", domain.encode(), private, include_headers=[b"from", b"to", b"subject"])
+    signature = dkim.sign(raw, b"sel", domain.encode(), private, include_headers=SIGNED)
     return signature + raw
 
 
@@ -173,3 +176,27 @@ def test_an_unsigned_message_fails_dkim_without_a_lookup():
 
     verdict = dkim_verdict(plain_mail().as_bytes(), "alice@corp.example", no_lookup)
     assert (verdict.trusted, verdict.reason) == (False, "the message has no DKIM signature")
+
+
+def test_a_subject_added_above_a_signed_one_leaves_the_signature_vouching_for_nothing(dkim_dns):
+    private, server = dkim_dns
+    verdict = dkim_verdict(b"Subject: Betaal nu\r\n" + signed(private), "alice@corp.example", txt_lookup(server.address))
+    assert not verdict.trusted
+    assert verdict.reason.endswith("d=corp.example does not sign every Subject header")
+
+
+def test_a_signature_that_signs_each_header_once_more_than_present_still_vouches(dkim_dns):
+    private, server = dkim_dns
+    raw = plain_mail().as_bytes()
+    signature = dkim.sign(raw, b"sel", b"corp.example", private, include_headers=SIGNED + [b"subject", b"cc"])
+    assert dkim_verdict(signature + raw, "alice@corp.example", txt_lookup(server.address)).trusted
+
+
+def test_a_signature_that_leaves_out_a_header_plein_reads_does_not_vouch(dkim_dns):
+    private, server = dkim_dns
+    raw = plain_mail().as_bytes()
+    signature = dkim.sign(raw, b"sel", b"corp.example", private, include_headers=[b"from", b"to", b"message-id"])
+    verdict = dkim_verdict(signature + raw, "alice@corp.example", txt_lookup(server.address))
+    assert (verdict.trusted, verdict.reason) == (
+        False, "no aligned DKIM signature verified: d=corp.example does not sign every Subject header",
+    )
