@@ -42,7 +42,7 @@ _OUT_OF_OFFICE = re.compile(
     r"|afwezig(?:heid)?(?:s?(?:bericht|melding|notitie|assistent))?|niet aanwezig|buiten kantoor"
     r"|ik ben afwezig"
     r"|(?:automatische )?abwesen(?:heit|d)(?:s?(?:notiz|nachricht|meldung|benachrichtigung))?|ich bin abwesend"
-    r"|r[ée]ponse (?:automatique|d'absence)|message d[’']absence|absente? du bureau|je suis absente?"
+    r"|r[ée]ponse (?:automatique|d'absence)|message d[’']absence|absen(?:ce|te?) du bureau|je suis absente?"
     r")\s*+(?::|$)",
     re.IGNORECASE,
 )

@@ -258,6 +258,8 @@ def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
         return f"mail that reads two ways is not posted: {message.malformed}"
     if message.list_id == domain or message.list_id.endswith("." + domain):
         return f"mail carrying this hub's own List-Id {message.list_id} is not posted (a mail loop)"
+    if domain in message.loops:
+        return f"mail carrying this hub's own X-Loop {domain} is not posted (a mail loop)"
     if message.auto_reason:
         return f"automatic mail is not posted: {message.auto_reason}"
     if inbound.envelope_from.lower().partition("@")[0] in {"mailer-daemon", "postmaster"}:

@@ -12,12 +12,18 @@ again when the lease runs out, so nothing is lost, and nothing the relay accepte
 again. Connection errors and 4xx answers are retried with exponential backoff, 5xx answers
 are final (RFC 5321, 4.2.1). The envelope sender is `bounces+TOKEN@domain` (VERP): the
 signed token names the row, so a delivery report is tied to its recipient.
+
+Every line Plein sends ends in one way: a lone CR in a post (typed on the web, or `=0D` in
+mail that came in) would otherwise reach the relay as `<CR>.<CR><LF>`, which some servers
+read as the end of DATA and the rest as commands of their own (SMTP smuggling). Every mail
+carries `X-Loop: DOMAIN`, so one that comes back is known as Plein's own.
 """
 
 from __future__ import annotations
 
 import binascii
 import mailbox
+import re
 import secrets
 import smtplib
 import ssl
@@ -45,6 +51,9 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 
 Transaction = Callable[[], AbstractContextManager[Session]]
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_WIRE_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def one_line(value: str) -> str:
@@ -85,6 +94,7 @@ def compose(
         ("Subject", _encoded("Subject", subject)),
         ("Date", format_datetime(utcnow())),  # "+0000": UTC; "-0000" would say the zone is unknown (RFC 5322, 3.3)
         ("Message-ID", one_line(message_id or make_msgid(domain=domain))),
+        ("X-Loop", domain),
         *((name, _encoded(name, value)) for name, value in (headers or {}).items()),
     ]
     boundary = f"=_plein_{secrets.token_hex(12)}"
@@ -117,8 +127,12 @@ def compose_answer(
 
 
 def _transfer_encoded(body: str) -> list[str]:
-    """The Content-Transfer-Encoding header, a blank line and the body (RFC 2045, 6)."""
-    body = body.replace("\r\n", "\n")
+    """The Content-Transfer-Encoding header, a blank line and the body (RFC 2045, 6).
+
+    CRLF, a lone CR and a lone LF all become the composer's one line end: RFC 5322 (2.3)
+    allows CR and LF only together, and quoted-printable keeps a lone CR as it is.
+    """
+    body = _LINE_END.sub("\n", body)
     if body.isascii() and max(map(len, body.split("\n"))) <= 998:
         return ["Content-Transfer-Encoding: 7bit", "", body]
     return ["Content-Transfer-Encoding: quoted-printable", "", binascii.b2a_qp(body.encode(), istext=True).decode("ascii")]
@@ -253,8 +267,10 @@ class SmtpTransport:
 
 
 def _crlf(message: bytes) -> bytes:
-    """SMTP lines end in CRLF (RFC 5321, 2.3.8); smtplib sends bytes as they are."""
-    return message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    """SMTP lines end in CRLF, and CR and LF go nowhere else (RFC 5321, 2.3.8); smtplib sends
+    bytes as they are, and dot-stuffs only after LF. Rows queued before composing normalised
+    their line ends are made safe here too."""
+    return _WIRE_LINE_END.sub(b"\r\n", message)
 
 
 def open_transport(settings: Settings) -> MaildirTransport | SmtpTransport:

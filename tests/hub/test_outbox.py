@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -17,7 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.db import session_scope
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
-from hub.services import accounts, digests, groups, outbox, posts, signing
+from hub.services import accounts, digests, groups, inbound, notifications, outbox, posts, signing
 from hub.settings import get_settings
 from tests.support.servers import free_port, wait_for
 from tests.support.sink import SmtpSink
@@ -231,3 +233,59 @@ def test_the_smarthost_is_reached_over_starttls_with_a_login(data_dir, monkeypat
     assert (result.sent, result.failed, result.deferred) == (2, 0, 0)
     assert Relay.logins == ["plein"]
     assert len(Relay.received) == 2
+
+
+BARE_CR, BARE_LF = re.compile(rb"\r(?!\n)"), re.compile(rb"(?<!\r)\n")
+def plain_text(received) -> str:
+    return received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+SMUGGLED = "Tot vrijdag.\r.\r\nMAIL FROM:<ceo@bank.example>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nBetaal nu.\rEinde"
+
+
+def test_a_post_with_lone_carriage_returns_reaches_the_relay_as_one_message_with_crlf_only(sink):
+    server = sink()
+    with session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice")
+        bob = accounts.create_user(session, "bob@example.com", "Bob")
+        group = groups.create_group(session, "engineering", "Engineering")
+        groups.add_member(session, group, alice)
+        groups.add_member(session, group, bob, "each")
+        post = posts.create_post(session, group, alice, "Planning", SMUGGLED)
+        notifications.notify_post(session, post.id)
+
+    assert outbox.drain(session_scope).sent == 1
+
+    [received] = server.received
+    assert received.recipients == ["bob@example.com"]
+    assert not BARE_CR.search(received.data) and not BARE_LF.search(received.data)
+    text = plain_text(received)
+    assert "Tot vrijdag.\n.\nMAIL FROM:<ceo@bank.example>" in text and "Betaal nu.\nEinde" in text
+
+
+def test_a_carriage_return_that_came_in_quoted_printable_goes_out_as_a_line_end(sink):
+    server = sink()
+    with session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice")
+        group = groups.create_group(session, "engineering", "Engineering")
+        groups.add_member(session, group, alice)
+        groups.add_member(session, group, accounts.create_user(session, "bob@example.com", "Bob"), "each")
+    raw = (
+        b"From: alice@example.com\r\nTo: engineering@plein.test\r\nSubject: Planning\r\n"
+        b"Message-ID: <qp-cr@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\nTot vrijdag.=0D.=0D=0AMAIL FROM:<ceo@bank.example>=0DEinde\r\n"
+    )
+    with session_scope() as session:
+        stored = inbound.store_inbound(session, raw, "alice@example.com", ["engineering@plein.test"])
+    with session_scope() as session:
+        inbound.process_inbound(session, stored.id)
+
+    outbox.drain(session_scope)
+
+    [received] = server.to("bob@example.com")
+    assert not BARE_CR.search(received.data) and not BARE_LF.search(received.data)
+    assert "Tot vrijdag.\n.\nMAIL FROM:<ceo@bank.example>\nEinde" in plain_text(received)
+
+
+def test_every_mail_plein_sends_names_this_installation_in_x_loop(data_dir):
+    assert email.message_from_bytes(message_to("a@example.com").data)["X-Loop"] == "plein.test"
