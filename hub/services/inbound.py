@@ -9,6 +9,7 @@ silently, and running it twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -157,28 +158,91 @@ def process_inbound(session: Session, inbound_id: int) -> InboundMessage | None:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return inbound
-    settings = get_settings()
     try:
-        message = parse_within(read_raw(inbound), settings.parse_time_limit)
+        outcomes = _outcomes(session, inbound)
     except ParseTimeout as error:
         mark_failed(session, inbound.id, f"quarantined: {error}")
         session.flush()
         return inbound
-    if len(message.attachments) > settings.max_attachments:
-        outcomes = [Outcome(
-            InboundStatus.REFUSED,
-            f"{len(message.attachments)} attachments; at most {settings.max_attachments} are taken per message",
-        )]
-    else:
-        outcomes = [
-            _deliver(session, inbound, message, destination)
-            for destination in _routes(inbound.recipients.splitlines())
-        ] or [Outcome(InboundStatus.REFUSED, "no recipient at this hub")]
     inbound.status = _overall_status(outcomes)
     inbound.reason = "; ".join(outcome.reason for outcome in outcomes)
     inbound.processed_at = utcnow()
     session.flush()
     return inbound
+
+
+HEADER_LIMIT = 64 * 1024
+"""Bytes of header read before the body is parsed; mail clients write a few kB."""
+
+
+def _outcomes(session: Session, inbound: InboundMessage) -> list[Outcome]:
+    """What becomes of the message at each of its destinations.
+
+    The envelope and the header are checked first: a crafted body can hold the parser for
+    the whole time limit, so mail that goes nowhere, that a machine sent, or whose sender is
+    no user is refused before its body is parsed, with the reason the whole message would
+    have had. Only then is the whole message parsed, and `_deliver` decides from all of it.
+    """
+    destinations = _routes(inbound.recipients.splitlines())
+    if not destinations:
+        return [Outcome(InboundStatus.REFUSED, "no recipient at this hub")]
+    raw = read_raw(inbound)
+    settings = get_settings()
+    head = _header_block(raw)
+    if head is None:
+        return [Outcome(
+            InboundStatus.REFUSED, f"its header is longer than {HEADER_LIMIT // 1024} kB, which no mail client writes",
+        )]
+    headers = parse_within(head, settings.parse_time_limit)
+    refusals = [_refusal_by_header(session, inbound, headers, destination) for destination in destinations]
+    if all(refusals):
+        return refusals
+    message = parse_within(raw, settings.parse_time_limit)
+    if len(message.attachments) > settings.max_attachments:
+        return [Outcome(
+            InboundStatus.REFUSED,
+            f"{len(message.attachments)} attachments; at most {settings.max_attachments} are taken per message",
+        )]
+    return [
+        refusal or _deliver(session, inbound, message, destination)
+        for refusal, destination in zip(refusals, destinations)
+    ]
+
+
+_LINE_END = rb"(?:\r\n|\r(?!\n)|\n)"
+_HEADER_END = re.compile(_LINE_END * 2)  # an empty line: CRLF, CR or LF twice, as the `email` parser reads them
+
+
+def _header_block(raw: bytes) -> bytes | None:
+    """The message's header and the empty line that ends it (RFC 5322 section 2.1), or None
+    when it does not end within `HEADER_LIMIT`. Leading blank lines are skipped, as the parser does."""
+    raw = raw.lstrip(b"\r\n\t ")
+    if end := _HEADER_END.search(raw, 0, HEADER_LIMIT):
+        return raw[: end.end()]
+    return raw if len(raw) <= HEADER_LIMIT else None
+
+
+def _refusal_by_header(
+    session: Session, inbound: InboundMessage, headers: ParsedMessage, destination: Route
+) -> Outcome | None:
+    """The refusal `_deliver` would give mail to `destination` that its envelope and header
+    already decide, or None. Addresses that act without a sender (unsubscribe, bounces) are
+    decided after the whole message is parsed, as everything else that may be taken."""
+    if destination.kind in ("unsubscribe", "replies-off", BOUNCES):
+        return None
+    if noise := _noise(inbound, headers):
+        return Outcome(InboundStatus.REFUSED, noise)
+    if accounts.find_user(session, headers.from_address) is None:
+        return Outcome(InboundStatus.REFUSED, _not_a_user(headers.from_address))
+    if destination.kind in ("group", "command") and session.scalar(
+        select(Group.id).where(Group.slug == destination.value)
+    ) is None:
+        return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+    return None
+
+
+def _not_a_user(address: str) -> str:
+    return f"sender {address or '(none)'} is not a user of this hub"
 
 
 def _routes(addresses: list[str]) -> list[Route]:
@@ -211,7 +275,7 @@ def _deliver(
         return Outcome(InboundStatus.REFUSED, noise)
     sender = accounts.find_user(session, message.from_address)
     if sender is None:
-        return Outcome(InboundStatus.REFUSED, f"sender {message.from_address or '(none)'} is not a user of this hub")
+        return Outcome(InboundStatus.REFUSED, _not_a_user(message.from_address))
     if destination.kind in ("command", "confirm"):
         return _command(session, inbound, sender, destination)
     if destination.kind in (moderation.APPROVE, moderation.REJECT):

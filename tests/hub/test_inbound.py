@@ -170,6 +170,8 @@ def with_setting(monkeypatch, name: str, value: str) -> None:
 
 def test_a_message_too_slow_to_parse_is_quarantined_with_its_reason(session, monkeypatch):
     with_setting(monkeypatch, "parse_time_limit", "0.5")
+    accounts.create_user(session, "a@example.com", "A")  # mail from anyone else is refused before parsing
+    groups.create_group(session, "engineering", "Engineering")
     parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(10_000))
     pathological = b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + parts + b"--b--\r\n"
     stored = inbound.store_inbound(session, pathological, "a@example.com", ["engineering@plein.test"])
