@@ -143,10 +143,10 @@ def new_comment(
     session: DB,
     user: PageUser,
     body: Annotated[str, Form()] = "",
-    parent_id: Annotated[str, Form()] = "",
+    parent_id: Annotated[Id | None, Form()] = None,
 ) -> Response:
     post = posts.get_post(session, user, post_id)
-    parent = posts.get_comment(session, user, int(parent_id)) if parent_id.isdigit() else None
+    parent = posts.get_comment(session, user, parent_id) if parent_id else None
     try:
         submitted = submissions.submit_comment(session, user, post, body, parent)
     except (Invalid, Forbidden) as error:

@@ -180,3 +180,14 @@ def test_a_held_web_comment_keeps_every_line_its_author_wrote_when_approved(engi
     with session_scope() as session:
         [comment] = session.query(Comment).filter_by(author_id=accounts.get_user(session, "alice@example.com").id)
         assert comment.body_text == text
+
+
+def test_a_web_answer_to_a_comment_id_out_of_range_is_not_found_and_a_bad_one_refused(engineering):
+    alice = signed_in("alice@example.com")
+    page = alice.get(f"/p/{engineering}")
+    answer = {"csrf": csrf_of(page.text), "body": "Een antwoord."}
+
+    assert alice.post(f"/p/{engineering}/comments", data=answer | {"parent_id": "9" * 30}).status_code == 404
+    assert alice.post(f"/p/{engineering}/comments", data=answer | {"parent_id": "de eerste"}).status_code == 400
+    with session_scope() as session:
+        assert session.query(Comment).count() == 0
