@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     found by its name only, with the reason on its row (`attachments.extraction_error`)."""
     extract_memory_limit: int = 512 * 1024 * 1024
     """Bytes of memory the process that reads one attached file may use; the same goes for a file that needs more."""
+    max_mail_comments_per_sender_per_thread_per_hour: int = 10
+    """Comments by mail one sender may add to one thread within an hour; more are refused (a mail
+    loop between autoresponders) and answered by no mail. 0 for no limit."""
+    max_mail_comments_per_thread_per_hour: int = 60
+    """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
 
     @property
     def smtp_on_loopback(self) -> bool:

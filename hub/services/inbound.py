@@ -29,7 +29,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, bounces, commands, groups, moderation, signing, subscriptions
+from hub.services import accounts, bounces, commands, groups, loops, moderation, signing, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
@@ -309,7 +309,13 @@ def _publish_unless_screened(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
     post: Post | None, parent: Comment | None,
 ) -> Outcome:
-    """Post or comment, unless the group's policy or an unverified From holds or refuses it."""
+    """Post or comment, unless a mail loop, the group's policy or an unverified From holds or refuses it.
+
+    A comment over `hub.services.loops`' limits is refused before it could be held: a held
+    notice, like a receipt, is mail back to the sender, and an autoresponder answers it.
+    """
+    if post is not None and (loop := loops.mail_comment_refusal(session, sender, post)):
+        return Outcome(InboundStatus.REFUSED, loop)
     if screened := moderation.screen(session, inbound, message, sender, group, post, parent):
         return Outcome(screened.status, screened.reason)
     return publish(session, inbound, message, sender, group, post, parent)
