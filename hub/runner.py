@@ -323,7 +323,7 @@ class Supervisor:
 
 
 LOG_FILE = "plein.log"
-"""Where `plein run` writes what its workers say, unless `--verbose` puts it on the console."""
+"""Where `plein run` writes the whole log of all its processes, unless `--verbose` puts it on the console."""
 DEMO_LINK_LIFETIME_SECONDS = 24 * 3600
 """The demo's sign-in links, printed on the console only, work once within a day."""
 
