@@ -130,3 +130,16 @@ def test_every_page_has_an_icon(demo):
         assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
         assert icon.text.startswith("<svg")
     assert '<link rel="icon" href="/favicon.svg"' in demo.api(None, "/sign-in").text
+
+
+@pytest.mark.parametrize("path", ["/", "/g/engineering", "/preferences", "/search?q=glasvezel"])
+def test_the_pages_anna_finds_first_read_well_at_both_widths(anna, demo, tmp_path, path):
+    assert anna.goto(demo.base_url + path).status == 200
+    look_at(anna, path.strip("/").split("?")[0].replace("/", "-") or "home", tmp_path)
+
+
+def test_the_sign_in_page_reads_well_at_both_widths(browser, demo, tmp_path):
+    page = browser.new_page()
+    assert page.goto(f"{demo.base_url}/sign-in").status == 200
+    look_at(page, "sign-in", tmp_path)
+    page.close()
