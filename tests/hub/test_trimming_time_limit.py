@@ -12,7 +12,8 @@ from hub.services import accounts, groups, inbound, posts
 from hub.settings import get_settings
 from mailgateway.parsing import parse_message
 
-LIMIT = 0.5
+LIMIT = 2.0
+"""Parsing this reply takes about a quarter of a second, parsing and trimming it several seconds."""
 
 
 def reply(body: str) -> bytes:

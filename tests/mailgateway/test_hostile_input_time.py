@@ -16,7 +16,9 @@ from mailgateway.replies import thread_subject, visible_text
 from mailgateway.timebox import parse_and_trim
 
 SIZE = 200_000
-SECONDS = 1.0
+SECONDS = 3.0
+"""The slowest inputs found take about 0.4 s on an idle machine; quadratic patterns took minutes.
+The margin is for a machine busy with other work, whose caches slow this process's CPU time too."""
 
 PREFIXES = ["", "> ", ">>>>", "On ", "Op 3 mrt. 2015 ", "From", "From:", "**From:** ", "1 ", "2015-10-18 ",
             "Sent from my ", "-- ", "-----", "Ann <ann@example.com> ", "re: ", "Am 3. März "]
@@ -50,13 +52,13 @@ HOSTILE = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 
 @HOSTILE
 @given(hostile_text())
-def test_every_reply_up_to_200_kb_is_trimmed_within_a_second(text: str):
+def test_every_reply_up_to_200_kb_is_trimmed_within_seconds(text: str):
     assert cpu_seconds(visible_text, text) < SECONDS
 
 
 @HOSTILE
 @given(hostile_text(), st.sampled_from(["Subject", "From", "To", "In-Reply-To"]))
-def test_every_message_up_to_200_kb_is_parsed_and_trimmed_within_a_second(text: str, header: str):
+def test_every_message_up_to_200_kb_is_parsed_and_trimmed_within_seconds(text: str, header: str):
     """The text as body (plain, then quoted-printable) and its first line, up to 2000 characters, as a header."""
     first = text.split("\n", 2)[2][:2000].replace("\n", " ")
     headers = {"From": "Ann <ann@example.com>", "Subject": "Re: Planning", header: first}
@@ -69,5 +71,5 @@ def test_every_message_up_to_200_kb_is_parsed_and_trimmed_within_a_second(text: 
 
 @HOSTILE
 @given(st.sampled_from(["re:", "Re: ", "AW:", "[x]", " ", "re", "re [1] ", "Fwd:"]))
-def test_a_subject_of_endless_prefixes_is_reduced_within_a_second(prefix: str):
+def test_a_subject_of_endless_prefixes_is_reduced_within_seconds(prefix: str):
     assert cpu_seconds(thread_subject, prefix * (SIZE // len(prefix)) + "x") < SECONDS
