@@ -37,6 +37,15 @@ def make_server(request, tmp_path_factory, **settings: str) -> PleinServer:
     return PleinServer(data_dir, **settings)
 
 
+@pytest.fixture(scope="package")
+def demo(tmp_path_factory) -> PleinServer:
+    """`plein run --demo`, as a newcomer starts it first; one for every test that looks at it."""
+    server = PleinServer(tmp_path_factory.mktemp("demo") / "data")
+    server.start("--demo")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="package", params=["embedded", "production"])
 def company(request, tmp_path_factory) -> Company:
     server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024), log_format="json")

@@ -5,18 +5,8 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from tests.support.servers import PleinServer, links_in, text_of, wait_for
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    server = PleinServer(tmp_path_factory.mktemp("demo") / "data")
-    server.start("--demo")
-    yield server
-    server.stop()
-
 
 _tokens: dict[tuple[int, str], str] = {}
 

@@ -18,14 +18,6 @@ from tests.support.servers import PleinServer
 WIDTHS = (375, 1280)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    server = PleinServer(tmp_path_factory.mktemp("first-pages") / "data")
-    server.start("--demo")
-    yield server
-    server.stop()
-
-
 def printed_sign_in_link(server: PleinServer, email: str) -> str:
     """The link `plein run --demo` printed on the console under `email`."""
     console = (server.data_dir.parent / f"{server.data_dir.name}-run.log").read_text()
