@@ -15,6 +15,7 @@ import smtplib
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -102,17 +103,32 @@ def test_the_readme_start_command_installs_and_starts_plein_and_ctrl_c_stops_it(
             os.killpg(terminal.pid, signal.SIGKILL)
 
 
-def test_a_built_wheel_serves_pages_away_from_the_source(source_copy, tmp_path):
-    venv = tmp_path / "wheel-venv"
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    pip = [venv / "bin" / "python", "-m", "pip", "install", "-q"]
-    env = clean_environment()
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist",
-                    source_copy], env=env, check=True, timeout=INSTALL_SECONDS)
-    (wheel,) = (tmp_path / "dist").glob("plein-*.whl")
-    subprocess.run([*pip, wheel], env=env, check=True, timeout=INSTALL_SECONDS)
-    shutil.rmtree(source_copy)  # nothing may come from the source tree
+@pytest.fixture(scope="module", autouse=True)
+def installed_wheel(tmp_path_factory):
+    """A wheel built from a copy of the source and installed in a venv of its own, the copy then
+    deleted. It is made in the background while the README's own install runs: each takes a
+    minute, mostly waiting on pip."""
+    folder = tmp_path_factory.mktemp("wheel")
+    copy = folder / "plein"
+    shutil.copytree(SOURCE, copy, ignore=NOT_SOURCE)
 
+    def build_and_install() -> Path:
+        venv, env = folder / "venv", clean_environment()
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        python = venv / "bin" / "python"
+        subprocess.run([python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", folder / "dist", copy],
+                       env=env, check=True, timeout=INSTALL_SECONDS)
+        (wheel,) = (folder / "dist").glob("plein-*.whl")
+        subprocess.run([python, "-m", "pip", "install", "-q", wheel], env=env, check=True, timeout=INSTALL_SECONDS)
+        shutil.rmtree(copy)  # nothing may come from the source tree
+        return venv
+
+    with ThreadPoolExecutor(1) as background:
+        yield background.submit(build_and_install)
+
+
+def test_a_built_wheel_serves_pages_away_from_the_source(installed_wheel, tmp_path):
+    venv = installed_wheel.result(timeout=2 * INSTALL_SECONDS)
     http_port = free_port()
     served = tmp_path / "served"
     served.mkdir()
