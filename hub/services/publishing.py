@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Group, InboundMessage, InboundStatus, Post, User
@@ -40,9 +40,18 @@ def publish(
     return _post(session, inbound, message, sender, group)
 
 
+def _claim(session: Session, message_id: str | None) -> None:
+    """Hold the message's Message-ID until this transaction ends, so that two workers taking two
+    copies of one mail at once see each other's post: the second finds it and is a duplicate.
+    SQLite has one writer at a time already."""
+    if message_id and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": message_id})
+
+
 def _post(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group
 ) -> Outcome:
+    _claim(session, message.message_id)
     if message.message_id and session.scalar(
         select(Post.id).where(Post.group_id == group.id, Post.message_id == message.message_id)
     ):
@@ -69,6 +78,7 @@ def _comment(
     post: Post,
     parent: Comment | None,
 ) -> Outcome:
+    _claim(session, message.message_id)
     if message.message_id and session.scalar(
         select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
     ):

@@ -181,7 +181,8 @@ def test_the_same_message_id_delivered_twice_makes_one_post(company: Company):
     send(company, message)
     send(company, message)
     wait_for(
-        lambda: [row[0] for row in inbound_status(company, message["Message-ID"])] == ["posted", "duplicate"],
+        # Which copy posts is the workers' race to win (production runs several); one does, once.
+        lambda: sorted(row[0] for row in inbound_status(company, message["Message-ID"])) == ["duplicate", "posted"],
         what="the second delivery to be recorded as a duplicate",
     )
     posts = company.server.api(company.tokens["alice"], "/api/groups/engineering/posts").json()["posts"]
