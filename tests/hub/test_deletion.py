@@ -17,7 +17,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -92,11 +91,7 @@ def the_post() -> Post:
 
 @pytest.fixture
 def on_postgresql(postgres, tmp_path, monkeypatch):
-    admin = postgres.url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS deletion")
-        connection.execute("CREATE DATABASE deletion")
-    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.url.rsplit("/", 1)[0] + "/deletion")
+    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("deletion"))
 
 
 @pytest.fixture

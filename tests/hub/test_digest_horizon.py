@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -21,12 +20,8 @@ from tests.support.hub import reset_caches
 
 @pytest.fixture
 def on_postgresql(postgres, tmp_path, monkeypatch):
-    admin = postgres.url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS digest_horizon")
-        connection.execute("CREATE DATABASE digest_horizon")
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.url.rsplit("/", 1)[0] + "/digest_horizon")
+    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("digest_horizon"))
     monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
     reset_caches()
     upgrade_database()

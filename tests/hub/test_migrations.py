@@ -1,6 +1,5 @@
 """Migrations build exactly the schema of the models, on SQLite and on PostgreSQL."""
 
-import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -19,12 +18,8 @@ def test_migrations_build_exactly_the_schema_of_the_models(data_dir):
 
 
 def test_migrations_build_exactly_the_schema_of_the_models_on_postgresql(postgres, tmp_path, monkeypatch):
-    admin = postgres.url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS migrations_check")
-        connection.execute("CREATE DATABASE migrations_check")
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.url.rsplit("/", 1)[0] + "/migrations_check")
+    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("migrations_check"))
     reset_caches()
     try:
         upgrade_database()
