@@ -5,9 +5,12 @@ anyone in the company, or anyone but held for a moderator. Apart from the policy
 whose From cannot be verified (`PLEIN_INBOUND_AUTH`, see `mailgateway.authentication`) never posts as
 that person: by the group's `untrusted_mail` it is held for a moderator or refused.
 
-Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A moderator (a member
-with `is_moderator`, or a hub admin) approves it, which posts it exactly as mail in would have, as its
-sender, with its attachments (`hub.services.publishing.publish`), or rejects it, which records a refusal.
+Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A post or comment written
+on the web in a moderated group is a `HeldMessage` of its own, with its title, text and files
+(`hold_written`). A moderator (a member with `is_moderator`, or a hub admin) approves it, which posts
+it as its sender with its attachments, mail exactly as mail in would have been
+(`hub.services.publishing.publish`) and a web item as it was written (`publish_written`), or
+rejects it, which records a refusal and lets go of a web item's files.
 Each moderator is mailed the held message; replying approves (`approve+TOKEN@`), a second signed
 address rejects (`reject+TOKEN@`). Tokens name the held message and the moderator they were mailed
 to; from anyone else they do nothing but a recorded refusal. Deciding twice changes nothing.
@@ -36,11 +39,11 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import signing
+from hub.services import attachments, signing
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
-from hub.services.publishing import comment_text, publish
+from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
 from hub.templating import render_mail
@@ -166,8 +169,7 @@ def hold(
         held = HeldMessage(
             inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
             post_id=post.id if post else None, parent_id=parent.id if parent else None,
-            subject=message.subject, text=comment_text(inbound_message, message) if post else message.text.strip(),
-            reason=reason,
+            subject=message.subject, text=message.reply_text if post else message.text.strip(), reason=reason,
         )
         session.add(held)
         session.flush()
@@ -176,6 +178,23 @@ def hold(
         _tell_sender(session, held, message.message_id)
     whom = f"{told} moderator{'s' if told != 1 else ''} mailed" if told else f"nobody moderates {group.slug} yet"
     return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}", held)
+
+
+def hold_written(
+    session: Session, author: User, group: Group, post: Post | None, parent: Comment | None, title: str, body: str,
+) -> HeldMessage:
+    """Keep a post (or a comment on `post`) written on the web for the moderators of the moderated
+    `group`, as written, and mail them and `author` as for held mail. Its files follow with
+    `attachments.hold_file`."""
+    held = HeldMessage(
+        group=group, sender=author, post=post, parent=parent, subject=" ".join(title.split()), text=body.strip(),
+        reason=f"{group.name} is moderated",
+    )
+    session.add(held)
+    session.flush()
+    _mail_moderators(session, held)
+    _tell_sender(session, held, None)
+    return held
 
 
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
@@ -277,31 +296,41 @@ def _require_moderator(session: Session, user: User, group: Group) -> None:
 
 
 def approve(session: Session, held: HeldMessage, moderator: User) -> str:
-    """Post the held message as its sender, as mail in would have; what was done, for the record."""
+    """Post the held message as its sender, mail as mail in would have been and a web item as it
+    was written; what was done, for the record."""
     if not is_moderator(session, moderator, held.group):
         raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
-    if held.status != HeldStatus.HELD:
+    if not _still_held(session, held):
         return _decided_already(held)
-    message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
     # A sender who may no longer see the thread (they left the group while their answer
     # waited) starts a new one, as `hub.services.inbound` would make of their mail now.
     post = held.post if held.post is not None and can_see(session, held.sender, held.group) else None
     parent = held.parent if post is not None else None
-    outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
+    if held.inbound is None:
+        outcome = publish_written(session, held, post, parent)
+    else:
+        message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
+        outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
+    held.files.clear()  # the post's attachments now
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
     _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,
             f"approved by {moderator.email}: {outcome.reason}")
-    _settle(session, held.inbound, held.outcome)
+    if held.inbound is not None:
+        _settle(session, held.inbound, held.outcome)
     return held.outcome
 
 
 def reject(session: Session, held: HeldMessage, moderator: User) -> str:
+    """Keep the held message out; a web item's files go with it."""
     if not is_moderator(session, moderator, held.group):
         raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
-    if held.status != HeldStatus.HELD:
+    if not _still_held(session, held):
         return _decided_already(held)
+    attachments.release(session, held.files)
+    held.files.clear()
     _decide(held, moderator, HeldStatus.REJECTED, f"rejected by {moderator.email}, a moderator of {held.group.slug}")
-    _settle(session, held.inbound, held.outcome)
+    if held.inbound is not None:
+        _settle(session, held.inbound, held.outcome)
     return held.outcome
 
 
@@ -314,6 +343,13 @@ def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str
     if sender.id != parts[1]:
         raise Forbidden(f"the moderation mail was sent to someone else; {sender.email} may not decide with it")
     return (approve if kind == APPROVE else reject)(session, held, sender)
+
+
+def _still_held(session: Session, held: HeldMessage) -> bool:
+    """Whether `held` waits still, read under a row lock that two moderators deciding at once take in
+    turn: the second finds it decided. (SQLite has one writer at a time already.)"""
+    session.refresh(held, with_for_update=True)
+    return held.status == HeldStatus.HELD
 
 
 def _decided_already(held: HeldMessage) -> str:
