@@ -25,7 +25,7 @@ from hub.cli import main
 from hub.db import session_scope
 from hub.gateway import HubInboundSink
 from hub.models import Comment, InboundMessage, InboundStatus, OutgoingMail, Post
-from hub.services import accounts, groups, submissions
+from hub.services import accounts, groups, moderation, submissions
 from hub.services import inbound as inbound_mail
 from tests.mailgateway.test_smtp import running
 from tests.support.hub import reset_caches
@@ -195,3 +195,22 @@ def test_an_hour_later_the_same_sender_is_taken_again(smtp_port, monkeypatch):
     [(_, latest)] = group_mail("alice@example.com")[-1:]
 
     assert answer(smtp_port, "alice@example.com", latest, "Terug van vakantie.").status == InboundStatus.POSTED
+
+
+def test_a_web_comment_a_moderator_approved_is_not_counted_as_mail(smtp_port, monkeypatch):
+    with_limits(monkeypatch, per_sender=10, per_thread=1)
+    with session_scope() as session:
+        group = groups.get_group(session, "engineering")
+        moderation.set_moderator(session, group, accounts.get_user(session, PERSON))
+        moderation.set_policy(session, group, "moderated")
+    new_post(smtp_port, PERSON, "Release Q3")
+    with session_scope() as session:
+        post, alice = session.query(Post).one(), accounts.get_user(session, "alice@example.com")
+        held = submissions.submit_comment(session, alice, post, "Ik plan hem, op de website.")
+        moderation.approve(session, held, accounts.get_user(session, PERSON))
+        moderation.set_policy(session, post.group, "members")
+    [(_, notification)] = group_mail("bob@example.com")[:1]
+
+    assert answer(smtp_port, "bob@example.com", notification, "Ik help.").status == InboundStatus.POSTED
+    assert answer(smtp_port, "bob@example.com", notification, "Nog eens.").status == InboundStatus.REFUSED
+    assert mail_comments() == 1

@@ -287,3 +287,18 @@ def test_a_file_both_held_and_attached_stays_while_either_names_it(engineering, 
     with session_scope() as session:
         assert attachments.sweep(session, [sha256]) == [], "the held post still names it"
     assert attachments.blob_path(sha256).exists()
+
+
+def test_the_queue_shows_a_held_web_post_with_its_files_and_no_mail_to_open(engineering, data_dir):
+    moderated()
+    with session_scope() as session:
+        alice, group = accounts.get_user(session, "alice@example.com"), groups.get_group(session, "engineering")
+        held_id = submissions.submit_post(session, alice, group, "Menu", "Zie <b>bijlage</b>",
+                                          [upload(data_dir, "menu.txt", b"soep" * 512)]).id
+    mona = signed_in("mona@example.com")
+    queue = mona.get("/g/engineering/moderation")
+    card = queue.text.split(f'id="held-{held_id}"', 1)[1]
+    assert "Zie &lt;b&gt;bijlage&lt;/b&gt;" in card and "menu.txt" in card and "text/plain · 2.0 KB" in card
+    assert "Original message" not in card
+    original = mona.get(f"/g/engineering/moderation/{held_id}/original")
+    assert original.status_code == 404 and "was written on the web" in original.text
