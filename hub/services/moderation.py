@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.models import (
@@ -346,9 +346,14 @@ def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str
 
 
 def _still_held(session: Session, held: HeldMessage) -> bool:
-    """Whether `held` waits still, read under a row lock that two moderators deciding at once take in
-    turn: the second finds it decided. (SQLite has one writer at a time already.)"""
-    session.refresh(held, with_for_update=True)
+    """Whether `held` waits still, read after a write that changes nothing: it locks the row on
+    PostgreSQL and the database on SQLite until this transaction ends, so of two moderators
+    deciding at once the second waits and finds it decided."""
+    session.execute(
+        update(HeldMessage).where(HeldMessage.id == held.id).values(status=HeldMessage.status),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(held)
     return held.status == HeldStatus.HELD
 
 

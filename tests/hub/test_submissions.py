@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 from email import message_from_bytes, policy
 
 import pytest
 
-from hub.db import session_scope
+from hub.db import get_engine, session_scope
 from hub.models import Attachment, Comment, HeldFile, HeldMessage, InboundMessage, InboundStatus, OutgoingMail, Post
 from hub.services import accounts, attachments, groups, moderation, posts, submissions
 from hub.services.submissions import Upload
@@ -27,6 +28,15 @@ def engineering(data_dir):
         moderation.set_moderator(session, group, people["mona"])
         post = posts.create_post(session, group, people["mona"], "Welkom", "Stel je voor.")
         return post.id
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engineering_anywhere(request, monkeypatch):
+    """`engineering` on SQLite, then on PostgreSQL."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("PLEIN_DATABASE_URL", request.getfixturevalue("postgres").fresh_database("submissions"))
+    yield request.getfixturevalue("engineering")
+    get_engine().dispose()
 
 
 def moderated() -> None:
@@ -302,3 +312,58 @@ def test_the_queue_shows_a_held_web_post_with_its_files_and_no_mail_to_open(engi
     assert "Original message" not in card
     original = mona.get(f"/g/engineering/moderation/{held_id}/original")
     assert original.status_code == 404 and "was written on the web" in original.text
+
+
+def in_a_transaction_of_its_own(work) -> tuple[threading.Thread, list]:
+    """Start `work(session)` in another thread and transaction; the thread and, once it ends, its result."""
+    result: list = []
+
+    def run() -> None:
+        with session_scope() as session:
+            result.append(work(session))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def test_two_moderators_approving_a_held_web_post_at_once_post_it_once(engineering_anywhere, data_dir):
+    moderated()
+    with session_scope() as session:
+        accounts.set_admin(session, accounts.get_user(session, "carol@example.com"))  # a second moderator
+        alice, group = accounts.get_user(session, "alice@example.com"), groups.get_group(session, "engineering")
+        held_id = submissions.submit_post(session, alice, group, "Menu", "Soep", [upload(data_dir, "menu.txt", b"x")]).id
+
+    with session_scope() as session:
+        moderation.approve(session, session.get(HeldMessage, held_id), accounts.get_user(session, "mona@example.com"))
+        carol, outcome = in_a_transaction_of_its_own(lambda other: moderation.approve(
+            other, other.get(HeldMessage, held_id), accounts.get_user(other, "carol@example.com"),
+        ))
+        carol.join(timeout=1)
+        assert carol.is_alive(), "the second decision waits for the first"
+    carol.join(timeout=30)
+
+    assert "decided already: approved by mona@example.com" in outcome[0]
+    with session_scope() as session:
+        assert session.query(Post).filter_by(title="Menu").count() == 1
+        assert session.query(Attachment).count() == 1
+
+
+def test_the_sweep_waits_for_a_web_post_being_held_with_the_same_file_and_keeps_it(engineering_anywhere, data_dir):
+    moderated()
+    with session_scope() as session:
+        mona = accounts.get_user(session, "mona@example.com")
+        gone = posts.create_post(session, groups.get_group(session, "engineering"), mona, "Oud menu", "x")
+        sha256 = attachments.attach(session, gone, "menu.txt", "text/plain", b"soep").sha256
+        posts.delete_post(session, gone, mona)
+
+    with session_scope() as session:
+        alice, group = accounts.get_user(session, "alice@example.com"), groups.get_group(session, "engineering")
+        held = submissions.submit_post(session, alice, group, "Menu", "x", [upload(data_dir, "menu.txt", b"soep")])
+        assert held.files[0].sha256 == sha256, "the file found in the store still"
+        sweeper, swept = in_a_transaction_of_its_own(lambda other: attachments.sweep(other, [sha256]))
+        sweeper.join(timeout=1)
+        assert sweeper.is_alive(), "the sweep waits for the held post's transaction"
+    sweeper.join(timeout=30)
+
+    assert swept == [[]] and attachments.blob_path(sha256).exists()
