@@ -15,7 +15,7 @@ import click
 from hub.db import session_scope, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
-from hub.services import accounts, digests, groups, indexing, moderation, outbox, profiles
+from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
 from hub.services.errors import PleinError
 
 
@@ -395,7 +395,7 @@ def digest_preview(email: str, frequency: str, output: str | None) -> None:
 def reindex() -> None:
     """Rebuild the search index from the database."""
     with session_scope() as session:
-        with click.progressbar(length=indexing.count_items(session), label="Indexing", file=sys.stderr) as bar:
+        with click.progressbar(length=index_writer.count_items(session), label="Indexing", file=sys.stderr) as bar:
             done = 0
 
             def advance(count: int) -> None:
@@ -403,7 +403,7 @@ def reindex() -> None:
                 bar.update(count - done)
                 done = count
 
-            count = indexing.reindex(session, progress=advance)
+            count = index_writer.reindex(session, progress=advance)
     click.echo(f"Indexed {count} items, done.")
 
 

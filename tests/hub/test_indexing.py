@@ -7,7 +7,7 @@ import pytest
 from hub import jobs
 from hub.db import session_scope
 from hub.models import Attachment, IndexPending, utcnow
-from hub.services import accounts, attachments, groups, indexing, posts
+from hub.services import accounts, attachments, groups, index_writer, indexing, posts
 from search import EVERYONE
 
 
@@ -21,7 +21,7 @@ def hub(data_dir):
     with session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         engineering = groups.create_group(session, "engineering", "Engineering")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     return alice.id, engineering.id
 
 
@@ -33,7 +33,7 @@ def write_posts(hub, count, word="glasvezel"):
 
 
 def total(query):
-    return indexing.search_index().search(query, [EVERYONE, *range(1, 10)]).total
+    return index_writer.search_index().search(query, [EVERYONE, *range(1, 10)]).total
 
 
 def pending_rows():
@@ -61,27 +61,27 @@ def test_a_transaction_that_marks_many_items_queues_one_flush(data_dir):
 
 def test_many_posts_are_indexed_with_one_commit(hub):
     write_posts(hub, 40)
-    before = indexing.search_index().commits
-    assert indexing.flush(session_scope) == 40
-    assert indexing.search_index().commits - before == 1
+    before = index_writer.search_index().commits
+    assert index_writer.flush(session_scope) == 40
+    assert index_writer.search_index().commits - before == 1
     assert total("glasvezel kind:post") == 40
     assert pending_rows() == []
 
 
 def test_batches_are_bounded_and_each_is_one_commit(hub):
     write_posts(hub, 25)
-    before = indexing.search_index().commits
-    assert indexing.flush(session_scope, batch_size=10) == 25
-    assert indexing.search_index().commits - before == 3
+    before = index_writer.search_index().commits
+    assert index_writer.flush(session_scope, batch_size=10) == 25
+    assert index_writer.search_index().commits - before == 3
     assert total("glasvezel kind:post") == 25
 
 
 def test_flushes_queued_during_a_burst_find_the_first_drained_everything(hub):
     write_posts(hub, 5)
-    assert indexing.flush(session_scope) == 5
-    before = indexing.search_index().commits
-    assert [indexing.flush(session_scope) for _ in range(3)] == [0, 0, 0]
-    assert indexing.search_index().commits == before
+    assert index_writer.flush(session_scope) == 5
+    before = index_writer.search_index().commits
+    assert [index_writer.flush(session_scope) for _ in range(3)] == [0, 0, 0]
+    assert index_writer.search_index().commits == before
 
 
 def test_a_crash_between_the_index_commit_and_forgetting_the_rows_is_harmless(hub, monkeypatch):
@@ -91,19 +91,19 @@ def test_a_crash_between_the_index_commit_and_forgetting_the_rows_is_harmless(hu
         raise OSError("the worker died here")
 
     with monkeypatch.context() as patched:
-        patched.setattr(indexing, "forget", crash)
+        patched.setattr(index_writer, "forget", crash)
         with pytest.raises(OSError):
-            indexing.flush(session_scope)
+            index_writer.flush(session_scope)
     assert total("glasvezel kind:post") == 3
     assert len(pending_rows()) == 3
-    assert indexing.flush(session_scope) == 3
+    assert index_writer.flush(session_scope) == 3
     assert total("glasvezel kind:post") == 3
     assert pending_rows() == []
 
 
 def test_an_item_changed_while_it_was_being_indexed_is_indexed_again_next_time(hub, monkeypatch):
     [post_id] = write_posts(hub, 1, word="concept")
-    index = indexing.search_index()
+    index = index_writer.search_index()
     write = index.write
 
     seen = []
@@ -120,7 +120,7 @@ def test_an_item_changed_while_it_was_being_indexed_is_indexed_again_next_time(h
             assert total("concept") == 1 and pending_rows() == [("post", post_id, 2)]
 
     monkeypatch.setattr(index, "write", edit_meanwhile)
-    assert indexing.flush(session_scope) == 2
+    assert index_writer.flush(session_scope) == 2
     assert seen == [{"Over concept nummer 0"}, {"Over de definitieve versie"}]
     assert total("concept") == 0 and total("definitieve") == 1
     assert pending_rows() == []
@@ -132,12 +132,12 @@ def test_a_deleted_post_leaves_the_index_with_its_comments(hub):
     with session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.create_comment(session, post, post.author, "nog een vlindernet")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert total("vlindernet") == 2
     with session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.delete_post(session, post, post.author)
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert total("vlindernet") == 0
     assert total("alice kind:person") == 1
 
@@ -150,8 +150,8 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(hub):
         comment = posts.create_comment(session, post, bob, "Hierbij de getekende versie")
         attachment = attachments.attach(session, post, "getekend.txt", "text/plain", b"handtekening directeur", comment=comment)
         attachment_id = attachment.id
-    indexing.flush(session_scope)
-    [hit] = indexing.search_index().search("handtekening", [EVERYONE, *range(1, 10)]).hits
+    index_writer.flush(session_scope)
+    [hit] = index_writer.search_index().search("handtekening", [EVERYONE, *range(1, 10)]).hits
     assert (hit.kind, hit.id, hit.post_id, hit.author_email) == ("document", attachment_id, post_id, "bob@example.com")
     assert total("getekende kind:comment has:attachment") == 1
     assert total("offerte has:attachment kind:post") == 1
@@ -162,11 +162,11 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(hub):
 
 def test_the_index_waits_out_the_commit_interval_before_its_next_commit(hub, monkeypatch):
     monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "30")
-    indexing.get_settings.cache_clear()
+    index_writer.get_settings.cache_clear()
     waits = []
-    monkeypatch.setattr(indexing.time, "sleep", waits.append)
+    monkeypatch.setattr(index_writer.time, "sleep", waits.append)
     write_posts(hub, 1)
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert waits and 29 < waits[0] <= 30
 
 
@@ -196,9 +196,9 @@ def test_only_known_kinds_are_marked(data_dir):
 
 def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(hub, monkeypatch):
     write_posts(hub, 5, word="herbouw")
-    monkeypatch.setattr(indexing, "REINDEX_POSTS", 2)
+    monkeypatch.setattr(index_writer, "REINDEX_POSTS", 2)
     with session_scope() as session:
-        assert indexing.reindex(session) == indexing.count_items(session) == 5 + 1 + 1
+        assert index_writer.reindex(session) == index_writer.count_items(session) == 5 + 1 + 1
     assert total("herbouw kind:post") == 5 and total("engineering kind:group") == 1
 
 
