@@ -393,17 +393,18 @@ def digest_preview(email: str, frequency: str, output: str | None) -> None:
 @main.command()
 @handles_errors
 def reindex() -> None:
-    """Rebuild the search index from the database."""
+    """Rebuild the search index from the database, beside the current one; searches go on meanwhile."""
     with session_scope() as session:
-        with click.progressbar(length=index_writer.count_items(session), label="Indexing", file=sys.stderr) as bar:
-            done = 0
+        total = index_writer.count_items(session)
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+        done = 0
 
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
 
-            count = index_writer.reindex(session, progress=advance)
+        count = index_writer.reindex(session_scope, progress=advance)
     click.echo(f"Indexed {count} items, done.")
 
 

@@ -75,8 +75,7 @@ def prepare(*, demo_data: bool = False) -> None:
             if demo.seed_demo(session):
                 log.info("seeded the demo company")
     if index_writer.search_index().needs_rebuild:
-        with session_scope() as session:
-            log.info("rebuilt the search index: %d items", index_writer.reindex(session))
+        log.info("rebuilt the search index: %d items", index_writer.reindex(session_scope))
     with session_scope() as session:
         # Changes a stopped indexer did not take in yet: flushed as soon as the index worker is up.
         indexing.requeue_stalled(session, older_than=timedelta(0))

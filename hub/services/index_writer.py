@@ -25,6 +25,7 @@ and the reason in `attachments.extraction_error`: it stays findable by its name.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -43,12 +44,14 @@ from hub.settings import get_settings
 from search import EVERYONE, IndexedItem
 from search.extraction import can_extract
 from search.extractor import Extraction, extract_within
-from search.index import SearchIndex
+from search.index import Changes, SearchIndex
 
 FLUSH_BATCH = 500
 """Pending rows taken, built and committed together; bounds the flush's memory."""
 REINDEX_POSTS = 500
 """Posts a rebuild reads at a time, with their comments and documents."""
+REINDEX_PEOPLE = 200
+"""People a rebuild reads at a time."""
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ LEARNED_FROM_POSTS = 50
 
 @lru_cache
 def search_index() -> SearchIndex:
+    """The index as its writer opens it, creating or migrating it: for the indexer and `plein reindex` only."""
     return SearchIndex.open(get_settings().index_dir)
 
 
@@ -237,24 +241,29 @@ def take_batch(session: Session, limit: int = FLUSH_BATCH) -> Batch:
     ).all()
     batch = Batch(taken=[tuple(row) for row in rows])
     wanted = {kind: sorted(item_id for k, item_id, _ in batch.taken if k == kind) for kind in PENDING_KINDS}
-    threads = thread_items(session, wanted["post"])
-    batch.posts = {post_id: threads.items.get(post_id, []) for post_id in wanted["post"]}
+    _build(session, batch, wanted["post"], wanted["person"], wanted["group"])
+    return batch
+
+
+def _build(session: Session, batch: Batch, post_ids: list[int], person_ids: list[int], group_ids: list[int]) -> None:
+    """Fill `batch` with the items of these posts, people and groups as the database has them now."""
+    threads = thread_items(session, post_ids)
+    batch.posts = {post_id: threads.items.get(post_id, []) for post_id in post_ids}
     batch.unread = threads.unread
     # The people who wrote in the threads are indexed again too: their expertise grew.
-    people = {*wanted["person"], *threads.writers}
+    people = {*person_ids, *threads.writers}
     users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(people)))}
     for user_id in sorted(people):
         if user_id in users:
             batch.items["person", user_id] = item_for_person(session, users[user_id])
         else:
             batch.gone.add(("person", user_id))
-    groups = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(wanted["group"])))}
-    for group_id in wanted["group"]:
+    groups = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(group_ids)))}
+    for group_id in group_ids:
         if group_id in groups:
             batch.items["group", group_id] = item_for_group(groups[group_id])
         else:
             batch.gone.add(("group", group_id))
-    return batch
 
 
 def forget(session: Session, batch: Batch) -> None:
@@ -307,25 +316,56 @@ def count_items(session: Session) -> int:
     return sum(session.scalar(select(func.count(column))) or 0 for column in counted)
 
 
-def reindex(session: Session, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index from the database; returns the number of items indexed."""
+def reindex(transaction: Transaction, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the database and swap it in; returns the number of items indexed.
 
-    def all_items() -> Iterator[IndexedItem]:
-        for group in session.scalars(select(Group).order_by(Group.id)):
-            yield item_for_group(group)
-        for user in session.scalars(select(User).order_by(User.id)).yield_per(200):
-            yield item_for_person(session, user)
-        after = 0
-        while post_ids := session.scalars(
-            select(Post.id).where(Post.id > after).order_by(Post.id).limit(REINDEX_POSTS)
-        ).all():
+    The new index is written beside the current one, which answers searches and takes the
+    indexer's flushes meanwhile; what those flushes wrote is read again before the swap
+    (`SearchIndex.rebuild`). Each chunk is read in a transaction of its own, so the rebuild
+    holds no snapshot of the database for its whole length.
+    """
+    return search_index().rebuild(
+        _all_items(transaction), progress=progress, catch_up=functools.partial(_read_again, transaction)
+    )
+
+
+def _all_items(transaction: Transaction) -> Iterator[IndexedItem]:
+    with transaction() as session:
+        found = [item_for_group(group) for group in session.scalars(select(Group).order_by(Group.id))]
+    yield from found
+    after = 0
+    while True:
+        with transaction() as session:
+            users = session.scalars(select(User).where(User.id > after).order_by(User.id).limit(REINDEX_PEOPLE)).all()
+            found = [item_for_person(session, user) for user in users]
+            after = users[-1].id if users else None
+        if after is None:
+            break
+        yield from found
+    after = 0
+    while True:
+        with transaction() as session:
+            post_ids = session.scalars(
+                select(Post.id).where(Post.id > after).order_by(Post.id).limit(REINDEX_POSTS)
+            ).all()
             for attachment in session.scalars(
                 select(Attachment).where(Attachment.post_id.in_(post_ids), Attachment.extracted_text.is_(None))
             ):
                 _keep(attachment, read_document(attachment.filename, attachment.content_type, _blob(attachment)))
             threads = thread_items(session, post_ids)
-            for post_id in post_ids:
-                yield from threads.items.get(post_id, [])
-            after = post_ids[-1]
+        if not post_ids:
+            return
+        for post_id in post_ids:
+            yield from threads.items.get(post_id, [])
+        after = post_ids[-1]
 
-    return search_index().rebuild(all_items(), progress=progress)
+
+def _read_again(transaction: Transaction, post_ids: set[int], keys: set[tuple[str, int]]) -> Changes:
+    """The items the indexer wrote while a rebuild ran, as the database has them now."""
+    batch = Batch(taken=[])
+    with transaction() as session:
+        _build(
+            session, batch, sorted(post_ids),
+            sorted(id for kind, id in keys if kind == "person"), sorted(id for kind, id in keys if kind == "group"),
+        )
+    return Changes(batch.posts, list(batch.items.values()), batch.gone)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.groups import group_access
-from hub.services.index_writer import search_index
 from hub.settings import get_settings
 from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
@@ -35,7 +34,7 @@ def search_reader() -> SearchIndex | RemoteSearchIndex:
     settings = get_settings()
     if settings.search_url:
         return RemoteSearchIndex(settings.search_url, service_token())
-    return search_index()
+    return SearchIndex.open_reader(settings.index_dir)
 
 
 def service_token() -> str:

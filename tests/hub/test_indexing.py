@@ -197,8 +197,9 @@ def test_only_known_kinds_are_marked(data_dir):
 def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(hub, monkeypatch):
     write_posts(hub, 5, word="herbouw")
     monkeypatch.setattr(index_writer, "REINDEX_POSTS", 2)
+    assert index_writer.reindex(session_scope) == 5 + 1 + 1
     with session_scope() as session:
-        assert index_writer.reindex(session) == index_writer.count_items(session) == 5 + 1 + 1
+        assert index_writer.count_items(session) == 5 + 1 + 1
     assert total("herbouw kind:post") == 5 and total("engineering kind:group") == 1
 
 

@@ -185,8 +185,7 @@ def test_a_rebuild_reads_waiting_texts_within_the_limits_too(limits):
         attachments.attach(session, post, "traag.pdf", "application/pdf", spinning_pdf())
         attachments.attach(session, post, "snel.txt", "text/plain", b"kabeltracering")
     started = time.monotonic()
-    with session_scope() as session:
-        index_writer.reindex(session)
+    index_writer.reindex(session_scope)
     assert time.monotonic() - started < 1 + ALLOWANCE
     assert found("kabeltracering") == [("document", "snel.txt")]
     assert found("traag") == [("document", "traag.pdf")]
