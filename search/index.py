@@ -204,9 +204,11 @@ class SearchIndex:
         return cls(_tantivy_index(root / generation, reuse=True), root, generation, True, lock_timeout)
 
     @classmethod
-    def open_reader(cls, root: Path, wait: float = READER_WAIT_SECONDS) -> SearchIndex:
-        """The index as a reader opens it, read-only: it waits up to `wait` seconds for the
-        indexer to create it, then raises `IndexUnavailable`, and never creates it itself."""
+    def open_reader(cls, root: Path, wait: float | None = None) -> SearchIndex:
+        """The index as a reader opens it, read-only: it waits up to `wait` seconds (by default
+        `READER_WAIT_SECONDS`) for the indexer to create it, then raises `IndexUnavailable`, and
+        never creates it itself."""
+        wait = READER_WAIT_SECONDS if wait is None else wait
         deadline = time.monotonic() + wait
         while True:
             generation = _pointer(root, CURRENT)

@@ -7,8 +7,9 @@ import pytest
 from hub import jobs
 from hub.db import session_scope
 from hub.models import Attachment, IndexPending, utcnow
-from hub.services import accounts, attachments, groups, index_writer, indexing, posts
-from search import EVERYONE
+from hub.services import accounts, attachments, groups, index_writer, indexing, posts, searching
+from search import EVERYONE, index
+from search.index import SearchUnavailable
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +35,11 @@ def write_posts(hub, count, word="glasvezel"):
 
 def total(query):
     return index_writer.search_index().search(query, [EVERYONE, *range(1, 10)]).total
+
+
+def found_by_readers(query):
+    """What a web process finds: it reads the index through a read-only handle of its own."""
+    return searching.search_reader().search(query, [EVERYONE, *range(1, 10)]).total
 
 
 def pending_rows():
@@ -201,6 +207,36 @@ def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(hub, monkeypatch
     with session_scope() as session:
         assert index_writer.count_items(session) == 5 + 1 + 1
     assert total("herbouw kind:post") == 5 and total("engineering kind:group") == 1
+
+
+def test_a_reindex_keeps_answering_searches_and_takes_in_what_the_indexer_flushes_meanwhile(hub):
+    first, _ = write_posts(hub, 2, word="vooraf")
+    index_writer.flush(session_scope)
+    meanwhile = {}
+
+    def while_the_new_index_is_written(count):
+        meanwhile["searched"] = found_by_readers("vooraf")
+        with session_scope() as session:
+            post = session.get(posts.Post, first)
+            posts.edit_post(session, post, post.author, "Bericht", "Over de herziene versie")
+        write_posts(hub, 1, word="tussendoor")
+        index_writer.flush(session_scope)
+        meanwhile["flushed"] = found_by_readers("herziene OR tussendoor")
+
+    assert index_writer.reindex(session_scope, progress=while_the_new_index_is_written) == 2 + 1 + 1
+    assert meanwhile == {"searched": 2, "flushed": 2}
+    assert (found_by_readers("vooraf"), found_by_readers("herziene"), found_by_readers("tussendoor")) == (1, 1, 1)
+    assert found_by_readers("alice kind:person") == found_by_readers("engineering kind:group") == 1
+    assert pending_rows() == []
+
+
+def test_a_search_before_the_indexer_made_the_index_waits_then_fails_and_creates_nothing(data_dir, monkeypatch):
+    monkeypatch.setattr(index, "READER_WAIT_SECONDS", 0.3)
+    with session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+        with pytest.raises(SearchUnavailable, match="plein indexer"):
+            searching.search(session, alice, "glasvezel")
+    assert not (data_dir / "index").exists()
 
 
 def test_metrics_show_the_pending_items_and_the_age_of_the_oldest(hub):
