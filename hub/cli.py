@@ -17,6 +17,7 @@ from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
 from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
 from hub.services.errors import PleinError
+from search.index import IndexBusyError
 
 
 def handles_errors(command):
@@ -404,7 +405,10 @@ def reindex() -> None:
             bar.update(count - done)
             done = count
 
-        count = index_writer.reindex(session_scope, progress=advance)
+        try:
+            count = index_writer.reindex(session_scope, progress=advance)
+        except IndexBusyError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"Indexed {count} items, done.")
 
 

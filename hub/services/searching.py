@@ -30,7 +30,7 @@ MAX_PAGE = 500
 
 @lru_cache
 def search_reader() -> SearchIndex | RemoteSearchIndex:
-    """Where queries go: the index on this machine, or the indexer's query service."""
+    """Where queries go: the index on this machine, opened read-only, or the indexer's query service."""
     settings = get_settings()
     if settings.search_url:
         return RemoteSearchIndex(settings.search_url, service_token())
