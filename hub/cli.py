@@ -15,8 +15,9 @@ import click
 from hub.db import session_scope, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
-from hub.services import accounts, digests, groups, indexing, moderation, outbox, profiles
+from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
 from hub.services.errors import PleinError
+from search.index import IndexBusyError
 
 
 def handles_errors(command):
@@ -393,17 +394,21 @@ def digest_preview(email: str, frequency: str, output: str | None) -> None:
 @main.command()
 @handles_errors
 def reindex() -> None:
-    """Rebuild the search index from the database."""
+    """Rebuild the search index from the database, beside the current one; searches go on meanwhile."""
     with session_scope() as session:
-        with click.progressbar(length=indexing.count_items(session), label="Indexing", file=sys.stderr) as bar:
-            done = 0
+        total = index_writer.count_items(session)
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+        done = 0
 
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
 
-            count = indexing.reindex(session, progress=advance)
+        try:
+            count = index_writer.reindex(session_scope, progress=advance)
+        except IndexBusyError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"Indexed {count} items, done.")
 
 

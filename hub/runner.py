@@ -34,7 +34,7 @@ from hub.db import session_scope
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import accounts, demo, health, indexing, signin
+from hub.services import accounts, demo, health, index_writer, indexing, searching, signin
 from hub.settings import get_settings
 from hub.urls import absolute, sign_in_path
 from hub.web.app import create_app
@@ -74,9 +74,8 @@ def prepare(*, demo_data: bool = False) -> None:
         with session_scope() as session:
             if demo.seed_demo(session):
                 log.info("seeded the demo company")
-    if indexing.search_index().needs_rebuild:
-        with session_scope() as session:
-            log.info("rebuilt the search index: %d items", indexing.reindex(session))
+    if index_writer.search_index().needs_rebuild:
+        log.info("rebuilt the search index: %d items", index_writer.reindex(session_scope))
     with session_scope() as session:
         # Changes a stopped indexer did not take in yet: flushed as soon as the index worker is up.
         indexing.requeue_stalled(session, older_than=timedelta(0))
@@ -167,7 +166,7 @@ def run_indexer() -> None:
     worker = Supervisor()
     worker.start("indexer", worker_command([INDEX_QUEUE]))
     worker.watch()
-    app = serve_app(indexing.search_index(), indexing.service_token(), settings.searches_at_once)
+    app = serve_app(index_writer.search_index(), searching.service_token(), settings.searches_at_once)
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
     try:
         uvicorn.Server(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from hub.db import session_scope
 from hub.models import utcnow
-from hub.services import attachments, digests, inbound, indexing, notifications, outbox
+from hub.services import attachments, digests, inbound, index_writer, indexing, notifications, outbox
 from hub.settings import get_settings
 from workers.app import app
 
@@ -49,7 +49,7 @@ def sweep_inbound() -> None:
 @app.task(name=indexing.FLUSH_TASK, autoretry_for=(Exception,), **RETRY)
 def flush_index() -> None:
     """Index every pending item; flushes queued during a burst find the first drained them all."""
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
 
 
 @app.task(name="plein.search.sweep")

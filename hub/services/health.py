@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from hub import jobs
 from hub.db import get_engine
-from hub.services import indexing
+from hub.services import searching
 from hub.settings import get_settings
 
 SMTP_TIMEOUT = 5.0
@@ -88,7 +88,7 @@ def check_index() -> Check:
     settings = get_settings()
     if settings.search_url:
         try:
-            indexing.search_reader().search("plein", [])
+            searching.search_reader().search("plein", [])
         except Exception as error:
             return Check(
                 "index", False, f"the indexer's query service at {settings.search_url} fails: {error}",

@@ -12,7 +12,7 @@ RFC 8058), and a signed Reply-To that brings an answer back as a comment on the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,9 +28,6 @@ from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
-if TYPE_CHECKING:
-    from hub.services.digests import PostView
-
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
 FEW_READERS = 25
@@ -39,11 +36,18 @@ it (`notify_if_few`): a job of its own cost the workers more than the mail. A la
 stays a job, so the next mail in is not kept waiting behind it."""
 
 
+class HasId(Protocol):
+    """A post, or a view of one such as a digest's: a reply address needs only its id."""
+
+    @property
+    def id(self) -> int: ...
+
+
 def group_address(group: Group) -> str:
     return f"{group.slug}@{get_settings().mail_domain}"
 
 
-def reply_address(post: Post | PostView, comment: Comment | None, user: User) -> str:
+def reply_address(post: HasId, comment: Comment | None, user: User) -> str:
     token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
     return f"reply+{token}@{get_settings().mail_domain}"
 

@@ -6,7 +6,10 @@ group ids and author addresses in facets into names, and builds the link of each
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,13 +17,30 @@ from sqlalchemy.orm import Session
 from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.groups import group_access
-from hub.services.indexing import search_reader
+from hub.settings import get_settings
 from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS
+from search.index import SearchIndex
+from search.remote import RemoteSearchIndex
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 500
+
+
+@lru_cache
+def search_reader() -> SearchIndex | RemoteSearchIndex:
+    """Where queries go: the index on this machine, opened read-only, or the indexer's query service."""
+    settings = get_settings()
+    if settings.search_url:
+        return RemoteSearchIndex(settings.search_url, service_token())
+    return SearchIndex.open_reader(settings.index_dir)
+
+
+def service_token() -> str:
+    """The bearer token web processes show the indexer's query service, derived from the secret."""
+    key = get_settings().signing_key().encode()
+    return hmac.new(key, b"plein index service", hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from hub.cli import main
 from hub.db import session_scope
 from hub.models import Membership
-from hub.services import accounts, groups, health, indexing, moderation, posts, searching
+from hub.services import accounts, groups, health, index_writer, moderation, posts, searching
 from tests.mailgateway.test_smtp import ListSink, running
 from tests.support.hub import reset_caches
 from tests.support.servers import free_port
@@ -119,7 +119,7 @@ def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_
     with session_scope() as session:
         mona = accounts.get_user(session, "mona@example.com")
         posts.create_post(session, groups.get_group(session, "engineering"), mona, "Glasvezel in Delft", "#glasvezel")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
 
     def found_by_carol() -> list[str]:
         with session_scope() as session:
@@ -129,16 +129,16 @@ def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_
     assert found_by_carol() == ["person", "post"]
     plein("group", "remove-member", "engineering", "carol@example.com")
     plein("group", "edit", "engineering", "--private")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert found_by_carol() == []
 
 
 def test_a_group_renamed_is_found_by_its_new_name(company, monkeypatch):
     monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "0")
     reset_caches()
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     plein("group", "edit", "engineering", "--name", "Netwerkbeheer")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     with session_scope() as session:
         page = searching.search(session, accounts.get_user(session, "carol@example.com"), "netwerkbeheer")
         assert [(f.hit.kind, f.hit.title) for f in page.results] == [("group", "Netwerkbeheer")]

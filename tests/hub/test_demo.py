@@ -7,7 +7,7 @@ import pytest
 from hub import jobs
 from hub.db import session_scope, upgrade_database
 from hub.models import Attachment, Comment, Group, InboundStatus, OutgoingMail, Post
-from hub.services import accounts, demo, digests, groups, inbound, indexing, moderation, notifications, searching
+from hub.services import accounts, demo, digests, groups, inbound, index_writer, moderation, notifications, searching
 from tests.support.hub import reset_caches
 
 
@@ -22,7 +22,7 @@ def company(tmp_path_factory):
         with session_scope() as session:
             assert demo.seed_demo(session) is True
             queued = jobs.queued(session)
-        indexing.flush(session_scope)
+        index_writer.flush(session_scope)
         yield queued
         reset_caches()
 

@@ -7,8 +7,9 @@ import pytest
 from hub import jobs
 from hub.db import session_scope
 from hub.models import Attachment, IndexPending, utcnow
-from hub.services import accounts, attachments, groups, indexing, posts
-from search import EVERYONE
+from hub.services import accounts, attachments, groups, index_writer, indexing, posts, searching
+from search import EVERYONE, index
+from search.index import SearchUnavailable
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +22,7 @@ def hub(data_dir):
     with session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         engineering = groups.create_group(session, "engineering", "Engineering")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     return alice.id, engineering.id
 
 
@@ -33,7 +34,12 @@ def write_posts(hub, count, word="glasvezel"):
 
 
 def total(query):
-    return indexing.search_index().search(query, [EVERYONE, *range(1, 10)]).total
+    return index_writer.search_index().search(query, [EVERYONE, *range(1, 10)]).total
+
+
+def found_by_readers(query):
+    """What a web process finds: it reads the index through a read-only handle of its own."""
+    return searching.search_reader().search(query, [EVERYONE, *range(1, 10)]).total
 
 
 def pending_rows():
@@ -61,27 +67,27 @@ def test_a_transaction_that_marks_many_items_queues_one_flush(data_dir):
 
 def test_many_posts_are_indexed_with_one_commit(hub):
     write_posts(hub, 40)
-    before = indexing.search_index().commits
-    assert indexing.flush(session_scope) == 40
-    assert indexing.search_index().commits - before == 1
+    before = index_writer.search_index().commits
+    assert index_writer.flush(session_scope) == 40
+    assert index_writer.search_index().commits - before == 1
     assert total("glasvezel kind:post") == 40
     assert pending_rows() == []
 
 
 def test_batches_are_bounded_and_each_is_one_commit(hub):
     write_posts(hub, 25)
-    before = indexing.search_index().commits
-    assert indexing.flush(session_scope, batch_size=10) == 25
-    assert indexing.search_index().commits - before == 3
+    before = index_writer.search_index().commits
+    assert index_writer.flush(session_scope, batch_size=10) == 25
+    assert index_writer.search_index().commits - before == 3
     assert total("glasvezel kind:post") == 25
 
 
 def test_flushes_queued_during_a_burst_find_the_first_drained_everything(hub):
     write_posts(hub, 5)
-    assert indexing.flush(session_scope) == 5
-    before = indexing.search_index().commits
-    assert [indexing.flush(session_scope) for _ in range(3)] == [0, 0, 0]
-    assert indexing.search_index().commits == before
+    assert index_writer.flush(session_scope) == 5
+    before = index_writer.search_index().commits
+    assert [index_writer.flush(session_scope) for _ in range(3)] == [0, 0, 0]
+    assert index_writer.search_index().commits == before
 
 
 def test_a_crash_between_the_index_commit_and_forgetting_the_rows_is_harmless(hub, monkeypatch):
@@ -91,19 +97,19 @@ def test_a_crash_between_the_index_commit_and_forgetting_the_rows_is_harmless(hu
         raise OSError("the worker died here")
 
     with monkeypatch.context() as patched:
-        patched.setattr(indexing, "forget", crash)
+        patched.setattr(index_writer, "forget", crash)
         with pytest.raises(OSError):
-            indexing.flush(session_scope)
+            index_writer.flush(session_scope)
     assert total("glasvezel kind:post") == 3
     assert len(pending_rows()) == 3
-    assert indexing.flush(session_scope) == 3
+    assert index_writer.flush(session_scope) == 3
     assert total("glasvezel kind:post") == 3
     assert pending_rows() == []
 
 
 def test_an_item_changed_while_it_was_being_indexed_is_indexed_again_next_time(hub, monkeypatch):
     [post_id] = write_posts(hub, 1, word="concept")
-    index = indexing.search_index()
+    index = index_writer.search_index()
     write = index.write
 
     seen = []
@@ -120,7 +126,7 @@ def test_an_item_changed_while_it_was_being_indexed_is_indexed_again_next_time(h
             assert total("concept") == 1 and pending_rows() == [("post", post_id, 2)]
 
     monkeypatch.setattr(index, "write", edit_meanwhile)
-    assert indexing.flush(session_scope) == 2
+    assert index_writer.flush(session_scope) == 2
     assert seen == [{"Over concept nummer 0"}, {"Over de definitieve versie"}]
     assert total("concept") == 0 and total("definitieve") == 1
     assert pending_rows() == []
@@ -132,12 +138,12 @@ def test_a_deleted_post_leaves_the_index_with_its_comments(hub):
     with session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.create_comment(session, post, post.author, "nog een vlindernet")
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert total("vlindernet") == 2
     with session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.delete_post(session, post, post.author)
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert total("vlindernet") == 0
     assert total("alice kind:person") == 1
 
@@ -150,8 +156,8 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(hub):
         comment = posts.create_comment(session, post, bob, "Hierbij de getekende versie")
         attachment = attachments.attach(session, post, "getekend.txt", "text/plain", b"handtekening directeur", comment=comment)
         attachment_id = attachment.id
-    indexing.flush(session_scope)
-    [hit] = indexing.search_index().search("handtekening", [EVERYONE, *range(1, 10)]).hits
+    index_writer.flush(session_scope)
+    [hit] = index_writer.search_index().search("handtekening", [EVERYONE, *range(1, 10)]).hits
     assert (hit.kind, hit.id, hit.post_id, hit.author_email) == ("document", attachment_id, post_id, "bob@example.com")
     assert total("getekende kind:comment has:attachment") == 1
     assert total("offerte has:attachment kind:post") == 1
@@ -162,11 +168,11 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(hub):
 
 def test_the_index_waits_out_the_commit_interval_before_its_next_commit(hub, monkeypatch):
     monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "30")
-    indexing.get_settings.cache_clear()
+    index_writer.get_settings.cache_clear()
     waits = []
-    monkeypatch.setattr(indexing.time, "sleep", waits.append)
+    monkeypatch.setattr(index_writer.time, "sleep", waits.append)
     write_posts(hub, 1)
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert waits and 29 < waits[0] <= 30
 
 
@@ -196,10 +202,41 @@ def test_only_known_kinds_are_marked(data_dir):
 
 def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(hub, monkeypatch):
     write_posts(hub, 5, word="herbouw")
-    monkeypatch.setattr(indexing, "REINDEX_POSTS", 2)
+    monkeypatch.setattr(index_writer, "REINDEX_POSTS", 2)
+    assert index_writer.reindex(session_scope) == 5 + 1 + 1
     with session_scope() as session:
-        assert indexing.reindex(session) == indexing.count_items(session) == 5 + 1 + 1
+        assert index_writer.count_items(session) == 5 + 1 + 1
     assert total("herbouw kind:post") == 5 and total("engineering kind:group") == 1
+
+
+def test_a_reindex_keeps_answering_searches_and_takes_in_what_the_indexer_flushes_meanwhile(hub):
+    first, _ = write_posts(hub, 2, word="vooraf")
+    index_writer.flush(session_scope)
+    meanwhile = {}
+
+    def while_the_new_index_is_written(count):
+        meanwhile["searched"] = found_by_readers("vooraf")
+        with session_scope() as session:
+            post = session.get(posts.Post, first)
+            posts.edit_post(session, post, post.author, "Bericht", "Over de herziene versie")
+        write_posts(hub, 1, word="tussendoor")
+        index_writer.flush(session_scope)
+        meanwhile["flushed"] = found_by_readers("herziene OR tussendoor")
+
+    assert index_writer.reindex(session_scope, progress=while_the_new_index_is_written) == 2 + 1 + 1
+    assert meanwhile == {"searched": 2, "flushed": 2}
+    assert (found_by_readers("vooraf"), found_by_readers("herziene"), found_by_readers("tussendoor")) == (1, 1, 1)
+    assert found_by_readers("alice kind:person") == found_by_readers("engineering kind:group") == 1
+    assert pending_rows() == []
+
+
+def test_a_search_before_the_indexer_made_the_index_waits_then_fails_and_creates_nothing(data_dir, monkeypatch):
+    monkeypatch.setattr(index, "READER_WAIT_SECONDS", 0.3)
+    with session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+        with pytest.raises(SearchUnavailable, match="plein indexer"):
+            searching.search(session, alice, "glasvezel")
+    assert not (data_dir / "index").exists()
 
 
 def test_metrics_show_the_pending_items_and_the_age_of_the_oldest(hub):

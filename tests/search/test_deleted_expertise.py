@@ -8,7 +8,7 @@ next flush, for everyone who wrote in what was deleted.
 import pytest
 
 from hub.db import session_scope
-from hub.services import accounts, groups, indexing, posts, searching
+from hub.services import accounts, groups, index_writer, posts, searching
 
 
 def people(session, viewer, query):
@@ -17,7 +17,7 @@ def people(session, viewer, query):
 
 def index_now(session):
     session.commit()
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
 
 
 @pytest.fixture

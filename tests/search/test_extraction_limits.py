@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from hub.db import session_scope
 from hub.models import Attachment, InboundStatus
-from hub.services import accounts, attachments, groups, inbound, indexing, posts
+from hub.services import accounts, attachments, groups, inbound, index_writer, posts
 from hub.settings import get_settings
 from search import EVERYONE
 from search.extractor import extract_within
@@ -127,7 +127,7 @@ def receive(*raws: bytes) -> None:
 
 
 def found(query: str) -> list[tuple[str, str]]:
-    return [(hit.kind, hit.title) for hit in indexing.search_index().search(query, [EVERYONE, 1]).hits]
+    return [(hit.kind, hit.title) for hit in index_writer.search_index().search(query, [EVERYONE, 1]).hits]
 
 
 def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(limits):
@@ -140,7 +140,7 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
              ("graafplan.pdf", "application/pdf", plain_pdf("Graafplan Dorpsstraat: eerst de mantelbuis"))),
     )
     started = time.monotonic()
-    flushing = threading.Thread(target=indexing.flush, args=(session_scope,))
+    flushing = threading.Thread(target=index_writer.flush, args=(session_scope,))
     flushing.start()
     while not found("aannemer dinsdag") and time.monotonic() - started < 60:
         time.sleep(0.05)
@@ -161,7 +161,7 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
         "graafplan.pdf": ("Graafplan Dorpsstraat: eerst de mantelbuis", None),
     }
     receive(mail("Nog een", "Het indexeren gaat gewoon door na de kapotte bijlagen."))
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert found("indexeren") == [("post", "Nog een")]
 
 
@@ -169,7 +169,7 @@ def test_a_file_that_needs_more_memory_than_allowed_is_given_up_long_before_its_
     limits(seconds=60, memory=200 * MB)
     receive(mail("Handleiding", "De volledige handleiding.", ("handleiding.docx", DOCX_TYPE, docx_bomb(1_000_000))))
     started = time.monotonic()
-    indexing.flush(session_scope)
+    index_writer.flush(session_scope)
     assert time.monotonic() - started < 30
     with session_scope() as session:
         [attachment] = session.query(Attachment).all()
@@ -185,8 +185,7 @@ def test_a_rebuild_reads_waiting_texts_within_the_limits_too(limits):
         attachments.attach(session, post, "traag.pdf", "application/pdf", spinning_pdf())
         attachments.attach(session, post, "snel.txt", "text/plain", b"kabeltracering")
     started = time.monotonic()
-    with session_scope() as session:
-        indexing.reindex(session)
+    index_writer.reindex(session_scope)
     assert time.monotonic() - started < 1 + ALLOWANCE
     assert found("kabeltracering") == [("document", "snel.txt")]
     assert found("traag") == [("document", "traag.pdf")]

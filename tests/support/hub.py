@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from hub import db, jobs, templating
-from hub.services import indexing, message_ids
+from hub.services import index_writer, message_ids, searching
 from hub.settings import get_settings
 
 
 def reset_caches() -> None:
     """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
     for cached in (
-        get_settings, db._engine, db._session_factory, indexing.search_index, indexing.search_reader,
+        get_settings, db._engine, db._session_factory, index_writer.search_index, searching.search_reader,
         jobs.celery_app, templating.environment, templating._mail_templates, message_ids._installation_part,
     ):
         cached.cache_clear()
