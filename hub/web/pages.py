@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import quote
 
@@ -34,7 +35,9 @@ from hub.web.browser import browser_id, renew
 from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, csrf_token, require_csrf
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 from hub.web.uploads import UploadedForm
+from search.index import SearchUnavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
@@ -125,8 +128,17 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
-        related=searching.related_posts(session, user, post.id), **context,
+        related=_related_posts(session, user, post.id), **context,
     )
+
+
+def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
+    """Posts like this one, or none while search cannot answer: the post itself does not need the index."""
+    try:
+        return searching.related_posts(session, user, post_id)
+    except SearchUnavailable:
+        log.warning("related posts left out of post %s: search is unavailable", post_id, exc_info=True)
+        return []
 
 
 @router.get("/p/{post_id}")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from hub.db import get_engine, session_scope, upgrade_database
+from hub.services import index_writer
 from tests.support.hub import reset_caches
 
 
@@ -32,6 +33,7 @@ def data_dir(tmp_path, monkeypatch, migrated_database):
     (tmp_path / "data").mkdir()
     shutil.copyfile(migrated_database, tmp_path / "data" / "plein.db")
     upgrade_database()  # at the newest revision already: it checks, and changes nothing
+    index_writer.search_index()  # created empty, as the indexer does when it starts
     yield tmp_path / "data"
     reset_caches()
 
