@@ -1,5 +1,6 @@
 """Index changes are written with the change, and flushed in batches: one commit for many, none lost."""
 
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hub.models import Attachment, IndexPending, utcnow
 from hub.services import accounts, attachments, groups, index_writer, indexing, posts, searching
 from search import EVERYONE, index
 from search.index import SearchUnavailable
+from tests.support.hub import reset_caches
 
 
 @pytest.fixture(autouse=True)
@@ -232,6 +234,8 @@ def test_a_reindex_keeps_answering_searches_and_takes_in_what_the_indexer_flushe
 
 def test_a_search_before_the_indexer_made_the_index_waits_then_fails_and_creates_nothing(data_dir, monkeypatch):
     monkeypatch.setattr(index, "READER_WAIT_SECONDS", 0.3)
+    shutil.rmtree(data_dir / "index")  # as before the indexer's first start
+    reset_caches()
     with session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         with pytest.raises(SearchUnavailable, match="plein indexer"):
