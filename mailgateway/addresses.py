@@ -116,7 +116,7 @@ def address(destination: Route, domain: str) -> str:
     kind = _kind(destination.kind)
     local = kind.local
     if "SLUG" in local:
-        if not GROUP_SLUG.match(destination.value) or destination.value in (*TOKEN_PREFIXES, BOUNCES):
+        if not GROUP_SLUG.fullmatch(destination.value) or destination.value in (*TOKEN_PREFIXES, BOUNCES):
             raise ValueError(f"{destination.value!r} is no group's address")
         local = local.replace("SLUG", destination.value)
     elif "TOKEN" in local:
