@@ -13,16 +13,14 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hub.models import Delivery, Group, User
-from hub.services import signing
+from hub.services import addresses
 from hub.services.errors import Forbidden, NotFound
 from hub.services.groups import add_member, find_membership
 from hub.services.outbox import compose, queue_mail
-from hub.settings import get_settings
 from hub.templating import render_mail
 from mailgateway.addresses import COMMANDS
 
 CONFIRM_LIFETIME_DAYS = 7
-_PURPOSE = "confirm"
 _CODES = {command: number for number, command in enumerate(COMMANDS, start=1)}
 _ACTIONS = {
     "subscribe": "Subscribe me to {group}: mail me each new post.",
@@ -32,32 +30,27 @@ _ACTIONS = {
 }
 
 
-def confirm_address(token: str) -> str:
-    return f"confirm+{token}@{get_settings().mail_domain}"
-
-
 def request_command(session: Session, user: User, group: Group, command: str, *, key: str) -> str:
     """Mail `user` a confirmation for `command` on `group`; what was done, for the record.
 
     `key` names the request (the inbound message), so asking twice for one message mails once.
     """
     _check_allowed(session, user, group, command)
-    token = signing.sign_expiring(
-        _PURPOSE, user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
+    confirm = addresses.signed_address(
+        "confirm", user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
     )
-    domain = get_settings().mail_domain
     action = _ACTIONS[command].format(group=group.name)
     text, html = render_mail(
         "command_confirm", recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
-        command_address=f"{group.slug}+{command}@{domain}",
+        command_address=addresses.address("command", group.slug, command),
     )
     message = compose(
         subject=f"Confirm: {action}",
-        sender=("Plein", f"no-reply@{domain}"),
+        sender=("Plein", addresses.address("no-reply")),
         recipient=(user.name, user.email),
         text=text, html=html,
         # RFC 3834: an answer to a person's mail is auto-replied, so their autoresponder stays quiet.
-        headers={"Reply-To": confirm_address(token), "Auto-Submitted": "auto-replied"},
+        headers={"Reply-To": confirm, "Auto-Submitted": "auto-replied"},
     )
     queue_mail(session, f"confirm:{key}", message, essential=True)
     return f"confirmation of {command} for {group.slug} mailed to {user.email}"
@@ -65,7 +58,7 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
 
 def confirm_command(session: Session, sender: User, token: str) -> str:
     """Carry out the command a confirmation token names, if `sender` is the person it was mailed to."""
-    parts = signing.verify_expiring(_PURPOSE, token)
+    parts = addresses.token_parts("confirm", token)
     if parts is None or len(parts) != 3:
         raise NotFound("the confirmation address is not valid or has expired; send the command again")
     user_id, group_id, code = parts

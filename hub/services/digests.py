@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
-from hub.services import digest_horizon
+from hub.services import addresses, digest_horizon
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
@@ -263,7 +263,7 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
     token = digest_unsubscribe_token(user, frequency)
     message = compose(
         subject=digest.subject,
-        sender=("Plein", f"digest@{domain}"),
+        sender=("Plein", addresses.address("digest")),
         recipient=(user.name, user.email),
         text=digest.text, html=digest.html,
         message_id=message_id(session, "digest", key.removeprefix("digest:").replace(":", "-")),
@@ -272,7 +272,7 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
             "Precedence": "bulk",
             "List-Id": f"Plein {frequency.value} digest <digest.{domain}>",
             "List-Archive": f"<{absolute('/')}>",
-            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address('unsubscribe', token)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
 from hub.services import indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
-from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
+from mailgateway.addresses import GROUP_SLUG, RESERVED
 
 
 def create_group(
     session: Session, slug: str, name: str, *, private: bool = False, description: str = ""
 ) -> Group:
     slug = slug.strip().lower()
-    if not GROUP_SLUG.match(slug) or slug in (*TOKEN_PREFIXES, BOUNCES):
+    if not GROUP_SLUG.match(slug) or slug in RESERVED:
         raise Invalid(
             f"{slug!r} cannot be a group address: use lower-case letters, digits, '.', '_' or '-'"
         )

@@ -29,7 +29,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, bounces, commands, groups, loops, moderation, signing, subscriptions
+from hub.services import accounts, addresses, bounces, commands, groups, loops, moderation, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
@@ -49,17 +49,17 @@ def accepts_recipient(session: Session, address: str) -> bool:
     if destination.kind == "group":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "reply":
-        return signing.verify("reply", destination.value) is not None
+        return addresses.token_parts("reply", destination.value) is not None
     if destination.kind == "unsubscribe":
         return subscriptions.is_unsubscribe_token(destination.value)
     if destination.kind == "replies-off":
-        return signing.verify("replies-off", destination.value) is not None
+        return addresses.token_parts("replies-off", destination.value) is not None
     if destination.kind == "command":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "confirm":
-        return signing.verify_expiring("confirm", destination.value) is not None
+        return addresses.token_parts("confirm", destination.value) is not None
     if destination.kind in (moderation.APPROVE, moderation.REJECT):
-        return signing.verify(destination.kind, destination.value) is not None
+        return addresses.token_parts(destination.kind, destination.value) is not None
     return destination.kind == BOUNCES
 
 
@@ -355,7 +355,7 @@ def _command(session: Session, inbound: InboundMessage, sender: User, destinatio
 def _reply_by_token(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, token: str
 ) -> Outcome:
-    parts = signing.verify("reply", token)
+    parts = addresses.token_parts("reply", token)
     post = session.get(Post, parts[0]) if parts else None
     if post is None:
         return Outcome(InboundStatus.REFUSED, "the reply address is not valid or its post is gone")

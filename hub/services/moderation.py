@@ -39,7 +39,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import attachments, signing
+from hub.services import addresses, attachments
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
@@ -198,11 +198,10 @@ def hold_written(
 
 
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
-    domain = get_settings().mail_domain
     everyone = moderators(session, held.group)
     for moderator in everyone:
-        approve = f"{APPROVE}+{signing.sign(APPROVE, held.id, moderator.id)}@{domain}"
-        reject = f"{REJECT}+{signing.sign(REJECT, held.id, moderator.id)}@{domain}"
+        approve = addresses.signed_address(APPROVE, held.id, moderator.id)
+        reject = addresses.signed_address(REJECT, held.id, moderator.id)
         text, html = render_mail(
             "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
             reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
@@ -210,7 +209,7 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
         )
         message = compose(
             subject=f"[{held.group.name}] Held: {held.subject or '(no subject)'}",
-            sender=("Plein", f"no-reply@{domain}"),
+            sender=("Plein", addresses.address("no-reply")),
             recipient=(moderator.name, moderator.email),
             text=text, html=html,
             headers={"Reply-To": approve, "Auto-Submitted": "auto-generated"},
@@ -336,7 +335,7 @@ def reject(session: Session, held: HeldMessage, moderator: User) -> str:
 
 def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str:
     """Approve or reject (`kind`) the held message a moderator's mailed token names, if `sender` got it."""
-    parts = signing.verify(kind, token) if kind in (APPROVE, REJECT) else None
+    parts = addresses.token_parts(kind, token) if kind in (APPROVE, REJECT) else None
     held = session.get(HeldMessage, parts[0]) if parts and len(parts) == 2 else None
     if held is None:
         raise NotFound("the moderation address is not valid or its message is gone")

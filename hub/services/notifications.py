@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Comment, Delivery, Group, Membership, Post, User
-from hub.services import mail_keys, signing
+from hub.services import addresses, mail_keys
 from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
@@ -44,12 +44,11 @@ class HasId(Protocol):
 
 
 def group_address(group: Group) -> str:
-    return f"{group.slug}@{get_settings().mail_domain}"
+    return addresses.address("group", group.slug)
 
 
 def reply_address(post: HasId, comment: Comment | None, user: User) -> str:
-    token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
-    return f"reply+{token}@{get_settings().mail_domain}"
+    return addresses.signed_address("reply", post.id, comment.id if comment else 0, user.id)
 
 
 def _group_list_headers(group: Group) -> dict[str, str]:
@@ -61,11 +60,10 @@ def _group_list_headers(group: Group) -> dict[str, str]:
 
 
 def list_headers(membership: Membership) -> dict[str, str]:
-    domain = get_settings().mail_domain
     token = unsubscribe_token(membership)
     return {
         **_group_list_headers(membership.group),
-        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address('unsubscribe', token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
     }
@@ -155,7 +153,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )
-        stop_mailto = f"mailto:replies-off+{replies_token(user)}@{get_settings().mail_domain}"
+        stop_mailto = f"mailto:{addresses.address('replies-off', replies_token(user))}"
         headers = {
             **_group_list_headers(post.group),
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",

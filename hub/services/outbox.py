@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
-from hub.services import bounces, signing
+from hub.services import addresses, bounces
 from hub.settings import Settings, get_settings
 from mailgateway.addresses import BOUNCES
 
@@ -121,7 +121,7 @@ def compose_answer(
     if answers:
         headers |= {"In-Reply-To": f"<{answers}>", "References": f"<{answers}>"}
     return compose(
-        subject=subject, sender=("Plein", f"no-reply@{get_settings().mail_domain}"), recipient=recipient,
+        subject=subject, sender=("Plein", addresses.address("no-reply")), recipient=recipient,
         text=text, html=html, headers=headers,
     )
 
@@ -152,7 +152,7 @@ def _address(pair: tuple[str, str]) -> str:
 
 
 def bounce_address(outgoing_id: int) -> str:
-    return f"{BOUNCES}+{signing.sign(BOUNCES, outgoing_id)}@{get_settings().mail_domain}"
+    return addresses.signed_address(BOUNCES, outgoing_id)
 
 
 def queue_mail(session: Session, key: str, message: Composed, *, essential: bool = False) -> int | None:
