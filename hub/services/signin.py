@@ -24,7 +24,7 @@ from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
 from hub.services import accounts, signing
 from hub.services.outbox import compose, queue_mail
 from hub.settings import get_settings
-from hub.templating import render_mail
+from hub.templating import render_mail, translator
 from hub.urls import absolute, sign_in_path
 
 LINK_LIFETIME_SECONDS = 30 * 60
@@ -81,7 +81,7 @@ def request_sign_in(session: Session, email: str) -> None:
         minutes=LINK_LIFETIME_SECONDS // 60,
     )
     message = compose(
-        subject="Je aanmeldlink voor Plein" if user.language == "nl" else "Your sign-in link for Plein",
+        subject=translator(user.language).gettext("Your sign-in link for Plein"),
         sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
         recipient=(user.name, user.email),
         text=text, html=html,
