@@ -18,7 +18,7 @@ EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise Invalid(f"{email!r} is not an email address")
+        raise Invalid("%(email)s is not an email address", email=repr(email))
     return email
 
 
@@ -28,7 +28,7 @@ def create_user(session: Session, email: str, name: str) -> User:
     if not name:
         raise Invalid("a name is required")
     if find_user(session, email):
-        raise Conflict(f"a user with address {email} already exists")
+        raise Conflict("a user with address %(email)s already exists", email=email)
     user = User(email=email, name=name)
     session.add(user)
     session.flush()
@@ -42,7 +42,7 @@ def find_user(session: Session, email: str) -> User | None:
 def get_user(session: Session, email: str) -> User:
     user = find_user(session, email)
     if user is None:
-        raise NotFound(f"no user with address {email}")
+        raise NotFound("no user with address %(email)s", email=email)
     return user
 
 

@@ -471,7 +471,7 @@ def list_inbound(session: Session, status: InboundStatus, limit: int = 50) -> li
 def get_inbound(session: Session, inbound_id: int) -> InboundMessage:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
-        raise NotFound(f"no inbound message {inbound_id}")
+        raise NotFound("no inbound message %(inbound_id)s", inbound_id=inbound_id)
     return inbound
 
 
@@ -479,7 +479,7 @@ def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
     """Process a failed or refused message again, from its raw bytes, after commit."""
     inbound = get_inbound(session, inbound_id)
     if inbound.status not in (InboundStatus.FAILED, InboundStatus.REFUSED, InboundStatus.RECEIVED):
-        raise Invalid(f"inbound message {inbound_id} is {inbound.status.value} already: {inbound.reason}")
+        raise Invalid("inbound message %(inbound_id)s is %(status)s already: %(reason)s", inbound_id=inbound_id, status=inbound.status.value, reason=inbound.reason)
     inbound.status, inbound.reason, inbound.processed_at = InboundStatus.RECEIVED, "", None
     session.flush()
     jobs.after_commit(session, "plein.inbound.process", inbound.id)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from hub.locale import N_
 from hub.models import (
     Comment,
     Group,
@@ -46,7 +47,7 @@ from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
 from hub.settings import get_settings
-from hub.templating import render_mail
+from hub.templating import render_mail, translator
 from hub.urls import absolute, group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
@@ -64,12 +65,12 @@ def set_policy(session: Session, group: Group, posting_policy: str | None = None
         try:
             group.posting_policy = PostingPolicy(posting_policy).value
         except ValueError:
-            raise Invalid(f"posting policy must be one of {', '.join(p.value for p in PostingPolicy)}") from None
+            raise Invalid("posting policy must be one of %(choices)s", choices=', '.join(p.value for p in PostingPolicy)) from None
     if untrusted_mail is not None:
         try:
             group.untrusted_mail = UntrustedMail(untrusted_mail).value
         except ValueError:
-            raise Invalid(f"untrusted mail must be one of {', '.join(u.value for u in UntrustedMail)}") from None
+            raise Invalid("untrusted mail must be one of %(choices)s", choices=', '.join(u.value for u in UntrustedMail)) from None
     session.flush()
     return group
 
@@ -77,7 +78,7 @@ def set_policy(session: Session, group: Group, posting_policy: str | None = None
 def set_moderator(session: Session, group: Group, user: User, moderator: bool = True) -> Membership:
     membership = find_membership(session, group, user)
     if membership is None:
-        raise NotFound(f"{user.email} is not a member of {group.slug}: add them to it first")
+        raise NotFound("%(email)s is not a member of %(slug)s: add them to it first", email=user.email, slug=group.slug)
     membership.is_moderator = moderator
     session.flush()
     return membership
@@ -207,8 +208,10 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
             reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
             thread_title=_thread_title(session, held, moderator),
         )
+        t = translator(moderator.language)
         message = compose(
-            subject=f"[{held.group.name}] Held: {held.subject or '(no subject)'}",
+            subject=f"[{held.group.name}] "
+            + t.gettext("Held: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
             sender=("Plein", addresses.address("no-reply")),
             recipient=(moderator.name, moderator.email),
             text=text, html=html,
@@ -229,9 +232,10 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
         "held", sender.language, recipient=sender, held=held,
         thread_title=_thread_title(session, held, sender), group_url=absolute(group_path(held.group.slug)),
     )
-    waits = "Wacht op een moderator" if sender.language == "nl" else "Waiting for a moderator"
+    t = translator(sender.language)
     message = compose_answer(
-        subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
+        subject=f"[{held.group.name}] "
+        + t.gettext("Waiting for a moderator: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
         recipient=(sender.name, sender.email), text=text, html=html,
         answers=answers, auto_submitted="auto-replied",
     )
@@ -251,7 +255,7 @@ def _thread_title(session: Session, held: HeldMessage, recipient: User) -> str:
 
 # The queue and the decisions.
 
-NO_SUCH_PAGE = "There is no such page."
+NO_SUCH_PAGE = N_("There is no such page.")
 
 
 def moderated_group(session: Session, user: User, slug: str) -> Group:
@@ -285,7 +289,7 @@ def get_held(session: Session, user: User, group: Group, held_id: int) -> HeldMe
     held = session.get(HeldMessage, held_id)
     _require_moderator(session, user, group)
     if held is None or held.group_id != group.id:
-        raise NotFound(f"no held message {held_id} in {group.slug}")
+        raise NotFound("no held message %(held_id)s in %(slug)s", held_id=held_id, slug=group.slug)
     return held
 
 
@@ -298,7 +302,7 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
     """Post the held message as its sender, mail as mail in would have been and a web item as it
     was written; what was done, for the record."""
     if not is_moderator(session, moderator, held.group):
-        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
+        raise Forbidden("%(email)s does not moderate %(slug)s", email=moderator.email, slug=held.group.slug)
     if not _still_held(session, held):
         return _decided_already(held)
     # A sender who may no longer see the thread (they left the group while their answer
@@ -322,7 +326,7 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
 def reject(session: Session, held: HeldMessage, moderator: User) -> str:
     """Keep the held message out; a web item's files go with it."""
     if not is_moderator(session, moderator, held.group):
-        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
+        raise Forbidden("%(email)s does not moderate %(slug)s", email=moderator.email, slug=held.group.slug)
     if not _still_held(session, held):
         return _decided_already(held)
     attachments.release(session, held.files)
@@ -340,7 +344,7 @@ def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str
     if held is None:
         raise NotFound("the moderation address is not valid or its message is gone")
     if sender.id != parts[1]:
-        raise Forbidden(f"the moderation mail was sent to someone else; {sender.email} may not decide with it")
+        raise Forbidden("the moderation mail was sent to someone else; %(email)s may not decide with it", email=sender.email)
     return (approve if kind == APPROVE else reject)(session, held, sender)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
 from hub.services import accounts, addresses, signing
 from hub.services.outbox import compose, queue_mail
-from hub.templating import render_mail
+from hub.templating import render_mail, translator
 from hub.urls import absolute, sign_in_path
 
 LINK_LIFETIME_SECONDS = 30 * 60
@@ -80,7 +80,7 @@ def request_sign_in(session: Session, email: str) -> None:
         minutes=LINK_LIFETIME_SECONDS // 60,
     )
     message = compose(
-        subject="Je aanmeldlink voor Plein" if user.language == "nl" else "Your sign-in link for Plein",
+        subject=translator(user.language).gettext("Your sign-in link for Plein"),
         sender=("Plein", addresses.address("no-reply")),
         recipient=(user.name, user.email),
         text=text, html=html,

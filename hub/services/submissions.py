@@ -70,7 +70,7 @@ def submit_comment(
 
 def _require_poster(session: Session, user: User, group: Group) -> None:
     if not can_post(session, user, group):
-        raise Forbidden(f"Only members post to {group.name}. Join it to post and comment.")
+        raise Forbidden("Only members post to %(name)s. Join it to post and comment.", name=group.name)
 
 
 def _moderated_for(session: Session, user: User, group: Group) -> bool:

@@ -30,7 +30,7 @@ def original(slug: str, held_id: Id, session: DB, user: PageUser) -> PlainTextRe
     """The held mail as it arrived, shown as plain text: a browser renders none of its HTML."""
     held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
     if held.inbound is None:
-        raise NotFound(f"held message {held_id} was written on the web: the queue shows all of it")
+        raise NotFound("held message %(id)s was written on the web: the queue shows all of it", id=held_id)
     raw = raw_mail.read_raw(held.inbound)
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 

@@ -308,7 +308,7 @@ def test_the_queue_shows_a_held_web_post_with_its_files_and_no_mail_to_open(engi
     mona = signed_in("mona@example.com")
     queue = mona.get("/g/engineering/moderation")
     card = queue.text.split(f'id="held-{held_id}"', 1)[1]
-    assert "Zie &lt;b&gt;bijlage&lt;/b&gt;" in card and "menu.txt" in card and "text/plain · 2.0 KB" in card
+    assert "Zie &lt;b&gt;bijlage&lt;/b&gt;" in card and "menu.txt" in card and "text/plain · 2.0 kB" in card
     assert "Original message" not in card
     original = mona.get(f"/g/engineering/moderation/{held_id}/original")
     assert original.status_code == 404 and "was written on the web" in original.text

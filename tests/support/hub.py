@@ -11,6 +11,6 @@ def reset_caches() -> None:
     """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
     for cached in (
         get_settings, db._engine, db._session_factory, index_writer.search_index, searching.search_reader,
-        jobs.celery_app, templating.environment, templating._mail_templates, message_ids._installation_part,
+        jobs.celery_app, templating.catalogue, message_ids._installation_part,
     ):
         cached.cache_clear()
