@@ -30,24 +30,24 @@ def handles_errors(command):
     return wrapper
 
 
-def at_head() -> None:
-    """Stop here, with one line saying what to run, unless the database is at the migrations' head."""
+def database_ready(*, upgrade: bool = False) -> None:
+    """Upgrade the database, or check it is at the migrations' head; stop with one line if it cannot be used."""
     try:
-        require_head()
+        upgrade_database() if upgrade else require_head()
     except DatabaseNotReady as error:
         raise click.ClickException(str(error)) from error
 
 
 class HeadChecked(click.Command):
     def invoke(self, ctx: click.Context):
-        at_head()
+        database_ready()
         return super().invoke(ctx)
 
 
 class Commands(click.Group):
-    """Every `plein` command checks the database is at the head revision before it starts (`at_head`),
-    and never migrates it: a new command is checked unless it says `cls=click.Command`, as the
-    three that do not check do (`db upgrade`, `run`, `check`)."""
+    """Every `plein` command checks the database is at the head revision before it starts, and never
+    migrates it: a new command is checked unless it says `cls=click.Command`, as the three that see
+    to the database themselves do (`db upgrade`, `run`, `check`)."""
 
     command_class = HeadChecked
     group_class = type  # groups inside are `Commands` too
@@ -70,10 +70,7 @@ def run(demo: bool, verbose: bool) -> None:
     from hub.settings import get_settings
 
     settings = get_settings()
-    if settings.database_url == settings.embedded_database_url:
-        upgrade_database()
-    else:
-        at_head()
+    database_ready(upgrade=settings.database_url == settings.embedded_database_url)
     run_all(with_demo=demo, verbose=verbose)
 
 
@@ -144,7 +141,7 @@ def db() -> None:
 @db.command("upgrade", cls=click.Command)
 def db_upgrade() -> None:
     """Apply the database migrations; run it before starting the roles of a new release."""
-    upgrade_database()
+    database_ready(upgrade=True)
     click.echo("Database is up to date")
 
 

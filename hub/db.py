@@ -91,6 +91,7 @@ def upgrade_database() -> None:
     `plein db upgrade` does this, and `plein run` on the embedded database; processes that
     upgrade together take turns (`migration_connection`).
     """
+    _refuse_unknown(database_revisions(), ScriptDirectory.from_config(_alembic_config()))
     config = _alembic_config()
     with migration_connection() as connection:
         config.attributes["connection"] = connection
@@ -101,25 +102,25 @@ def upgrade_database() -> None:
 def migration_connection() -> Iterator[Connection]:
     """A connection to migrate on, held by one process at a time: a file lock on SQLite, an
     advisory lock on PostgreSQL."""
+    settings = get_settings()
     engine = get_engine()
-    if engine.dialect.name != "sqlite":
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-            yield connection
-        return
-    data_dir = get_settings().data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "migrate.lock", "w") as lock, engine.connect() as connection:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        # Batch migrations rebuild tables; SQLite's foreign keys must be off while they do.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
-        try:
-            with connection.begin():
-                yield connection
-        finally:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    if engine.dialect.name == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(settings.data_dir / "migrate.lock", "w") as lock, engine.connect() as connection:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            # Batch migrations rebuild tables; SQLite's foreign keys must be off while they do.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        return
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        yield connection
 
 
 class DatabaseNotReady(Exception):
@@ -133,18 +134,21 @@ def require_head() -> None:
     this before it starts: a new database, one an upgrade has not reached yet, or one that
     newer code migrated, is refused in one line rather than failing later on a missing column.
     """
-    current = database_revisions()
-    scripts = ScriptDirectory.from_config(_alembic_config())
+    current, scripts = database_revisions(), ScriptDirectory.from_config(_alembic_config())
+    _refuse_unknown(current, scripts)
     needed = set(scripts.get_heads())
-    if current == needed:
-        return
+    if current != needed:
+        where = f"at revision {_listed(current)}" if current else "not migrated yet"
+        raise DatabaseNotReady(f"Plein's database is {where}, the code needs {_listed(needed)}: run plein db upgrade.")
+
+
+def _refuse_unknown(current: set[str], scripts: ScriptDirectory) -> None:
+    """A revision the migrations do not have: newer code migrated the database, and this code must not use it."""
     if current - {script.revision for script in scripts.walk_revisions()}:
         raise DatabaseNotReady(
             f"Plein's database is at revision {_listed(current)}, newer than this code knows"
-            f" (it needs {_listed(needed)}): run the Plein that migrated it."
+            f" (it needs {_listed(set(scripts.get_heads()))}): run the Plein that migrated it."
         )
-    where = f"at revision {_listed(current)}" if current else "not migrated yet"
-    raise DatabaseNotReady(f"Plein's database is {where}, the code needs {_listed(needed)}: run plein db upgrade.")
 
 
 def database_revisions() -> set[str]:

@@ -93,12 +93,16 @@ def plein(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "hub.cli", *args], env, Path(env["PLEIN_DATA_DIR"]).parent)
 
 
+def refusal(where: str) -> str:
+    return f"Error: Plein's database is {where}, the code needs {HEADS}: run plein db upgrade.\n"
+
+
 @pytest.mark.parametrize("command", [*ROLES, ("run",)], ids=" ".join)
 def test_each_role_and_plein_run_on_a_configured_new_database_refuses_in_one_line(tmp_path, command):
     env = plein_env(tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'configured.db'}")
     result = plein(env, *command)
     assert result.returncode == 1
-    assert result.stderr == f"Error: Plein's database is not migrated yet, the code needs {HEADS}: run plein db upgrade.\n"
+    assert result.stderr == refusal("not migrated yet")
     assert not (tmp_path / "configured.db").exists()
 
 
@@ -109,7 +113,7 @@ def test_a_role_on_a_database_behind_head_refuses_in_one_line_and_starts_after_p
 
     refused = plein(env, "web")
     assert refused.returncode == 1
-    assert refused.stderr == f"Error: Plein's database is at revision 0012, the code needs {HEADS}: run plein db upgrade.\n"
+    assert refused.stderr == refusal("at revision 0012")
 
     assert plein(env, "db", "upgrade").stdout == "Database is up to date\n"
     web = subprocess.Popen([sys.executable, "-m", "hub.cli", "web"], env=env, stderr=subprocess.PIPE, text=True)
