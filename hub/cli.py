@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from hub.db import session_scope, upgrade_database
+from hub.db import DatabaseNotReady, require_head, session_scope, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
 from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
@@ -31,19 +31,47 @@ def handles_errors(command):
     return wrapper
 
 
-@click.group()
+def database_ready(*, upgrade: bool = False) -> None:
+    """Upgrade the database, or check it is at the migrations' head; stop with one line if it cannot be used."""
+    try:
+        upgrade_database() if upgrade else require_head()
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from error
+
+
+class HeadChecked(click.Command):
+    def invoke(self, ctx: click.Context):
+        database_ready()
+        return super().invoke(ctx)
+
+
+class Commands(click.Group):
+    """Every `plein` command checks the database is at the head revision before it starts, and never
+    migrates it: a new command is checked unless it says `cls=click.Command`, as the three that see
+    to the database themselves do (`db upgrade`, `run`, `check`)."""
+
+    command_class = HeadChecked
+    group_class = type  # groups inside are `Commands` too
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """Plein: a company's groups, by mail and on the web."""
-    upgrade_database()
 
 
-@main.command()
+@main.command(cls=click.Command)
 @click.option("--demo", is_flag=True, help="First seed a small demo company, and print links to sign in as its people.")
 @click.option("--verbose", is_flag=True, help="Show every process's log on the console instead of in PLEIN_DATA_DIR/plein.log.")
 def run(demo: bool, verbose: bool) -> None:
-    """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them."""
-    from hub.runner import run_all
+    """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them.
 
+    On the embedded database it first upgrades it; a configured one is checked, as every role checks it.
+    """
+    from hub.runner import run_all
+    from hub.settings import get_settings
+
+    settings = get_settings()
+    database_ready(upgrade=settings.database_url == settings.embedded_database_url)
     run_all(with_demo=demo, verbose=verbose)
 
 
@@ -94,7 +122,7 @@ def indexer() -> None:
     run_indexer()
 
 
-@main.command()
+@main.command(cls=click.Command)
 def check() -> None:
     """Check the database, broker, index, outbox and SMTP server, one line each."""
     from hub.services.health import all_checks
@@ -111,9 +139,10 @@ def db() -> None:
     """Manage the database."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", cls=click.Command)
 def db_upgrade() -> None:
-    """Apply the database migrations (every command also does this on start)."""
+    """Apply the database migrations; run it before starting the roles of a new release."""
+    database_ready(upgrade=True)
     click.echo("Database is up to date")
 
 

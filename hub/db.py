@@ -15,7 +15,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub import jobs
@@ -85,12 +88,21 @@ MIGRATION_LOCK_ID = 7_346_201
 def upgrade_database() -> None:
     """Apply every Alembic migration not yet applied, on every branch (a new database gets all).
 
-    Every `plein` command calls this on start, so processes starting together take turns:
-    a file lock on SQLite, an advisory lock on PostgreSQL.
+    `plein db upgrade` does this, and `plein run` on the embedded database; processes that
+    upgrade together take turns (`migration_connection`).
     """
+    _refuse_unknown(database_revisions(), ScriptDirectory.from_config(_alembic_config()))
+    config = _alembic_config()
+    with migration_connection() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+@contextmanager
+def migration_connection() -> Iterator[Connection]:
+    """A connection to migrate on, held by one process at a time: a file lock on SQLite, an
+    advisory lock on PostgreSQL."""
     settings = get_settings()
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = get_engine()
     if engine.dialect.name == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,13 +113,62 @@ def upgrade_database() -> None:
             connection.commit()
             try:
                 with connection.begin():
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, "heads")
+                    yield connection
             finally:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
         return
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        yield connection
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot be used by this code as it is; the message says why, and what to run."""
+
+
+def require_head() -> None:
+    """Raise `DatabaseNotReady` unless the database is at the head revision(s) of the migrations.
+
+    Every process but `plein db upgrade` (and `plein run` on the embedded database) checks
+    this before it starts: a new database, one an upgrade has not reached yet, or one that
+    newer code migrated, is refused in one line rather than failing later on a missing column.
+    """
+    current, scripts = database_revisions(), ScriptDirectory.from_config(_alembic_config())
+    _refuse_unknown(current, scripts)
+    needed = set(scripts.get_heads())
+    if current != needed:
+        where = f"at revision {_listed(current)}" if current else "not migrated yet"
+        raise DatabaseNotReady(f"Plein's database is {where}, the code needs {_listed(needed)}: run plein db upgrade.")
+
+
+def _refuse_unknown(current: set[str], scripts: ScriptDirectory) -> None:
+    """A revision the migrations do not have: newer code migrated the database, and this code must not use it."""
+    if current - {script.revision for script in scripts.walk_revisions()}:
+        raise DatabaseNotReady(
+            f"Plein's database is at revision {_listed(current)}, newer than this code knows"
+            f" (it needs {_listed(set(scripts.get_heads()))}): run the Plein that migrated it."
+        )
+
+
+def database_revisions() -> set[str]:
+    """The revisions the database is at: none for a new one (a SQLite file not there yet stays so)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite" and not Path(engine.url.database or "").exists():
+        return set()
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    except OperationalError as error:
+        where, why = engine.url.render_as_string(hide_password=True), " ".join(str(error.orig).split())
+        raise DatabaseNotReady(f"Plein cannot reach its database {where}: {why}") from error
+
+
+def _listed(revisions: set[str]) -> str:
+    return ", ".join(sorted(revisions))
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config

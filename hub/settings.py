@@ -156,9 +156,14 @@ class Settings(BaseSettings):
             self.base_url = f"http://{self.http_host}:{self.http_port}"
         self.base_url = self.base_url.rstrip("/")
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'plein.db'}"
+            self.database_url = self.embedded_database_url
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    @property
+    def embedded_database_url(self) -> str:
+        """The SQLite file under the data directory: the database unless `PLEIN_DATABASE_URL` names another."""
+        return f"sqlite:///{self.data_dir / 'plein.db'}"
 
     @property
     def index_dir(self) -> Path:

@@ -22,6 +22,7 @@ def moderated(request, tmp_path_factory):
     """`plein run` with a moderated group whose moderator is Mona; outgoing mail goes to a real SMTP sink."""
     with SmtpSink() as sink:
         server = make_server(request, tmp_path_factory, smarthost=sink.smarthost)
+        server.cli("db", "upgrade")
         server.cli("user", "add", "alice@example.com", "--name", "Alice Aalders")
         server.cli("user", "add", "mona@example.com", "--name", "Mona Mulder")
         server.cli("group", "create", "news", "--name", "News", "--policy", "moderated")

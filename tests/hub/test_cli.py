@@ -1,7 +1,9 @@
-"""The `plein` commands an admin uses in the first ten minutes, run through click on a real database,
-and `plein check`'s SMTP line against a real server and an empty port."""
+"""The `plein` commands an admin uses in the first ten minutes, run through click on a real database
+(none migrates it but `plein db upgrade`), and `plein check`'s SMTP line against a real server and an empty port."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -172,3 +174,37 @@ def test_the_smtp_check_passes_when_an_smtp_server_answers(data_dir, monkeypatch
         check = health.check_smtp_settings()
     assert (check.name, check.ok) == ("smtp", True)
     assert check.detail == f"groups at @plein.test, answers on 127.0.0.1:{port}, up to 25 MB"
+
+
+@pytest.fixture
+def new_data_dir(tmp_path, monkeypatch):
+    """A data directory no `plein db upgrade` has run in."""
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "new"))
+    reset_caches()
+    yield tmp_path / "new"
+    reset_caches()
+
+
+@pytest.mark.parametrize("args", [
+    ("user", "add", "you@example.com", "--name", "You"), ("group", "list"), ("token", "create", "you@example.com"),
+    ("inbound", "list"), ("reindex",),
+], ids=" ".join)
+def test_an_admin_command_on_a_new_data_directory_says_to_upgrade_and_migrates_nothing(new_data_dir, args):
+    result = plein(*args)
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"Error: Plein's database is not migrated yet, the code needs [0-9, ]+: run plein db upgrade\.\n", result.output
+    )
+    assert not (new_data_dir / "plein.db").exists()
+
+
+@pytest.mark.parametrize("args", [(), ("user",), ("user", "add"), ("web",), ("db", "upgrade")], ids=" ".join)
+def test_help_needs_no_database(new_data_dir, args):
+    result = plein(*args, "--help")
+    assert result.exit_code == 0 and "Usage: " in result.output
+    assert not (new_data_dir / "plein.db").exists()
+
+
+def test_plein_db_upgrade_readies_a_new_data_directory_for_admin_commands(new_data_dir):
+    assert plein("db", "upgrade").output == "Database is up to date\n"
+    assert plein("user", "add", "you@example.com", "--name", "You").output == "Added You <you@example.com>\n"
