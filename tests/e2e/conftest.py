@@ -49,16 +49,18 @@ def demo(tmp_path_factory) -> PleinServer:
 @pytest.fixture(scope="package", params=["embedded", "production"])
 def company(request, tmp_path_factory) -> Company:
     server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024), log_format="json")
-    server.cli("db", "upgrade")
-    for name, full_name in PEOPLE.items():
-        server.cli("user", "add", f"{name}@example.com", "--name", full_name)
-    server.cli("group", "create", "engineering", "--name", "Engineering")
-    server.cli("group", "create", "board", "--name", "Board", "--private")
-    server.cli("group", "add-member", "engineering", "alice@example.com")
-    server.cli("group", "add-member", "engineering", "bob@example.com", "--delivery", "each")
-    server.cli("group", "add-member", "engineering", "erin@example.com", "--delivery", "daily")
-    server.cli("group", "add-member", "board", "dave@example.com")
-    tokens = {name: server.cli("token", "create", f"{name}@example.com").stdout.strip() for name in PEOPLE}
+    outputs = server.cli_batch(
+        ["db", "upgrade"],
+        *(["user", "add", f"{name}@example.com", "--name", full_name] for name, full_name in PEOPLE.items()),
+        ["group", "create", "engineering", "--name", "Engineering"],
+        ["group", "create", "board", "--name", "Board", "--private"],
+        ["group", "add-member", "engineering", "alice@example.com"],
+        ["group", "add-member", "engineering", "bob@example.com", "--delivery", "each"],
+        ["group", "add-member", "engineering", "erin@example.com", "--delivery", "daily"],
+        ["group", "add-member", "board", "dave@example.com"],
+        *(["token", "create", f"{name}@example.com"] for name in PEOPLE),
+    )
+    tokens = {name: output.strip() for name, output in zip(PEOPLE, outputs[-len(PEOPLE):])}
     server.start()
     yield Company(server, tokens)
     server.stop()

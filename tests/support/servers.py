@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -115,6 +116,20 @@ class PleinServer:
         if check and result.returncode != 0:
             raise AssertionError(f"plein {' '.join(args)} failed: {result.stderr}")
         return result
+
+    def cli_batch(self, *commands: list[str]) -> list[str]:
+        """Run `commands` in order, in one process (tests/support/cli_batch.py); each one's output. Fails on the first that fails."""
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.support.cli_batch", json.dumps(commands)],
+            env=self.env, capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2],
+        )
+        outcomes = [json.loads(line) for line in result.stdout.splitlines()]
+        for outcome in outcomes:
+            if outcome["code"] != 0:
+                raise AssertionError(f"plein {' '.join(outcome['args'])} failed: {outcome['stderr']}")
+        if result.returncode != 0 or len(outcomes) != len(commands):
+            raise AssertionError(f"the commands {commands} did not all run: {result.stderr}")
+        return [outcome["stdout"] for outcome in outcomes]
 
     def api(self, token: str | None, path: str, **params: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
