@@ -1,31 +1,27 @@
-"""The database engine and the one place that owns a transaction.
+"""The database engines, and the migrations that bring a database up to date.
 
-An edge (a request, a task, a CLI command, the SMTP hook) opens `session_scope()`; services
-add and flush but never commit. Jobs registered with `hub.jobs.after_commit` are sent only
-when the scope commits, and dropped when it rolls back.
+A process builds its engines once, in its context (hub/context.py), whose `session_scope` is
+the one place that owns a transaction: an edge (a request, a task, a CLI command, the SMTP
+hook) opens it; services add and flush but never commit. Jobs registered with
+`hub.jobs.after_commit` are sent only when the scope commits, and dropped when it rolls back.
 """
 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
 
-from hub import jobs
 from hub.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def get_engine(database_url: str | None = None, *, durable: bool = False) -> Engine:
-    """The engine for the database; `durable` for commits that must outlive a power cut.
+    """A new engine for the database; `durable` for commits that must outlive a power cut.
 
     SQLite runs its write-ahead log with synchronous=NORMAL: a commit survives the process
     crashing but not the machine, which is right for everything Plein can redo. A durable
@@ -33,11 +29,6 @@ def get_engine(database_url: str | None = None, *, durable: bool = False) -> Eng
     PostgreSQL commits durably either way.
     """
     url = database_url or get_settings().database_url
-    return _engine(url, durable=durable and url.startswith("sqlite"))
-
-
-@lru_cache
-def _engine(url: str, durable: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         synchronous = "FULL" if durable else "NORMAL"
@@ -54,28 +45,6 @@ def _tune_sqlite(dbapi_connection, synchronous: str) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-@lru_cache
-def _session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(*, durable: bool = False) -> Iterator[Session]:
-    """A session that commits on success, rolls back on error, then sends its queued jobs."""
-    session = _session_factory(get_engine(durable=durable))()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        jobs.discard(session)
-        raise
-    else:
-        jobs.send_committed(session)
-    finally:
-        session.close()
 
 
 MIGRATION_LOCK_ID = 7_346_201

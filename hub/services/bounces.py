@@ -19,9 +19,9 @@ from email.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import AddressHealth, BounceReport, OutgoingMail, User, utcnow
 from hub.services import signing
-from hub.settings import get_settings
 from mailgateway.addresses import BOUNCES
 
 HARD_SCORE = 1.0
@@ -104,7 +104,7 @@ def record_report(session: Session, token: str, raw: bytes) -> str:
     health.score += HARD_SCORE if worst.hard else SOFT_SCORE
     health.last_bounce_at = now
     health.last_reason = f"{worst.status} {worst.diagnostic}".strip()
-    if health.disabled_at is None and health.score >= get_settings().bounce_threshold:
+    if health.disabled_at is None and health.score >= context_of(session).settings.bounce_threshold:
         health.disabled_at = now
     session.flush()
     state = "mail to it is now off" if health.disabled_at else f"score {health.score:g}"

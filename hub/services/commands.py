@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Delivery, Group, User
 from hub.services import signing
 from hub.services.errors import Forbidden, NotFound
 from hub.services.groups import add_member, find_membership
 from hub.services.outbox import compose, queue_mail
-from hub.settings import get_settings
 from hub.templating import render_mail
 from mailgateway.addresses import COMMANDS
 
@@ -32,8 +32,8 @@ _ACTIONS = {
 }
 
 
-def confirm_address(token: str) -> str:
-    return f"confirm+{token}@{get_settings().mail_domain}"
+def confirm_address(token: str, domain: str) -> str:
+    return f"confirm+{token}@{domain}"
 
 
 def request_command(session: Session, user: User, group: Group, command: str, *, key: str) -> str:
@@ -45,7 +45,7 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
     token = signing.sign_expiring(
         _PURPOSE, user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
     )
-    domain = get_settings().mail_domain
+    domain = context_of(session).settings.mail_domain
     action = _ACTIONS[command].format(group=group.name)
     text, html = render_mail(
         "command_confirm", recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
@@ -57,7 +57,7 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
         recipient=(user.name, user.email),
         text=text, html=html,
         # RFC 3834: an answer to a person's mail is auto-replied, so their autoresponder stays quiet.
-        headers={"Reply-To": confirm_address(token), "Auto-Submitted": "auto-replied"},
+        headers={"Reply-To": confirm_address(token, domain), "Auto-Submitted": "auto-replied"},
     )
     queue_mail(session, f"confirm:{key}", message, essential=True)
     return f"confirmation of {command} for {group.slug} mailed to {user.email}"

@@ -31,13 +31,13 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from hub.context import context_of
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
 from hub.services import digest_horizon
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
 from hub.services.subscriptions import digest_unsubscribe_token
-from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, post_path, unsubscribe_path
 
@@ -259,7 +259,7 @@ def _run(session: Session, user_ids: list[int], frequency: Delivery, period: str
 
 
 def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, key: str) -> int | None:
-    domain = get_settings().mail_domain
+    domain = context_of(session).settings.mail_domain
     token = digest_unsubscribe_token(user, frequency)
     message = compose(
         subject=digest.subject,

@@ -27,30 +27,25 @@ and the reason in `attachments.extraction_error`: it stays findable by its name.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import Context, context_of
 from hub.models import Attachment, Comment, Group, IndexPending, Post, User, utcnow
 from hub.services import profiles
 from hub.services.attachments import read_blob
-from hub.settings import get_settings
+from hub.settings import Settings
 from search import EVERYONE, IndexedItem
 from search.extraction import can_extract
 from search.extractor import Extraction, extract_within
-from search.index import SearchIndex
-from search.remote import RemoteSearchIndex
 
 FLUSH_TASK = "plein.search.flush"
 PENDING_KINDS = ("post", "person", "group")
@@ -61,7 +56,6 @@ REINDEX_POSTS = 500
 """Posts a rebuild reads at a time, with their comments and documents."""
 STALLED_AFTER = timedelta(seconds=5)
 """A pending row this old had its flush lost (or the indexer is behind): the sweep queues one."""
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 log = logging.getLogger(__name__)
 
@@ -69,32 +63,11 @@ LEARNED_FROM_POSTS = 50
 """How many of a person's newest posts, and of the threads they answered, teach their expertise."""
 
 
-@lru_cache
-def search_index() -> SearchIndex:
-    return SearchIndex.open(get_settings().index_dir)
-
-
-@lru_cache
-def search_reader() -> SearchIndex | RemoteSearchIndex:
-    """Where queries go: the index on this machine, or the indexer's query service."""
-    settings = get_settings()
-    if settings.search_url:
-        return RemoteSearchIndex(settings.search_url, service_token())
-    return search_index()
-
-
-def service_token() -> str:
-    """The bearer token web processes show the indexer's query service, derived from the secret."""
-    key = get_settings().signing_key().encode()
-    return hmac.new(key, b"plein index service", hashlib.sha256).hexdigest()
-
-
-def read_document(filename: str, content_type: str, data: bytes | None) -> Extraction:
+def read_document(settings: Settings, filename: str, content_type: str, data: bytes | None) -> Extraction:
     """The text of one attached file, read in the extraction child within the configured limits."""
     if data is None:
         extraction = Extraction("", "its file could not be read")
     else:
-        settings = get_settings()
         extraction = extract_within(
             data, content_type, filename, settings.extract_time_limit, settings.extract_memory_limit
         )
@@ -115,13 +88,14 @@ def _blob(attachment: Attachment) -> bytes | None:
         return None
 
 
-def read_documents(transaction: Transaction, unread: Collection[int], seconds: float) -> None:
-    """Read and keep the text of the attachments `unread`, for about `seconds` but at least one.
+def read_documents(context: Context, unread: Collection[int]) -> None:
+    """Read and keep the text of the attachments `unread`, for about `PLEIN_EXTRACT_TIME_LIMIT` but at least one.
 
     The database is not held while a file is read: each attachment is looked up in one short
     transaction and its text kept in another. One deleted meanwhile is passed over.
     """
-    deadline = time.monotonic() + seconds
+    transaction = context.session_scope
+    deadline = time.monotonic() + context.settings.extract_time_limit
     for count, attachment_id in enumerate(unread):
         if count and time.monotonic() >= deadline:
             return
@@ -130,7 +104,7 @@ def read_documents(transaction: Transaction, unread: Collection[int], seconds: f
             if attachment is None or attachment.extracted_text is not None:
                 continue
             found = attachment.filename, attachment.content_type, _blob(attachment)
-        extraction = read_document(*found)
+        extraction = read_document(context.settings, *found)
         with transaction() as session:
             attachment = session.get(Attachment, attachment_id)
             if attachment is not None and attachment.extracted_text is None:
@@ -316,16 +290,16 @@ def forget(session: Session, batch: Batch) -> None:
         )
 
 
-def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
+def flush(context: Context, *, batch_size: int = FLUSH_BATCH) -> int:
     """Index every pending item, batch after batch, one commit each; returns how many rows were indexed.
 
-    `transaction` is the caller's `session_scope`. A batch is read and built in one transaction,
+    A batch is read and built in one transaction (`context.session_scope`),
     committed to the index, and forgotten in the next, so the database is never locked while
     the index commits. A crash between the two leaves rows that are indexed again, which
     changes nothing; an item marked again meanwhile keeps its row for the next batch.
     """
-    index = search_index()
-    interval = get_settings().index_commit_interval
+    transaction, index = context.session_scope, context.index
+    interval = context.settings.index_commit_interval
     flushed = 0
     while True:
         with transaction() as session:
@@ -339,7 +313,7 @@ def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
             return flushed
         index.write(batch.posts, batch.items.values(), batch.gone)
         if batch.unread:
-            read_documents(transaction, batch.unread, get_settings().extract_time_limit)
+            read_documents(context, batch.unread)
         with transaction() as session:
             # Marked again, their posts stay for the next batch: with their text, or to read the rest.
             for post_id in sorted(set(batch.unread.values())):
@@ -371,6 +345,7 @@ def count_items(session: Session) -> int:
 
 def reindex(session: Session, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database; returns the number of items indexed."""
+    context = context_of(session)
 
     def all_items() -> Iterator[IndexedItem]:
         for group in session.scalars(select(Group).order_by(Group.id)):
@@ -384,10 +359,10 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
             for attachment in session.scalars(
                 select(Attachment).where(Attachment.post_id.in_(post_ids), Attachment.extracted_text.is_(None))
             ):
-                _keep(attachment, read_document(attachment.filename, attachment.content_type, _blob(attachment)))
+                _keep(attachment, read_document(context.settings, attachment.filename, attachment.content_type, _blob(attachment)))
             threads = thread_items(session, post_ids)
             for post_id in post_ids:
                 yield from threads.items.get(post_id, [])
             after = post_ids[-1]
 
-    return search_index().rebuild(all_items(), progress=progress)
+    return context.index.rebuild(all_items(), progress=progress)

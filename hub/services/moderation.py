@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import (
     Comment,
     Group,
@@ -42,7 +43,6 @@ from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import comment_text, publish
 from hub.services.raw_mail import read_raw
-from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
@@ -97,7 +97,7 @@ def moderators(session: Session, group: Group) -> list[User]:
 
 def verify_sender(inbound_message: InboundMessage, message: ParsedMessage) -> Verdict:
     """Whether the From of a received message may be believed, as `PLEIN_INBOUND_AUTH` says."""
-    settings = get_settings()
+    settings = context_of(inbound_message).settings
     return sender_verdict(
         read_raw(inbound_message), message.from_address, settings.inbound_auth,
         trusted_ids=settings.trusted_authserv_ids.split(","),
@@ -179,7 +179,7 @@ def hold(
 
 
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
-    domain = get_settings().mail_domain
+    domain = context_of(session).settings.mail_domain
     everyone = moderators(session, held.group)
     for moderator in everyone:
         approve = f"{APPROVE}+{signing.sign(APPROVE, held.id, moderator.id)}@{domain}"
@@ -215,7 +215,7 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
     message = compose_answer(
         subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
         recipient=(sender.name, sender.email), text=text, html=html,
-        answers=answers, auto_submitted="auto-replied",
+        answers=answers, auto_submitted="auto-replied", domain=context_of(session).settings.mail_domain,
     )
     queue_mail(session, f"held:{held.id}", message)
 
@@ -282,7 +282,7 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
         raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
     if held.status != HeldStatus.HELD:
         return _decided_already(held)
-    message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
+    message = parse_within(read_raw(held.inbound), context_of(session).settings.parse_time_limit)
     # A sender who may no longer see the thread (they left the group while their answer
     # waited) starts a new one, as `hub.services.inbound` would make of their mail now.
     post = held.post if held.post is not None and can_see(session, held.sender, held.group) else None

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import mail_keys, signing
 from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
-from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
@@ -40,24 +40,24 @@ stays a job, so the next mail in is not kept waiting behind it."""
 
 
 def group_address(group: Group) -> str:
-    return f"{group.slug}@{get_settings().mail_domain}"
+    return f"{group.slug}@{context_of(group).settings.mail_domain}"
 
 
 def reply_address(post: Post | PostView, comment: Comment | None, user: User) -> str:
     token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
-    return f"reply+{token}@{get_settings().mail_domain}"
+    return f"reply+{token}@{context_of(user).settings.mail_domain}"
 
 
 def _group_list_headers(group: Group) -> dict[str, str]:
     return {
-        "List-Id": f"{group.name} <{group.slug}.{get_settings().mail_domain}>",
+        "List-Id": f"{group.name} <{group.slug}.{context_of(group).settings.mail_domain}>",
         "List-Post": f"<mailto:{group_address(group)}>",
         "List-Archive": f"<{absolute(group_path(group.slug))}>",
     }
 
 
 def list_headers(membership: Membership) -> dict[str, str]:
-    domain = get_settings().mail_domain
+    domain = context_of(membership).settings.mail_domain
     token = unsubscribe_token(membership)
     return {
         **_group_list_headers(membership.group),
@@ -151,7 +151,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )
-        stop_mailto = f"mailto:replies-off+{replies_token(user)}@{get_settings().mail_domain}"
+        stop_mailto = f"mailto:replies-off+{replies_token(user)}@{context_of(session).settings.mail_domain}"
         headers = {
             **_group_list_headers(post.group),
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
 from hub.services import mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
@@ -82,7 +83,7 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     message = compose_answer(
         subject=f"{'Geplaatst in' if dutch else 'Posted to'} {post.group.name}: {title}",
         recipient=(author.name, author.email), text=text, html=html,
-        answers=item.message_id, auto_submitted="auto-generated",
+        answers=item.message_id, auto_submitted="auto-generated", domain=context_of(session).settings.mail_domain,
     )
     return queue_mail(session, mail_keys.receipt(kind, item), message) is not None
 

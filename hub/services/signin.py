@@ -20,10 +20,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
 from hub.services import accounts, signing
 from hub.services.outbox import compose, queue_mail
-from hub.settings import get_settings
 from hub.templating import render_mail
 from hub.urls import absolute, sign_in_path
 
@@ -82,7 +82,7 @@ def request_sign_in(session: Session, email: str) -> None:
     )
     message = compose(
         subject="Je aanmeldlink voor Plein" if user.language == "nl" else "Your sign-in link for Plein",
-        sender=("Plein", f"no-reply@{get_settings().mail_domain}"),
+        sender=("Plein", f"no-reply@{context_of(session).settings.mail_domain}"),
         recipient=(user.name, user.email),
         text=text, html=html,
         headers={"Auto-Submitted": "auto-generated"},

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Comment, Group, HeldMessage, Post, PostingPolicy, User, utcnow
 from hub.services import attachments, inbound, moderation, posts
 from hub.services.errors import Forbidden, Invalid
 from hub.services.groups import can_post
 from hub.services.notifications import group_address, reply_address
-from hub.settings import get_settings
 from mailgateway.parsing import parse_message
 
 
@@ -103,7 +103,7 @@ def _as_mail(author: User, to: str, title: str, body: str, uploads: Sequence[Upl
     message["To"] = to
     message["Subject"] = " ".join(title.split())  # one line, whatever the form sent
     message["Date"] = format_datetime(utcnow())  # "+0000", not the obsolete "GMT" (RFC 5322, 4.3)
-    message["Message-ID"] = make_msgid(domain=get_settings().mail_domain)
+    message["Message-ID"] = make_msgid(domain=context_of(author).settings.mail_domain)
     message.set_content(body)
     for upload in uploads:  # within PLEIN_MAX_MESSAGE_SIZE together, as a mail would be
         maintype, _, subtype = upload.media_type.partition("/")

@@ -1,5 +1,5 @@
-"""What routes depend on: a database session per request, the signed-in user, CSRF checks,
-and the type of an id in a path."""
+"""What routes depend on: the process's context, a database session per request, the
+signed-in user, CSRF checks, and the type of an id in a path."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from hub.db import session_scope
+from hub.context import Context
 from hub.models import User
 from hub.services import accounts, signin
 from hub.services.errors import NotFound
-from hub.settings import get_settings
 from hub.web.browser import browser_id
 
 LARGEST_ID = 2**31 - 1
@@ -35,9 +34,14 @@ Id = Annotated[int, AfterValidator(_existing_id)]
 """An id in a path: a number out of the ids' range is a 404, as an id that is not there; not a number, a 422."""
 
 
-def db() -> Iterator[Session]:
+def context_of_app(request: Request) -> Context:
+    """The context the app was made with (`hub.web.app.create_app`)."""
+    return request.app.state.context
+
+
+def db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    with session_scope() as session:
+    with context_of_app(request).session_scope() as session:
         yield session
 
 
@@ -78,7 +82,7 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 def csrf_token(request: Request) -> str:
     """The token a form of this page carries: bound to the browser's id, so it changes on sign-in and out."""
-    key = get_settings().signing_key().encode()
+    key = context_of_app(request).settings.signing_key().encode()
     return hmac.new(key, f"csrf:{browser_id(request)}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, object_session
 
-from hub.db import session_scope
+from hub.context import Context
 from hub.models import Attachment, Delivery, Group, HeldMessage, User
 from hub.services import (
     accounts,
@@ -27,11 +27,10 @@ from hub.services import (
 )
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import find_membership
-from hub.settings import get_settings
 from hub.templating import environment
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
-from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, csrf_token, require_csrf
+from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, context_of_app, csrf_token, require_csrf
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 from hub.web.uploads import UploadedForm
 
@@ -71,7 +70,7 @@ def _group_page(
     refused: str | None = None,
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
-    settings = get_settings()
+    settings = context_of_app(request).settings
     return render(request, "group.html", status_code=status_code, user=user, group=group,
                   found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
@@ -270,13 +269,13 @@ def sign_in_request(
     if admitted is signin.Admission.CLIENT_LIMIT:
         return render(request, "sign_in.html", status_code=429, sent=False, email=email, limited=True, error=None)
     if admitted is signin.Admission.MAIL:
-        background.add_task(_mail_sign_in_link, email)
+        background.add_task(_mail_sign_in_link, context_of_app(request), email)
     return render(request, "sign_in.html", sent=True, error=None, email=email, limited=False)
 
 
-def _mail_sign_in_link(email: str) -> None:
+def _mail_sign_in_link(context: Context, email: str) -> None:
     """Runs once the answer is sent, in a transaction of its own."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         signin.request_sign_in(session, email)
 
 

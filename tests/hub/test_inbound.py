@@ -304,12 +304,12 @@ class CrashingSink(HubMailboxSink):
             raise KeyboardInterrupt("killed mid-batch")
 
 
-def test_imap_messages_are_stored_and_marked_seen_only_after_storing(session, dovecot):
+def test_imap_messages_are_stored_and_marked_seen_only_after_storing(context, session, dovecot):
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     deliver_to_mailbox(dovecot, *numbered(3))
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context))
     with watcher.connect() as client:
         assert watcher.take_new(client) == 3
         assert watcher.take_new(client) == 0
@@ -323,7 +323,7 @@ def test_imap_messages_are_stored_and_marked_seen_only_after_storing(session, do
     assert session.query(Post).count() == 3
 
 
-def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, dovecot):
+def test_restart_mid_batch_takes_no_message_twice_and_skips_none(context, session, dovecot):
     deliver_to_mailbox(dovecot, *numbered(5))
     url = MailboxUrl.parse(dovecot.url())
     crashing = MailboxWatcher(url, CrashingSink(crash_after=2), batch_size=3)
@@ -335,7 +335,7 @@ def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, doveco
         client.select_folder("INBOX")
         assert len(client.search(["UNSEEN"])) == 4  # the second was stored, but the crash came before \Seen
 
-    restarted = MailboxWatcher(url, HubMailboxSink(), batch_size=3)
+    restarted = MailboxWatcher(url, HubMailboxSink(context), batch_size=3)
     with restarted.connect() as client:
         assert restarted.take_new(client) == 3
     assert stored_count(session) == 5
@@ -346,13 +346,13 @@ def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, doveco
         assert client.search(["UNSEEN"]) == []
 
 
-def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(session, dovecot):
+def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(context, session, dovecot):
     with imap(dovecot) as client:
         client.create_folder("Plein")
     without_id = b"From: bob@example.com\r\nTo: engineering@plein.test\r\nSubject: no id\r\n\r\nZonder Message-ID\r\n"
     first = [*numbered(2), without_id]
     deliver_to_mailbox(dovecot, *first, folder="Plein")
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url(folder="Plein")), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url(folder="Plein")), HubMailboxSink(context))
     with watcher.connect() as client:
         before = client.folder_status("Plein", ["UIDVALIDITY"])[b"UIDVALIDITY"]
         assert watcher.take_new(client) == 3
@@ -369,9 +369,9 @@ def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(session, doveco
         assert client.search(["UNSEEN"]) == []
 
 
-def test_stored_messages_can_be_moved_to_a_done_folder(session, dovecot):
+def test_stored_messages_can_be_moved_to_a_done_folder(context, session, dovecot):
     deliver_to_mailbox(dovecot, *numbered(2))
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(), done_folder="Done")
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context), done_folder="Done")
     with watcher.connect() as client:
         assert watcher.take_new(client) == 2
         assert client.folder_status("INBOX", ["MESSAGES"])[b"MESSAGES"] == 0
@@ -379,14 +379,14 @@ def test_stored_messages_can_be_moved_to_a_done_folder(session, dovecot):
     assert stored_count(session) == 2
 
 
-def test_recipients_of_mailbox_mail_come_from_delivered_to_and_the_address_headers(session, dovecot):
+def test_recipients_of_mailbox_mail_come_from_delivered_to_and_the_address_headers(context, session, dovecot):
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     bcc = b"Return-Path: <alice@example.com>\r\nDelivered-To: engineering@plein.test\r\nFrom: alice@example.com\r\n" \
           b"To: someone@example.org\r\nSubject: Bcc aan de groep\r\nMessage-ID: <bcc@example.com>\r\n\r\nHoi\r\n"
     deliver_to_mailbox(dovecot, bcc)
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context))
     with watcher.connect() as client:
         watcher.take_new(client)
     message = session.query(InboundMessage).one()

@@ -5,7 +5,6 @@ from alembic.migration import MigrationContext
 
 from hub.db import get_engine, upgrade_database
 from hub.models import Base
-from tests.support.hub import reset_caches
 
 
 def differences_from_the_models() -> list:

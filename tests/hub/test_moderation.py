@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hub.cli import main
-from hub.db import session_scope
 from hub.models import (
     Attachment,
     Comment,
@@ -32,7 +31,6 @@ from hub.services import accounts, groups, inbound, moderation, signing
 from hub.web.app import create_app
 from tests.hub.test_receipts import SENDERS_MESSAGE_IDS, written_by_hand
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
-from tests.support.hub import reset_caches
 
 DOMAIN = "plein.test"
 
@@ -380,16 +378,16 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def signed_in(email: str) -> TestClient:
-    client = TestClient(create_app(), follow_redirects=True)
-    with session_scope() as session:
+def signed_in(context, email: str) -> TestClient:
+    client = TestClient(create_app(context), follow_redirects=True)
+    with context.session_scope() as session:
         token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
     return client
 
 
-def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
-    with session_scope() as session:
+def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(context, data_dir):
+    with context.session_scope() as session:
         people = {n: accounts.create_user(session, f"{n}@example.com", n.title()) for n in ("alice", "mona")}
         group = groups.create_group(session, "engineering", "Engineering")
         for person in people.values():
@@ -397,7 +395,7 @@ def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
         moderation.set_moderator(session, group, people["mona"])
         moderation.set_policy(session, group, "moderated")
         receive(session, mail("alice@example.com", "Nieuwe kantine", "Vanaf <b>maandag</b> open."))
-    mona = signed_in("mona@example.com")
+    mona = signed_in(context, "mona@example.com")
     assert "Moderation queue" in mona.get("/g/engineering").text
     page = mona.get("/g/engineering/moderation")
     assert page.status_code == 200
@@ -409,20 +407,20 @@ def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
     assert mona.post(f"/g/engineering/moderation/{held_id}/approve", data={}).status_code == 403  # no CSRF token
     done = mona.post(f"/g/engineering/moderation/{held_id}/approve", data={"csrf": csrf_of(page.text)})
     assert done.status_code == 200 and "Nothing is waiting." in done.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(Post).one().author.email == "alice@example.com"
 
 
-def test_the_queue_does_not_exist_for_someone_who_does_not_moderate(data_dir):
-    with session_scope() as session:
+def test_the_queue_does_not_exist_for_someone_who_does_not_moderate(context, data_dir):
+    with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
-    alice = signed_in("alice@example.com")
+    alice = signed_in(context, "alice@example.com")
     assert alice.get("/g/engineering/moderation").status_code == 404
     assert "Moderation queue" not in alice.get("/g/engineering").text
 
 
-def test_the_cli_sets_a_policy_and_a_moderator(data_dir):
+def test_the_cli_sets_a_policy_and_a_moderator(context, data_dir):
     runner = CliRunner()
     assert runner.invoke(main, ["user", "add", "mona@example.com", "--name", "Mona"]).exit_code == 0
     created = runner.invoke(main, ["group", "create", "news", "--name", "News", "--policy", "moderated"])
@@ -434,19 +432,19 @@ def test_the_cli_sets_a_policy_and_a_moderator(data_dir):
     assert made.output.strip() == "mona@example.com moderates news"
     changed = runner.invoke(main, ["group", "policy", "news", "--untrusted-mail", "refuse"])
     assert changed.output.strip() == "news: posting moderated, unverified mail refuse"
-    with session_scope() as session:
+    with context.session_scope() as session:
         group = session.query(Group).filter_by(slug="news").one()
         assert session.query(Membership).filter_by(group_id=group.id).one().is_moderator
         assert session.query(User).count() == 1
 
 
-def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_resolver(data_dir, monkeypatch):
+def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_resolver(context, data_dir, monkeypatch):
     private, public = new_dkim_key()
     with Dnsmasq({"sel._domainkey.example.com": f"v=DKIM1; k=rsa; p={public}"}) as dns_server:
         monkeypatch.setenv("PLEIN_INBOUND_AUTH", "dkim")
         monkeypatch.setenv("PLEIN_DNS_RESOLVER", dns_server.address)
         reset_caches()
-        with session_scope() as session:
+        with context.session_scope() as session:
             alice = accounts.create_user(session, "alice@example.com", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
             raw = mail("alice@example.com", "Getekend", "Echt van mij.")
