@@ -492,7 +492,7 @@ def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=
     queue, one still waiting may simply be behind them, and handing out the whole backlog
     again on every sweep would grow the queue faster than the workers can empty it.
     """
-    if jobs.queue_depths()[jobs.INBOUND_QUEUE]:
+    if jobs.queue_depths(context_of(session).jobs)[jobs.INBOUND_QUEUE]:
         return 0
     stalled = session.scalars(
         select(InboundMessage.id).where(

@@ -111,9 +111,8 @@ def test_a_group_made_private_disappears_for_non_members_and_public_again_reappe
         assert "engineering" in [group.slug for group in groups.visible_groups(session, carol)]
 
 
-def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_search(context, company, monkeypatch):
-    monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "0")
-    reset_caches()
+def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_search(context, company):
+    context.settings.index_commit_interval = 0
     with context.session_scope() as session:
         mona = accounts.get_user(session, "mona@example.com")
         posts.create_post(session, groups.get_group(session, "engineering"), mona, "Glasvezel in Delft", "#glasvezel")
@@ -131,9 +130,8 @@ def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_
     assert found_by_carol() == []
 
 
-def test_a_group_renamed_is_found_by_its_new_name(context, company, monkeypatch):
-    monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "0")
-    reset_caches()
+def test_a_group_renamed_is_found_by_its_new_name(context, company):
+    context.settings.index_commit_interval = 0
     indexing.flush(context)
     plein("group", "edit", "engineering", "--name", "Netwerkbeheer")
     indexing.flush(context)
@@ -154,19 +152,17 @@ def test_group_edit_refuses_an_empty_name(context, company):
         assert groups.get_group(session, "engineering").name == "Engineering"
 
 
-def test_the_smtp_check_fails_when_nothing_listens_on_the_port(data_dir, monkeypatch):
+def test_the_smtp_check_fails_when_nothing_listens_on_the_port(context):
     port = free_port()
-    monkeypatch.setenv("PLEIN_SMTP_PORT", str(port))
-    reset_caches()
-    check = health.check_smtp_settings()
+    context.settings.smtp_port = port
+    check = health.check_smtp_settings(context.settings)
     assert (check.name, check.ok) == ("smtp", False)
     assert check.detail.startswith(f"nothing answers on 127.0.0.1:{port}: ")
 
 
-def test_the_smtp_check_passes_when_an_smtp_server_answers(data_dir, monkeypatch):
+def test_the_smtp_check_passes_when_an_smtp_server_answers(context):
     with running(ListSink(set())) as port:
-        monkeypatch.setenv("PLEIN_SMTP_PORT", str(port))
-        reset_caches()
-        check = health.check_smtp_settings()
+        context.settings.smtp_port = port
+        check = health.check_smtp_settings(context.settings)
     assert (check.name, check.ok) == ("smtp", True)
     assert check.detail == f"groups at @plein.test, answers on 127.0.0.1:{port}, up to 25 MB"

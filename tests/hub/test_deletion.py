@@ -21,10 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub import jobs
-from hub.db import get_engine
+from hub.db import upgrade_database
 from hub.models import Attachment, Comment, OutgoingMail, Post
 from hub.services import accounts, attachments, groups, inbound, message_ids, outbox, posts
-from hub.settings import get_settings
 from hub.web.app import create_app
 from workers import tasks
 
@@ -66,22 +65,22 @@ def undo_through_the_receipt(context, receipt: EmailMessage) -> None:
     assert client.post(path, data={"csrf": csrf}).status_code == 200
 
 
-def run_jobs(task_name: str) -> int:
+def run_jobs(context, task_name: str) -> int:
     """Take the jobs named `task_name` off the broker, as a worker would, and run them; how many."""
     ran = 0
-    with jobs.celery_app().connection_for_read() as connection:
+    with context.jobs.connection_for_read() as connection:
         channel = connection.default_channel
         while (message := channel.basic_get(jobs.DEFAULT_QUEUE)) is not None:
             channel.basic_ack(message.delivery_tag)
             if message.headers["task"] == task_name:
                 args, kwargs, _ = message.decode()
-                jobs.celery_app().tasks[task_name].apply(args, kwargs).get()
+                tasks.app.tasks[task_name].apply(args, kwargs).get()
                 ran += 1
     return ran
 
 
-def stored(data: bytes) -> bool:
-    return attachments.blob_path(hashlib.sha256(data).hexdigest()).exists()
+def stored(context, data: bytes) -> bool:
+    return attachments.blob_path(context.settings.attachments_dir, hashlib.sha256(data).hexdigest()).exists()
 
 
 def the_post(context) -> Post:
@@ -90,20 +89,21 @@ def the_post(context) -> Post:
 
 
 @pytest.fixture
-def on_postgresql(postgres, tmp_path, monkeypatch):
+def on_postgresql(postgres, data_dir, monkeypatch):
     monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("deletion"))
+    upgrade_database()
 
 
 @pytest.fixture
 def company_on_postgresql(on_postgresql, company):
-    yield
-    get_engine().dispose()
+    return company
 
 
 @pytest.fixture
-def company(context, data_dir):
-    """Alice writes; Bob gets each mail."""
+def company(context, monkeypatch):
+    """Alice writes; Bob gets each mail. The worker's tasks run on this hub's context."""
     assert tasks.sweep_attachments.name == attachments.SWEEP_TASK
+    monkeypatch.setattr(tasks, "context", context)
     with context.session_scope() as session:
         group = groups.create_group(session, "engineering", "Engineering")
         for email, name in [("alice@example.com", "Alice"), ("bob@example.com", "Bob")]:
@@ -113,13 +113,13 @@ def company(context, data_dir):
 def test_a_post_undone_through_its_receipt_takes_its_attachment_file_with_it(context, company):
     receive(context, mail("Storing lift", "De handleiding zit erbij.", {"handleiding.pdf": MANUAL}))
     post = the_post(context)
-    assert stored(MANUAL)
+    assert stored(context, MANUAL)
 
     undo_through_the_receipt(context, receipt_for(context, "post", post.id))
 
-    assert stored(MANUAL), "a file goes only when a worker sweeps it, after the commit"
-    assert run_jobs(attachments.SWEEP_TASK) == 1
-    assert not stored(MANUAL)
+    assert stored(context, MANUAL), "a file goes only when a worker sweeps it, after the commit"
+    assert run_jobs(context, attachments.SWEEP_TASK) == 1
+    assert not stored(context, MANUAL)
     with context.session_scope() as session:
         assert session.query(Attachment).count() == 0
 
@@ -134,11 +134,11 @@ def test_a_comment_undone_through_its_receipt_takes_its_attachment_row_and_file_
         comment_id = session.query(Comment).one().id
 
     undo_through_the_receipt(context, receipt_for(context, "comment", comment_id))
-    run_jobs(attachments.SWEEP_TASK)
+    run_jobs(context, attachments.SWEEP_TASK)
 
     with context.session_scope() as session:
         assert session.query(Attachment).count() == 0, "the photo must not stay on the post"
-    assert not stored(PHOTO)
+    assert not stored(context, PHOTO)
 
 
 def test_a_deletion_that_rolls_back_keeps_the_file_and_sweeps_nothing(context, company):
@@ -150,8 +150,8 @@ def test_a_deletion_that_rolls_back_keeps_the_file_and_sweeps_nothing(context, c
         posts.delete_post(session, post, post.author)
         raise RuntimeError("the request failed after the delete")
 
-    assert run_jobs(attachments.SWEEP_TASK) == 0
-    assert stored(MANUAL)
+    assert run_jobs(context, attachments.SWEEP_TASK) == 0
+    assert stored(context, MANUAL)
     with context.session_scope() as session:
         assert [a.filename for a in session.get(Post, post_id).attachments] == ["handleiding.pdf"]
 
@@ -163,19 +163,19 @@ def test_a_file_two_attachments_share_stays_while_one_still_names_it(context, co
     second = the_post(context).id
 
     undo_through_the_receipt(context, receipt_for(context, "post", first))
-    run_jobs(attachments.SWEEP_TASK)
-    assert stored(MANUAL)
+    run_jobs(context, attachments.SWEEP_TASK)
+    assert stored(context, MANUAL)
 
     undo_through_the_receipt(context, receipt_for(context, "post", second))
-    run_jobs(attachments.SWEEP_TASK)
-    assert not stored(MANUAL)
+    run_jobs(context, attachments.SWEEP_TASK)
+    assert not stored(context, MANUAL)
 
 
 def test_the_sweep_waits_for_a_post_that_is_attaching_the_same_file_and_keeps_it(context, company):
     the_sweep_waits_for_a_post_attaching_the_same_file(context)
 
 
-def test_on_postgresql_the_sweep_waits_for_a_post_that_is_attaching_the_same_file(context, company_on_postgresql):
+def test_on_postgresql_the_sweep_waits_for_a_post_that_is_attaching_the_same_file(company_on_postgresql, context):
     the_sweep_waits_for_a_post_attaching_the_same_file(context)
 
 
@@ -190,13 +190,13 @@ def the_sweep_waits_for_a_post_attaching_the_same_file(context) -> None:
         alice = accounts.get_user(session, "alice@example.com")
         again = posts.create_post(session, groups.get_group(session, "engineering"), alice, "Storing lift", "Opnieuw.")
         attachments.attach(session, again, "handleiding.pdf", "application/pdf", MANUAL)  # the file is still there
-        sweeper = threading.Thread(target=lambda: swept.append(run_jobs(attachments.SWEEP_TASK)))
+        sweeper = threading.Thread(target=lambda: swept.append(run_jobs(context, attachments.SWEEP_TASK)))
         sweeper.start()
         sweeper.join(timeout=1)
         assert sweeper.is_alive(), "the sweep must wait for this transaction"
     sweeper.join(timeout=30)
     assert swept == [1]
-    assert stored(MANUAL)
+    assert stored(context, MANUAL)
 
 
 def test_mail_about_an_undone_post_still_in_the_outbox_is_never_sent(context, company):
@@ -209,7 +209,7 @@ def test_mail_about_an_undone_post_still_in_the_outbox_is_never_sent(context, co
     undo_through_the_receipt(context, receipt_for(context, "post", post.id))
     outbox.drain(context)
 
-    sent = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in mailbox.Maildir(get_settings().outbox_dir)]
+    sent = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in mailbox.Maildir(context.settings.outbox_dir)]
     assert [m["To"] for m in sent if "Storing lift" in m["Subject"]] == []
     with context.session_scope() as session:
         reasons = {row.last_error for row in session.query(OutgoingMail).filter(OutgoingMail.key.like("%:" + str(post.id) + ":%"))}
@@ -234,7 +234,7 @@ def test_mail_about_an_undone_comment_and_the_answers_to_it_is_never_sent(contex
     undo_through_the_receipt(context, receipt_for(context, "comment", comment.id))
     outbox.drain(context)
 
-    sent = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in mailbox.Maildir(get_settings().outbox_dir)]
+    sent = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in mailbox.Maildir(context.settings.outbox_dir)]
     texts = [m.get_body(preferencelist=("plain",)).get_content() for m in sent]
     assert not [t for t in texts if "monteur niet" in t or "Ik wel." in t]
     with context.session_scope() as session:

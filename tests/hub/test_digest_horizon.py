@@ -12,21 +12,23 @@ import time
 import pytest
 from sqlalchemy import select
 
-from hub.db import get_engine, upgrade_database
+from hub.db import upgrade_database
 from hub.models import OutgoingMail
 from hub.services import accounts, digests, groups, posts
+from tests.support.hub import hub_context
 
 
 @pytest.fixture
-def on_postgresql(postgres, tmp_path, monkeypatch):
+def context(postgres, tmp_path, monkeypatch):
+    """A hub on a fresh PostgreSQL database."""
+    database_url = postgres.fresh_database("digest_horizon")
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("digest_horizon"))
+    monkeypatch.setenv("PLEIN_DATABASE_URL", database_url)
     monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
-    reset_caches()
     upgrade_database()
-    yield
-    get_engine().dispose()
-    reset_caches()
+    built = hub_context(tmp_path / "data", database_url=database_url)
+    yield built
+    built.close()
 
 
 def digest_mail_to(context, address: str) -> str:
@@ -38,7 +40,7 @@ def digest_mail_to(context, address: str) -> str:
         )
 
 
-def test_a_post_committed_after_a_later_one_still_reaches_the_digest(context, on_postgresql):
+def test_a_post_committed_after_a_later_one_still_reaches_the_digest(context):
     with context.session_scope() as session:
         team = groups.create_group(session, "team", "Team")
         reader = accounts.create_user(session, "reader@example.com", "Reader")

@@ -24,6 +24,7 @@ from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
 from hub.models import Base, Comment, OutgoingMail, Post
 from hub.services import accounts, digests, groups, inbound, message_ids, posts
 from hub.web.app import create_app
+from tests.support.hub import hub_context
 
 KEYED_TABLES = [
     "users", "groups", "memberships", "posts", "comments", "attachments", "held_messages", "inbound_messages",
@@ -123,11 +124,10 @@ def test_every_table_whose_ids_name_something_outside_the_database_never_hands_o
             assert "AUTOINCREMENT" in created, table
 
 
-def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_never_come_back(context, tmp_path, monkeypatch):
+def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_never_come_back(tmp_path, monkeypatch):
     """A database made before 0013: post 2 (the last) was mailed and deleted, comment 3 was digested and deleted."""
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
-    reset_caches()
     try:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -159,12 +159,13 @@ def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_ne
 
         upgrade_database()
 
+        context = hub_context(tmp_path / "data")
         with context.session_scope() as session:
             group, alice = groups.get_group(session, "engineering"), accounts.get_user(session, "alice@example.com")
             assert [p.id for p in session.query(Post)] == [1], "rows are kept through the rebuild"
             new_post = posts.create_post(session, group, alice, "Nieuw", "Tekst")
             new_comment = posts.create_comment(session, new_post, alice, "Ja")
             assert (new_post.id, new_comment.id) == (3, 4)
+        context.close()
     finally:
         get_engine().dispose()
-        reset_caches()

@@ -7,11 +7,11 @@ from imapclient import IMAPClient
 
 from hub import jobs
 from hub.cli import main
+from hub.context import context_of
 from hub.gateway import HubMailboxSink
 from hub.models import Comment, InboundMessage, InboundStatus, Post, utcnow
 from hub.services import accounts, groups, inbound, message_ids, signing
 from hub.services.raw_mail import read_raw
-from hub.settings import get_settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
 from mailgateway.parsing import parse_message
 from tests.support.dovecot import Dovecot
@@ -163,13 +163,12 @@ def test_subject_threading_stays_within_the_addressed_group(session):
     assert session.query(Comment).count() == 0
 
 
-def with_setting(monkeypatch, name: str, value: str) -> None:
-    monkeypatch.setenv(f"PLEIN_{name.upper()}", value)
-    get_settings.cache_clear()
+def with_setting(session, name: str, value: object) -> None:
+    setattr(context_of(session).settings, name, value)
 
 
 def test_a_message_too_slow_to_parse_is_quarantined_with_its_reason(session, monkeypatch):
-    with_setting(monkeypatch, "parse_time_limit", "0.5")
+    with_setting(session, "parse_time_limit", 0.5)
     accounts.create_user(session, "a@example.com", "A")  # mail from anyone else is refused before parsing
     groups.create_group(session, "engineering", "Engineering")
     parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(10_000))
@@ -180,7 +179,7 @@ def test_a_message_too_slow_to_parse_is_quarantined_with_its_reason(session, mon
 
 
 def test_a_message_with_more_attachments_than_allowed_is_refused_with_its_reason(session, monkeypatch):
-    with_setting(monkeypatch, "max_attachments", "2")
+    with_setting(session, "max_attachments", 2)
     accounts.create_user(session, "alice@example.com", "Alice")
     groups.create_group(session, "engineering", "Engineering")
     message = EmailMessage()
@@ -229,10 +228,10 @@ def test_stalled_messages_are_handed_to_the_workers_again(session):
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 
-def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(session):
+def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(context, session):
     inbound.store_inbound(session, raw_mail("x@example.com", "s", "b"), "", ["engineering@plein.test"])
-    jobs.celery_app().send_task("plein.inbound.process", args=(999,))
-    assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 1
+    context.jobs.send_task("plein.inbound.process", args=(999,))
+    assert jobs.queue_depths(context.jobs)[jobs.INBOUND_QUEUE] == 1
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 
@@ -294,7 +293,8 @@ def numbered(count: int, **headers: str) -> list[bytes]:
 class CrashingSink(HubMailboxSink):
     """Stores for real, then dies right after the `crash_after`-th message, before it is marked."""
 
-    def __init__(self, crash_after: int) -> None:
+    def __init__(self, context, crash_after: int) -> None:
+        super().__init__(context)
         self.left = crash_after
 
     def store(self, *args) -> None:
@@ -326,7 +326,7 @@ def test_imap_messages_are_stored_and_marked_seen_only_after_storing(context, se
 def test_restart_mid_batch_takes_no_message_twice_and_skips_none(context, session, dovecot):
     deliver_to_mailbox(dovecot, *numbered(5))
     url = MailboxUrl.parse(dovecot.url())
-    crashing = MailboxWatcher(url, CrashingSink(crash_after=2), batch_size=3)
+    crashing = MailboxWatcher(url, CrashingSink(context, crash_after=2), batch_size=3)
     with pytest.raises(KeyboardInterrupt):
         with crashing.connect() as client:
             crashing.take_new(client)

@@ -35,10 +35,9 @@ def crafted(sender: str, *headers: str) -> bytes:
 
 
 @pytest.fixture
-def hub(context, data_dir, monkeypatch):
+def hub(context):
     """Alice in Engineering; a message may be parsed for `PARSE_TIME_LIMIT` seconds."""
-    monkeypatch.setenv("PLEIN_PARSE_TIME_LIMIT", str(PARSE_TIME_LIMIT))
-    reset_caches()
+    context.settings.parse_time_limit = PARSE_TIME_LIMIT
     with context.session_scope() as session:
         groups.add_member(
             session, groups.create_group(session, "engineering", "Engineering"),

@@ -160,8 +160,7 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(contex
 
 
 def test_the_index_waits_out_the_commit_interval_before_its_next_commit(context, hub, monkeypatch):
-    monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "30")
-    indexing.get_settings.cache_clear()
+    context.settings.index_commit_interval = 30
     waits = []
     monkeypatch.setattr(indexing.time, "sleep", waits.append)
     write_posts(context, hub, 1)

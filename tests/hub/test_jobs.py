@@ -9,6 +9,7 @@ import pytest
 from hub import jobs
 from hub.db import upgrade_database
 from hub.services import outbox
+from tests.support.hub import hub_context
 
 
 @pytest.fixture
@@ -28,45 +29,46 @@ def queue_one_mail(context, number: int) -> None:
         ))
 
 
-def queued_drains() -> int:
-    return jobs.queue_depths()[jobs.DEFAULT_QUEUE]
+def queued_drains(context) -> int:
+    return jobs.queue_depths(context.jobs)[jobs.DEFAULT_QUEUE]
 
 
-def test_a_burst_of_commits_asks_for_one_drain_and_a_commit_after_it_started_for_another(context, data_dir, clock):
+def test_a_burst_of_commits_asks_for_one_drain_and_a_commit_after_it_started_for_another(context, clock):
     for number in range(20):
         queue_one_mail(context, number)
-    assert queued_drains() == 1, "the drain sent first has yet to start, and will send all twenty"
+    assert queued_drains(context) == 1, "the drain sent first has yet to start, and will send all twenty"
 
     clock[0] += jobs.COALESCE_SECONDS - 0.01
     queue_one_mail(context, 20)
-    assert queued_drains() == 1
+    assert queued_drains(context) == 1
 
     clock[0] += 0.02  # the first drain may have started and read the outbox before this commit
     queue_one_mail(context, 21)
-    assert queued_drains() == 2
+    assert queued_drains(context) == 2
 
 
-def test_a_job_with_arguments_is_sent_every_time(context, data_dir, clock):
+def test_a_job_with_arguments_is_sent_every_time(context, clock):
     for inbound_id in (1, 2, 2):
         with context.session_scope() as session:
             jobs.after_commit(session, "plein.inbound.process", inbound_id)
-    assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 3
+    assert jobs.queue_depths(context.jobs)[jobs.INBOUND_QUEUE] == 3
 
 
-def test_a_drain_held_for_one_broker_does_not_hold_one_for_another(context, data_dir, clock, monkeypatch, tmp_path):
+def test_a_drain_held_for_one_broker_does_not_hold_one_for_another(context, clock, monkeypatch, tmp_path):
     queue_one_mail(context, 1)
-    assert queued_drains() == 1
+    assert queued_drains(context) == 1
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "elsewhere"))
-    reset_caches()
     upgrade_database()
-    queue_one_mail(context, 2)
-    assert queued_drains() == 1, "the new broker has a drain of its own"
+    elsewhere = hub_context(tmp_path / "elsewhere")
+    queue_one_mail(elsewhere, 2)
+    assert queued_drains(elsewhere) == 1, "the new broker has a drain of its own"
+    elsewhere.close()
 
 
-def test_nothing_is_sent_for_a_transaction_that_rolled_back(context, data_dir, clock):
+def test_nothing_is_sent_for_a_transaction_that_rolled_back(context, clock):
     with pytest.raises(RuntimeError), context.session_scope() as session:
         outbox.schedule_drain(session)
         raise RuntimeError("the request failed")
-    assert queued_drains() == 0
+    assert queued_drains(context) == 0
     queue_one_mail(context, 1)
-    assert queued_drains() == 1
+    assert queued_drains(context) == 1

@@ -44,10 +44,9 @@ def smtp_port(context, data_dir) -> Iterator[int]:
         yield port
 
 
-def with_limits(monkeypatch, per_sender: int, per_thread: int) -> None:
-    monkeypatch.setenv("PLEIN_MAX_MAIL_COMMENTS_PER_SENDER_PER_THREAD_PER_HOUR", str(per_sender))
-    monkeypatch.setenv("PLEIN_MAX_MAIL_COMMENTS_PER_THREAD_PER_HOUR", str(per_thread))
-    reset_caches()
+def with_limits(context, per_sender: int, per_thread: int) -> None:
+    context.settings.max_mail_comments_per_sender_per_thread_per_hour = per_sender
+    context.settings.max_mail_comments_per_thread_per_hour = per_thread
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ def mail_comments(context, author: str | None = None) -> int:
 
 
 def test_two_autoresponders_stop_at_the_limit_per_sender_and_a_person_still_replies(context, smtp_port, monkeypatch):
-    with_limits(monkeypatch, per_sender=10, per_thread=60)
+    with_limits(context, per_sender=10, per_thread=60)
     assert new_post(context, smtp_port, PERSON, "Release Q3").status == InboundStatus.POSTED
 
     results = run_autoresponders(context, smtp_port)
@@ -161,7 +160,7 @@ def test_two_autoresponders_stop_at_the_limit_per_sender_and_a_person_still_repl
 def test_many_senders_together_stop_at_the_limit_per_thread_and_the_web_still_takes_comments(context, 
     smtp_port, monkeypatch,
 ):
-    with_limits(monkeypatch, per_sender=10, per_thread=6)
+    with_limits(context, per_sender=10, per_thread=6)
     new_post(context, smtp_port, PERSON, "Release Q3")
 
     results = run_autoresponders(context, smtp_port)
@@ -182,7 +181,7 @@ def test_many_senders_together_stop_at_the_limit_per_thread_and_the_web_still_ta
 
 
 def test_an_hour_later_the_same_sender_is_taken_again(context, smtp_port, monkeypatch):
-    with_limits(monkeypatch, per_sender=2, per_thread=60)
+    with_limits(context, per_sender=2, per_thread=60)
     new_post(context, smtp_port, PERSON, "Release Q3")
     run_autoresponders(context, smtp_port)
     assert mail_comments(context, "alice@example.com") == 2

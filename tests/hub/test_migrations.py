@@ -19,11 +19,9 @@ def test_migrations_build_exactly_the_schema_of_the_models(data_dir):
 def test_migrations_build_exactly_the_schema_of_the_models_on_postgresql(postgres, tmp_path, monkeypatch):
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("migrations_check"))
-    reset_caches()
     try:
         upgrade_database()
         upgrade_database()  # a second run, as every `plein` command does, changes nothing
         assert differences_from_the_models() == []
     finally:
         get_engine().dispose()
-        reset_caches()

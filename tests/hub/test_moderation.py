@@ -28,6 +28,7 @@ from hub.models import (
 )
 from hub.runner import log_sender_authentication
 from hub.services import accounts, groups, inbound, moderation, signing
+from hub.settings import Settings
 from hub.web.app import create_app
 from tests.hub.test_receipts import SENDERS_MESSAGE_IDS, written_by_hand
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
@@ -320,10 +321,9 @@ def test_a_forged_moderation_address_is_refused_at_rcpt(session, company):
 # Senders whose From cannot be verified
 
 @pytest.fixture
-def relay_auth(data_dir, monkeypatch):
-    monkeypatch.setenv("PLEIN_INBOUND_AUTH", "relay")
-    monkeypatch.setenv("PLEIN_TRUSTED_AUTHSERV_IDS", "mx.corp.example, mx2.corp.example")
-    reset_caches()
+def relay_auth(context):
+    context.settings.inbound_auth = "relay"
+    context.settings.trusted_authserv_ids = "mx.corp.example, mx2.corp.example"
 
 
 def test_unverified_mail_is_held_not_posted_as_its_sender(relay_auth, session, company):
@@ -441,9 +441,7 @@ def test_the_cli_sets_a_policy_and_a_moderator(context, data_dir):
 def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_resolver(context, data_dir, monkeypatch):
     private, public = new_dkim_key()
     with Dnsmasq({"sel._domainkey.example.com": f"v=DKIM1; k=rsa; p={public}"}) as dns_server:
-        monkeypatch.setenv("PLEIN_INBOUND_AUTH", "dkim")
-        monkeypatch.setenv("PLEIN_DNS_RESOLVER", dns_server.address)
-        reset_caches()
+        context.settings.inbound_auth, context.settings.dns_resolver = "dkim", dns_server.address
         with context.session_scope() as session:
             alice = accounts.create_user(session, "alice@example.com", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
@@ -459,9 +457,7 @@ def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_res
     ("none", logging.WARNING, "PLEIN_INBOUND_AUTH=none: the From of inbound mail is not verified"),
     ("relay", logging.INFO, "the From of inbound mail is verified: PLEIN_INBOUND_AUTH=relay"),
 ])
-def test_the_mail_roles_say_at_start_up_whether_from_is_verified(data_dir, monkeypatch, caplog, mode, level, words):
-    monkeypatch.setenv("PLEIN_INBOUND_AUTH", mode)
-    reset_caches()
+def test_the_mail_roles_say_at_start_up_whether_from_is_verified(tmp_path, caplog, mode, level, words):
     with caplog.at_level(logging.INFO, logger="plein"):
-        log_sender_authentication()
+        log_sender_authentication(Settings(data_dir=tmp_path, inbound_auth=mode))
     assert [(r.levelno, words in r.getMessage()) for r in caplog.records] == [(level, True)]

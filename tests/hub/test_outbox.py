@@ -19,7 +19,6 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
 from hub.services import accounts, digests, groups, inbound, notifications, outbox, posts, signing
-from hub.settings import get_settings
 from tests.support.servers import free_port, wait_for
 from tests.support.sink import SmtpSink
 
@@ -32,12 +31,11 @@ def message_to(address: str, subject: str = "Hallo") -> outbox.Composed:
 
 
 @pytest.fixture
-def sink(data_dir, monkeypatch):
+def sink(context):
     def start(**options) -> SmtpSink:
         server = SmtpSink(**options).__enter__()
         started.append(server)
-        monkeypatch.setenv("PLEIN_SMARTHOST", server.smarthost)
-        get_settings.cache_clear()
+        context.settings.smarthost = server.smarthost
         return server
 
     started: list[SmtpSink] = []
@@ -106,8 +104,7 @@ def test_a_550_is_permanent_and_never_tried_again(context, sink):
 def test_an_unreachable_smarthost_defers_the_message_and_loses_nothing(context, data_dir, monkeypatch):
     from tests.support.servers import free_port
 
-    monkeypatch.setenv("PLEIN_SMARTHOST", f"127.0.0.1:{free_port()}")
-    get_settings.cache_clear()
+    context.settings.smarthost = f"127.0.0.1:{free_port()}"
     queue(context, "patient@example.com")
 
     result = outbox.drain(context)
@@ -221,10 +218,8 @@ def test_the_smarthost_is_reached_over_starttls_with_a_login(context, data_dir, 
     relay.start()
     try:
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        monkeypatch.setenv("PLEIN_SMARTHOST", f"127.0.0.1:{port}")
-        monkeypatch.setenv("PLEIN_SMARTHOST_USER", "plein")
-        monkeypatch.setenv("PLEIN_SMARTHOST_PASSWORD", "geheim")
-        get_settings.cache_clear()
+        context.settings.smarthost = f"127.0.0.1:{port}"
+        context.settings.smarthost_user, context.settings.smarthost_password = "plein", "geheim"
         queue(context, "a@example.com", "b@example.com")
         result = outbox.drain(context)
     finally:

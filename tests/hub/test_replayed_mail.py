@@ -50,13 +50,11 @@ def send_and_process(context, raw: bytes) -> InboundMessage:
 
 
 @pytest.fixture
-def hub(context, data_dir, monkeypatch):
+def hub(context):
     """Alice of corp.example in Engineering, with Plein verifying DKIM against a real DNS server."""
     private, public = new_dkim_key()
     with Dnsmasq({"sel._domainkey.corp.example": f"v=DKIM1; k=rsa; p={public}"}) as dns_server:
-        monkeypatch.setenv("PLEIN_INBOUND_AUTH", "dkim")
-        monkeypatch.setenv("PLEIN_DNS_RESOLVER", dns_server.address)
-        reset_caches()
+        context.settings.inbound_auth, context.settings.dns_resolver = "dkim", dns_server.address
         with context.session_scope() as session:
             alice = accounts.create_user(session, "alice@corp.example", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)

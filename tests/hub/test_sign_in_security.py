@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from hub.db import get_engine
 from hub.models import OutgoingMail
 from hub.services import accounts, signin
 from hub.web.app import create_app
@@ -162,11 +161,11 @@ def statements_for(context, email: str) -> AnswerWatcher:
     form = client.get("/sign-in")
     watcher.before.clear()
     watcher.answered = False
-    event.listen(get_engine(), "before_cursor_execute", watcher.statement)
+    event.listen(context.engine, "before_cursor_execute", watcher.statement)
     try:
         answer = client.post("/sign-in", data={"email": email, "csrf": csrf_of(form.text)})
     finally:
-        event.remove(get_engine(), "before_cursor_execute", watcher.statement)
+        event.remove(context.engine, "before_cursor_execute", watcher.statement)
     assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
     return watcher
 

@@ -17,7 +17,6 @@ import uvicorn
 
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, groups, signin
-from hub.settings import get_settings
 from hub.web.app import create_app
 from tests.hub.test_moderation import csrf_of, signed_in
 from tests.support.servers import free_port, wait_for
@@ -28,8 +27,7 @@ MB = 1024 * 1024
 @pytest.fixture
 def engineering(context, data_dir, monkeypatch):
     """Alice, a member of Engineering, on a hub that takes at most three files per message."""
-    monkeypatch.setenv("PLEIN_MAX_ATTACHMENTS", "3")
-    get_settings.cache_clear()
+    context.settings.max_attachments = 3
     with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from hub.models import Attachment, InboundStatus
 from hub.services import accounts, attachments, groups, inbound, indexing, posts
-from hub.settings import get_settings
 from search import EVERYONE
 from search.extractor import extract_within
 from search.language import detect_language
@@ -106,9 +105,7 @@ def mail(subject: str, body: str, *files: tuple[str, str, bytes]) -> bytes:
 @pytest.fixture
 def limits(context, data_dir, monkeypatch):
     def apply(seconds: float, memory: int = 512 * MB) -> None:
-        monkeypatch.setenv("PLEIN_EXTRACT_TIME_LIMIT", str(seconds))
-        monkeypatch.setenv("PLEIN_EXTRACT_MEMORY_LIMIT", str(memory))
-        get_settings.cache_clear()
+        context.settings.extract_time_limit, context.settings.extract_memory_limit = seconds, memory
 
     with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
