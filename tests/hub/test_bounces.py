@@ -125,7 +125,7 @@ def test_the_web_shows_a_notice_and_mail_starts_again_when_the_owner_confirms(co
         alice, bob, group = company(session)
         for number in range(3):
             bounce(session, post_mail_to_bob(session, alice, group, f"Bericht {number}"), delivery_report("bob@example.com"))
-    client, csrf = signed_in_client("bob@example.com")
+    client, csrf = signed_in_client(context, "bob@example.com")
     page = client.get("/")
     assert "Mail to bob@example.com is stopped" in page.text
     assert client.post("/preferences/address", data={"csrf": csrf}).status_code == 200

@@ -203,10 +203,11 @@ def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(context, hub, mo
 def test_metrics_show_the_pending_items_and_the_age_of_the_oldest(context, hub):
     from prometheus_client import generate_latest
 
-    from hub.web.health import registry
+    from hub.web.health import DatabaseCollector
 
     def metric(name):
-        line = next(line for line in generate_latest(registry).decode().splitlines() if line.startswith(name + " "))
+        lines = generate_latest(DatabaseCollector(context)).decode().splitlines()
+        line = next(line for line in lines if line.startswith(name + " "))
         return float(line.split()[1])
 
     assert metric("plein_index_pending_items") == 0 and metric("plein_index_lag_seconds") == 0
