@@ -143,7 +143,7 @@ def test_a_worker_killed_mid_batch_neither_loses_nor_repeats_a_digest(context, s
         for address in readers:
             groups.add_member(session, group, accounts.create_user(session, address, address.split("@")[0]), "daily")
         posts.create_post(session, group, writer, "Kabelbreuk in Zwolle", "Het was een graafmachine.")
-    env = {**os.environ, "PLEIN_OUTBOX_LEASE_SECONDS": "1"}
+    env = {**os.environ, "PLEIN_SMARTHOST": context.settings.smarthost, "PLEIN_OUTBOX_LEASE_SECONDS": "1"}
     log_path = tmp_path / "worker.log"
     worker = start_worker(env, log_path)
     try:
@@ -155,7 +155,7 @@ def test_a_worker_killed_mid_batch_neither_loses_nor_repeats_a_digest(context, s
         assert len(server.received) == 2, "the third was cut off before its 250"
 
         worker = start_worker(env, log_path)
-        wait_for(all_sent_after_sweeps, timeout=60, what=f"every digest sent after the restart ({log_path})")
+        wait_for(lambda: all_sent_after_sweeps(context), timeout=60, what=f"every digest sent after the restart ({log_path})")
     finally:
         worker.kill()
         worker.wait(timeout=10)

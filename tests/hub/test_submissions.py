@@ -139,7 +139,7 @@ def test_a_web_comment_in_a_moderated_group_waits_and_is_approved_by_mail_under_
     approve = to_mona["Reply-To"]
     with context.session_scope() as session:
         answer = f"From: mona@example.com\r\nTo: {approve}\r\nSubject: Re\r\n\r\nPrima\r\n".encode()
-        assert receive(context, session, answer, approve).status == InboundStatus.COMMAND
+        assert receive(session, answer, approve).status == InboundStatus.COMMAND
     with context.session_scope() as session:
         comment = session.query(Comment).filter_by(author_id=accounts.get_user(session, "alice@example.com").id).one()
         assert (comment.post_id, comment.parent_id, comment.body_text) == (engineering, parent_id, "Ik, op dinsdag.")
