@@ -195,7 +195,7 @@ def client_context(cert) -> ssl.SSLContext:
     return context
 
 
-def test_starttls_is_offered_with_a_certificate_and_mail_arrives_over_it(context, certificate):
+def test_starttls_is_offered_with_a_certificate_and_mail_arrives_over_it(certificate):
     cert, key = certificate
     sink = ListSink({"eng@plein.test"})
     with running(sink, tls=tls_context(cert, key)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
