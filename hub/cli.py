@@ -13,11 +13,12 @@ import sys
 import click
 
 from hub.context import Context, build_context
-from hub.db import upgrade_database
+from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
-from hub.services import accounts, digests, groups, indexing, moderation, outbox, profiles
+from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
 from hub.services.errors import PleinError
+from search.index import IndexBusyError
 
 
 def handles_errors(command):
@@ -31,11 +32,33 @@ def handles_errors(command):
     return wrapper
 
 
-@click.group()
+def database_ready(context: Context, *, upgrade: bool = False) -> None:
+    """Upgrade the database, or check it is at the migrations' head; stop with one line if it cannot be used."""
+    try:
+        upgrade_database(context.settings) if upgrade else require_head(context.settings)
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from error
+
+
+class HeadChecked(click.Command):
+    def invoke(self, ctx: click.Context):
+        database_ready(ctx.find_object(Context))
+        return super().invoke(ctx)
+
+
+class Commands(click.Group):
+    """Every `plein` command checks the database is at the head revision before it starts, and never
+    migrates it: a new command is checked unless it says `cls=click.Command`, as the three that see
+    to the database themselves do (`db upgrade`, `run`, `check`)."""
+
+    command_class = HeadChecked
+    group_class = type  # groups inside are `Commands` too
+
+
+@click.group(cls=Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Plein: a company's groups, by mail and on the web."""
-    upgrade_database()
     ctx.obj = build_context()
     ctx.call_on_close(ctx.obj.close)
 
@@ -44,14 +67,19 @@ with_context = click.make_pass_decorator(Context)
 """Hands a command the context `main` built for this process."""
 
 
-@main.command()
+@main.command(cls=click.Command)
 @click.option("--demo", is_flag=True, help="First seed a small demo company, and print links to sign in as its people.")
 @click.option("--verbose", is_flag=True, help="Show every process's log on the console instead of in PLEIN_DATA_DIR/plein.log.")
 @with_context
 def run(context: Context, demo: bool, verbose: bool) -> None:
-    """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them."""
+    """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them.
+
+    On the embedded database it first upgrades it; a configured one is checked, as every role checks it.
+    """
     from hub.runner import run_all
 
+    settings = context.settings
+    database_ready(context, upgrade=settings.database_url == settings.embedded_database_url)
     run_all(context, with_demo=demo, verbose=verbose)
 
 
@@ -106,7 +134,7 @@ def indexer(context: Context) -> None:
     run_indexer(context)
 
 
-@main.command()
+@main.command(cls=click.Command)
 @with_context
 def check(context: Context) -> None:
     """Check the database, broker, index, outbox and SMTP server, one line each."""
@@ -124,9 +152,11 @@ def db() -> None:
     """Manage the database."""
 
 
-@db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply the database migrations (every command also does this on start)."""
+@db.command("upgrade", cls=click.Command)
+@with_context
+def db_upgrade(context: Context) -> None:
+    """Apply the database migrations; run it before starting the roles of a new release."""
+    database_ready(context, upgrade=True)
     click.echo("Database is up to date")
 
 
@@ -424,17 +454,21 @@ def digest_preview(context: Context, email: str, frequency: str, output: str | N
 @handles_errors
 @with_context
 def reindex(context: Context) -> None:
-    """Rebuild the search index from the database."""
+    """Rebuild the search index from the database, beside the current one; searches go on meanwhile."""
     with context.session_scope() as session:
-        with click.progressbar(length=indexing.count_items(session), label="Indexing", file=sys.stderr) as bar:
-            done = 0
+        total = index_writer.count_items(session)
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+        done = 0
 
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
 
-            count = indexing.reindex(session, progress=advance)
+        try:
+            count = index_writer.reindex(context, progress=advance)
+        except IndexBusyError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"Indexed {count} items, done.")
 
 

@@ -1,7 +1,8 @@
 """What a Plein process builds once when it starts, and hands down: its context.
 
-Settings, the database engines and sessions, the job queue (the Celery app), and the search
-index or its client. An edge builds one with `build_context()` at start (the web app keeps it
+Settings, the database engines and sessions, the job queue (the Celery app), the catalogue of
+words and templates, and the search index: the writer's (`index`) or the readers' (`search`).
+An edge builds one with `build_context()` at start (the web app keeps it
 on `app.state`, the worker's Celery app is the context's, the CLI puts it in click's
 `ctx.obj`, `plein run` builds its own) and opens each transaction with
 `context.session_scope()`. That puts the context in the session, so a service reaches settings
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -25,8 +27,11 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 from hub import jobs
 from hub.db import get_engine
 from hub.settings import Settings, get_settings
-from search.index import SearchIndex
-from search.remote import RemoteSearchIndex
+from hub.templating import Catalogue, build_catalogue
+
+if TYPE_CHECKING:
+    from search.index import SearchIndex
+    from search.remote import RemoteSearchIndex
 
 _CONTEXT = "plein.context"
 
@@ -51,16 +56,31 @@ class Context:
         return jobs.build_celery(self.settings)
 
     @cached_property
+    def catalogue(self) -> Catalogue:
+        """The words and templates of every language, for this installation's time zone, domain and default."""
+        return build_catalogue(self.settings)
+
+    # The search package is imported when the index is first used, not with the context: a process that
+    # takes mail in never loads Tantivy (tests/test_architecture.py).
+
+    @cached_property
     def index(self) -> SearchIndex:
-        """The search index on this machine, opened on first use: only the indexer and searches need it."""
+        """The index as its writer opens it, creating or migrating it: for the indexer and `plein reindex` only."""
+        from search.index import SearchIndex
+
         return SearchIndex.open(self.settings.index_dir)
 
     @cached_property
     def search(self) -> SearchIndex | RemoteSearchIndex:
-        """Where queries go: the index on this machine, or the indexer's query service (`PLEIN_SEARCH_URL`)."""
+        """Where queries go: the index on this machine opened read-only (it waits for the indexer to create
+        it, then raises `IndexUnavailable`), or the indexer's query service (`PLEIN_SEARCH_URL`)."""
         if self.settings.search_url:
+            from search.remote import RemoteSearchIndex
+
             return RemoteSearchIndex(self.settings.search_url, self.search_token())
-        return self.index
+        from search.index import SearchIndex
+
+        return SearchIndex.open_reader(self.settings.index_dir)
 
     def search_token(self) -> str:
         """The bearer token web processes show the indexer's query service, derived from the secret."""

@@ -34,7 +34,7 @@ from hub.context import Context
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import accounts, demo, health, indexing, signin
+from hub.services import accounts, demo, health, index_writer, indexing, signin
 from hub.settings import Settings
 from hub.urls import absolute, sign_in_path
 from hub.web.app import create_app
@@ -75,8 +75,7 @@ def prepare(context: Context, *, demo_data: bool = False) -> None:
             if demo.seed_demo(session):
                 log.info("seeded the demo company")
     if context.index.needs_rebuild:
-        with context.session_scope() as session:
-            log.info("rebuilt the search index: %d items", indexing.reindex(session))
+        log.info("rebuilt the search index: %d items", index_writer.reindex(context))
     with context.session_scope() as session:
         # Changes a stopped indexer did not take in yet: flushed as soon as the index worker is up.
         indexing.requeue_stalled(session, older_than=timedelta(0))

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.locale import LANGUAGES
 
 
 class Settings(BaseSettings):
@@ -45,8 +47,12 @@ class Settings(BaseSettings):
     """Day of the weekly digest, 0 = Monday."""
     timezone: str = "Europe/Amsterdam"
     """The digest hour, weekday and time zone above are what new users start with."""
-    language: str = "en"
-    """Language of mail for new users: `en` or `nl`."""
+    default_language: str = Field(
+        default="en",
+        validation_alias=AliasChoices("PLEIN_DEFAULT_LANGUAGE", "PLEIN_LANGUAGE", "default_language", "language"),
+    )
+    """The language of new users and of visitors whose browser asks for none Plein speaks: `en` or `nl`.
+    `PLEIN_LANGUAGE` is its older name, still read."""
     bounce_threshold: float = 3.0
     """Bounce score at which mail to an address stops (a hard bounce counts 1, a soft one 0.5)."""
     outbox_batch_size: int = 100
@@ -107,6 +113,18 @@ class Settings(BaseSettings):
     max_mail_comments_per_thread_per_hour: int = 60
     """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
 
+    @field_validator("default_language")
+    @classmethod
+    def _spoken(cls, language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return language
+
+    @property
+    def language(self) -> str:
+        """The older name of `default_language`."""
+        return self.default_language
+
     @property
     def smtp_on_loopback(self) -> bool:
         """True when only this machine can reach the SMTP server (an empty host is every address)."""
@@ -138,9 +156,14 @@ class Settings(BaseSettings):
             self.base_url = f"http://{self.http_host}:{self.http_port}"
         self.base_url = self.base_url.rstrip("/")
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'plein.db'}"
+            self.database_url = self.embedded_database_url
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    @property
+    def embedded_database_url(self) -> str:
+        """The SQLite file under the data directory: the database unless `PLEIN_DATABASE_URL` names another."""
+        return f"sqlite:///{self.data_dir / 'plein.db'}"
 
     @property
     def index_dir(self) -> Path:

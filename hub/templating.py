@@ -1,54 +1,129 @@
-"""The one Jinja2 environment for every page and every mail in `templates/`."""
+"""The Jinja2 environments for every page and every mail in `templates/`, one per language.
+
+One template serves every language: its words go through gettext (`_()`, `{% trans %}`,
+`ngettext`) and come from the catalogue in hub/locale, read from the `.po` files and compiled
+in memory once per process, so no compiled `.mo` file is built or committed. Dates and
+numbers are written by Babel for the reader's locale (docs/translations.md).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel import Locale
+from babel.dates import format_skeleton, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 import templates
-from hub.settings import get_settings
+from hub.locale import LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE
+from hub.settings import Settings
 
 TEMPLATES_DIR = Path(templates.__file__).parent
 
 
-def local_time(moment: datetime, fmt: str = "%d %b %Y %H:%M") -> str:
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+def format_moment(moment: datetime, language: str, zone: str, date: str = "yMMMd") -> str:
+    """`moment` as a reader of `language` in time zone `zone` reads it: 5 Jan 2025, 14:30; `date` is a
+    CLDR skeleton (`MMMd` leaves out the year)."""
+    locale = Locale.parse(language)
+    local = moment.astimezone(ZoneInfo(zone))
+    return locale.datetime_formats["medium"].format(
+        format_time(local, "short", locale=locale), format_skeleton(date, local, locale=locale)
+    )
 
 
-@lru_cache
-def environment() -> Environment:
+def format_clock(moment: datetime, language: str, zone: str) -> str:
+    return format_time(moment.astimezone(ZoneInfo(zone)), "short", locale=Locale.parse(language))
+
+
+def _translations(language: str) -> NullTranslations:
+    if language == SOURCE_LANGUAGE:
+        return NullTranslations()
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)  # fuzzy translations are left out: they show in English
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def _environment(language: str, translations: NullTranslations, zone: str, mail_domain: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
+    env.install_gettext_translations(translations, newstyle=True)
+
+    @pass_context
+    def local_time(context: Context, moment: datetime, date: str = "yMMMd") -> str:
+        """In the time zone of the context's `zone` (a mail's recipient), else the installation's."""
+        return format_moment(moment, language, context.get("zone") or zone, date)
+
+    @pass_context
+    def clock(context: Context, moment: datetime) -> str:
+        return format_clock(moment, language, context.get("zone") or zone)
+
     env.filters["local_time"] = local_time
-    env.globals["mail_domain"] = get_settings().mail_domain
+    env.filters["clock"] = clock
+    env.filters["number"] = lambda number, pattern=None: format_decimal(number, pattern, locale=language)
+    env.filters["day"] = lambda moment: format_skeleton("yMMMd", moment, locale=language)
+    env.filters["weekday"] = lambda day: Locale.parse(language).days["format"]["wide"][day].capitalize()  # 0 is Monday
+    env.globals["mail_domain"] = mail_domain
+    env.globals["language"] = language
     return env
 
 
-@lru_cache
-def _mail_templates() -> frozenset[str]:
-    """Every mail template, listed once: looked up for each mail Plein writes."""
-    return frozenset(environment().list_templates(extensions=["txt"]))
+@dataclass(frozen=True)
+class Catalogue:
+    """Every language's words and templates, built once per process (`hub.context.Context.catalogue`)."""
+
+    translations: dict[str, NullTranslations]
+    environments: dict[str, Environment]
+    default_language: str
+
+    def known(self, language: str | None) -> str:
+        """`language` if Plein speaks it, else the installation's default."""
+        return language if language in LANGUAGES else self.default_language
+
+    def translator(self, language: str | None) -> NullTranslations:
+        """`gettext` and `ngettext` in `language`, for words written outside a template (a mail's subject)."""
+        return self.translations[self.known(language)]
+
+    def environment(self, language: str | None = SOURCE_LANGUAGE) -> Environment:
+        return self.environments[self.known(language)]
+
+    def render_mail(self, name: str, language: str | None = SOURCE_LANGUAGE, **context: object) -> tuple[str, str]:
+        """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`, in `language`.
+
+        Times in it are in the time zone of the context's `recipient`, if any.
+        """
+        env = self.environment(language)
+        recipient = context.get("recipient")
+        context.setdefault("zone", getattr(recipient, "timezone", None))
+        return (
+            env.get_template(f"email/{name}.txt").render(**context),
+            env.get_template(f"email/{name}.html").render(**context),
+        )
 
 
-def render_mail(name: str, language: str = "en", **context: object) -> tuple[str, str]:
-    """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`.
-
-    A reader whose language is not English gets `<name>_<language>` where that pair exists.
-    """
-    env = environment()
-    translated = f"{name}_{language}"
-    if language != "en" and f"email/{translated}.txt" in _mail_templates():
-        name = translated
-    return (
-        env.get_template(f"email/{name}.txt").render(**context),
-        env.get_template(f"email/{name}.html").render(**context),
-    )
+def build_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue for an installation's time zone, mail domain and default language."""
+    translations = {language: _translations(language) for language in LANGUAGES}
+    environments = {
+        language: _environment(language, translations[language], settings.timezone, settings.mail_domain)
+        for language in LANGUAGES
+    }
+    return Catalogue(translations, environments, settings.default_language)

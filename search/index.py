@@ -1,30 +1,46 @@
 """The search index: opening it on disk, writing items into it, and querying it.
 
-Several processes share one index directory (the web app reads; a Celery worker and
-`plein reindex` write). Tantivy allows one writer at a time and guards it with a lock
-file, so every write call opens a writer, commits, and lets go; a busy lock is waited for.
-Readers look for what other processes committed every `RELOAD_EVERY_SECONDS`.
+Several processes share one index directory. Only its writers create it, change its schema
+or rebuild it: the indexer, which takes in every change, and `plein reindex` (`open`).
+Everyone else opens it read-only (`open_reader`) and, when it does not exist yet, waits a
+while for the indexer to create it rather than create it themselves. Readers look for what
+other processes committed every `RELOAD_EVERY_SECONDS`, and at once for their own process's.
 
-Next to the Tantivy files lives a small state file with the schema version and whether a
-full rebuild has completed. An index that is missing, corrupt, of another version, or
-never fully rebuilt opens with `needs_rebuild` set, so the caller can refill it from the
-database, which is the source of truth.
+The directory belongs to the index:
+
+    current        the name of the generation everyone reads and writes (replaced atomically)
+    g<number>/     a generation: Tantivy's files, and a state file with the schema version
+                   and whether a full rebuild completed
+    rebuilding     while a rebuild runs, the name of the generation it writes
+    write.lock     held by whoever writes the current generation or swaps another in
+    rebuild.lock   held by the one rebuild running
+
+A rebuild writes a new generation beside the current one, which readers keep searching and
+the indexer keeps writing meanwhile; each of those writes is noted in the new generation
+(`written.jsonl`), and the rebuild asks its caller for those items again, read anew from the
+database, before it points `current` at the new generation and removes the old. A generation
+that is missing, corrupt, of another schema version or never fully rebuilt opens with
+`needs_rebuild` set, so the indexer can refill it from the database, the source of truth.
 """
 
 from __future__ import annotations
 
+import fcntl
 import html
 import json
 import logging
 import math
 import os
 import re
+import shutil
 import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 
@@ -45,6 +61,17 @@ from search.schema import SCHEMA_VERSION, analyzers, build_schema, doc_key, stem
 log = logging.getLogger(__name__)
 
 STATE_FILE = "plein-index.json"
+CURRENT = "current"
+REBUILDING = "rebuilding"
+WRITE_LOCK = "write.lock"
+REBUILD_LOCK = "rebuild.lock"
+WRITTEN_FILE = "written.jsonl"
+GENERATION = re.compile(r"g\d+")
+LEGACY_FILES = re.compile(r"meta\.json|\.managed\.json|\.tantivy-\w+\.lock|plein-index\.json|[0-9a-f]{32}\.\w+")
+"""Tantivy's files as an index before generations kept them, directly in the directory."""
+READER_WAIT_SECONDS = 10.0
+"""How long a reader waits for the indexer to create the index before it gives up (`IndexUnavailable`)."""
+WAIT_STEP_SECONDS = 0.1
 WRITER_HEAP_BYTES = 50_000_000
 REBUILD_HEAP_BYTES = 200_000_000
 """A rebuild writes everything at once: a larger heap means fewer, larger segments to merge.
@@ -56,6 +83,8 @@ RELOAD_EVERY_SECONDS = 0.2
 process); its own commits it sees at once. Looking costs a read of meta.json: at every query
 it was a twentieth of a search over a million items."""
 LOCK_RETRY_SECONDS = 0.05
+SWAP_LOCK_TIMEOUT_SECONDS = 120.0
+"""How long a rebuild waits to swap its generation in while a writer holds the lock."""
 PROGRESS_EVERY = 1000
 STEMMED_FIELDS = [stemmed_field(language) for language in LANGUAGES]
 SEARCH_FIELDS = ["author", "extra", *STEMMED_FIELDS]
@@ -112,14 +141,41 @@ class IndexBusyError(RuntimeError):
     """Another writer held the index lock for longer than the timeout."""
 
 
+class SearchUnavailable(RuntimeError):
+    """The index could not answer: it is not there yet, or the indexer's query service is down."""
+
+
+class IndexUnavailable(SearchUnavailable):
+    """There is no index to read: the indexer has not created it, and did not within the wait."""
+
+
+class Changes(NamedTuple):
+    """What `SearchIndex.write` takes: the items of whole posts, other items, and items gone."""
+
+    posts: Mapping[int, Iterable[IndexedItem]]
+    items: Iterable[IndexedItem]
+    gone: Iterable[tuple[str, int]]
+
+
+CatchUp = Callable[[set[int], set[tuple[str, int]]], Changes]
+"""Asked by a rebuild for what writers wrote meanwhile (post ids, and `(kind, id)` of other
+items, written or gone), read anew: the changes that make the new generation as fresh."""
+
+_commits_here: defaultdict[Path | None, int] = defaultdict(int)
+"""Commits and swaps made in this process, by index directory: readers in it look again at once."""
+
+
 class SearchIndex:
     """One Tantivy index. `needs_rebuild` is decided when opening and cleared by `rebuild`."""
 
     def __init__(
-        self, index: tantivy.Index, path: Path | None, needs_rebuild: bool, lock_timeout: float
+        self, index: tantivy.Index, root: Path | None, generation: str | None, needs_rebuild: bool,
+        lock_timeout: float, *, writable: bool = True,
     ) -> None:
         self._index = index
-        self._path = path
+        self._root = root
+        self._generation = generation
+        self._writable = writable
         self.needs_rebuild = needs_rebuild
         self.lock_timeout = lock_timeout
         self.commits = 0
@@ -127,42 +183,60 @@ class SearchIndex:
         self.last_commit = -math.inf
         """`time.monotonic()` at this object's last commit."""
         self._reload_due = -math.inf
+        self._seen_here = -1
 
     @classmethod
-    def open(cls, path: Path, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> SearchIndex:
-        path.mkdir(parents=True, exist_ok=True)
-        state = _read_state(path)
-        if state is not None and state.get("schema_version") == SCHEMA_VERSION:
-            index = _open_existing(path)
-            if index is not None:
-                return cls(index, path, not state.get("complete"), lock_timeout)
-        log.info("creating an empty search index at %s (schema version %s)", path, SCHEMA_VERSION)
-        fresh = cls(_tantivy_index(path, reuse=False), path, True, lock_timeout)
-        with fresh._writer():
-            pass  # the first commit lets Tantivy delete the files of the previous index
-        _write_state(path, complete=False)
-        return fresh
+    def open(cls, root: Path, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> SearchIndex:
+        """The index as a writer opens it: created when missing, and created anew, empty and
+        flagged `needs_rebuild`, when it is corrupt or of another schema version."""
+        root.mkdir(parents=True, exist_ok=True)
+        with _locked(root / WRITE_LOCK, lock_timeout, f"the search index at {root} is locked by another writer"):
+            _forget_an_abandoned_rebuild(root)
+            generation = _pointer(root, CURRENT)
+            found = _open_generation(root, generation) if generation else None
+            if found is not None:
+                index, complete = found
+                return cls(index, root, generation, not complete, lock_timeout)
+            generation = _create_generation(root)
+            _point(root, CURRENT, generation)
+            _remove_unused(root)
+        log.info("created an empty search index at %s (schema version %s)", root / generation, SCHEMA_VERSION)
+        return cls(_tantivy_index(root / generation, reuse=True), root, generation, True, lock_timeout)
+
+    @classmethod
+    def open_reader(cls, root: Path, wait: float | None = None) -> SearchIndex:
+        """The index as a reader opens it, read-only: it waits up to `wait` seconds (by default
+        `READER_WAIT_SECONDS`) for the indexer to create it, then raises `IndexUnavailable`, and
+        never creates it itself."""
+        wait = READER_WAIT_SECONDS if wait is None else wait
+        deadline = time.monotonic() + wait
+        while True:
+            generation = _pointer(root, CURRENT)
+            found = _open_generation(root, generation) if generation else None
+            if found is not None:
+                index, complete = found
+                return cls(index, root, generation, not complete, LOCK_TIMEOUT_SECONDS, writable=False)
+            if time.monotonic() >= deadline:
+                raise IndexUnavailable(
+                    f"there is no search index at {root} after {wait:g} seconds of waiting: "
+                    "the indexer creates it (`plein indexer`, or `plein reindex`)"
+                )
+            time.sleep(WAIT_STEP_SECONDS)
 
     @classmethod
     def in_memory(cls) -> SearchIndex:
-        return cls(_tantivy_index(None, reuse=False), None, True, LOCK_TIMEOUT_SECONDS)
+        return cls(_tantivy_index(None, reuse=False), None, None, True, LOCK_TIMEOUT_SECONDS)
 
     def upsert(self, items: Iterable[IndexedItem]) -> None:
-        with self._writer() as writer:
-            for item in items:
-                writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
-                writer.add_document(_document(item))
+        self.write(items=items)
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
         _check_kind(kind)
-        with self._writer() as writer:
-            for id in ids:
-                writer.delete_documents_by_term("key", doc_key(kind, id))
+        self.write(gone=[(kind, id) for id in ids])
 
     def delete_post(self, post_id: int) -> None:
         """Remove a post together with its comments and documents."""
-        with self._writer() as writer:
-            writer.delete_documents_by_term("post_id", post_id)
+        self.write(posts={post_id: []})
 
     def write(
         self,
@@ -176,39 +250,58 @@ class SearchIndex:
         the index held for that post is replaced. `items` are upserted; `gone` are the
         `(kind, id)` of items to remove.
         """
-        with self._writer() as writer:
-            for post_id, post_items in (posts or {}).items():
-                writer.delete_documents_by_term("post_id", post_id)
-                for item in post_items:
-                    writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
-                    writer.add_document(_document(item))
-            for item in items:
-                writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
-                writer.add_document(_document(item))
-            for kind, id in gone:
-                _check_kind(kind)
-                writer.delete_documents_by_term("key", doc_key(kind, id))
+        self._check_writable()
+        with self._write_lock():
+            self._follow()  # a rebuild may have swapped in another generation
+            rebuilding = self._root and _pointer(self._root, REBUILDING)
+            with self._writer() as writer:
+                written = _apply(writer, Changes(posts or {}, items, gone))
+            if rebuilding:
+                _note_written(self._root / rebuilding, *written)
 
     def rebuild(
-        self, items: Iterable[IndexedItem], progress: Callable[[int], None] | None = None
+        self, items: Iterable[IndexedItem], progress: Callable[[int], None] | None = None,
+        catch_up: CatchUp | None = None,
     ) -> int:
-        """Replace the whole index with `items` in one commit; returns how many were added.
+        """Replace the whole index with `items`; returns how many were added.
 
-        `progress` is called with the running count every PROGRESS_EVERY items and at the end.
-        If `items` raises, nothing changes: the previous index stays as it was.
+        On disk, `items` go into a new generation beside the current one, which is searched and
+        written as before until the new one is swapped in; `catch_up` is then asked for what was
+        written meanwhile (without it, nothing else may write during a rebuild). `progress` is
+        called with the running count every PROGRESS_EVERY items and at the end. If `items`
+        raises, nothing changes: the previous index stays as it was.
         """
-        count = 0
-        with self._writer(REBUILD_HEAP_BYTES) as writer:
-            writer.delete_all_documents()
-            for count, item in enumerate(items, start=1):
-                writer.add_document(_document(item))
-                if progress is not None and count % PROGRESS_EVERY == 0:
-                    progress(count)
-            if progress is not None and (count == 0 or count % PROGRESS_EVERY):
-                progress(count)
-        if self._path is not None:
-            _write_state(self._path, complete=True)
-        self.needs_rebuild = False
+        self._check_writable()
+        if self._root is None:
+            with self._writer(REBUILD_HEAP_BYTES) as writer:
+                writer.delete_all_documents()
+                count = _add_all(writer, items, progress)
+            self.needs_rebuild = False
+            return count
+        root = self._root
+        with _locked(root / REBUILD_LOCK, 0, f"another rebuild of the search index at {root} is running"):
+            with self._write_lock():
+                generation = _create_generation(root)
+                _point(root, REBUILDING, generation)
+            try:
+                index = _tantivy_index(root / generation, reuse=True)
+                with _committing(index, REBUILD_HEAP_BYTES) as writer:
+                    count = _add_all(writer, items, progress)
+                caught_up = _catch_up(index, root / generation, catch_up, 0)
+                with self._write_lock(SWAP_LOCK_TIMEOUT_SECONDS):
+                    _catch_up(index, root / generation, catch_up, caught_up)
+                    _write_state(root / generation, complete=True)
+                    _point(root, CURRENT, generation)
+                    (root / REBUILDING).unlink()
+                    _remove_unused(root)
+            except BaseException:
+                with suppress(IndexBusyError), self._write_lock():
+                    (root / REBUILDING).unlink(missing_ok=True)
+                    _remove_unused(root)
+                raise
+        self._index, self._generation, self.needs_rebuild = index, generation, False
+        _commits_here[root] += 1
+        self._reload_due = -math.inf
         return count
 
     def search(
@@ -489,43 +582,196 @@ class SearchIndex:
 
     @contextmanager
     def _writer(self, heap_bytes: int = WRITER_HEAP_BYTES) -> Iterator[tantivy.IndexWriter]:
-        """A writer that commits on clean exit, rolls back on error, and always lets go."""
-        writer = self._acquire_writer(heap_bytes)
-        try:
+        with _committing(self._index, heap_bytes) as writer:
             yield writer
-        except BaseException:
-            writer.rollback()
-            raise
-        else:
-            writer.commit()
-            self.commits += 1
-            self.last_commit = time.monotonic()
-        finally:
-            writer.wait_merging_threads()
+        self.commits += 1
+        self.last_commit = time.monotonic()
+        _commits_here[self._root] += 1
         self._reload_due = -math.inf
 
+    def _check_writable(self) -> None:
+        if not self._writable:
+            raise PermissionError(f"the search index at {self._root} was opened for reading: only its writers change it")
+
+    def _write_lock(self, timeout: float | None = None) -> AbstractContextManager[None]:
+        if self._root is None:
+            return nullcontext()
+        timeout = self.lock_timeout if timeout is None else timeout
+        return _locked(
+            self._root / WRITE_LOCK, timeout,
+            f"the search index at {self._root} is locked by another writer for more than {timeout:g} seconds",
+        )
+
+    def _follow(self) -> None:
+        """Open the generation `current` names, if a rebuild swapped in another since this one was opened."""
+        generation = self._root and _pointer(self._root, CURRENT)
+        if not generation or generation == self._generation:
+            return
+        found = _open_generation(self._root, generation)
+        if found is not None:
+            (self._index, complete), self._generation = found, generation
+            self.needs_rebuild = not complete
+
     def _searcher(self) -> tantivy.Searcher:
-        """A searcher over the latest commit: this object's own at once, other processes' within `RELOAD_EVERY_SECONDS`."""
+        """A searcher over the latest commit: this process's at once, other processes' within `RELOAD_EVERY_SECONDS`."""
         now = time.monotonic()
-        if now >= self._reload_due:
-            self._index.reload()
+        if now >= self._reload_due or self._seen_here != _commits_here[self._root]:
+            self._seen_here = _commits_here[self._root]
+            self._follow()
+            try:
+                self._index.reload()
+            except ValueError:
+                self._follow()  # its generation was swapped out and removed between the two
+                self._index.reload()
             self._reload_due = now + RELOAD_EVERY_SECONDS
         return self._index.searcher()
 
-    def _acquire_writer(self, heap_bytes: int) -> tantivy.IndexWriter:
-        deadline = time.monotonic() + self.lock_timeout
+
+@contextmanager
+def _committing(index: tantivy.Index, heap_bytes: int) -> Iterator[tantivy.IndexWriter]:
+    """A writer that commits on clean exit, rolls back on error, and always lets go.
+
+    Writers of one index directory take turns through its write lock (`_locked`), so Tantivy's
+    own writer lock is always free here."""
+    writer = index.writer(heap_bytes, num_threads=1)
+    try:
+        yield writer
+    except BaseException:
+        writer.rollback()
+        raise
+    else:
+        writer.commit()
+    finally:
+        writer.wait_merging_threads()
+
+
+def _apply(writer: tantivy.IndexWriter, changes: Changes) -> tuple[set[int], set[tuple[str, int]]]:
+    """Write `changes`; returns what they touched: post ids, and `(kind, id)` of other items."""
+    posts, keys = set(), set()
+    for post_id, post_items in changes.posts.items():
+        posts.add(post_id)
+        writer.delete_documents_by_term("post_id", post_id)
+        for item in post_items:
+            writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
+            writer.add_document(_document(item))
+    for item in changes.items:
+        keys.add((item.kind, item.id))
+        writer.delete_documents_by_term("key", doc_key(item.kind, item.id))
+        writer.add_document(_document(item))
+    for kind, id in changes.gone:
+        _check_kind(kind)
+        keys.add((kind, id))
+        writer.delete_documents_by_term("key", doc_key(kind, id))
+    return posts, keys
+
+
+def _add_all(writer: tantivy.IndexWriter, items: Iterable[IndexedItem], progress: Callable[[int], None] | None) -> int:
+    count = 0
+    for count, item in enumerate(items, start=1):
+        writer.add_document(_document(item))
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    if progress is not None and (count == 0 or count % PROGRESS_EVERY):
+        progress(count)
+    return count
+
+
+def _note_written(generation: Path, posts: set[int], keys: set[tuple[str, int]]) -> None:
+    """Note, in the generation a rebuild writes, what was just written to the current one."""
+    if posts or keys:
+        with (generation / WRITTEN_FILE).open("a") as written:
+            written.write(json.dumps({"posts": sorted(posts), "keys": sorted(keys)}) + "\n")
+
+
+def _catch_up(index: tantivy.Index, generation: Path, catch_up: CatchUp | None, offset: int) -> int:
+    """Write into `generation` what writers wrote to the current one since `offset` of the notes,
+    as `catch_up` reads it anew; returns the offset up to which the notes are taken in."""
+    try:
+        notes = (generation / WRITTEN_FILE).read_bytes()
+    except FileNotFoundError:
+        return offset
+    end = notes.rfind(b"\n") + 1  # a note being written without the lock is not whole yet
+    posts, keys = set(), set()
+    for line in notes[offset:end].splitlines():
+        note = json.loads(line)
+        posts.update(note["posts"])
+        keys.update((kind, id) for kind, id in note["keys"])
+    if catch_up is not None and (posts or keys):
+        with _committing(index, WRITER_HEAP_BYTES) as writer:
+            _apply(writer, catch_up(posts, keys))
+    return max(offset, end)
+
+
+@contextmanager
+def _locked(path: Path, timeout: float, busy: str) -> Iterator[None]:
+    """Hold the lock file `path` (flock(2): let go when its process ends, however it ends)."""
+    deadline = time.monotonic() + timeout
+    with path.open("a") as handle:
         while True:
             try:
-                return self._index.writer(heap_bytes, num_threads=1)
-            except ValueError as error:
-                if "LockBusy" not in str(error):
-                    raise
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise IndexBusyError(
-                        f"the search index at {self._path} is locked by another writer "
-                        f"for more than {self.lock_timeout:g} seconds"
-                    ) from error
-            time.sleep(LOCK_RETRY_SECONDS)
+                    raise IndexBusyError(busy) from None
+                time.sleep(LOCK_RETRY_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pointer(root: Path, name: str) -> str | None:
+    """The generation the pointer file `name` names, if it exists."""
+    try:
+        return (root / name).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _point(root: Path, name: str, generation: str) -> None:
+    temporary = root / f"{name}.tmp"
+    temporary.write_text(generation)
+    os.replace(temporary, root / name)
+
+
+def _create_generation(root: Path) -> str:
+    generation = f"g{time.time_ns()}"
+    (root / generation).mkdir()
+    _tantivy_index(root / generation, reuse=False)
+    _write_state(root / generation, complete=False)
+    return generation
+
+
+def _open_generation(root: Path, generation: str) -> tuple[tantivy.Index, bool] | None:
+    """The generation's Tantivy index and whether a rebuild completed it; None if it cannot be read
+    with this schema version."""
+    path = root / generation
+    state = _read_state(path)
+    if state is None or state.get("schema_version") != SCHEMA_VERSION:
+        return None
+    index = _open_existing(path)
+    return None if index is None else (index, bool(state.get("complete")))
+
+
+def _forget_an_abandoned_rebuild(root: Path) -> None:
+    """Stop noting writes for a rebuild that is not running any more (it crashed)."""
+    if (root / REBUILDING).exists():
+        with suppress(IndexBusyError), _locked(root / REBUILD_LOCK, 0, "a rebuild is running"):
+            (root / REBUILDING).unlink(missing_ok=True)
+
+
+def _remove_unused(root: Path) -> None:
+    """Remove the generations that are neither current nor being rebuilt, and the files of an
+    index from before generations; the caller holds the write lock."""
+    kept = {_pointer(root, CURRENT), _pointer(root, REBUILDING)}
+    for entry in root.iterdir():
+        if entry.name in kept:
+            continue
+        if entry.is_dir() and GENERATION.fullmatch(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_file() and LEGACY_FILES.fullmatch(entry.name):
+            entry.unlink(missing_ok=True)
 
 
 def _tantivy_index(path: Path | None, reuse: bool) -> tantivy.Index:

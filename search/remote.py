@@ -22,7 +22,7 @@ import httpx
 from fastapi import Body, FastAPI, Header, HTTPException
 from pydantic import TypeAdapter
 
-from search.index import SearchIndex
+from search.index import SearchIndex, SearchUnavailable
 from search.turns import SearchTurns
 
 READ_METHODS = ("search", "suggest", "related")
@@ -57,10 +57,6 @@ def _jsonable(value: object) -> object:
     if isinstance(value, Collection) and not isinstance(value, (str, bytes, dict)):
         return list(value)
     return value
-
-
-class SearchUnavailable(RuntimeError):
-    """The indexer's query service could not answer (down, unreachable, or failing)."""
 
 
 class RemoteSearchIndex:

@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from hub.models import utcnow
-from hub.services import attachments, digests, inbound, indexing, notifications, outbox
+from hub.services import attachments, digests, inbound, index_writer, indexing, notifications, outbox
 from workers.app import app, context
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def sweep_inbound() -> None:
 @app.task(name=indexing.FLUSH_TASK, autoretry_for=(Exception,), **RETRY)
 def flush_index() -> None:
     """Index every pending item; flushes queued during a burst find the first drained them all."""
-    indexing.flush(context)
+    index_writer.flush(context)
 
 
 @app.task(name="plein.search.sweep")

@@ -14,13 +14,13 @@ from hub.models.mail import (
     OutgoingMail,
     OutgoingStatus,
 )
-from hub.models.moderation import HeldMessage, HeldStatus
+from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
 from hub.models.search import IndexPending
 from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
     "AddressHealth", "BounceReport",
-    "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
+    "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
     "IndexPending",
     "Installation",
     "SignInRequest", "UsedSignInLink", "WebSession",

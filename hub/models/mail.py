@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
@@ -46,8 +46,6 @@ class InboundMessage(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    written_on_web: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    """Written in a web form and held for a moderator: its text is the author's own, with nothing to trim."""
 
 
 class OutgoingStatus(enum.StrEnum):

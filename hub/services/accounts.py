@@ -19,7 +19,7 @@ EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise Invalid(f"{email!r} is not an email address")
+        raise Invalid("%(email)s is not an email address", email=repr(email))
     return email
 
 
@@ -29,11 +29,11 @@ def create_user(session: Session, email: str, name: str) -> User:
     if not name:
         raise Invalid("a name is required")
     if find_user(session, email):
-        raise Conflict(f"a user with address {email} already exists")
+        raise Conflict("a user with address %(email)s already exists", email=email)
     settings = context_of(session).settings
     user = User(
         email=email, name=name, timezone=settings.timezone, digest_hour=settings.digest_hour,
-        digest_weekday=settings.digest_weekday, language=settings.language,
+        digest_weekday=settings.digest_weekday, language=settings.default_language,
     )
     session.add(user)
     session.flush()
@@ -47,7 +47,7 @@ def find_user(session: Session, email: str) -> User | None:
 def get_user(session: Session, email: str) -> User:
     user = find_user(session, email)
     if user is None:
-        raise NotFound(f"no user with address {email}")
+        raise NotFound("no user with address %(email)s", email=email)
     return user
 
 

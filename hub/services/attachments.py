@@ -5,7 +5,10 @@ to ten threads is stored once and a crash never leaves half a file under a real 
 uploaded on the web is already on disk under the data directory (hub.web.uploads): it is
 hashed in chunks and moved into place, never read whole into memory.
 
-So a file is removed only when no attachment names its SHA-256 any more, and only once the
+A file sent with a web post that waits for a moderator is stored at once too, named by a
+`HeldFile` until the decision (`hold_file`, `attach_held`).
+
+So a file is removed only when no attachment (nor held file) names its SHA-256 any more, and only once the
 deletion that freed it has committed (a rollback loses nothing): deleting calls `release`,
 which queues `plein.attachments.sweep` after commit. A job rather than an unlink in the
 request: web and worker machines share the store, the sweep must wait for every transaction
@@ -28,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.context import context_of
-from hub.models import Attachment, Comment, Post
-from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID
+from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
+from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
 
@@ -94,7 +97,12 @@ def store_file(folder: Path, path: Path) -> str:
 
 
 def read_blob(attachment: Attachment) -> bytes:
-    return blob_path(context_of(attachment).settings.attachments_dir, attachment.sha256).read_bytes()
+    return blob_path(_store(attachment), attachment.sha256).read_bytes()
+
+
+def _store(held: Session | Attachment) -> Path:
+    """The store of the context `held` (a session or a row) was opened in."""
+    return context_of(held).settings.attachments_dir
 
 
 def safe_filename(filename: str, content_type: str) -> str:
@@ -114,13 +122,37 @@ def attach(
     comment: Comment | None = None,
     content_id: str | None = None,
 ) -> Attachment:
-    return _record(session, post, comment, filename, content_type, len(data), store_blob(context_of(session).settings.attachments_dir, data), content_id)
+    return _record(session, post, comment, filename, content_type, len(data), store_blob(_store(session), data), content_id)
 
 
 def attach_file(session: Session, post: Post, filename: str, content_type: str, path: Path) -> Attachment:
     """Attach the uploaded file at `path`, moving it into the store."""
     size = path.stat().st_size
-    return _record(session, post, None, filename, content_type, size, store_file(context_of(session).settings.attachments_dir, path), None)
+    return _record(session, post, None, filename, content_type, size, store_file(_store(session), path), None)
+
+
+def hold_file(session: Session, held: HeldMessage, filename: str, content_type: str, path: Path) -> HeldFile:
+    """Keep the uploaded file at `path` for `held` (a web post waiting for a moderator), moving it into the store.
+
+    Call after `held` is flushed: like a transaction adding a post, this one then keeps a sweep
+    out until the row naming the file commits (`sweep`).
+    """
+    announce_new_item(session)
+    content_type = (content_type or "application/octet-stream").lower()
+    kept = HeldFile(
+        filename=safe_filename(filename, content_type), content_type=content_type, size=path.stat().st_size,
+        sha256=store_file(_store(session), path),
+    )
+    held.files.append(kept)
+    session.flush()
+    return kept
+
+
+def attach_held(session: Session, post: Post, comment: Comment | None, held_file: HeldFile) -> Attachment:
+    """Make a held file, in the store already, an attachment of `post` (or of its `comment`)."""
+    return _record(
+        session, post, comment, held_file.filename, held_file.content_type, held_file.size, held_file.sha256, None,
+    )
 
 
 def _record(
@@ -142,8 +174,9 @@ def _record(
     return attachment
 
 
-def release(session: Session, attachments: Iterable[Attachment]) -> None:
-    """Call before deleting `attachments`: once that commits, their files go unless another attachment names them.
+def release(session: Session, attachments: Iterable[Attachment | HeldFile]) -> None:
+    """Call before deleting `attachments` (or held files): once that commits, their files go unless another
+    attachment or held file names them.
 
     Passing more attachments than are deleted is harmless: the sweep keeps every file still named.
     """
@@ -153,21 +186,22 @@ def release(session: Session, attachments: Iterable[Attachment]) -> None:
 
 
 def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
-    """Remove the stored files among `sha256s` that no attachment names any more; those removed.
+    """Remove the stored files among `sha256s` that no attachment or held file names any more; those removed.
 
     A transaction adding an attachment may have found its file in the store and not yet
-    committed the row that names it. Every such transaction adds a post or comment first, so
-    the sweep looks while none is open (`_exclude_new_items`), and one that starts after it
-    finds the file gone and writes it again.
+    committed the row that names it. Every such transaction adds a post, a comment or a held
+    message first, so the sweep looks while none is open (`_exclude_new_items`), and one that
+    starts after it finds the file gone and writes it again.
     """
     candidates = {sha256 for sha256 in sha256s if _SHA256.fullmatch(sha256)}
     if not candidates:
         return []
     _exclude_new_items(session)
     named = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(candidates))))
+    named |= set(session.scalars(select(HeldFile.sha256).where(HeldFile.sha256.in_(candidates))))
     removed = []
     for sha256 in sorted(candidates - named):
-        path = blob_path(context_of(session).settings.attachments_dir, sha256)
+        path = blob_path(_store(session), sha256)
         if path.exists():
             path.unlink()
             removed.append(sha256)

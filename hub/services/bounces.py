@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.models import AddressHealth, BounceReport, OutgoingMail, User, utcnow
-from hub.services import signing
+from hub.services import addresses
 from mailgateway.addresses import BOUNCES
 
 HARD_SCORE = 1.0
@@ -81,7 +81,7 @@ def _status_blocks(part: Message) -> list[Message]:
 
 def record_report(session: Session, token: str, raw: bytes) -> str:
     """Count a report sent to `bounces+TOKEN`; returns what was done, for the inbound record."""
-    parts = signing.verify(BOUNCES, token) if token else None
+    parts = addresses.token_parts(BOUNCES, token) if token else None
     outgoing = session.get(OutgoingMail, parts[0]) if parts else None
     if outgoing is None:
         return "delivery report for no message of ours: kept, not counted"

@@ -13,27 +13,22 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.locale import N_
 from hub.models import Delivery, Group, User
-from hub.services import signing
+from hub.services import addresses
 from hub.services.errors import Forbidden, NotFound
 from hub.services.groups import add_member, find_membership
 from hub.services.outbox import compose, queue_mail
-from hub.templating import render_mail
 from mailgateway.addresses import COMMANDS
 
 CONFIRM_LIFETIME_DAYS = 7
-_PURPOSE = "confirm"
 _CODES = {command: number for number, command in enumerate(COMMANDS, start=1)}
 _ACTIONS = {
-    "subscribe": "Subscribe me to {group}: mail me each new post.",
-    "unsubscribe": "Stop all mail from {group} (I stay a member and can read it on the web).",
-    "digest": "Mail me a daily digest of {group} instead of each post.",
-    "each": "Mail me each new post of {group}.",
+    "subscribe": N_("Subscribe me to %(group)s: mail me each new post."),
+    "unsubscribe": N_("Stop all mail from %(group)s (I stay a member and can read it on the web)."),
+    "digest": N_("Mail me a daily digest of %(group)s instead of each post."),
+    "each": N_("Mail me each new post of %(group)s."),
 }
-
-
-def confirm_address(token: str, domain: str) -> str:
-    return f"confirm+{token}@{domain}"
 
 
 def request_command(session: Session, user: User, group: Group, command: str, *, key: str) -> str:
@@ -42,22 +37,23 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
     `key` names the request (the inbound message), so asking twice for one message mails once.
     """
     _check_allowed(session, user, group, command)
-    token = signing.sign_expiring(
-        _PURPOSE, user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
+    confirm = addresses.signed_address(
+        session, "confirm", user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
     )
-    domain = context_of(session).settings.mail_domain
-    action = _ACTIONS[command].format(group=group.name)
-    text, html = render_mail(
-        "command_confirm", recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
-        command_address=f"{group.slug}+{command}@{domain}",
+    catalogue = context_of(session).catalogue
+    t = catalogue.translator(user.language)
+    action = t.gettext(_ACTIONS[command]) % {"group": group.name}
+    text, html = catalogue.render_mail(
+        "command_confirm", user.language, recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
+        command_address=addresses.address(session, "command", group.slug, command),
     )
     message = compose(
-        subject=f"Confirm: {action}",
-        sender=("Plein", f"no-reply@{domain}"),
+        subject=t.gettext("Confirm: %(action)s") % {"action": action},
+        sender=("Plein", addresses.address(session, "no-reply")),
         recipient=(user.name, user.email),
         text=text, html=html,
         # RFC 3834: an answer to a person's mail is auto-replied, so their autoresponder stays quiet.
-        headers={"Reply-To": confirm_address(token, domain), "Auto-Submitted": "auto-replied"},
+        headers={"Reply-To": confirm, "Auto-Submitted": "auto-replied"},
     )
     queue_mail(session, f"confirm:{key}", message, essential=True)
     return f"confirmation of {command} for {group.slug} mailed to {user.email}"
@@ -65,12 +61,12 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
 
 def confirm_command(session: Session, sender: User, token: str) -> str:
     """Carry out the command a confirmation token names, if `sender` is the person it was mailed to."""
-    parts = signing.verify_expiring(_PURPOSE, token)
+    parts = addresses.token_parts(session, "confirm", token)
     if parts is None or len(parts) != 3:
         raise NotFound("the confirmation address is not valid or has expired; send the command again")
     user_id, group_id, code = parts
     if sender.id != user_id:
-        raise Forbidden(f"the confirmation was mailed to someone else; {sender.email} may send the command itself")
+        raise Forbidden("the confirmation was mailed to someone else; %(email)s may send the command itself", email=sender.email)
     group = session.get(Group, group_id)
     command = next((name for name, number in _CODES.items() if number == code), None)
     if group is None or command is None:
@@ -90,6 +86,6 @@ def confirm_command(session: Session, sender: User, token: str) -> str:
 def _check_allowed(session: Session, user: User, group: Group, command: str) -> None:
     member = find_membership(session, group, user) is not None
     if command == "unsubscribe" and not member:
-        raise NotFound(f"{user.email} is not a member of {group.slug}; there is no mail to stop")
+        raise NotFound("%(email)s is not a member of %(slug)s; there is no mail to stop", email=user.email, slug=group.slug)
     if group.is_private and not member:
-        raise Forbidden(f"{group.slug} is a private group: a member must invite {user.email} first")
+        raise Forbidden("%(slug)s is a private group: a member must invite %(email)s first", slug=group.slug, email=user.email)

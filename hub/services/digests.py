@@ -27,18 +27,19 @@ from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from hub.context import context_of
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
-from hub.services import digest_horizon
+from hub.services import addresses, digest_horizon
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
 from hub.services.subscriptions import digest_unsubscribe_token
-from hub.templating import render_mail
+from hub.templating import Catalogue, format_moment
 from hub.urls import absolute, comment_path, post_path, unsubscribe_path
 
 T = TypeVar("T")
@@ -263,7 +264,7 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
     token = digest_unsubscribe_token(user, frequency)
     message = compose(
         subject=digest.subject,
-        sender=("Plein", f"digest@{domain}"),
+        sender=("Plein", addresses.address(session, "digest")),
         recipient=(user.name, user.email),
         text=digest.text, html=digest.html,
         message_id=message_id(session, "digest", key.removeprefix("digest:").replace(":", "-")),
@@ -272,7 +273,7 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
             "Precedence": "bulk",
             "List-Id": f"Plein {frequency.value} digest <digest.{domain}>",
             "List-Archive": f"<{absolute('/')}>",
-            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address(session, 'unsubscribe', token)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
@@ -331,8 +332,8 @@ def _build(
     since: tuple[int, int],
 ) -> Digest | None:
     """Sections in reading order: threads the user wrote or joined first, then group by group."""
-    zone = ZoneInfo(user.timezone)
-    time_format = "%d-%m %H:%M" if user.language == "nl" else "%d %b, %H:%M"
+    catalogue = context_of(user).catalogue
+    language = catalogue.known(user.language)
     shared = activity.shared
     followed = DigestSection("")
     sections: list[DigestSection] = []
@@ -355,8 +356,8 @@ def _build(
             address = reply_address(post, None, user)
             item = DigestItem(
                 post_id=post.id, title=post.title, group=section.name, author=post.author,
-                time=shared(("time", post.id, user.timezone, time_format),
-                            lambda: post.created_at.astimezone(zone).strftime(time_format)),
+                time=shared(("time", post.id, user.timezone, language),
+                            lambda: format_moment(post.created_at, language, user.timezone, date="MMMd")),
                 snippet=shared(("snippet", post.id), lambda: snippet(post.body_text)),
                 new_comments=len(comments),
                 latest_comment=shared(
@@ -378,15 +379,13 @@ def _build(
     if not followed.items and not sections:
         return None
     ordered = [followed, *sections] if followed.items else sections
-    suffix = "_nl" if user.language == "nl" else ""
     for section in ordered:
         for item in section.items:
-            _render_item(item, suffix, show_group=not section.name, shared=shared)
+            _render_item(catalogue, item, language, show_group=not section.name, shared=shared)
     groups = sorted({i.group for i in followed.items} | {s.name for s in sections}, key=str.lower)
-    subject = _subject(user.language, post_count, comment_count, groups)
-    template = "digest_nl" if user.language == "nl" else "digest"
-    text, html = render_mail(
-        template, recipient=user, sections=ordered, frequency=frequency.value,
+    subject = _subject(catalogue.translator(language), post_count, comment_count, groups)
+    text, html = catalogue.render_mail(
+        "digest", language, recipient=user, sections=ordered, frequency=frequency.value,
         subject=subject, hub_url=absolute("/"), preferences_url=absolute("/preferences"),
         unsubscribe_url=absolute(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
     )
@@ -396,7 +395,7 @@ def _build(
 _REPLY_PLACEHOLDER = "\x00reply-address\x00"
 
 
-def _render_item(item: DigestItem, suffix: str, *, show_group: bool, shared) -> None:
+def _render_item(catalogue: Catalogue, item: DigestItem, language: str, *, show_group: bool, shared) -> None:
     """Render `item` from the copy shared by every reader, with this reader's own reply address.
 
     Everything but the signed reply address is the same for everyone who sees this post with
@@ -405,9 +404,9 @@ def _render_item(item: DigestItem, suffix: str, *, show_group: bool, shared) -> 
     """
     address = item.reply_to
     text, html = shared(
-        ("item", suffix, show_group, item.post_id, item.time, item.new_comments, item.latest_comment, item.url),
-        lambda: render_mail(
-            "digest_item" + suffix, show_group=show_group,
+        ("item", language, show_group, item.post_id, item.time, item.new_comments, item.latest_comment, item.url),
+        lambda: catalogue.render_mail(
+            "digest_item", language, show_group=show_group,
             item=replace(
                 item, reply_to=_REPLY_PLACEHOLDER,
                 reply_mailto=item.reply_mailto.replace(address, _REPLY_PLACEHOLDER),
@@ -418,20 +417,14 @@ def _render_item(item: DigestItem, suffix: str, *, show_group: bool, shared) -> 
     item.html = Markup(html.replace(_REPLY_PLACEHOLDER, address))
 
 
-_WORDS = {
-    "en": ("new post", "new posts", "new comment", "new comments", "and", "more"),
-    "nl": ("nieuw bericht", "nieuwe berichten", "nieuwe reactie", "nieuwe reacties", "en", "meer"),
-}
-
-
-def _subject(language: str, post_count: int, comment_count: int, group_names: list[str]) -> str:
-    post, posts, comment, comments, and_, more = _WORDS.get(language, _WORDS["en"])
+def _subject(t: NullTranslations, post_count: int, comment_count: int, group_names: list[str]) -> str:
     parts = []
     if post_count:
-        parts.append(f"{post_count} {post if post_count == 1 else posts}")
+        parts.append(t.ngettext("%(num)d new post", "%(num)d new posts", post_count) % {"num": post_count})
     if comment_count:
-        parts.append(f"{comment_count} {comment if comment_count == 1 else comments}")
+        parts.append(t.ngettext("%(num)d new comment", "%(num)d new comments", comment_count) % {"num": comment_count})
+    what = t.gettext("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]} if len(parts) == 2 else parts[0]
     where = ", ".join(group_names[:3])
     if len(group_names) > 3:
-        where += f" {and_} {len(group_names) - 3} {more}"
-    return f"Plein: {f' {and_} '.join(parts)} in {where}"
+        where = t.gettext("%(groups)s and %(num)d more") % {"groups": where, "num": len(group_names) - 3}
+    return t.gettext("Plein: %(what)s in %(where)s") % {"what": what, "where": where}

@@ -15,19 +15,19 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
 from hub.services import indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
-from mailgateway.addresses import BOUNCES, GROUP_SLUG, TOKEN_PREFIXES
+from mailgateway.addresses import GROUP_SLUG, RESERVED
 
 
 def create_group(
     session: Session, slug: str, name: str, *, private: bool = False, description: str = ""
 ) -> Group:
     slug = slug.strip().lower()
-    if not GROUP_SLUG.match(slug) or slug in (*TOKEN_PREFIXES, BOUNCES):
+    if not GROUP_SLUG.match(slug) or slug in RESERVED:
         raise Invalid(
-            f"{slug!r} cannot be a group address: use lower-case letters, digits, '.', '_' or '-'"
+            "%(slug)s cannot be a group address: use lower-case letters, digits, '.', '_' or '-'", slug=repr(slug)
         )
     if session.scalar(select(Group).where(Group.slug == slug)):
-        raise Conflict(f"a group {slug} already exists")
+        raise Conflict("a group %(slug)s already exists", slug=slug)
     group = Group(slug=slug, name=name.strip() or slug, is_private=private, description=description)
     session.add(group)
     session.flush()
@@ -75,7 +75,7 @@ def _writers(session: Session, group: Group) -> list[int]:
 def get_group(session: Session, slug: str) -> Group:
     group = session.scalar(select(Group).where(Group.slug == slug.strip().lower()))
     if group is None:
-        raise NotFound(f"no group {slug}")
+        raise NotFound("no group %(slug)s", slug=slug)
     return group
 
 
@@ -86,7 +86,7 @@ def add_member(
     try:
         delivery = Delivery(delivery)
     except ValueError:
-        raise Invalid(f"delivery must be one of {', '.join(d.value for d in Delivery)}") from None
+        raise Invalid("delivery must be one of %(choices)s", choices=', '.join(d.value for d in Delivery)) from None
     membership = find_membership(session, group, user)
     if membership is None:
         membership = Membership(group_id=group.id, user_id=user.id)
@@ -104,7 +104,7 @@ def remove_member(session: Session, group: Group, user: User) -> None:
     """
     membership = find_membership(session, group, user)
     if membership is None:
-        raise NotFound(f"{user.email} is not a member of {group.slug}")
+        raise NotFound("%(email)s is not a member of %(slug)s", email=user.email, slug=group.slug)
     session.delete(membership)
     session.flush()
 
@@ -112,7 +112,7 @@ def remove_member(session: Session, group: Group, user: User) -> None:
 def join_group(session: Session, group: Group, user: User) -> Membership:
     """`user` joins a public group themselves, with their default delivery."""
     if group.is_private:
-        raise Forbidden(f"{group.name} is private: a member adds people to it")
+        raise Forbidden("%(name)s is private: a member adds people to it", name=group.name)
     return find_membership(session, group, user) or add_member(session, group, user, user.default_delivery)
 
 
@@ -171,7 +171,7 @@ def can_see(session: Session, user: User, group: Group) -> bool:
 def get_visible_group(session: Session, user: User, slug: str) -> Group:
     group = session.scalar(select(Group).where(Group.slug == slug.strip().lower()))
     if group is None or not can_see(session, user, group):
-        raise NotFound(f"no group {slug}")
+        raise NotFound("no group %(slug)s", slug=slug)
     return group
 
 

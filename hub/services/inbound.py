@@ -30,7 +30,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, bounces, commands, groups, loops, moderation, signing, subscriptions
+from hub.services import accounts, addresses, bounces, commands, groups, loops, moderation, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
@@ -49,17 +49,17 @@ def accepts_recipient(session: Session, address: str) -> bool:
     if destination.kind == "group":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "reply":
-        return signing.verify("reply", destination.value) is not None
+        return addresses.token_parts(session, "reply", destination.value) is not None
     if destination.kind == "unsubscribe":
-        return subscriptions.is_unsubscribe_token(destination.value)
+        return subscriptions.is_unsubscribe_token(session, destination.value)
     if destination.kind == "replies-off":
-        return signing.verify("replies-off", destination.value) is not None
+        return addresses.token_parts(session, "replies-off", destination.value) is not None
     if destination.kind == "command":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "confirm":
-        return signing.verify_expiring("confirm", destination.value) is not None
+        return addresses.token_parts(session, "confirm", destination.value) is not None
     if destination.kind in (moderation.APPROVE, moderation.REJECT):
-        return signing.verify(destination.kind, destination.value) is not None
+        return addresses.token_parts(session, destination.kind, destination.value) is not None
     return destination.kind == BOUNCES
 
 
@@ -354,7 +354,7 @@ def _command(session: Session, inbound: InboundMessage, sender: User, destinatio
 def _reply_by_token(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, token: str
 ) -> Outcome:
-    parts = signing.verify("reply", token)
+    parts = addresses.token_parts(session, "reply", token)
     post = session.get(Post, parts[0]) if parts else None
     if post is None:
         return Outcome(InboundStatus.REFUSED, "the reply address is not valid or its post is gone")
@@ -470,7 +470,7 @@ def list_inbound(session: Session, status: InboundStatus, limit: int = 50) -> li
 def get_inbound(session: Session, inbound_id: int) -> InboundMessage:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
-        raise NotFound(f"no inbound message {inbound_id}")
+        raise NotFound("no inbound message %(inbound_id)s", inbound_id=inbound_id)
     return inbound
 
 
@@ -478,7 +478,7 @@ def retry_inbound(session: Session, inbound_id: int) -> InboundMessage:
     """Process a failed or refused message again, from its raw bytes, after commit."""
     inbound = get_inbound(session, inbound_id)
     if inbound.status not in (InboundStatus.FAILED, InboundStatus.REFUSED, InboundStatus.RECEIVED):
-        raise Invalid(f"inbound message {inbound_id} is {inbound.status.value} already: {inbound.reason}")
+        raise Invalid("inbound message %(inbound_id)s is %(status)s already: %(reason)s", inbound_id=inbound_id, status=inbound.status.value, reason=inbound.reason)
     inbound.status, inbound.reason, inbound.processed_at = InboundStatus.RECEIVED, "", None
     session.flush()
     jobs.after_commit(session, "plein.inbound.process", inbound.id)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Comment, InboundMessage, Post, User, utcnow
+from hub.models import Comment, Post, User, utcnow
 
 WINDOW = timedelta(hours=1)
 
@@ -25,14 +25,8 @@ WINDOW = timedelta(hours=1)
 def mail_comment_refusal(session: Session, sender: User, post: Post) -> str:
     """Why a comment by mail from `sender` on `post` is over this hour's limits, or ""."""
     settings = context_of(session).settings
-    by_mail = (
-        select(func.count(Comment.id))
-        .join(InboundMessage, Comment.inbound_id == InboundMessage.id)
-        .where(
-            Comment.post_id == post.id,
-            Comment.created_at >= utcnow() - WINDOW,
-            InboundMessage.written_on_web.is_(False),  # a held web comment, approved
-        )
+    by_mail = select(func.count(Comment.id)).where(
+        Comment.post_id == post.id, Comment.inbound_id.is_not(None), Comment.created_at >= utcnow() - WINDOW,
     )
     per_sender = settings.max_mail_comments_per_sender_per_thread_per_hour
     if per_sender and session.scalar(by_mail.where(Comment.author_id == sender.id)) >= per_sender:

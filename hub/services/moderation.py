@@ -5,9 +5,12 @@ anyone in the company, or anyone but held for a moderator. Apart from the policy
 whose From cannot be verified (`PLEIN_INBOUND_AUTH`, see `mailgateway.authentication`) never posts as
 that person: by the group's `untrusted_mail` it is held for a moderator or refused.
 
-Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A moderator (a member
-with `is_moderator`, or a hub admin) approves it, which posts it exactly as mail in would have, as its
-sender, with its attachments (`hub.services.publishing.publish`), or rejects it, which records a refusal.
+Held mail is a `HeldMessage` next to its inbound record, which reads `held`. A post or comment written
+on the web in a moderated group is a `HeldMessage` of its own, with its title, text and files
+(`hold_written`). A moderator (a member with `is_moderator`, or a hub admin) approves it, which posts
+it as its sender with its attachments, mail exactly as mail in would have been
+(`hub.services.publishing.publish`) and a web item as it was written (`publish_written`), or
+rejects it, which records a refusal and lets go of a web item's files.
 Each moderator is mailed the held message; replying approves (`approve+TOKEN@`), a second signed
 address rejects (`reject+TOKEN@`). Tokens name the held message and the moderator they were mailed
 to; from anyone else they do nothing but a recorded refusal. Deciding twice changes nothing.
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.locale import N_
 from hub.models import (
     Comment,
     Group,
@@ -37,13 +41,12 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import signing
+from hub.services import addresses, attachments
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
-from hub.services.publishing import comment_text, publish
+from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
-from hub.templating import render_mail
 from hub.urls import absolute, group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
@@ -61,12 +64,12 @@ def set_policy(session: Session, group: Group, posting_policy: str | None = None
         try:
             group.posting_policy = PostingPolicy(posting_policy).value
         except ValueError:
-            raise Invalid(f"posting policy must be one of {', '.join(p.value for p in PostingPolicy)}") from None
+            raise Invalid("posting policy must be one of %(choices)s", choices=', '.join(p.value for p in PostingPolicy)) from None
     if untrusted_mail is not None:
         try:
             group.untrusted_mail = UntrustedMail(untrusted_mail).value
         except ValueError:
-            raise Invalid(f"untrusted mail must be one of {', '.join(u.value for u in UntrustedMail)}") from None
+            raise Invalid("untrusted mail must be one of %(choices)s", choices=', '.join(u.value for u in UntrustedMail)) from None
     session.flush()
     return group
 
@@ -74,7 +77,7 @@ def set_policy(session: Session, group: Group, posting_policy: str | None = None
 def set_moderator(session: Session, group: Group, user: User, moderator: bool = True) -> Membership:
     membership = find_membership(session, group, user)
     if membership is None:
-        raise NotFound(f"{user.email} is not a member of {group.slug}: add them to it first")
+        raise NotFound("%(email)s is not a member of %(slug)s: add them to it first", email=user.email, slug=group.slug)
     membership.is_moderator = moderator
     session.flush()
     return membership
@@ -166,8 +169,7 @@ def hold(
         held = HeldMessage(
             inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
             post_id=post.id if post else None, parent_id=parent.id if parent else None,
-            subject=message.subject, text=comment_text(inbound_message, message) if post else message.text.strip(),
-            reason=reason,
+            subject=message.subject, text=message.reply_text if post else message.text.strip(), reason=reason,
         )
         session.add(held)
         session.flush()
@@ -178,20 +180,39 @@ def hold(
     return Screened(InboundStatus.HELD, f"held for moderation of {group.slug} ({reason}); {whom}", held)
 
 
+def hold_written(
+    session: Session, author: User, group: Group, post: Post | None, parent: Comment | None, title: str, body: str,
+) -> HeldMessage:
+    """Keep a post (or a comment on `post`) written on the web for the moderators of the moderated
+    `group`, as written, and mail them and `author` as for held mail. Its files follow with
+    `attachments.hold_file`."""
+    held = HeldMessage(
+        group=group, sender=author, post=post, parent=parent, subject=" ".join(title.split()), text=body.strip(),
+        reason=f"{group.name} is moderated",
+    )
+    session.add(held)
+    session.flush()
+    _mail_moderators(session, held)
+    _tell_sender(session, held, None)
+    return held
+
+
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
-    domain = context_of(session).settings.mail_domain
+    catalogue = context_of(session).catalogue
     everyone = moderators(session, held.group)
     for moderator in everyone:
-        approve = f"{APPROVE}+{signing.sign(APPROVE, held.id, moderator.id)}@{domain}"
-        reject = f"{REJECT}+{signing.sign(REJECT, held.id, moderator.id)}@{domain}"
-        text, html = render_mail(
+        approve = addresses.signed_address(session, APPROVE, held.id, moderator.id)
+        reject = addresses.signed_address(session, REJECT, held.id, moderator.id)
+        text, html = catalogue.render_mail(
             "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
             reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
             thread_title=_thread_title(session, held, moderator),
         )
+        t = catalogue.translator(moderator.language)
         message = compose(
-            subject=f"[{held.group.name}] Held: {held.subject or '(no subject)'}",
-            sender=("Plein", f"no-reply@{domain}"),
+            subject=f"[{held.group.name}] "
+            + t.gettext("Held: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
+            sender=("Plein", addresses.address(session, "no-reply")),
             recipient=(moderator.name, moderator.email),
             text=text, html=html,
             headers={"Reply-To": approve, "Auto-Submitted": "auto-generated"},
@@ -206,16 +227,17 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
     `answers` is the Message-ID as the parsed message has it, as receipts answer it: the one on
     the inbound record is the header's text, with any comment a relay wrote beside the id.
     """
-    sender = held.sender
-    text, html = render_mail(
+    sender, catalogue = held.sender, context_of(session).catalogue
+    text, html = catalogue.render_mail(
         "held", sender.language, recipient=sender, held=held,
         thread_title=_thread_title(session, held, sender), group_url=absolute(group_path(held.group.slug)),
     )
-    waits = "Wacht op een moderator" if sender.language == "nl" else "Waiting for a moderator"
+    t = catalogue.translator(sender.language)
     message = compose_answer(
-        subject=f"[{held.group.name}] {waits}: {held.subject or '(no subject)'}",
+        session, subject=f"[{held.group.name}] "
+        + t.gettext("Waiting for a moderator: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
         recipient=(sender.name, sender.email), text=text, html=html,
-        answers=answers, auto_submitted="auto-replied", domain=context_of(session).settings.mail_domain,
+        answers=answers, auto_submitted="auto-replied",
     )
     queue_mail(session, f"held:{held.id}", message)
 
@@ -233,7 +255,7 @@ def _thread_title(session: Session, held: HeldMessage, recipient: User) -> str:
 
 # The queue and the decisions.
 
-NO_SUCH_PAGE = "There is no such page."
+NO_SUCH_PAGE = N_("There is no such page.")
 
 
 def moderated_group(session: Session, user: User, slug: str) -> Group:
@@ -267,7 +289,7 @@ def get_held(session: Session, user: User, group: Group, held_id: int) -> HeldMe
     held = session.get(HeldMessage, held_id)
     _require_moderator(session, user, group)
     if held is None or held.group_id != group.id:
-        raise NotFound(f"no held message {held_id} in {group.slug}")
+        raise NotFound("no held message %(held_id)s in %(slug)s", held_id=held_id, slug=group.slug)
     return held
 
 
@@ -277,43 +299,65 @@ def _require_moderator(session: Session, user: User, group: Group) -> None:
 
 
 def approve(session: Session, held: HeldMessage, moderator: User) -> str:
-    """Post the held message as its sender, as mail in would have; what was done, for the record."""
+    """Post the held message as its sender, mail as mail in would have been and a web item as it
+    was written; what was done, for the record."""
     if not is_moderator(session, moderator, held.group):
-        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
-    if held.status != HeldStatus.HELD:
+        raise Forbidden("%(email)s does not moderate %(slug)s", email=moderator.email, slug=held.group.slug)
+    if not _still_held(session, held):
         return _decided_already(held)
-    message = parse_within(read_raw(held.inbound), context_of(session).settings.parse_time_limit)
     # A sender who may no longer see the thread (they left the group while their answer
     # waited) starts a new one, as `hub.services.inbound` would make of their mail now.
     post = held.post if held.post is not None and can_see(session, held.sender, held.group) else None
     parent = held.parent if post is not None else None
-    outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
+    if held.inbound is None:
+        outcome = publish_written(session, held, post, parent)
+    else:
+        message = parse_within(read_raw(held.inbound), context_of(session).settings.parse_time_limit)
+        outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
+    held.files.clear()  # the post's attachments now
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
     _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,
             f"approved by {moderator.email}: {outcome.reason}")
-    _settle(session, held.inbound, held.outcome)
+    if held.inbound is not None:
+        _settle(session, held.inbound, held.outcome)
     return held.outcome
 
 
 def reject(session: Session, held: HeldMessage, moderator: User) -> str:
+    """Keep the held message out; a web item's files go with it."""
     if not is_moderator(session, moderator, held.group):
-        raise Forbidden(f"{moderator.email} does not moderate {held.group.slug}")
-    if held.status != HeldStatus.HELD:
+        raise Forbidden("%(email)s does not moderate %(slug)s", email=moderator.email, slug=held.group.slug)
+    if not _still_held(session, held):
         return _decided_already(held)
+    attachments.release(session, held.files)
+    held.files.clear()
     _decide(held, moderator, HeldStatus.REJECTED, f"rejected by {moderator.email}, a moderator of {held.group.slug}")
-    _settle(session, held.inbound, held.outcome)
+    if held.inbound is not None:
+        _settle(session, held.inbound, held.outcome)
     return held.outcome
 
 
 def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str:
     """Approve or reject (`kind`) the held message a moderator's mailed token names, if `sender` got it."""
-    parts = signing.verify(kind, token) if kind in (APPROVE, REJECT) else None
+    parts = addresses.token_parts(session, kind, token) if kind in (APPROVE, REJECT) else None
     held = session.get(HeldMessage, parts[0]) if parts and len(parts) == 2 else None
     if held is None:
         raise NotFound("the moderation address is not valid or its message is gone")
     if sender.id != parts[1]:
-        raise Forbidden(f"the moderation mail was sent to someone else; {sender.email} may not decide with it")
+        raise Forbidden("the moderation mail was sent to someone else; %(email)s may not decide with it", email=sender.email)
     return (approve if kind == APPROVE else reject)(session, held, sender)
+
+
+def _still_held(session: Session, held: HeldMessage) -> bool:
+    """Whether `held` waits still, read after a write that changes nothing: it locks the row on
+    PostgreSQL and the database on SQLite until this transaction ends, so of two moderators
+    deciding at once the second waits and finds it decided."""
+    session.execute(
+        update(HeldMessage).where(HeldMessage.id == held.id).values(status=HeldMessage.status),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(held)
+    return held.status == HeldStatus.HELD
 
 
 def _decided_already(held: HeldMessage) -> str:

@@ -12,7 +12,7 @@ RFC 8058), and a signed Reply-To that brings an answer back as a comment on the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,16 +20,12 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
-from hub.services import mail_keys, signing
+from hub.services import addresses, mail_keys
 from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
-from hub.templating import render_mail
 from hub.urls import absolute, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
-
-if TYPE_CHECKING:
-    from hub.services.digests import PostView
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
@@ -39,13 +35,19 @@ it (`notify_if_few`): a job of its own cost the workers more than the mail. A la
 stays a job, so the next mail in is not kept waiting behind it."""
 
 
+class HasId(Protocol):
+    """A post, or a view of one such as a digest's: a reply address needs only its id."""
+
+    @property
+    def id(self) -> int: ...
+
+
 def group_address(group: Group) -> str:
-    return f"{group.slug}@{context_of(group).settings.mail_domain}"
+    return addresses.address(group, "group", group.slug)
 
 
-def reply_address(post: Post | PostView, comment: Comment | None, user: User) -> str:
-    token = signing.sign("reply", post.id, comment.id if comment else 0, user.id)
-    return f"reply+{token}@{context_of(user).settings.mail_domain}"
+def reply_address(post: HasId, comment: Comment | None, user: User) -> str:
+    return addresses.signed_address(user, "reply", post.id, comment.id if comment else 0, user.id)
 
 
 def _group_list_headers(group: Group) -> dict[str, str]:
@@ -57,11 +59,10 @@ def _group_list_headers(group: Group) -> dict[str, str]:
 
 
 def list_headers(membership: Membership) -> dict[str, str]:
-    domain = context_of(membership).settings.mail_domain
     token = unsubscribe_token(membership)
     return {
         **_group_list_headers(membership.group),
-        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:unsubscribe+{token}@{domain}>",
+        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address(membership, 'unsubscribe', token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
     }
@@ -104,7 +105,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
     members = _members_for_each(session, post.group, post.author)
     if at_most is not None and len(members) > at_most:
         return None
-    queued = 0
+    queued, render_mail = 0, context_of(session).catalogue.render_mail
     for membership in members:
         user = membership.user
         text, html = render_mail(
@@ -134,7 +135,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
     followers = _followers(session, comment)
     if at_most is not None and len(members) + len(followers) > at_most:
         return None
-    queued = 0
+    queued, render_mail = 0, context_of(session).catalogue.render_mail
     for membership in members:
         user = membership.user
         text, html = render_mail(
@@ -151,7 +152,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
         )
-        stop_mailto = f"mailto:replies-off+{replies_token(user)}@{context_of(session).settings.mail_domain}"
+        stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"
         headers = {
             **_group_list_headers(post.group),
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",

@@ -39,9 +39,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.context import Context, context_of
+from hub.context import Context
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
-from hub.services import bounces, signing
+from hub.services import addresses, bounces
 from hub.settings import Settings
 from mailgateway.addresses import BOUNCES
 
@@ -107,8 +107,8 @@ def compose(
 
 
 def compose_answer(
-    *, subject: str, recipient: tuple[str, str], text: str, html: str, answers: str | None, auto_submitted: str,
-    domain: str,
+    session: Session, *, subject: str, recipient: tuple[str, str], text: str, html: str, answers: str | None,
+    auto_submitted: str,
 ) -> Composed:
     """Plein's own word to someone about a mail they sent (a receipt, a notice that it is held).
 
@@ -120,7 +120,7 @@ def compose_answer(
     if answers:
         headers |= {"In-Reply-To": f"<{answers}>", "References": f"<{answers}>"}
     return compose(
-        subject=subject, sender=("Plein", f"no-reply@{domain}"), recipient=recipient,
+        subject=subject, sender=("Plein", addresses.address(session, "no-reply")), recipient=recipient,
         text=text, html=html, headers=headers,
     )
 
@@ -150,8 +150,8 @@ def _address(pair: tuple[str, str]) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
 
 
-def bounce_address(outgoing_id: int, domain: str) -> str:
-    return f"{BOUNCES}+{signing.sign(BOUNCES, outgoing_id)}@{domain}"
+def bounce_address(session: Session, outgoing_id: int) -> str:
+    return addresses.signed_address(session, BOUNCES, outgoing_id)
 
 
 def queue_mail(session: Session, key: str, message: Composed, *, essential: bool = False) -> int | None:
@@ -175,7 +175,7 @@ def queue_mail(session: Session, key: str, message: Composed, *, essential: bool
     )
     if outgoing_id is None:
         return None
-    session.execute(set_sender, {"row": outgoing_id, "sender": bounce_address(outgoing_id, context_of(session).settings.mail_domain)})
+    session.execute(set_sender, {"row": outgoing_id, "sender": bounce_address(session, outgoing_id)})
     if not held:
         schedule_drain(session)
     return outgoing_id

@@ -165,14 +165,14 @@ def _forget(session: Session, files: list[Attachment], items: list[tuple[str, Po
 def get_post(session: Session, viewer: User, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None or not can_see(session, viewer, post.group):
-        raise NotFound(f"no post {post_id}")
+        raise NotFound("no post %(post_id)s", post_id=post_id)
     return post
 
 
 def get_comment(session: Session, viewer: User, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
     if comment is None or not can_see(session, viewer, comment.post.group):
-        raise NotFound(f"no comment {comment_id}")
+        raise NotFound("no comment %(comment_id)s", comment_id=comment_id)
     return comment
 
 

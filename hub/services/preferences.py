@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.locale import LANGUAGES as SPOKEN
+from hub.locale import language_name
 from hub.models import Delivery, Group, Membership, User
 from hub.services.errors import Invalid, NotFound
 
-LANGUAGES = {"en": "English", "nl": "Nederlands"}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LANGUAGES = {language: language_name(language) for language in SPOKEN}
+"""Each language Plein speaks, by its own name; one per catalogue in hub/locale."""
 
 
 @lru_cache
@@ -49,15 +51,16 @@ def update_settings(session: Session, user: User, wanted: MailSettings) -> User:
     try:
         ZoneInfo(wanted.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"{wanted.timezone!r} is not a time zone Plein knows, such as Europe/Amsterdam") from None
+        raise Invalid(
+            "%(zone)s is not a time zone Plein knows, such as Europe/Amsterdam", zone=repr(wanted.timezone)
+        ) from None
     if not 0 <= wanted.digest_hour <= 23:
         raise Invalid("the digest hour is a whole hour from 0 to 23")
     if not 0 <= wanted.digest_weekday <= 6:
         raise Invalid("the weekly digest day is 0 (Monday) to 6 (Sunday)")
-    if wanted.language not in LANGUAGES:
-        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
+    _check_language(wanted.language)
     if wanted.default_delivery not in {d.value for d in Delivery}:
-        raise Invalid(f"default delivery must be one of {', '.join(d.value for d in Delivery)}")
+        raise Invalid("default delivery must be one of %(choices)s", choices=", ".join(d.value for d in Delivery))
     user.timezone = wanted.timezone
     user.digest_hour = wanted.digest_hour
     user.digest_weekday = wanted.digest_weekday
@@ -65,6 +68,19 @@ def update_settings(session: Session, user: User, wanted: MailSettings) -> User:
     user.notify_replies = wanted.notify_replies
     user.default_delivery = wanted.default_delivery
     user.receipts = wanted.receipts
+    session.flush()
+    return user
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise Invalid("language must be one of %(choices)s", choices=", ".join(LANGUAGES))
+
+
+def set_language(session: Session, user: User, language: str) -> User:
+    """The language of the person's pages and mail, as the switch at the foot of each page sets it."""
+    _check_language(language)
+    user.language = language
     session.flush()
     return user
 
@@ -82,12 +98,12 @@ def set_delivery(session: Session, user: User, slug: str, delivery: str) -> Memb
     try:
         wanted = Delivery(delivery)
     except ValueError:
-        raise Invalid(f"delivery must be one of {', '.join(d.value for d in Delivery)}") from None
+        raise Invalid("delivery must be one of %(choices)s", choices=", ".join(d.value for d in Delivery)) from None
     membership = session.scalar(
         select(Membership).join(Group).where(Membership.user_id == user.id, Group.slug == slug.strip().lower())
     )
     if membership is None:
-        raise NotFound(f"you are not a member of a group {slug}")
+        raise NotFound("you are not a member of a group %(slug)s", slug=slug)
     membership.delivery = wanted
     session.flush()
     return membership

@@ -41,13 +41,13 @@ def expertise_tags(expertise: str) -> list[str]:
 def update_profile(session: Session, user: User, form: ProfileForm) -> User:
     department, job_title = " ".join(form.department.split()), " ".join(form.job_title.split())
     if len(department) > MAX_LINE or len(job_title) > MAX_LINE:
-        raise Invalid(f"department and job title are at most {MAX_LINE} characters")
+        raise Invalid("department and job title are at most %(max_line)s characters", max_line=MAX_LINE)
     bio = form.bio.strip()
     if len(bio) > MAX_BIO:
-        raise Invalid(f"the bio is at most {MAX_BIO} characters")
+        raise Invalid("the bio is at most %(max_bio)s characters", max_bio=MAX_BIO)
     tags = expertise_tags(form.expertise)
     if len(tags) > MAX_TAGS or any(len(tag) > 50 for tag in tags):
-        raise Invalid(f"at most {MAX_TAGS} expertise tags of at most 50 characters each")
+        raise Invalid("at most %(max_tags)s expertise tags of at most 50 characters each", max_tags=MAX_TAGS)
     user.department, user.job_title, user.bio, user.expertise = department, job_title, bio, ", ".join(tags)
     session.flush()
     indexing.mark(session, "person", user.id)

@@ -4,7 +4,8 @@ The receipt, and the mail to readers when they are few, are queued in the same t
 the post: each was a job of its own, which cost the workers more than the mail.
 
 `hub.services.inbound` publishes mail that may be posted at once; `hub.services.moderation`
-publishes held mail when a moderator approves it. Both get back an `Outcome` for the record.
+publishes held mail when a moderator approves it, and a held web post or comment as its author
+wrote it (`publish_written`). Each gets back an `Outcome` for the record.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from hub.models import Comment, Group, InboundMessage, InboundStatus, Post, User
+from hub.models import Comment, Group, HeldMessage, InboundMessage, InboundStatus, Post, User
 from hub.services import notifications, receipts
-from hub.services.attachments import attach
+from hub.services.attachments import attach, attach_held
 from hub.services.errors import Invalid
 from hub.services.posts import create_comment, create_post
 from hub.urls import attachment_path
@@ -83,7 +84,7 @@ def _comment(
         select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
     ):
         return Outcome(InboundStatus.DUPLICATE, f"already a comment on post {post.id}")
-    body = comment_text(inbound, message)
+    body = message.reply_text  # trimmed by `mailgateway.timebox`, under the parse time limit
     if not body.strip() and message.attachments:
         body = "Attached: " + ", ".join(a.filename for a in message.attachments)
     try:
@@ -99,11 +100,22 @@ def _comment(
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
 
 
-def comment_text(inbound: InboundMessage, message: ParsedMessage) -> str:
-    """A reply's own text: quotes and signature cut from mail; nothing cut from what was written on the web."""
-    if inbound.written_on_web:
-        return message.text.replace("\r\n", "\n").strip()  # kept as mail, its lines end in CRLF
-    return message.reply_text  # trimmed by `mailgateway.timebox`, under the parse time limit
+def publish_written(session: Session, held: HeldMessage, post: Post | None, parent: Comment | None) -> Outcome:
+    """Make a held web item what its author wrote, with its files: a comment on `post` (under `parent`),
+    or a new post in its group when there is no post. Nothing is trimmed: no mail was ever quoted in it."""
+    if post is None:
+        made = create_post(session, held.group, held.sender, held.subject, held.text or "(attachments only)")
+        comment = None
+    else:
+        made, comment = post, create_comment(session, post, held.sender, held.text, parent=parent)
+    for held_file in held.files:
+        attach_held(session, made, comment, held_file)
+    notifications.notify_if_few(session, made, comment)
+    if comment is None:
+        receipts.send_receipt(session, "post", made.id)
+        return Outcome(InboundStatus.POSTED, f"posted to {held.group.slug} as post {made.id}")
+    receipts.send_receipt(session, "comment", comment.id)
+    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {made.id}")
 
 
 def _attach_all(session: Session, post: Post, comment: Comment | None, message: ParsedMessage) -> None:

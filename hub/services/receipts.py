@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from hub.models import Comment, Post, User, utcnow
 from hub.services import mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose_answer, queue_mail
-from hub.templating import render_mail
+from hub.templating import format_clock
 from hub.urls import absolute, comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
 
 EDIT_WINDOW = timedelta(minutes=15)
@@ -44,11 +43,11 @@ def _closes_at(item: Post | Comment) -> int:
 
 
 def edit_token(kind: str, item: Post | Comment) -> str:
-    return signing.sign(f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
+    return signing.sign(item, f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
 
 
 def stop_token(user: User) -> str:
-    return signing.sign(_RECEIPTS_OFF, user.id)
+    return signing.sign(user, _RECEIPTS_OFF, user.id)
 
 
 def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
@@ -69,21 +68,23 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     post = item if isinstance(item, Post) else item.post
     token = edit_token(kind, item)
     closes = datetime.fromtimestamp(_closes_at(item), UTC)
-    dutch = author.language == "nl"
     attached = item.attachments if kind == "comment" else [a for a in post.attachments if a.comment_id is None]
-    text, html = render_mail(
+    catalogue = context_of(session).catalogue
+    text, html = catalogue.render_mail(
         "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
         attachments=[a.filename for a in attached],
         view_url=absolute(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
         edit_url=absolute(receipt_edit_path(kind, token)), undo_url=absolute(receipt_undo_path(kind, token)),
         stop_url=absolute(receipts_off_path(stop_token(author))), preferences_url=absolute("/preferences"),
-        minutes=int(EDIT_WINDOW.total_seconds() // 60), until=closes.astimezone(ZoneInfo(author.timezone)).strftime("%H:%M"),
+        minutes=int(EDIT_WINDOW.total_seconds() // 60), until=format_clock(closes, catalogue.known(author.language), author.timezone),
     )
     title = post.title if kind == "post" else f"Re: {post.title}"
     message = compose_answer(
-        subject=f"{'Geplaatst in' if dutch else 'Posted to'} {post.group.name}: {title}",
+        session, subject=catalogue.translator(author.language).gettext("Posted to %(group)s: %(title)s") % {
+            "group": post.group.name, "title": title,
+        },
         recipient=(author.name, author.email), text=text, html=html,
-        answers=item.message_id, auto_submitted="auto-generated", domain=context_of(session).settings.mail_domain,
+        answers=item.message_id, auto_submitted="auto-generated",
     )
     return queue_mail(session, mail_keys.receipt(kind, item), message) is not None
 
@@ -108,13 +109,15 @@ class ByLink:
 
 def by_link(session: Session, kind: str, token: str) -> ByLink:
     """What a receipt's link names; NotFound when the token is not ours or the item is gone."""
-    parts = signing.verify(f"receipt-{kind}", token) if kind in KINDS else None
+    parts = signing.verify(session, f"receipt-{kind}", token) if kind in KINDS else None
     if not parts or len(parts) != 3:
         raise NotFound("This link is not valid. Use the link in your receipt as it came.")
     item_id, author_id, closes = parts
     item = _load(session, kind, item_id)
     if item is None or item.author_id != author_id or _closes_at(item) != closes:
-        raise NotFound(f"This {kind} is no longer there: it was undone or deleted.")
+        if kind == "post":
+            raise NotFound("This post is no longer there: it was undone or deleted.")
+        raise NotFound("This comment is no longer there: it was undone or deleted.")
     post = item if isinstance(item, Post) else item.post
     comment = item if isinstance(item, Comment) else None
     return ByLink(kind, post, comment, datetime.fromtimestamp(closes, UTC))
@@ -124,7 +127,9 @@ def _open(session: Session, kind: str, token: str) -> ByLink:
     found = by_link(session, kind, token)
     if found.expired:
         minutes = int(EDIT_WINDOW.total_seconds() // 60)
-        raise Forbidden(f"This link has expired: a receipt's links work for {minutes} minutes after posting.")
+        raise Forbidden(
+            "This link has expired: a receipt's links work for %(minutes)s minutes after posting.", minutes=minutes
+        )
     return found
 
 

@@ -102,13 +102,13 @@ def search(
 ) -> FoundPage:
     query = query.strip()
     if kind and kind not in KINDS:
-        raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+        raise Invalid("kind must be one of %(choices)s", choices=', '.join(KINDS))
     if sort not in SORTS:
-        raise Invalid(f"sort must be one of {', '.join(SORTS)}")
+        raise Invalid("sort must be one of %(choices)s", choices=', '.join(SORTS))
     if page < 1 or page > MAX_PAGE:
-        raise Invalid(f"page must be between 1 and {MAX_PAGE}")
+        raise Invalid("page must be between 1 and %(max_page)s", max_page=MAX_PAGE)
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise Invalid(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+        raise Invalid("page size must be between 1 and %(max_page_size)s", max_page_size=MAX_PAGE_SIZE)
     if not query:
         return FoundPage(query, kind, 0, 1, 1, [], sort)
     access = group_access(session, viewer)

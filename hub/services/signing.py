@@ -1,48 +1,35 @@
 """Signed tokens that stand in for a login: in reply addresses, sign-in and unsubscribe links.
 
-Tokens are `part-part-...-signature` in lower-case hex and digits, because mail servers
-may change the case of an address's local part, and a reply address must survive that.
+The format is `mailgateway.tokens`; this module signs with the installation's key, which it
+finds in the context of `held`: the session a service was given, or a row loaded in it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
-from hub.settings import get_settings
+from sqlalchemy.orm import Session
 
-_SIGNATURE_LENGTH = 24
-
-
-def _signature(purpose: str, parts: tuple[int, ...]) -> str:
-    key = get_settings().signing_key().encode()
-    message = ":".join([purpose, *map(str, parts)]).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:_SIGNATURE_LENGTH]
+from hub.context import context_of
+from mailgateway import tokens
 
 
-def sign(purpose: str, *parts: int) -> str:
-    return "-".join([*map(str, parts), _signature(purpose, parts)])
+def key(held: Session | object) -> str:
+    return context_of(held).settings.signing_key()
 
 
-def verify(purpose: str, token: str) -> tuple[int, ...] | None:
+def sign(held: Session | object, purpose: str, *parts: int) -> str:
+    return tokens.sign(key(held), purpose, *parts)
+
+
+def verify(held: Session | object, purpose: str, token: str) -> tuple[int, ...] | None:
     """The parts a token was signed with, or None when it was not signed by us for `purpose`."""
-    *raw_parts, signature = token.strip().lower().split("-")
-    try:
-        parts = tuple(int(part) for part in raw_parts)
-    except ValueError:
-        return None
-    if not parts or not hmac.compare_digest(signature, _signature(purpose, parts)):
-        return None
-    return parts
+    return tokens.verify(key(held), purpose, token)
 
 
-def sign_expiring(purpose: str, *parts: int, lifetime_seconds: int) -> str:
-    return sign(purpose, *parts, int(time.time()) + lifetime_seconds)
+def sign_expiring(held: Session | object, purpose: str, *parts: int, lifetime_seconds: int) -> str:
+    return sign(held, purpose, *parts, int(time.time()) + lifetime_seconds)
 
 
-def verify_expiring(purpose: str, token: str) -> tuple[int, ...] | None:
-    parts = verify(purpose, token)
-    if parts is None or parts[-1] < time.time():
-        return None
-    return parts[:-1]
+def verify_expiring(held: Session | object, purpose: str, token: str) -> tuple[int, ...] | None:
+    return tokens.verify_expiring(key(held), purpose, token, now=time.time())

@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from hub.context import Context, build_context
+from hub.locale import Message
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.web import admin, api, docs, health, moderation, pages, receipts
 from hub.web.browser import BrowserCookie
-from hub.web.deps import SignInRequired, context_of_app, signed_in_user
+from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
@@ -33,11 +34,12 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(request: Request, status: int, message: Message | PleinError) -> Response:
     """Called from the error handlers below, which are plain `def`s: Starlette runs them in its
     thread pool, so the page's database read never holds up the event loop."""
     if _wants_json(request):
-        return JSONResponse({"detail": message}, status_code=status)
+        gettext = context_of_app(request).catalogue.translator(reader_language(request, None)).gettext
+        return JSONResponse({"detail": message.translated(gettext)}, status_code=status)
     with context_of_app(request).session_scope() as session:
         # The page keeps its header (search, mail settings) for whoever is signed in, so a
         # 404 is a way back rather than a dead end.
@@ -75,12 +77,12 @@ def create_app(context: Context | None = None) -> FastAPI:
 
     @app.exception_handler(PleinError)
     def service_error(request: Request, error: PleinError) -> Response:
-        return _error(request, STATUS_OF.get(type(error), 400), str(error))
+        return _error(request, STATUS_OF.get(type(error), 400), error)
 
     @app.exception_handler(SearchUnavailable)
     def search_unavailable(request: Request, error: SearchUnavailable) -> Response:
         log.warning("search unavailable: %s", error)
-        return _error(request, 503, "Search is unavailable right now; everything else works. Try again in a minute.")
+        return _error(request, 503, Message("Search is unavailable right now; everything else works. Try again in a minute."))
 
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, _: SignInRequired) -> Response:
@@ -88,7 +90,7 @@ def create_app(context: Context | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: HTTPException) -> Response:
-        response = _error(request, error.status_code, str(error.detail))
+        response = _error(request, error.status_code, Message(str(error.detail)))
         response.headers.update(error.headers or {})
         return response
 
@@ -99,7 +101,7 @@ def create_app(context: Context | None = None) -> FastAPI:
         )
         if _wants_json(request):
             return JSONResponse({"detail": problems}, status_code=422)
-        return _error(request, 400, problems)
+        return _error(request, 400, Message(problems.replace("%", "%%")))
 
     app.include_router(health.router)
     app.include_router(api.router)

@@ -1,5 +1,5 @@
 """What routes depend on: the process's context, a database session per request, the
-signed-in user, CSRF checks, and the type of an id in a path."""
+signed-in user and their language, CSRF checks, and the type of an id in a path."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from hub.context import Context
+from hub.locale import LANGUAGES, N_, accepted_language
 from hub.models import User
 from hub.services import accounts, signin
 from hub.services.errors import NotFound
@@ -26,7 +27,7 @@ LARGEST_ID = 2**31 - 1
 
 def _existing_id(value: int) -> int:
     if not 0 < value <= LARGEST_ID:
-        raise NotFound(f"no such item: {value}")  # not a validation error: the route answers 404
+        raise NotFound("no such item: %(id)s", id=value)  # not a validation error: the route answers 404
     return value
 
 
@@ -58,6 +59,20 @@ def signed_in_user(request: Request, session: Session) -> User | None:
     return signin.session_user(session, browser_id(request))
 
 
+LANGUAGE_COOKIE = "plein_language"
+"""The language a visitor who is not signed in chose with the switch at the foot of each page."""
+
+
+def reader_language(request: Request, user: User | None) -> str:
+    """The signed-in person's language, else the one chosen with the switch, else the browser's, else the default."""
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    return accepted_language(request.headers.get("accept-language", "")) or context_of_app(request).settings.default_language
+
+
 def page_user(request: Request, session: DB) -> User:
     user = signed_in_user(request, session)
     if user is None:
@@ -70,7 +85,7 @@ def api_user(request: Request, session: DB) -> User:
     user = accounts.user_for_token(session, token.strip()) if scheme.lower() == "bearer" and token else None
     if user is None:
         raise HTTPException(
-            401, "a valid API token is required: send 'Authorization: Bearer TOKEN'",
+            401, N_("a valid API token is required: send 'Authorization: Bearer TOKEN'"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
@@ -88,7 +103,7 @@ def csrf_token(request: Request) -> str:
 
 def require_csrf(request: Request, csrf: str) -> None:
     if not secrets.compare_digest(csrf, csrf_token(request)):
-        raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")
+        raise HTTPException(403, N_("This form has expired. Go back, reload the page and try again."))
 
 
 def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:

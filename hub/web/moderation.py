@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from hub.services import moderation, raw_mail
+from hub.services.errors import NotFound
 from hub.urls import moderation_path
 from hub.web.deps import DB, CSRFChecked, Id, PageUser
 from hub.web.pages import render
@@ -26,8 +27,10 @@ def queue(request: Request, slug: str, session: DB, user: PageUser, done: str = 
 
 @router.get("/g/{slug}/moderation/{held_id}/original")
 def original(slug: str, held_id: Id, session: DB, user: PageUser) -> PlainTextResponse:
-    """The held message as it arrived, shown as plain text: a browser renders none of its HTML."""
+    """The held mail as it arrived, shown as plain text: a browser renders none of its HTML."""
     held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
+    if held.inbound is None:
+        raise NotFound("held message %(id)s was written on the web: the queue shows all of it", id=held_id)
     raw = raw_mail.read_raw(held.inbound)
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session, object_session
 
 from hub.context import Context
+from hub.locale import Message
 from hub.models import Attachment, Delivery, Group, HeldMessage, User
 from hub.services import (
     accounts,
@@ -25,29 +27,63 @@ from hub.services import (
     submissions,
     subscriptions,
 )
-from hub.services.errors import Forbidden, Invalid, NotFound
+from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.groups import find_membership
-from hub.templating import environment
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
-from hub.web.deps import DB, CSRFChecked, FormFields, Id, PageUser, context_of_app, csrf_token, require_csrf
+from hub.web.deps import (
+    DB,
+    LANGUAGE_COOKIE,
+    CSRFChecked,
+    FormFields,
+    Id,
+    PageUser,
+    context_of_app,
+    csrf_token,
+    reader_language,
+    require_csrf,
+    signed_in_user,
+)
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 from hub.web.uploads import UploadedForm
+from search.index import SearchUnavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """Page `template` in the reader's language; a `Message` or service error in `context` is translated into it."""
     context.setdefault("user", None)
     user = context["user"]
     # Mail to this person stopped after bounces: every page says so until they confirm.
     context.setdefault("mail_notice", bounces.disabled_notice(object_session(user), user) if user else None)
-    html = environment().get_template(f"web/{template}").render(
-        request=request, csrf_token=csrf_token(request), **context
+    language, catalogue = reader_language(request, user), context_of_app(request).catalogue
+    gettext = catalogue.translator(language).gettext
+    context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
+    html = catalogue.environment(language).get_template(f"web/{template}").render(
+        request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+@router.post("/language", dependencies=[CSRFChecked])
+def choose_language(
+    request: Request, session: DB, language: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "/",
+) -> Response:
+    """The switch at the foot of each page: the person's own language when signed in, else the browser's cookie."""
+    if language not in preferences.LANGUAGES:
+        raise Invalid("language must be one of %(choices)s", choices=", ".join(preferences.LANGUAGES))
+    user = signed_in_user(request, session)
+    if user is not None:
+        preferences.set_language(session, user, language)
+    # Only a path on this site: a form elsewhere must not make this an open redirect.
+    response = RedirectResponse(back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/", 303)
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=context_of_app(request).settings.base_url.startswith("https://"))
+    return response
 
 
 @router.get("/")
@@ -103,7 +139,7 @@ def new_post(request: Request, slug: str, session: DB, user: PageUser, form: Upl
         submitted = submissions.submit_post(session, user, group, title, body, form.files)
     except (Invalid, Forbidden) as error:
         return _group_page(request, session, user, group, status_code=_status_of(error),
-                           form={"title": title, "body": body}, error=str(error))
+                           form={"title": title, "body": body}, error=error)
     if isinstance(submitted, HeldMessage):
         return _group_page(request, session, user, group, notice=_held_notice(submitted))
     return RedirectResponse(post_path(submitted.id), status_code=303)
@@ -113,8 +149,9 @@ def _status_of(refused: Invalid | Forbidden) -> int:
     return 403 if isinstance(refused, Forbidden) else 400
 
 
-def _held_notice(held: HeldMessage) -> str:
-    return f"Your message waits for a moderator of {held.group.name}: it appears here once approved."
+def _held_notice(held: HeldMessage) -> Message:
+    return Message("Your message waits for a moderator of %(group)s: it appears here once approved.",
+                   group=held.group.name)
 
 
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
@@ -124,8 +161,17 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
-        related=searching.related_posts(session, user, post.id), **context,
+        related=_related_posts(session, user, post.id), **context,
     )
+
+
+def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
+    """Posts like this one, or none while search cannot answer: the post itself does not need the index."""
+    try:
+        return searching.related_posts(session, user, post_id)
+    except SearchUnavailable:
+        log.warning("related posts left out of post %s: search is unavailable", post_id, exc_info=True)
+        return []
 
 
 @router.get("/p/{post_id}")
@@ -150,7 +196,7 @@ def new_comment(
         submitted = submissions.submit_comment(session, user, post, body, parent)
     except (Invalid, Forbidden) as error:
         return _post_page(request, session, user, post_id, status_code=_status_of(error), form={"body": body},
-                          error=str(error), reply_to=parent.id if parent else None)
+                          error=error, reply_to=parent.id if parent else None)
     if isinstance(submitted, HeldMessage):
         return _post_page(request, session, user, post_id, notice=_held_notice(submitted))
     return RedirectResponse(comment_path(post.id, submitted.id), status_code=303)
@@ -166,7 +212,7 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
     found = session.get(Attachment, attachment_id)
     if found is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound("no attachment %(id)s", id=attachment_id)
     posts.get_post(session, user, found.post_id)
     disposition = "inline" if found.content_type in INLINE_TYPES else "attachment"
     return Response(
@@ -194,7 +240,7 @@ def search_page(
         found = searching.search(session, user, q, kind or None, page, sort=sort)
         error = None
     except Invalid as invalid:
-        found, error = searching.search(session, user, "", None, 1), str(invalid)
+        found, error = searching.search(session, user, "", None, 1), invalid
     response = render(request, "search.html", status_code=400 if error else 200,
                       user=user, found=found, q=q, kind=kind, sort=sort, error=error)
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # suggestions as you type
@@ -209,15 +255,15 @@ def search_suggest(session: DB, user: PageUser, q: str = "") -> JSONResponse:
 
 
 @router.get("/search/suggest.js")
-def search_suggest_script() -> Response:
-    script = environment().get_template("web/suggest.js").render()
+def search_suggest_script(request: Request) -> Response:
+    script = context_of_app(request).catalogue.environment().get_template("web/suggest.js").render()
     return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/favicon.svg")
 @router.get("/favicon.ico")  # asked for by browsers and feed readers that never read the page's <link>
-def favicon() -> Response:
-    icon = environment().get_template("web/favicon.svg").render()
+def favicon(request: Request) -> Response:
+    icon = context_of_app(request).catalogue.environment().get_template("web/favicon.svg").render()
     return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
@@ -247,7 +293,7 @@ def person_update(
         profiles.update_profile(session, user, form)
     except Invalid as error:
         return render(request, "person.html", status_code=400, user=user, person=person, form=form,
-                      error=str(error), saved=False, expertise=profiles.expertise_tags(person.expertise))
+                      error=error, saved=False, expertise=profiles.expertise_tags(person.expertise))
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=True,
                   expertise=profiles.expertise_tags(person.expertise))
 
@@ -264,7 +310,7 @@ def sign_in_request(
     """The same answer, as fast, whether or not the address is someone's: it is looked up after answering."""
     if "@" not in email:
         return render(request, "sign_in.html", status_code=400, sent=False, email=email, limited=False,
-                      error="Enter the email address you use at work.")
+                      error=Message("Enter the email address you use at work."))
     admitted = signin.admit_request(session, email, request.client.host if request.client else "")
     if admitted is signin.Admission.CLIENT_LIMIT:
         return render(request, "sign_in.html", status_code=429, sent=False, email=email, limited=True, error=None)
@@ -342,8 +388,7 @@ def _preferences_page(request: Request, session: Session, user: User, **extra: o
     return render(
         request, "preferences.html", status_code=400 if context["error"] else 200, user=user,
         memberships=preferences.memberships_of(session, user), deliveries=[d.value for d in Delivery],
-        timezones=preferences.timezones(), languages=preferences.LANGUAGES, weekdays=preferences.WEEKDAYS,
-        bounce=bounces.disabled_notice(session, user), **context,
+        timezones=preferences.timezones(), bounce=bounces.disabled_notice(session, user), **context,
     )
 
 
@@ -372,7 +417,7 @@ def save_preferences(request: Request, session: DB, user: PageUser, form: FormFi
                 preferences.set_delivery(session, user, membership.group.slug, str(form[field]))
     except Invalid as error:
         session.rollback()
-        return _preferences_page(request, session, user, error=str(error), settings=wanted)
+        return _preferences_page(request, session, user, error=error, settings=wanted)
     return _preferences_page(request, session, user, saved=True)
 
 

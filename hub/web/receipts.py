@@ -67,8 +67,7 @@ def edit(
     try:
         receipts.edit_by_link(session, kind, token, body, title)
     except Invalid as error:  # checked before anything changed
-        return _page(request, session, found, token, "edit", 400, form={"title": title, "body": body},
-                     error=f"{str(error).capitalize()}.")
+        return _page(request, session, found, token, "edit", 400, form={"title": title, "body": body}, error=error)
     return _page(request, session, found, token, "edit", saved=True)
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from hub.context import context_of
 from hub.models import Attachment, Comment, Group, Membership, Post, User
+from hub.services import addresses
 from hub.services.profiles import expertise_tags
 from hub.services.searching import Found, FoundPage, SuggestionLink
 from hub.urls import absolute, attachment_path, group_path, person_path, post_path
@@ -36,7 +36,7 @@ class GroupOut(BaseModel):
     def of(cls, group: Group, membership: Membership | None) -> GroupOut:
         return cls(
             slug=group.slug, name=group.name, description=group.description,
-            private=group.is_private, address=f"{group.slug}@{context_of(group).settings.mail_domain}",
+            private=group.is_private, address=addresses.address(group, "group", group.slug),
             url=absolute(group_path(group.slug)),
             delivery=membership.delivery.value if membership else None,
         )

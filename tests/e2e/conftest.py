@@ -49,6 +49,7 @@ def demo(tmp_path_factory) -> PleinServer:
 @pytest.fixture(scope="package", params=["embedded", "production"])
 def company(request, tmp_path_factory) -> Company:
     server = make_server(request, tmp_path_factory, max_message_size=str(2 * 1024 * 1024), log_format="json")
+    server.cli("db", "upgrade")
     for name, full_name in PEOPLE.items():
         server.cli("user", "add", f"{name}@example.com", "--name", full_name)
     server.cli("group", "create", "engineering", "--name", "Engineering")

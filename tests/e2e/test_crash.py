@@ -29,6 +29,7 @@ def plein(tmp_path):
         tmp_path / "data", sweep_interval="1", sweep_after="2",
         smtp_max_per_sender_per_minute="0", smtp_max_per_client_per_minute="0",
     )
+    server.cli("db", "upgrade")
     server.cli("user", "add", "alice@example.com", "--name", "Alice")
     server.cli("group", "create", "engineering", "--name", "Engineering")
     server.cli("group", "add-member", "engineering", "alice@example.com")

@@ -19,6 +19,7 @@ from tests.support.servers import PleinServer
 @pytest.fixture(scope="module")
 def company(tmp_path_factory):
     server = PleinServer(tmp_path_factory.mktemp("event-loop") / "data")
+    server.cli("db", "upgrade")
     server.cli("user", "add", "alice@example.com", "--name", "Alice Aalders")
     server.cli("group", "create", "engineering", "--name", "Engineering")
     server.cli("group", "add-member", "engineering", "alice@example.com")

@@ -135,3 +135,23 @@ def test_the_sign_in_page_reads_well_at_both_widths(browser, demo, tmp_path):
     assert page.goto(f"{demo.base_url}/sign-in").status == 200
     look_at(page, "sign-in", tmp_path)
     page.close()
+
+
+def test_annas_dutch_home_page_offers_english_at_its_foot_at_both_widths(anna, demo, tmp_path):
+    """Anna writes Dutch, so her pages are Dutch; the switch at the foot offers English."""
+    assert anna.goto(f"{demo.base_url}/").status == 200
+    assert anna.locator("html").get_attribute("lang") == "nl"
+    assert anna.get_by_role("heading", name="Groepen").is_visible()
+    assert anna.locator("footer.languages").get_by_role("button", name="English").is_visible()
+    look_at(anna, "home-nl", tmp_path)
+
+
+def test_a_visitor_switches_the_sign_in_page_to_dutch_and_stays_on_it(browser, demo, tmp_path):
+    page = browser.new_page()
+    page.goto(f"{demo.base_url}/sign-in")
+    page.locator("footer.languages").get_by_role("button", name="Nederlands").click()
+    page.wait_for_url(f"{demo.base_url}/sign-in")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.get_by_role("heading", name="Aanmelden bij Plein").is_visible()
+    look_at(page, "sign-in-nl", tmp_path)
+    page.close()

@@ -133,6 +133,7 @@ def test_a_built_wheel_serves_pages_away_from_the_source(installed_wheel, tmp_pa
     served = tmp_path / "served"
     served.mkdir()
     env = clean_environment(data_dir=str(tmp_path / "data"), http_port=str(http_port))
+    subprocess.run([venv / "bin" / "plein", "db", "upgrade"], cwd=served, env=env, check=True, capture_output=True)
     web = subprocess.Popen([venv / "bin" / "plein", "web"], cwd=served, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10)

@@ -42,6 +42,7 @@ def mail(number: int) -> bytes:
 
 def test_plein_run_posts_mail_from_the_mailbox_in_plein_imap_url(tmp_path, dovecot):
     server = PleinServer(tmp_path / "data", imap_url=dovecot.url())
+    server.cli("db", "upgrade")
     server.cli("user", "add", "alice@example.com", "--name", "Alice")
     server.cli("group", "create", "engineering", "--name", "Engineering")
     server.cli("group", "add-member", "engineering", "alice@example.com")
@@ -57,6 +58,7 @@ def test_plein_run_posts_mail_from_the_mailbox_in_plein_imap_url(tmp_path, dovec
 
 def test_plein_imap_killed_mid_stream_takes_every_message_exactly_once(tmp_path, dovecot):
     server = PleinServer(tmp_path / "data", imap_url=dovecot.url())
+    server.cli("db", "upgrade")
     server.cli("user", "add", "alice@example.com", "--name", "Alice")
     count = 40
     append(dovecot, *(mail(n) for n in range(count)))

@@ -142,6 +142,7 @@ def test_the_five_minute_walkthrough_works_as_written(reader: Reader):
 
 def test_the_moderation_example_works_as_written(reader: Reader):
     example = next(b for b in command_blocks(section("Mail in")) if "plein group moderator news" in b)
+    reader.paste("plein db upgrade")  # what `plein run` did for the walkthrough's reader
     reader.paste('plein user add you@example.com --name "Your Name"')
 
     reader.paste(example)

@@ -20,6 +20,7 @@ def relayed(request, tmp_path_factory):
     """A Plein whose outgoing mail goes to a real SMTP sink, as it would to the company's relay."""
     with SmtpSink() as sink:
         server = make_server(request, tmp_path_factory, smarthost=sink.smarthost)
+        server.cli("db", "upgrade")
         server.cli("user", "add", "alice@example.com", "--name", "Alice Aalders")
         server.cli("user", "add", "bob@example.com", "--name", "Bob Bos")
         server.cli("group", "create", "engineering", "--name", "Engineering")

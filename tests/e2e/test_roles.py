@@ -29,6 +29,7 @@ HOSTILE = (
 @pytest.fixture(scope="module")
 def plein(tmp_path_factory) -> PleinServer:
     server = PleinServer(tmp_path_factory.mktemp("roles") / "data", parse_time_limit=str(PARSE_TIME_LIMIT))
+    server.cli("db", "upgrade")
     server.cli("user", "add", "alice@example.com", "--name", "Alice Aalders", "--admin")
     server.cli("user", "add", "bob@example.com", "--name", "Bob Bos")
     server.cli("group", "create", "engineering", "--name", "Engineering")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.db import upgrade_database
+from hub.settings import Settings
 from tests.support.hub import MAIL_DOMAIN, hub_context
 
 
@@ -15,9 +16,7 @@ def migrated_database(tmp_path_factory) -> Path:
     """A SQLite database migrated to the newest revision once, for each test to copy: migrating
     anew was most of a hub test's setup."""
     folder = tmp_path_factory.mktemp("migrated")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PLEIN_DATA_DIR", str(folder))
-        upgrade_database()
+    upgrade_database(Settings(data_dir=folder))
     with sqlite3.connect(folder / "plein.db") as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy is the whole database
     return folder / "plein.db"
@@ -38,8 +37,10 @@ def data_dir(tmp_path, monkeypatch, migrated_database):
 
 @pytest.fixture
 def context(data_dir):
-    """The hub's context on `data_dir`, closed after the test."""
+    """The hub's context on `data_dir`, with an empty index as the indexer creates when it starts; closed after
+    the test."""
     built = hub_context(data_dir)
+    built.index  # opened as its writer opens it: created empty, as the indexer does when it starts
     yield built
     built.close()
 

@@ -1,14 +1,16 @@
-"""The `plein` commands an admin uses in the first ten minutes, run through click on a real database,
-and `plein check`'s SMTP line against a real server and an empty port."""
+"""The `plein` commands an admin uses in the first ten minutes, run through click on a real database
+(none migrates it but `plein db upgrade`), and `plein check`'s SMTP line against a real server and an empty port."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
 from hub.models import Membership
-from hub.services import accounts, groups, health, indexing, moderation, posts, searching
+from hub.services import accounts, groups, health, index_writer, moderation, posts, searching
 from tests.mailgateway.test_smtp import ListSink, running
 from tests.support.servers import free_port
 
@@ -116,7 +118,7 @@ def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_
     with context.session_scope() as session:
         mona = accounts.get_user(session, "mona@example.com")
         posts.create_post(session, groups.get_group(session, "engineering"), mona, "Glasvezel in Delft", "#glasvezel")
-    indexing.flush(context)
+    index_writer.flush(context)
 
     def found_by_carol() -> list[str]:
         with context.session_scope() as session:
@@ -126,15 +128,15 @@ def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_
     assert found_by_carol() == ["person", "post"]
     plein("group", "remove-member", "engineering", "carol@example.com")
     plein("group", "edit", "engineering", "--private")
-    indexing.flush(context)
+    index_writer.flush(context)
     assert found_by_carol() == []
 
 
 def test_a_group_renamed_is_found_by_its_new_name(context, company):
     context.settings.index_commit_interval = 0
-    indexing.flush(context)
+    index_writer.flush(context)
     plein("group", "edit", "engineering", "--name", "Netwerkbeheer")
-    indexing.flush(context)
+    index_writer.flush(context)
     with context.session_scope() as session:
         page = searching.search(session, accounts.get_user(session, "carol@example.com"), "netwerkbeheer")
         assert [(f.hit.kind, f.hit.title) for f in page.results] == [("group", "Netwerkbeheer")]
@@ -166,3 +168,35 @@ def test_the_smtp_check_passes_when_an_smtp_server_answers(context):
         check = health.check_smtp_settings(context.settings)
     assert (check.name, check.ok) == ("smtp", True)
     assert check.detail == f"groups at @plein.test, answers on 127.0.0.1:{port}, up to 25 MB"
+
+
+@pytest.fixture
+def new_data_dir(tmp_path, monkeypatch):
+    """A data directory no `plein db upgrade` has run in."""
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "new"))
+    return tmp_path / "new"
+
+
+@pytest.mark.parametrize("args", [
+    ("user", "add", "you@example.com", "--name", "You"), ("group", "list"), ("token", "create", "you@example.com"),
+    ("inbound", "list"), ("reindex",),
+], ids=" ".join)
+def test_an_admin_command_on_a_new_data_directory_says_to_upgrade_and_migrates_nothing(new_data_dir, args):
+    result = plein(*args)
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"Error: Plein's database is not migrated yet, the code needs [0-9, ]+: run plein db upgrade\.\n", result.output
+    )
+    assert not (new_data_dir / "plein.db").exists()
+
+
+@pytest.mark.parametrize("args", [(), ("user",), ("user", "add"), ("web",), ("db", "upgrade")], ids=" ".join)
+def test_help_needs_no_database(new_data_dir, args):
+    result = plein(*args, "--help")
+    assert result.exit_code == 0 and "Usage: " in result.output
+    assert not (new_data_dir / "plein.db").exists()
+
+
+def test_plein_db_upgrade_readies_a_new_data_directory_for_admin_commands(new_data_dir):
+    assert plein("db", "upgrade").output == "Database is up to date\n"
+    assert plein("user", "add", "you@example.com", "--name", "You").output == "Added You <you@example.com>\n"

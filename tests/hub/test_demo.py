@@ -8,20 +8,18 @@ from hub import jobs
 from hub.context import build_context
 from hub.db import upgrade_database
 from hub.models import Attachment, Comment, Group, InboundStatus, OutgoingMail, Post
-from hub.services import accounts, demo, digests, groups, inbound, indexing, moderation, notifications, searching
+from hub.services import accounts, demo, digests, groups, inbound, index_writer, moderation, notifications, searching
 from hub.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def context(tmp_path_factory):
     """The module's own hub: its tests only read the demo seeded in it."""
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PLEIN_DATA_DIR", str(data_dir))
-        upgrade_database()
-        built = build_context(Settings(data_dir=data_dir, index_commit_interval=0))
-        yield built
-        built.close()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", index_commit_interval=0)
+    upgrade_database(settings)
+    built = build_context(settings)
+    yield built
+    built.close()
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +28,7 @@ def company(context):
     with context.session_scope() as session:
         assert demo.seed_demo(session) is True
         queued = jobs.queued(session)
-    indexing.flush(context)
+    index_writer.flush(context)
     return queued
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from hub import jobs
 from hub.models import Attachment, IndexPending, utcnow
-from hub.services import accounts, attachments, groups, indexing, posts
-from search import EVERYONE
+from hub.services import accounts, attachments, groups, index_writer, indexing, posts, searching
+from search import EVERYONE, index
+from search.index import SearchUnavailable
+from tests.support.hub import hub_context
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +22,7 @@ def hub(context, data_dir):
     with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         engineering = groups.create_group(session, "engineering", "Engineering")
-    indexing.flush(context)
+    index_writer.flush(context)
     return alice.id, engineering.id
 
 
@@ -33,6 +35,11 @@ def write_posts(context, hub, count, word="glasvezel"):
 
 def total(context, query):
     return context.index.search(query, [EVERYONE, *range(1, 10)]).total
+
+
+def found_by_readers(context, query):
+    """What a web process finds: it reads the index through a read-only handle of its own."""
+    return context.search.search(query, [EVERYONE, *range(1, 10)]).total
 
 
 def pending_rows(context):
@@ -61,7 +68,7 @@ def test_a_transaction_that_marks_many_items_queues_one_flush(context, data_dir)
 def test_many_posts_are_indexed_with_one_commit(context, hub):
     write_posts(context, hub, 40)
     before = context.index.commits
-    assert indexing.flush(context) == 40
+    assert index_writer.flush(context) == 40
     assert context.index.commits - before == 1
     assert total(context, "glasvezel kind:post") == 40
     assert pending_rows(context) == []
@@ -70,16 +77,16 @@ def test_many_posts_are_indexed_with_one_commit(context, hub):
 def test_batches_are_bounded_and_each_is_one_commit(context, hub):
     write_posts(context, hub, 25)
     before = context.index.commits
-    assert indexing.flush(context, batch_size=10) == 25
+    assert index_writer.flush(context, batch_size=10) == 25
     assert context.index.commits - before == 3
     assert total(context, "glasvezel kind:post") == 25
 
 
 def test_flushes_queued_during_a_burst_find_the_first_drained_everything(context, hub):
     write_posts(context, hub, 5)
-    assert indexing.flush(context) == 5
+    assert index_writer.flush(context) == 5
     before = context.index.commits
-    assert [indexing.flush(context) for _ in range(3)] == [0, 0, 0]
+    assert [index_writer.flush(context) for _ in range(3)] == [0, 0, 0]
     assert context.index.commits == before
 
 
@@ -90,12 +97,12 @@ def test_a_crash_between_the_index_commit_and_forgetting_the_rows_is_harmless(co
         raise OSError("the worker died here")
 
     with monkeypatch.context() as patched:
-        patched.setattr(indexing, "forget", crash)
+        patched.setattr(index_writer, "forget", crash)
         with pytest.raises(OSError):
-            indexing.flush(context)
+            index_writer.flush(context)
     assert total(context, "glasvezel kind:post") == 3
     assert len(pending_rows(context)) == 3
-    assert indexing.flush(context) == 3
+    assert index_writer.flush(context) == 3
     assert total(context, "glasvezel kind:post") == 3
     assert pending_rows(context) == []
 
@@ -119,7 +126,7 @@ def test_an_item_changed_while_it_was_being_indexed_is_indexed_again_next_time(c
             assert total(context, "concept") == 1 and pending_rows(context) == [("post", post_id, 2)]
 
     monkeypatch.setattr(index, "write", edit_meanwhile)
-    assert indexing.flush(context) == 2
+    assert index_writer.flush(context) == 2
     assert seen == [{"Over concept nummer 0"}, {"Over de definitieve versie"}]
     assert total(context, "concept") == 0 and total(context, "definitieve") == 1
     assert pending_rows(context) == []
@@ -131,12 +138,12 @@ def test_a_deleted_post_leaves_the_index_with_its_comments(context, hub):
     with context.session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.create_comment(session, post, post.author, "nog een vlindernet")
-    indexing.flush(context)
+    index_writer.flush(context)
     assert total(context, "vlindernet") == 2
     with context.session_scope() as session:
         post = session.get(posts.Post, post_id)
         posts.delete_post(session, post, post.author)
-    indexing.flush(context)
+    index_writer.flush(context)
     assert total(context, "vlindernet") == 0
     assert total(context, "alice kind:person") == 1
 
@@ -149,7 +156,7 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(contex
         comment = posts.create_comment(session, post, bob, "Hierbij de getekende versie")
         attachment = attachments.attach(session, post, "getekend.txt", "text/plain", b"handtekening directeur", comment=comment)
         attachment_id = attachment.id
-    indexing.flush(context)
+    index_writer.flush(context)
     [hit] = context.index.search("handtekening", [EVERYONE, *range(1, 10)]).hits
     assert (hit.kind, hit.id, hit.post_id, hit.author_email) == ("document", attachment_id, post_id, "bob@example.com")
     assert total(context, "getekende kind:comment has:attachment") == 1
@@ -162,9 +169,9 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(contex
 def test_the_index_waits_out_the_commit_interval_before_its_next_commit(context, hub, monkeypatch):
     context.settings.index_commit_interval = 30
     waits = []
-    monkeypatch.setattr(indexing.time, "sleep", waits.append)
+    monkeypatch.setattr(index_writer.time, "sleep", waits.append)
     write_posts(context, hub, 1)
-    indexing.flush(context)
+    index_writer.flush(context)
     assert waits and 29 < waits[0] <= 30
 
 
@@ -194,10 +201,44 @@ def test_only_known_kinds_are_marked(context, data_dir):
 
 def test_a_rebuild_reads_posts_in_chunks_and_leaves_nothing_out(context, hub, monkeypatch):
     write_posts(context, hub, 5, word="herbouw")
-    monkeypatch.setattr(indexing, "REINDEX_POSTS", 2)
+    monkeypatch.setattr(index_writer, "REINDEX_POSTS", 2)
+    assert index_writer.reindex(context) == 5 + 1 + 1
     with context.session_scope() as session:
-        assert indexing.reindex(session) == indexing.count_items(session) == 5 + 1 + 1
+        assert index_writer.count_items(session) == 5 + 1 + 1
     assert total(context, "herbouw kind:post") == 5 and total(context, "engineering kind:group") == 1
+
+
+def test_a_reindex_keeps_answering_searches_and_takes_in_what_the_indexer_flushes_meanwhile(context, hub):
+    first, _ = write_posts(context, hub, 2, word="vooraf")
+    index_writer.flush(context)
+    meanwhile = {}
+
+    def while_the_new_index_is_written(count):
+        meanwhile["searched"] = found_by_readers(context, "vooraf")
+        with context.session_scope() as session:
+            post = session.get(posts.Post, first)
+            posts.edit_post(session, post, post.author, "Bericht", "Over de herziene versie")
+        write_posts(context, hub, 1, word="tussendoor")
+        index_writer.flush(context)
+        meanwhile["flushed"] = found_by_readers(context, "herziene OR tussendoor")
+
+    assert index_writer.reindex(context, progress=while_the_new_index_is_written) == 2 + 1 + 1
+    assert meanwhile == {"searched": 2, "flushed": 2}
+    found = [found_by_readers(context, word) for word in ("vooraf", "herziene", "tussendoor")]
+    assert found == [1, 1, 1]
+    assert found_by_readers(context, "alice kind:person") == found_by_readers(context, "engineering kind:group") == 1
+    assert pending_rows(context) == []
+
+
+def test_a_search_before_the_indexer_made_the_index_waits_then_fails_and_creates_nothing(data_dir, monkeypatch):
+    monkeypatch.setattr(index, "READER_WAIT_SECONDS", 0.3)
+    before_the_indexer = hub_context(data_dir)  # no index yet, as before the indexer's first start
+    with before_the_indexer.session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+        with pytest.raises(SearchUnavailable, match="plein indexer"):
+            searching.search(session, alice, "glasvezel")
+    before_the_indexer.close()
+    assert not (data_dir / "index").exists()
 
 
 def test_metrics_show_the_pending_items_and_the_age_of_the_oldest(context, hub):

@@ -135,6 +135,7 @@ def test_rcpt_takes_commands_only_for_existing_groups_and_live_confirmations(ses
     assert not inbound.accepts_recipient(session, f"confirm+{expired}@plein.test")
 
 
-def test_confirm_cannot_be_a_group_name(session):
+@pytest.mark.parametrize("name", ["confirm", "bounces", "no-reply", "digest"])
+def test_an_address_plein_uses_itself_cannot_be_a_group_name(session, name):
     with pytest.raises(Invalid, match="cannot be a group address"):
-        groups.create_group(session, "confirm", "Confirm")
+        groups.create_group(session, name, name)

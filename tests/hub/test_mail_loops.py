@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from hub.cli import main
 from hub.gateway import HubInboundSink
 from hub.models import Comment, InboundMessage, InboundStatus, OutgoingMail, Post
-from hub.services import accounts, groups, submissions
+from hub.services import accounts, groups, moderation, submissions
 from hub.services import inbound as inbound_mail
 from tests.mailgateway.test_smtp import running
 
@@ -192,3 +192,22 @@ def test_an_hour_later_the_same_sender_is_taken_again(context, smtp_port, monkey
     [(_, latest)] = group_mail(context, "alice@example.com")[-1:]
 
     assert answer(context, smtp_port, "alice@example.com", latest, "Terug van vakantie.").status == InboundStatus.POSTED
+
+
+def test_a_web_comment_a_moderator_approved_is_not_counted_as_mail(context, smtp_port):
+    with_limits(context, per_sender=10, per_thread=1)
+    with context.session_scope() as session:
+        group = groups.get_group(session, "engineering")
+        moderation.set_moderator(session, group, accounts.get_user(session, PERSON))
+        moderation.set_policy(session, group, "moderated")
+    new_post(context, smtp_port, PERSON, "Release Q3")
+    with context.session_scope() as session:
+        post, alice = session.query(Post).one(), accounts.get_user(session, "alice@example.com")
+        held = submissions.submit_comment(session, alice, post, "Ik plan hem, op de website.")
+        moderation.approve(session, held, accounts.get_user(session, PERSON))
+        moderation.set_policy(session, post.group, "members")
+    [(_, notification)] = group_mail(context, "bob@example.com")[:1]
+
+    assert answer(context, smtp_port, "bob@example.com", notification, "Ik help.").status == InboundStatus.POSTED
+    assert answer(context, smtp_port, "bob@example.com", notification, "Nog eens.").status == InboundStatus.REFUSED
+    assert mail_comments(context) == 1

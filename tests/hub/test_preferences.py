@@ -83,7 +83,7 @@ def test_the_preferences_page_changes_delivery_and_digest_settings(context, data
         "timezone": "Europe/London", "language": "nl",
     })
 
-    assert saved.status_code == 200 and "Saved." in saved.text
+    assert saved.status_code == 200 and "Opgeslagen." in saved.text  # the page speaks the language just chosen
     assert deliveries(context) == {"engineering": "weekly"}
     with context.session_scope() as session:
         rick = accounts.get_user(session, "rick@example.com")

@@ -35,8 +35,8 @@ def plein(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.Co
 
 
 @pytest.mark.parametrize("command", ["run", "smtp"])
-def test_smtp_on_every_address_without_an_explicit_inbound_auth_refuses_to_start_in_one_line(tmp_path, command):
-    result = plein(plein_env(tmp_path / "data", smtp_host="0.0.0.0"), command)
+def test_smtp_on_every_address_without_an_explicit_inbound_auth_refuses_to_start_in_one_line(data_dir, command):
+    result = plein(plein_env(data_dir, smtp_host="0.0.0.0"), command)
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()
     assert "anyone" in line and "set PLEIN_INBOUND_AUTH=relay" in line and "PLEIN_INBOUND_AUTH=none" in line
@@ -72,13 +72,13 @@ def serving_smtp(env: dict[str, str]) -> Iterator[None]:
         server.wait(timeout=30)
 
 
-def test_smtp_on_every_address_starts_when_none_is_set_on_purpose(tmp_path):
-    env = plein_env(tmp_path / "data", smtp_host="0.0.0.0", inbound_auth="none")
+def test_smtp_on_every_address_starts_when_none_is_set_on_purpose(data_dir):
+    env = plein_env(data_dir, smtp_host="0.0.0.0", inbound_auth="none")
     with serving_smtp(env):
         check = plein(env, "check").stdout
     assert "ok   smtp:" in check and "anyone may post as anyone (PLEIN_INBOUND_AUTH=none)" in check
 
 
-def test_smtp_on_loopback_starts_with_the_default(tmp_path):
-    with serving_smtp(plein_env(tmp_path / "data")):
+def test_smtp_on_loopback_starts_with_the_default(data_dir):
+    with serving_smtp(plein_env(data_dir)):
         pass

@@ -7,7 +7,7 @@ next flush, for everyone who wrote in what was deleted.
 
 import pytest
 
-from hub.services import accounts, groups, indexing, posts, searching
+from hub.services import accounts, groups, index_writer, posts, searching
 
 
 def people(session, viewer, query):
@@ -16,7 +16,7 @@ def people(session, viewer, query):
 
 def index_now(context, session):
     session.commit()
-    indexing.flush(context)
+    index_writer.flush(context)
 
 
 @pytest.fixture

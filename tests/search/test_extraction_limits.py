@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.models import Attachment, InboundStatus
-from hub.services import accounts, attachments, groups, inbound, indexing, posts
+from hub.services import accounts, attachments, groups, inbound, index_writer, posts
 from search import EVERYONE
 from search.extractor import extract_within
 from search.language import detect_language
@@ -136,7 +136,7 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
              ("graafplan.pdf", "application/pdf", plain_pdf("Graafplan Dorpsstraat: eerst de mantelbuis"))),
     )
     started = time.monotonic()
-    flushing = threading.Thread(target=indexing.flush, args=(context,))
+    flushing = threading.Thread(target=index_writer.flush, args=(context,))
     flushing.start()
     while not found(context, "aannemer dinsdag") and time.monotonic() - started < 60:
         time.sleep(0.05)
@@ -157,7 +157,7 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
         "graafplan.pdf": ("Graafplan Dorpsstraat: eerst de mantelbuis", None),
     }
     receive(context, mail("Nog een", "Het indexeren gaat gewoon door na de kapotte bijlagen."))
-    indexing.flush(context)
+    index_writer.flush(context)
     assert found(context, "indexeren") == [("post", "Nog een")]
 
 
@@ -165,7 +165,7 @@ def test_a_file_that_needs_more_memory_than_allowed_is_given_up_long_before_its_
     limits(seconds=60, memory=200 * MB)
     receive(context, mail("Handleiding", "De volledige handleiding.", ("handleiding.docx", DOCX_TYPE, docx_bomb(1_000_000))))
     started = time.monotonic()
-    indexing.flush(context)
+    index_writer.flush(context)
     assert time.monotonic() - started < 30
     with context.session_scope() as session:
         [attachment] = session.query(Attachment).all()
@@ -181,8 +181,7 @@ def test_a_rebuild_reads_waiting_texts_within_the_limits_too(context, limits):
         attachments.attach(session, post, "traag.pdf", "application/pdf", spinning_pdf())
         attachments.attach(session, post, "snel.txt", "text/plain", b"kabeltracering")
     started = time.monotonic()
-    with context.session_scope() as session:
-        indexing.reindex(session)
+    index_writer.reindex(context)
     assert time.monotonic() - started < 1 + ALLOWANCE
     assert found(context, "kabeltracering") == [("document", "snel.txt")]
     assert found(context, "traag") == [("document", "traag.pdf")]

@@ -1,10 +1,12 @@
 """Search through the hub's services: profiles, learned expertise, edits, deletions, leaving a group."""
 
+from contextlib import nullcontext
+
 import pytest
 
 from hub import jobs
 from hub.models import IndexPending
-from hub.services import accounts, groups, indexing, posts, profiles, searching
+from hub.services import accounts, groups, index_writer, posts, profiles, searching
 from hub.services.errors import Forbidden, Invalid
 
 
@@ -19,7 +21,7 @@ def pending(session):
 def index_now(context, session):
     """What happens after a request: its transaction commits, then the flush job runs."""
     session.commit()
-    indexing.flush(context)
+    index_writer.flush(context)
 
 
 def found(session, user, query, **options):
@@ -70,7 +72,7 @@ def test_whoever_answers_glasvezel_threads_is_found_as_knowing_about_it(context,
 
 def test_groups_are_found_and_a_private_one_only_by_members(session, company):
     alice, bob, *_ = company
-    indexing.reindex(session)
+    index_writer.reindex(lambda: nullcontext(session))
     assert found(session, bob, "kabels") == [("group", "Engineering")]
     assert found(session, bob, "bestuur") == []
     assert found(session, alice, "bestuur") == [("group", "Board")]
@@ -128,7 +130,7 @@ def test_related_posts_and_suggestions_come_with_links(session, company):
     alice, bob, _, engineering, _ = company
     first = posts.create_post(session, engineering, alice, "Glasvezel aanleg Noord", "graafwerk voor glasvezel in Noord")
     second = posts.create_post(session, engineering, bob, "Glasvezel aanleg Zuid", "graafwerk voor glasvezel in Zuid")
-    indexing.reindex(session)
+    index_writer.reindex(lambda: nullcontext(session))
     related = searching.related_posts(session, bob, first.id)
     assert [(r.hit.id, r.url) for r in related] == [(second.id, f"/p/{second.id}")]
     suggestions = searching.suggest(session, bob, "glasvezel aanleg n")

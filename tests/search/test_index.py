@@ -6,7 +6,16 @@ from datetime import datetime
 import pytest
 
 from search.documents import IndexedItem
-from search.index import FEW_GROUPS, RELOAD_EVERY_SECONDS, STATE_FILE, IndexBusyError, SearchIndex
+from search.index import (
+    CURRENT,
+    FEW_GROUPS,
+    RELOAD_EVERY_SECONDS,
+    STATE_FILE,
+    Changes,
+    IndexBusyError,
+    IndexUnavailable,
+    SearchIndex,
+)
 from search.schema import SCHEMA_VERSION
 
 
@@ -247,13 +256,17 @@ def test_a_failed_rebuild_leaves_the_index_as_it_was(index):
 
 
 def test_a_reader_sees_another_writers_commit_once_it_looks_again(tmp_path):
-    reader = SearchIndex.open(tmp_path)
-    assert reader.search("notulen", {1}).total == 0
     writer = SearchIndex.open(tmp_path)
+    reader = SearchIndex.open_reader(tmp_path)
+    assert reader.search("notulen", {1}).total == 0
     writer.upsert([item(id=1, body="notulen van maandag")])
     assert writer.search("notulen", {1}).total == 1, "a writer sees its own commit at once"
     time.sleep(RELOAD_EVERY_SECONDS)
     assert reader.search("notulen", {1}).total == 1
+
+
+def current_state(path):
+    return path / (path / CURRENT).read_text() / STATE_FILE
 
 
 def test_a_new_index_needs_a_rebuild_until_one_completes(tmp_path):
@@ -268,7 +281,7 @@ def test_a_new_index_needs_a_rebuild_until_one_completes(tmp_path):
 def test_schema_version_change_flags_rebuild(tmp_path):
     SearchIndex.open(tmp_path).rebuild([item(id=1, body="oud")])
     older = {"schema_version": SCHEMA_VERSION - 1, "complete": True}
-    (tmp_path / STATE_FILE).write_text(json.dumps(older))
+    current_state(tmp_path).write_text(json.dumps(older))
     reopened = SearchIndex.open(tmp_path)
     assert reopened.needs_rebuild
     assert reopened.search("oud", {1}).total == 0
@@ -276,7 +289,7 @@ def test_schema_version_change_flags_rebuild(tmp_path):
 
 def test_a_corrupt_index_is_recreated_empty_and_flagged(tmp_path):
     SearchIndex.open(tmp_path).rebuild([item(id=1, body="oud")])
-    (tmp_path / "meta.json").write_text("geen json")
+    current_state(tmp_path).with_name("meta.json").write_text("geen json")
     reopened = SearchIndex.open(tmp_path)
     assert reopened.needs_rebuild
     assert reopened.search("oud", {1}).total == 0
@@ -285,16 +298,15 @@ def test_a_corrupt_index_is_recreated_empty_and_flagged(tmp_path):
 
 
 def hold_writer_lock(path):
-    """Starts a rebuild in a thread that keeps the writer lock until the returned event is set."""
+    """Starts a write in a thread that keeps the writer lock until the returned event is set."""
     held, release = threading.Event(), threading.Event()
 
-    def block(count):
+    def slow_items():
+        yield item(id=1, body="eerste")
         held.set()
         release.wait(10)
 
-    thread = threading.Thread(
-        target=SearchIndex.open(path).rebuild, args=([item(id=1, body="eerste")], block)
-    )
+    thread = threading.Thread(target=SearchIndex.open(path).upsert, args=(slow_items(),))
     thread.start()
     assert held.wait(10)
     return thread, release
@@ -320,3 +332,76 @@ def test_a_writer_lock_held_too_long_raises_index_busy(tmp_path):
     finally:
         release.set()
         thread.join()
+
+
+def test_a_reader_waits_for_the_indexer_to_create_the_index_and_never_creates_it(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(IndexUnavailable, match="plein indexer"):
+        SearchIndex.open_reader(tmp_path / "index", wait=0.3)
+    assert time.monotonic() - started >= 0.3
+    assert not (tmp_path / "index").exists()
+    threading.Timer(0.3, lambda: SearchIndex.open(tmp_path / "index").upsert([item(id=1, body="eindelijk")])).start()
+    reader = SearchIndex.open_reader(tmp_path / "index", wait=10)
+    time.sleep(RELOAD_EVERY_SECONDS)
+    assert reader.search("eindelijk", {1}).total == 1
+
+
+def test_a_reader_cannot_write(tmp_path):
+    SearchIndex.open(tmp_path)
+    with pytest.raises(PermissionError, match="opened for reading"):
+        SearchIndex.open_reader(tmp_path).upsert([item(id=1, body="nee")])
+
+
+def test_a_search_during_a_rebuild_answers_from_the_old_index_and_the_new_one_after_the_swap(tmp_path):
+    writer = SearchIndex.open(tmp_path)
+    writer.rebuild([item(id=1, body="oud bericht")])
+    reader = SearchIndex.open_reader(tmp_path)
+    old_generation = (tmp_path / CURRENT).read_text()
+    during = {}
+
+    def items_while_the_indexer_goes_on():
+        yield item(id=1, body="oud bericht")
+        yield item(id=2, body="nieuw bericht")
+        during["searched"] = keys(reader.search("bericht", {1}))
+        writer.write(posts={3: [item(id=3, body="bericht van tijdens de herbouw")]})
+        during["flushed"] = keys(reader.search("herbouw", {1}))
+
+    asked_again = []
+
+    def read_again(posts, others):
+        asked_again.append((posts, others))
+        return Changes({post_id: [item(id=post_id, body="bericht van tijdens de herbouw")] for post_id in posts}, [], [])
+
+    SearchIndex.open(tmp_path).rebuild(items_while_the_indexer_goes_on(), catch_up=read_again)
+    assert during == {"searched": [("post", 1)], "flushed": [("post", 3)]}
+    assert asked_again == [({3}, set())]
+    assert (tmp_path / CURRENT).read_text() != old_generation
+    assert not (tmp_path / old_generation).exists()
+    time.sleep(RELOAD_EVERY_SECONDS)
+    assert keys(reader.search("bericht", {1})) == [("post", 1), ("post", 2), ("post", 3)]
+    writer.upsert([item(id=4, body="bericht na de herbouw")])
+    assert keys(SearchIndex.open_reader(tmp_path).search("bericht", {1})) == [
+        ("post", 1), ("post", 2), ("post", 3), ("post", 4)
+    ]
+
+
+def test_a_failed_rebuild_on_disk_leaves_the_current_generation_and_removes_its_own(tmp_path):
+    index = SearchIndex.open(tmp_path)
+    index.upsert([item(id=1, body="bewaard")])
+
+    def broken_items():
+        yield item(id=2, body="half")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(broken_items())
+    assert [path.name for path in tmp_path.iterdir() if path.is_dir()] == [(tmp_path / CURRENT).read_text()]
+    assert keys(SearchIndex.open_reader(tmp_path).search("bewaard OR half", {1})) == [("post", 1)]
+
+
+def test_an_index_from_before_generations_is_replaced_and_its_files_removed(tmp_path):
+    (tmp_path / "meta.json").write_text("{}")
+    (tmp_path / STATE_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION, "complete": True}))
+    index = SearchIndex.open(tmp_path)
+    assert index.needs_rebuild
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [CURRENT, "write.lock"]
