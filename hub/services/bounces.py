@@ -81,7 +81,7 @@ def _status_blocks(part: Message) -> list[Message]:
 
 def record_report(session: Session, token: str, raw: bytes) -> str:
     """Count a report sent to `bounces+TOKEN`; returns what was done, for the inbound record."""
-    parts = addresses.token_parts(BOUNCES, token) if token else None
+    parts = addresses.token_parts(session, BOUNCES, token) if token else None
     outgoing = session.get(OutgoingMail, parts[0]) if parts else None
     if outgoing is None:
         return "delivery report for no message of ours: kept, not counted"

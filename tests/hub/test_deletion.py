@@ -24,6 +24,7 @@ from hub import jobs
 from hub.db import upgrade_database
 from hub.models import Attachment, Comment, OutgoingMail, Post
 from hub.services import accounts, attachments, groups, inbound, message_ids, outbox, posts
+from hub.settings import Settings
 from hub.web.app import create_app
 from workers import tasks
 
@@ -90,8 +91,9 @@ def the_post(context) -> Post:
 
 @pytest.fixture
 def on_postgresql(postgres, data_dir, monkeypatch):
+    """PostgreSQL for the hub's `context`, which reads `PLEIN_DATABASE_URL` as it is built after this."""
     monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("deletion"))
-    upgrade_database()
+    upgrade_database(Settings(data_dir=data_dir))
 
 
 @pytest.fixture

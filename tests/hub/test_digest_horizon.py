@@ -22,11 +22,8 @@ from tests.support.hub import hub_context
 def context(postgres, tmp_path, monkeypatch):
     """A hub on a fresh PostgreSQL database."""
     database_url = postgres.fresh_database("digest_horizon")
-    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
-    upgrade_database()
     built = hub_context(tmp_path / "data", database_url=database_url)
+    upgrade_database(built.settings)
     yield built
     built.close()
 

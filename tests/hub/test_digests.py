@@ -129,7 +129,7 @@ def test_new_comments_on_your_own_threads_come_first_with_counts_and_a_reply_add
         address = notifications.reply_address(post, None, reader)
         assert address in text
         assert f'href="mailto:{address}?subject=' in html
-        assert signing.verify("reply", address.split("+")[1].split("@")[0]) == (post.id, 0, reader.id)
+        assert signing.verify(session, "reply", address.split("+")[1].split("@")[0]) == (post.id, 0, reader.id)
 
 
 def test_a_reply_to_a_digest_item_lands_as_a_comment_on_that_item(session):

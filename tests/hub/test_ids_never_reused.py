@@ -20,7 +20,7 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
+from hub.db import MIGRATIONS_DIR, upgrade_database
 from hub.models import Base, Comment, OutgoingMail, Post
 from hub.services import accounts, digests, groups, inbound, message_ids, posts
 from hub.web.app import create_app
@@ -116,23 +116,23 @@ def test_a_comment_undone_through_its_receipt_and_sent_again_is_mailed_and_recei
     assert len(outbox(context, "receipt:comment", "alice@example.com")) == 2
 
 
-def test_every_table_whose_ids_name_something_outside_the_database_never_hands_out_an_id_twice(data_dir):
+def test_every_table_whose_ids_name_something_outside_the_database_never_hands_out_an_id_twice(context):
     assert {t.name for t in Base.metadata.sorted_tables if t.kwargs.get("sqlite_autoincrement")} >= set(KEYED_TABLES)
-    with get_engine().connect() as connection:
+    with context.engine.connect() as connection:
         for table in KEYED_TABLES:
             created = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
             assert "AUTOINCREMENT" in created, table
 
 
-def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_never_come_back(tmp_path, monkeypatch):
+def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_never_come_back(tmp_path):
     """A database made before 0013: post 2 (the last) was mailed and deleted, comment 3 was digested and deleted."""
-    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
+    (tmp_path / "data").mkdir()
+    context = hub_context(tmp_path / "data")
     try:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        (tmp_path / "data").mkdir()
-        with get_engine().begin() as connection:
+        config.attributes["settings"] = context.settings
+        with context.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0012")
             now = "2026-01-01 00:00:00"
@@ -157,15 +157,13 @@ def test_ids_deleted_before_the_migration_and_named_in_the_outbox_or_a_digest_ne
             connection.execute(text("DELETE FROM comments WHERE id IN (2, 3)"))
             connection.execute(text("DELETE FROM posts WHERE id = 2"))
 
-        upgrade_database()
+        upgrade_database(context.settings)
 
-        context = hub_context(tmp_path / "data")
         with context.session_scope() as session:
             group, alice = groups.get_group(session, "engineering"), accounts.get_user(session, "alice@example.com")
             assert [p.id for p in session.query(Post)] == [1], "rows are kept through the rebuild"
             new_post = posts.create_post(session, group, alice, "Nieuw", "Tekst")
             new_comment = posts.create_comment(session, new_post, alice, "Ja")
             assert (new_post.id, new_comment.id) == (3, 4)
-        context.close()
     finally:
-        get_engine().dispose()
+        context.close()

@@ -92,7 +92,7 @@ def test_a_forged_reply_address_is_refused_at_rcpt_and_in_processing(session):
     post = Post(group=group, author=alice, title="t", body_text="b")
     session.add(post)
     session.flush()
-    good = signing.sign("reply", post.id, 0, alice.id)
+    good = signing.sign(session, "reply", post.id, 0, alice.id)
     forged = good[:-1] + ("0" if good[-1] != "0" else "1")
     assert inbound.accepts_recipient(session, f"reply+{good}@plein.test")
     assert inbound.accepts_recipient(session, f"reply+{good.upper()}@PLEIN.TEST")
@@ -110,7 +110,7 @@ def test_a_reply_address_used_by_someone_else_is_not_posted_as_anyone(session):
     post = Post(group=group, author=alice, title="t", body_text="b")
     session.add(post)
     session.flush()
-    alices_address = f"reply+{signing.sign('reply', post.id, 0, alice.id)}@plein.test"
+    alices_address = f"reply+{signing.sign(session, 'reply', post.id, 0, alice.id)}@plein.test"
     result = receive(session, raw_mail("mallory@example.com", "Re: t", "Ik ben Alice"), alices_address)
     assert result.status == InboundStatus.REFUSED
     assert "made for someone else" in result.reason

@@ -57,9 +57,8 @@ def test_a_job_with_arguments_is_sent_every_time(context, clock):
 def test_a_drain_held_for_one_broker_does_not_hold_one_for_another(context, clock, monkeypatch, tmp_path):
     queue_one_mail(context, 1)
     assert queued_drains(context) == 1
-    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "elsewhere"))
-    upgrade_database()
     elsewhere = hub_context(tmp_path / "elsewhere")
+    upgrade_database(elsewhere.settings)
     queue_one_mail(elsewhere, 2)
     assert queued_drains(elsewhere) == 1, "the new broker has a drain of its own"
     elsewhere.close()

@@ -264,7 +264,7 @@ def test_a_held_reply_becomes_a_comment_in_its_thread_when_approved(session, com
     session.add(post)
     session.flush()
     moderation.set_policy(session, group, "moderated")
-    address = f"reply+{signing.sign('reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
+    address = f"reply+{signing.sign(session, 'reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
     receive(session, mail("alice@example.com", "Re: Kantine", "Graag soep.\n\nOn Mon, Mona wrote:\n> ?"), address)
     held = session.query(HeldMessage).one()
     assert (held.post_id, held.text) == (post.id, "Graag soep.")
@@ -295,7 +295,7 @@ def test_mail_to_the_reject_address_rejects(session, company):
     moderation.set_policy(session, group, "moderated")
     held_mail = receive(session, mail("alice@example.com", "Reclame", "x"))
     held = session.query(HeldMessage).one()
-    address = f"reject+{signing.sign('reject', held.id, people['mona'].id)}@{DOMAIN}"
+    address = f"reject+{signing.sign(session, 'reject', held.id, people['mona'].id)}@{DOMAIN}"
     assert inbound.accepts_recipient(session, address)
     receive(session, mail("mona@example.com", "Reject", "", to=address), address)
     assert held.status == "rejected" and held_mail.status == InboundStatus.REFUSED
@@ -357,7 +357,7 @@ def test_an_unverified_reply_by_token_is_held_too(relay_auth, session, company):
     post = Post(group=group, author=people["mona"], title="Kantine", body_text="?")
     session.add(post)
     session.flush()
-    address = f"reply+{signing.sign('reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
+    address = f"reply+{signing.sign(session, 'reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
     assert only_outcome(session, receive(session, mail("alice@example.com", "Re: Kantine", "Ja", to=address), address)) == "held"
 
 
@@ -381,7 +381,7 @@ def csrf_of(html: str) -> str:
 def signed_in(context, email: str) -> TestClient:
     client = TestClient(create_app(context), follow_redirects=True)
     with context.session_scope() as session:
-        token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
+        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
     return client
 

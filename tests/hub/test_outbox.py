@@ -18,7 +18,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
-from hub.services import accounts, digests, groups, inbound, notifications, outbox, posts, signing
+from hub.services import accounts, digests, groups, inbound, notifications, outbox, posts
+from mailgateway import tokens
 from tests.support.servers import free_port, wait_for
 from tests.support.sink import SmtpSink
 
@@ -66,7 +67,7 @@ def test_a_batch_goes_over_one_smtp_connection_with_a_verp_envelope_sender(conte
         local, _, domain = received.mail_from.partition("@")
         assert domain == "plein.test"
         assert local.startswith("bounces+")
-        assert signing.verify("bounces", local.partition("+")[2]) == (outgoing_id,)
+        assert tokens.verify(context.settings.signing_key(), "bounces", local.partition("+")[2]) == (outgoing_id,)
     assert {row.status for row in rows(context).values()} == {OutgoingStatus.SENT}
 
 

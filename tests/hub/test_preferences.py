@@ -19,7 +19,7 @@ def signed_in_client(context, email: str) -> tuple[TestClient, str]:
     """A browser session for `email`, signed in through a sign-in link as Plein mails it."""
     client = TestClient(create_app(context), follow_redirects=True)
     with context.session_scope() as session:
-        token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
+        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
     confirm = client.get(f"/sign-in/{token}")
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(confirm.text)})
     return client, csrf_of(client.get("/preferences").text)

@@ -280,7 +280,7 @@ def test_receipts_are_switched_off_and_on_in_the_api_and_on_the_preferences_page
     with context.session_scope() as session:
         alice, _, _ = company(session)
         token = accounts.create_api_token(session, alice)
-        sign_in = signing.sign_expiring("sign-in", alice.id, lifetime_seconds=600)
+        sign_in = signing.sign_expiring(session, "sign-in", alice.id, lifetime_seconds=600)
     client = TestClient(create_app(context))
     auth = {"Authorization": f"Bearer {token}"}
     settings = client.get("/api/preferences", headers=auth).json()

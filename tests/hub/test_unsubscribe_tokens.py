@@ -88,7 +88,7 @@ def test_a_link_of_the_old_form_that_named_only_a_membership_is_refused_with_a_w
     board_with_alice(context)
     with context.session_scope() as session:
         membership = session.query(Membership).order_by(Membership.id.desc()).first()
-        old = signing.sign("unsubscribe", membership.id)
+        old = signing.sign(session, "unsubscribe", membership.id)
     client = TestClient(create_app(context))
 
     for answer in (client.get(f"/unsubscribe/{old}"), client.post(f"/unsubscribe/{old}")):
