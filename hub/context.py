@@ -82,6 +82,10 @@ class Context:
 
         return SearchIndex.open_reader(self.settings.index_dir)
 
+    def url(self, path: str) -> str:
+        """An absolute link to `path` in the web hub (`PLEIN_BASE_URL`), for mails, the API and the console."""
+        return self.settings.base_url + path
+
     def search_token(self) -> str:
         """The bearer token web processes show the indexer's query service, derived from the secret."""
         key = self.settings.signing_key().encode()

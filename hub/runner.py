@@ -36,7 +36,7 @@ from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
 from hub.services import accounts, demo, health, index_writer, indexing, signin
 from hub.settings import Settings
-from hub.urls import absolute, sign_in_path
+from hub.urls import sign_in_path
 from hub.web.app import create_app
 from hub.web.health import serve_metrics
 from mailgateway.smtp import start_smtp_server
@@ -344,7 +344,7 @@ def banner(context: Context, *, with_demo: bool, log_file: Path | None) -> str:
             lines += ["", "Sign in as one of the demo's people (each link works once, within a day):"]
             for person in demo.PEOPLE:
                 token = signin.sign_in_token(accounts.get_user(session, person.email), DEMO_LINK_LIFETIME_SECONDS)
-                lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {absolute(sign_in_path(token))}"]
+                lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {context.url(sign_in_path(token))}"]
         elif not accounts.has_users(session):
             lines += ["", "No one can sign in yet: add yourself with", '  plein user add you@example.com --name "Your Name"']
     lines += ["", "Press Ctrl-C to stop.", ""]

@@ -40,7 +40,7 @@ from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
 from hub.services.subscriptions import digest_unsubscribe_token
 from hub.templating import Catalogue, format_moment
-from hub.urls import absolute, comment_path, post_path, unsubscribe_path
+from hub.urls import comment_path, post_path, unsubscribe_path
 
 T = TypeVar("T")
 FREQUENCIES = (Delivery.DAILY, Delivery.WEEKLY)
@@ -260,7 +260,8 @@ def _run(session: Session, user_ids: list[int], frequency: Delivery, period: str
 
 
 def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, key: str) -> int | None:
-    domain = context_of(session).settings.mail_domain
+    context = context_of(session)
+    domain, url = context.settings.mail_domain, context.url
     token = digest_unsubscribe_token(user, frequency)
     message = compose(
         subject=digest.subject,
@@ -272,8 +273,8 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",
             "List-Id": f"Plein {frequency.value} digest <digest.{domain}>",
-            "List-Archive": f"<{absolute('/')}>",
-            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address(session, 'unsubscribe', token)}>",
+            "List-Archive": f"<{url('/')}>",
+            "List-Unsubscribe": f"<{url(unsubscribe_path(token))}>, <mailto:{addresses.address(session, 'unsubscribe', token)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
@@ -332,7 +333,7 @@ def _build(
     since: tuple[int, int],
 ) -> Digest | None:
     """Sections in reading order: threads the user wrote or joined first, then group by group."""
-    catalogue = context_of(user).catalogue
+    catalogue, url = context_of(user).catalogue, context_of(user).url
     language = catalogue.known(user.language)
     shared = activity.shared
     followed = DigestSection("")
@@ -364,7 +365,7 @@ def _build(
                     ("latest", latest.id),
                     lambda: f"{activity.commenter_names[latest.author_id]}: {snippet(latest.body_text, 120)}",
                 ) if latest else "",
-                url=absolute(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
+                url=url(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
                 reply_to=address,
                 reply_mailto=f"mailto:{address}?subject=" + shared(("subject", post.id), lambda: quote("Re: " + post.title)),
                 is_new=is_new,
@@ -386,8 +387,8 @@ def _build(
     subject = _subject(catalogue.translator(language), post_count, comment_count, groups)
     text, html = catalogue.render_mail(
         "digest", language, recipient=user, sections=ordered, frequency=frequency.value,
-        subject=subject, hub_url=absolute("/"), preferences_url=absolute("/preferences"),
-        unsubscribe_url=absolute(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
+        subject=subject, hub_url=url("/"), preferences_url=url("/preferences"),
+        unsubscribe_url=url(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
     )
     return Digest(subject, text, html)
 

@@ -47,7 +47,7 @@ from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
-from hub.urls import absolute, group_path, moderation_path
+from hub.urls import group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
 from mailgateway.timebox import parse_within
@@ -205,7 +205,7 @@ def _mail_moderators(session: Session, held: HeldMessage) -> int:
         reject = addresses.signed_address(session, REJECT, held.id, moderator.id)
         text, html = catalogue.render_mail(
             "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
-            reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
+            reject_address=reject, queue_url=context_of(session).url(moderation_path(held.group.slug)),
             thread_title=_thread_title(session, held, moderator),
         )
         t = catalogue.translator(moderator.language)
@@ -230,7 +230,7 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
     sender, catalogue = held.sender, context_of(session).catalogue
     text, html = catalogue.render_mail(
         "held", sender.language, recipient=sender, held=held,
-        thread_title=_thread_title(session, held, sender), group_url=absolute(group_path(held.group.slug)),
+        thread_title=_thread_title(session, held, sender), group_url=context_of(session).url(group_path(held.group.slug)),
     )
     t = catalogue.translator(sender.language)
     message = compose_answer(

@@ -30,7 +30,7 @@ from hub.services import mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose_answer, queue_mail
 from hub.templating import format_clock
-from hub.urls import absolute, comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
+from hub.urls import comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
 
 EDIT_WINDOW = timedelta(minutes=15)
 KINDS = ("post", "comment")
@@ -69,13 +69,13 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     token = edit_token(kind, item)
     closes = datetime.fromtimestamp(_closes_at(item), UTC)
     attached = item.attachments if kind == "comment" else [a for a in post.attachments if a.comment_id is None]
-    catalogue = context_of(session).catalogue
+    catalogue, url = context_of(session).catalogue, context_of(session).url
     text, html = catalogue.render_mail(
         "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
         attachments=[a.filename for a in attached],
-        view_url=absolute(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
-        edit_url=absolute(receipt_edit_path(kind, token)), undo_url=absolute(receipt_undo_path(kind, token)),
-        stop_url=absolute(receipts_off_path(stop_token(author))), preferences_url=absolute("/preferences"),
+        view_url=url(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
+        edit_url=url(receipt_edit_path(kind, token)), undo_url=url(receipt_undo_path(kind, token)),
+        stop_url=url(receipts_off_path(stop_token(author))), preferences_url=url("/preferences"),
         minutes=int(EDIT_WINDOW.total_seconds() // 60), until=format_clock(closes, catalogue.known(author.language), author.timezone),
     )
     title = post.title if kind == "post" else f"Re: {post.title}"

@@ -24,7 +24,7 @@ from hub.context import context_of
 from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
 from hub.services import accounts, addresses, signing
 from hub.services.outbox import compose, queue_mail
-from hub.urls import absolute, sign_in_path
+from hub.urls import sign_in_path
 
 LINK_LIFETIME_SECONDS = 30 * 60
 REQUEST_WINDOW = timedelta(minutes=15)
@@ -76,7 +76,7 @@ def request_sign_in(session: Session, email: str) -> None:
         return
     token, catalogue = sign_in_token(user), context_of(session).catalogue
     text, html = catalogue.render_mail(
-        "sign_in", recipient=user, language=user.language, url=absolute(sign_in_path(token)),
+        "sign_in", recipient=user, language=user.language, url=context_of(session).url(sign_in_path(token)),
         minutes=LINK_LIFETIME_SECONDS // 60,
     )
     message = compose(

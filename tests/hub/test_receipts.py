@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from hub.models import Comment, InboundStatus, OutgoingMail, Post, utcnow
 from hub.services import accounts, groups, inbound, mail_keys, message_ids, posts, preferences, receipts, signing
 from hub.services.errors import Forbidden
-from hub.urls import absolute
 from hub.web.app import create_app
 
 
@@ -63,7 +62,7 @@ def html_of(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
 
 
-def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view_edit_and_undo(session):
+def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view_edit_and_undo(context, session):
     alice, _, _ = company(session)
     receive(session, mail("Storing lift", "De lift staat stil.\nBel de monteur."))
     post = session.query(Post).one()
@@ -76,16 +75,16 @@ def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view
     text = text_of(receipt)
     assert "Posted to Engineering as:\n\nStoring lift\n\nDe lift staat stil.\nBel de monteur.\n" in text
     token = receipts.edit_token("post", post)
-    assert f"View it: {absolute('/')}p/{post.id}\n" in text
-    assert f"Edit it: {absolute('/')}receipts/post/{token}\n" in text
-    assert f"Undo it: {absolute('/')}receipts/post/{token}/undo\n" in text
+    assert f"View it: {context.url('/')}p/{post.id}\n" in text
+    assert f"Edit it: {context.url('/')}receipts/post/{token}\n" in text
+    assert f"Undo it: {context.url('/')}receipts/post/{token}/undo\n" in text
     assert "work for 15 minutes after posting" in text
     assert f"/unsubscribe/receipts/{receipts.stop_token(alice)}" in text
     html = html_of(receipt)
     assert "De lift staat stil." in html and f"/receipts/post/{token}/undo" in html and "Stop these receipts" in html
 
 
-def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(session):
+def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(context, session):
     alice, bob, group = company(session, language="nl")
     post = posts.create_post(session, group, bob, "Storing lift", "De lift staat stil.")
     reply = "Ik bel de monteur.\n\nOp maandag schreef Bob Bos <bob@example.com>:\n> De lift staat stil.\n"
@@ -98,9 +97,9 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     assert 'Geplaatst in Engineering, bij "Storing lift", als:\n\nIk bel de monteur.\n\n' in text
     assert "schreef" not in text, "the receipt shows the comment as posted: quotes cut"
     token = receipts.edit_token("comment", comment)
-    assert f"Bewerken: {absolute('/')}receipts/comment/{token}\n" in text
-    assert f"Ongedaan maken: {absolute('/')}receipts/comment/{token}/undo\n" in text
-    assert f"Bekijken: {absolute('/')}p/{post.id}#comment-{comment.id}" in text
+    assert f"Bewerken: {context.url('/')}receipts/comment/{token}\n" in text
+    assert f"Ongedaan maken: {context.url('/')}receipts/comment/{token}/undo\n" in text
+    assert f"Bekijken: {context.url('/')}p/{post.id}#comment-{comment.id}" in text
     assert "15 minuten na plaatsing" in text
     assert "Deze ontvangstbevestigingen stoppen" in html_of(receipt)
 
