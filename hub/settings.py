@@ -209,8 +209,8 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings of the `PLEIN_*` environment as it is now.
 
-    A process builds its context from these once (`hub.context.build_context`) and passes them
-    down; the modules not yet handed the context (templates, migrations) read them here.
+    Read in one place: a process builds its context from these once (`hub.context.build_context`)
+    and passes them down. The alembic CLI, which runs no context, builds its own (hub/migrations/env.py).
     """
     return _settings_of(frozenset((name, value) for name, value in os.environ.items() if name.startswith("PLEIN_")))
 
