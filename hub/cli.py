@@ -12,7 +12,8 @@ import sys
 
 import click
 
-from hub.db import DatabaseNotReady, require_head, session_scope, upgrade_database
+from hub.context import Context, build_context
+from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
 from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
@@ -31,17 +32,17 @@ def handles_errors(command):
     return wrapper
 
 
-def database_ready(*, upgrade: bool = False) -> None:
+def database_ready(context: Context, *, upgrade: bool = False) -> None:
     """Upgrade the database, or check it is at the migrations' head; stop with one line if it cannot be used."""
     try:
-        upgrade_database() if upgrade else require_head()
+        upgrade_database(context.settings) if upgrade else require_head(context.settings)
     except DatabaseNotReady as error:
         raise click.ClickException(str(error)) from error
 
 
 class HeadChecked(click.Command):
     def invoke(self, ctx: click.Context):
-        database_ready()
+        database_ready(ctx.find_object(Context))
         return super().invoke(ctx)
 
 
@@ -55,40 +56,49 @@ class Commands(click.Group):
 
 
 @click.group(cls=Commands)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Plein: a company's groups, by mail and on the web."""
+    ctx.obj = build_context()
+    ctx.call_on_close(ctx.obj.close)
+
+
+with_context = click.make_pass_decorator(Context)
+"""Hands a command the context `main` built for this process."""
 
 
 @main.command(cls=click.Command)
 @click.option("--demo", is_flag=True, help="First seed a small demo company, and print links to sign in as its people.")
 @click.option("--verbose", is_flag=True, help="Show every process's log on the console instead of in PLEIN_DATA_DIR/plein.log.")
-def run(demo: bool, verbose: bool) -> None:
+@with_context
+def run(context: Context, demo: bool, verbose: bool) -> None:
     """Start the web hub, the SMTP server, a worker and beat on embedded defaults; Ctrl-C stops them.
 
     On the embedded database it first upgrades it; a configured one is checked, as every role checks it.
     """
     from hub.runner import run_all
-    from hub.settings import get_settings
 
-    settings = get_settings()
-    database_ready(upgrade=settings.database_url == settings.embedded_database_url)
-    run_all(with_demo=demo, verbose=verbose)
+    settings = context.settings
+    database_ready(context, upgrade=settings.database_url == settings.embedded_database_url)
+    run_all(context, with_demo=demo, verbose=verbose)
 
 
 @main.command()
-def web() -> None:
+@with_context
+def web(context: Context) -> None:
     """Serve the web hub and the JSON API (any number may run)."""
     from hub.runner import run_web
 
-    run_web()
+    run_web(context)
 
 
 @main.command()
-def smtp() -> None:
+@with_context
+def smtp(context: Context) -> None:
     """Accept mail over SMTP (any number may run)."""
     from hub.runner import run_smtp
 
-    run_smtp()
+    run_smtp(context)
 
 
 @main.command()
@@ -107,27 +117,30 @@ def worker(queues: str, concurrency: int) -> None:
 
 
 @main.command()
-def beat() -> None:
+@with_context
+def beat(context: Context) -> None:
     """Send scheduled tasks (digests, sweeps) to the workers (run exactly one)."""
     from hub.runner import beat_command, exec_role
 
-    exec_role(beat_command())
+    exec_role(beat_command(context.settings))
 
 
 @main.command()
-def indexer() -> None:
+@with_context
+def indexer(context: Context) -> None:
     """Keep the search index: the one process that writes it (run exactly one)."""
     from hub.runner import run_indexer
 
-    run_indexer()
+    run_indexer(context)
 
 
 @main.command(cls=click.Command)
-def check() -> None:
+@with_context
+def check(context: Context) -> None:
     """Check the database, broker, index, outbox and SMTP server, one line each."""
     from hub.services.health import all_checks
 
-    checks = all_checks()
+    checks = all_checks(context)
     for result in checks:
         click.echo(result.line())
     if not all(result.ok for result in checks):
@@ -140,23 +153,25 @@ def db() -> None:
 
 
 @db.command("upgrade", cls=click.Command)
-def db_upgrade() -> None:
+@with_context
+def db_upgrade(context: Context) -> None:
     """Apply the database migrations; run it before starting the roles of a new release."""
-    database_ready(upgrade=True)
+    database_ready(context, upgrade=True)
     click.echo("Database is up to date")
 
 
 @main.command()
-def imap() -> None:
+@with_context
+def imap(context: Context) -> None:
     """Take mail from the mailboxes in PLEIN_IMAP_URL, with IDLE where offered (run one per mailbox)."""
     from hub.gateway import watch_mailboxes
     from hub.logs import configure_logging
     from hub.runner import log_sender_authentication
 
-    configure_logging()
-    log_sender_authentication()
+    configure_logging(log_format=context.settings.log_format)
+    log_sender_authentication(context.settings)
     try:
-        watch_mailboxes()
+        watch_mailboxes(context)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
 
@@ -172,11 +187,12 @@ def inbound_mail() -> None:
     show_default=True, help="failed is the quarantine: mail whose processing kept failing.",
 )
 @click.option("--limit", default=50, show_default=True)
-def inbound_list(status: str, limit: int) -> None:
+@with_context
+def inbound_list(context: Context, status: str, limit: int) -> None:
     """List received mail with STATUS, newest first: id, time, sender, raw file, reason."""
     from hub.services import inbound
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         found = inbound.list_inbound(session, InboundStatus(status), limit)
         for message in found:
             click.echo(
@@ -190,11 +206,12 @@ def inbound_list(status: str, limit: int) -> None:
 @inbound_mail.command("retry")
 @click.argument("message_id", type=int)
 @handles_errors
-def inbound_retry(message_id: int) -> None:
+@with_context
+def inbound_retry(context: Context, message_id: int) -> None:
     """Process received message MESSAGE_ID again (a worker picks it up)."""
     from hub.services import inbound
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         inbound.retry_inbound(session, message_id)
     click.echo(f"Message {message_id} is queued for processing again")
 
@@ -213,8 +230,9 @@ def user() -> None:
 @click.option("--bio", default="", help="A few words about this person.")
 @click.option("--admin", is_flag=True, help="May see and retry the inbound quarantine on the web.")
 @handles_errors
-def user_add(email: str, name: str, department: str, job_title: str, expertise: str, bio: str, admin: bool) -> None:
-    with session_scope() as session:
+@with_context
+def user_add(context: Context, email: str, name: str, department: str, job_title: str, expertise: str, bio: str, admin: bool) -> None:
+    with context.session_scope() as session:
         created = accounts.create_user(session, email, name)
         profiles.update_profile(session, created, profiles.ProfileForm(department, job_title, bio, expertise))
         if admin:
@@ -223,9 +241,10 @@ def user_add(email: str, name: str, department: str, job_title: str, expertise: 
 
 
 @user.command("list")
-def user_list() -> None:
+@with_context
+def user_list(context: Context) -> None:
     """List every user by address: email, name, and admin or the groups they moderate."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         found = accounts.list_users(session)
         for person in found:
             markers = ["admin"] if person.is_admin else []
@@ -240,9 +259,10 @@ def user_list() -> None:
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="Take the admin right away instead.")
 @handles_errors
-def user_admin(email: str, revoke: bool) -> None:
+@with_context
+def user_admin(context: Context, email: str, revoke: bool) -> None:
     """Let EMAIL see and retry the inbound quarantine on the web (/admin/inbound)."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         changed = accounts.set_admin(session, accounts.get_user(session, email), not revoke)
         click.echo(f"{changed.email} is {'no longer ' if revoke else ''}an admin")
 
@@ -262,19 +282,21 @@ def group() -> None:
 @click.option("--untrusted-mail", type=click.Choice([u.value for u in UntrustedMail]), default=UntrustedMail.HOLD.value,
               show_default=True, help="Mail whose From cannot be verified: hold it for a moderator, or refuse it.")
 @handles_errors
-def group_create(slug: str, name: str, private: bool, description: str, policy: str, untrusted_mail: str) -> None:
+@with_context
+def group_create(context: Context, slug: str, name: str, private: bool, description: str, policy: str, untrusted_mail: str) -> None:
     from hub.services.notifications import group_address
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         created = groups.create_group(session, slug, name, private=private, description=description)
         moderation.set_policy(session, created, policy, untrusted_mail)
         click.echo(f"Created {'private ' if private else ''}group {created.name}: mail {group_address(created)}")
 
 
 @group.command("list")
-def group_list() -> None:
+@with_context
+def group_list(context: Context) -> None:
     """List every group, private ones too: slug, name, privacy, who may post, members."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         found = groups.list_groups(session)
         for listed in found:
             shown = listed.group
@@ -295,11 +317,12 @@ def group_list() -> None:
 @click.option("--policy", type=click.Choice([p.value for p in PostingPolicy]),
               help="Who may post: members, anyone in the company, or anyone but held for a moderator.")
 @handles_errors
-def group_edit(slug: str, name: str | None, description: str | None, private: bool | None, policy: str | None) -> None:
+@with_context
+def group_edit(context: Context, slug: str, name: str | None, description: str | None, private: bool | None, policy: str | None) -> None:
     """Change SLUG's name, description, privacy or who may post; what is not given stays."""
     if name is None and description is None and private is None and policy is None:
         raise click.UsageError("say what to change: --name, --description, --private or --public, or --policy")
-    with session_scope() as session:
+    with context.session_scope() as session:
         changed = groups.edit_group(
             session, groups.get_group(session, slug), name=name, description=description, private=private
         )
@@ -316,9 +339,10 @@ def group_edit(slug: str, name: str | None, description: str | None, private: bo
 @click.option("--untrusted-mail", type=click.Choice([u.value for u in UntrustedMail]),
               help="Mail whose From cannot be verified: hold or refuse.")
 @handles_errors
-def group_policy(slug: str, policy: str | None, untrusted_mail: str | None) -> None:
+@with_context
+def group_policy(context: Context, slug: str, policy: str | None, untrusted_mail: str | None) -> None:
     """Change who may post to SLUG, and what happens to mail whose From cannot be verified."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         changed = moderation.set_policy(session, groups.get_group(session, slug), policy, untrusted_mail)
         click.echo(f"{changed.slug}: posting {changed.posting_policy}, unverified mail {changed.untrusted_mail}")
 
@@ -328,9 +352,10 @@ def group_policy(slug: str, policy: str | None, untrusted_mail: str | None) -> N
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="Take the moderator right away instead.")
 @handles_errors
-def group_moderator(slug: str, email: str, revoke: bool) -> None:
+@with_context
+def group_moderator(context: Context, slug: str, email: str, revoke: bool) -> None:
     """Let member EMAIL approve and reject SLUG's held mail (on the web and by mail), or stop them."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         membership = moderation.set_moderator(
             session, groups.get_group(session, slug), accounts.get_user(session, email), not revoke
         )
@@ -348,8 +373,9 @@ def group_moderator(slug: str, email: str, revoke: bool) -> None:
     help="each post by mail, a daily or weekly digest, or none (web only).",
 )
 @handles_errors
-def group_add_member(slug: str, email: str, delivery: str) -> None:
-    with session_scope() as session:
+@with_context
+def group_add_member(context: Context, slug: str, email: str, delivery: str) -> None:
+    with context.session_scope() as session:
         membership = groups.add_member(
             session, groups.get_group(session, slug), accounts.get_user(session, email), delivery
         )
@@ -360,9 +386,10 @@ def group_add_member(slug: str, email: str, delivery: str) -> None:
 @click.argument("slug")
 @click.argument("email")
 @handles_errors
-def group_remove_member(slug: str, email: str) -> None:
+@with_context
+def group_remove_member(context: Context, slug: str, email: str) -> None:
     """Take EMAIL out of SLUG, and with it their moderator right, as leaving on the web does."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         found, person = groups.get_group(session, slug), accounts.get_user(session, email)
         groups.remove_member(session, found, person)
         click.echo(f"{person.email} is no longer in {found.slug}")
@@ -376,9 +403,10 @@ def token() -> None:
 @token.command("create")
 @click.argument("email")
 @handles_errors
-def token_create(email: str) -> None:
+@with_context
+def token_create(context: Context, email: str) -> None:
     """Print a new API token for EMAIL (shown once)."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         click.echo(accounts.create_api_token(session, accounts.get_user(session, email)))
 
 
@@ -390,11 +418,12 @@ def digest() -> None:
 @digest.command("run")
 @click.option("--frequency", type=click.Choice(["daily", "weekly"]), required=True)
 @handles_errors
-def digest_run(frequency: str) -> None:
+@with_context
+def digest_run(context: Context, frequency: str) -> None:
     """Send every member on FREQUENCY a digest of what is new, right now."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         queued = digests.send_digests(session, frequency)
-    outbox.drain(session_scope)
+    outbox.drain(context)
     click.echo(f"Sent {len(queued)} {frequency} digest{'s' if len(queued) != 1 else ''}")
 
 
@@ -403,12 +432,13 @@ def digest_run(frequency: str) -> None:
 @click.option("--frequency", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Where to write the HTML.")
 @handles_errors
-def digest_preview(email: str, frequency: str, output: str | None) -> None:
+@with_context
+def digest_preview(context: Context, email: str, frequency: str, output: str | None) -> None:
     """Write the HTML of the digest EMAIL would get now, to look at in a browser; nothing is sent or moved."""
     import tempfile
     from pathlib import Path
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         preview = digests.preview_digest(session, accounts.get_user(session, email), frequency)
     if preview is None:
         click.echo(f"Nothing new for {email} since their last {frequency} digest: no digest would be sent.")
@@ -422,9 +452,10 @@ def digest_preview(email: str, frequency: str, output: str | None) -> None:
 
 @main.command()
 @handles_errors
-def reindex() -> None:
+@with_context
+def reindex(context: Context) -> None:
     """Rebuild the search index from the database, beside the current one; searches go on meanwhile."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         total = index_writer.count_items(session)
     with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
         done = 0
@@ -435,7 +466,7 @@ def reindex() -> None:
             done = count
 
         try:
-            count = index_writer.reindex(session_scope, progress=advance)
+            count = index_writer.reindex(context, progress=advance)
         except IndexBusyError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"Indexed {count} items, done.")

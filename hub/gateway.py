@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.db import session_scope
+from hub.context import Context
 from hub.services import inbound, raw_mail
-from hub.settings import get_settings
+from hub.settings import Settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
 from mailgateway.smtp import Limits, tls_context
 
@@ -88,7 +88,8 @@ class HubInboundSink:
     KNOWN_RECIPIENT_SECONDS = 30.0
     KNOWN_RECIPIENTS_KEPT = 10_000
 
-    def __init__(self) -> None:
+    def __init__(self, context: Context) -> None:
+        self.context = context
         self.commits = GroupCommit(self._record)
         self._known_until: dict[str, float] = {}
 
@@ -96,7 +97,7 @@ class HubInboundSink:
         key = address.lower()
         if self._known_until.get(key, 0.0) > time.monotonic():
             return True
-        with session_scope() as session:
+        with self.context.session_scope() as session:
             accepted = inbound.accepts_recipient(session, address)
         if accepted:
             if len(self._known_until) >= self.KNOWN_RECIPIENTS_KEPT:  # signed reply addresses are many
@@ -105,16 +106,15 @@ class HubInboundSink:
         return accepted
 
     def store(self, raw: bytes, envelope_from: str, recipients: list[str]) -> None:
-        kept = _Kept(raw_mail.keep_raw(raw), raw, envelope_from, recipients)
+        kept = _Kept(raw_mail.keep_raw(self.context.settings.data_dir, raw), raw, envelope_from, recipients)
         inbound_id, message_id = self.commits.submit(kept)
         log.info(
             "accepted message over SMTP",
             extra={"message_id": message_id, "inbound_id": inbound_id, "envelope_from": envelope_from},
         )
 
-    @staticmethod
-    def _record(batch: list[_Kept]) -> list[tuple[int, str | None]]:
-        with session_scope(durable=True) as session:
+    def _record(self, batch: list[_Kept]) -> list[tuple[int, str | None]]:
+        with self.context.session_scope(durable=True) as session:
             stored = [
                 inbound.record_inbound(session, kept.relative, kept.raw, kept.envelope_from, kept.recipients)
                 for kept in batch
@@ -122,9 +122,8 @@ class HubInboundSink:
             return [(message.id, message.message_id) for message in stored]
 
 
-def smtp_options() -> dict:
+def smtp_options(settings: Settings) -> dict:
     """STARTTLS and rate limits for `mailgateway.smtp.start_smtp_server`, from the settings."""
-    settings = get_settings()
     tls = None
     if settings.smtp_tls_cert and settings.smtp_tls_key:
         tls = tls_context(Path(settings.smtp_tls_cert), Path(settings.smtp_tls_key))
@@ -136,48 +135,51 @@ def smtp_options() -> dict:
 
 
 class HubMailboxSink:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
     def resume_after(self, mailbox: str, uidvalidity: int) -> int:
-        with session_scope() as session:
+        with self.context.session_scope() as session:
             return inbound.mailbox_position(session, mailbox, uidvalidity)
 
     def store(
         self, mailbox: str, uidvalidity: int, uid: int, raw: bytes, envelope_from: str, recipients: list[str]
     ) -> None:
-        with session_scope() as session:
+        with self.context.session_scope() as session:
             inbound.store_from_mailbox(session, mailbox, uidvalidity, uid, raw, envelope_from, recipients)
 
 
-def mailbox_watchers() -> list[MailboxWatcher]:
+def mailbox_watchers(context: Context) -> list[MailboxWatcher]:
     """One watcher per mailbox in `PLEIN_IMAP_URL`."""
-    settings = get_settings()
+    settings = context.settings
     return [
         MailboxWatcher(
-            MailboxUrl.parse(url), HubMailboxSink(),
+            MailboxUrl.parse(url), HubMailboxSink(context),
             done_folder=settings.imap_done_folder, poll_interval=settings.imap_poll_interval,
         )
         for url in settings.imap_url.split()
     ]
 
 
-def start_mailbox_watchers(stop: threading.Event) -> list[threading.Thread]:
+def start_mailbox_watchers(context: Context, stop: threading.Event) -> list[threading.Thread]:
     """Watch every configured mailbox in a thread of its own until `stop` is set."""
     threads = [
         threading.Thread(target=watcher.watch, args=(stop,), name=f"imap {watcher.url.key}", daemon=True)
-        for watcher in mailbox_watchers()
+        for watcher in mailbox_watchers(context)
     ]
     for thread in threads:
         thread.start()
     return threads
 
 
-def watch_mailboxes() -> None:
+def watch_mailboxes(context: Context) -> None:
     """`plein imap`: watch every configured mailbox until SIGINT or SIGTERM."""
-    if not get_settings().imap_url:
+    if not context.settings.imap_url:
         raise ValueError("set PLEIN_IMAP_URL=imap[s]://user:password@host:port/FOLDER first")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    threads = start_mailbox_watchers(stop)
+    threads = start_mailbox_watchers(context, stop)
     log.info("watching %d IMAP mailbox(es)", len(threads))
     stop.wait()
     for thread in threads:

@@ -1,7 +1,7 @@
 """Background work, handed to Celery by task name and only after the transaction commits.
 
-Services call `after_commit(session, "plein.inbound.process", inbound_id)`; `hub.db.session_scope`
-sends the queued jobs once its commit succeeded and forgets them on rollback, so a worker never
+Services call `after_commit(session, "plein.inbound.process", inbound_id)`; `Context.session_scope`
+(hub/context.py) sends the queued jobs once its commit succeeded and forgets them on rollback, so a worker never
 looks for a row that was never written. The hub names tasks; it does not import `workers`.
 """
 
@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import lru_cache
 
 from celery import Celery
 from sqlalchemy.orm import Session
 
-from hub.settings import get_settings
+from hub.settings import Settings
 
 DEFAULT_QUEUE = "plein"
 INBOUND_QUEUE = "plein.inbound"
@@ -34,10 +33,8 @@ _held_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
-@lru_cache
-def celery_app() -> Celery:
-    """The Celery app every process shares: producers here, consumers in `workers`."""
-    settings = get_settings()
+def build_celery(settings: Settings) -> Celery:
+    """The Celery app of a process's context (`hub.context`): producers here, consumers in `workers`."""
     broker_url = settings.broker_url
     if settings.uses_embedded_broker:
         # kombu takes the transport from a `sqla+` prefix and would ignore `broker_transport`.
@@ -67,9 +64,9 @@ def celery_app() -> Celery:
     return app
 
 
-def queue_depths() -> dict[str, int]:
+def queue_depths(app: Celery) -> dict[str, int]:
     """How many tasks wait in each of Plein's queues, as the broker counts them."""
-    with celery_app().connection_for_read() as connection:
+    with app.connection_for_read() as connection:
         channel = connection.default_channel
         return {queue: channel.queue_declare(queue).message_count for queue in (INBOUND_QUEUE, DEFAULT_QUEUE, INDEX_QUEUE)}
 
@@ -101,41 +98,41 @@ def cancel(session: Session, task_name: str, *args: object) -> None:
         pending.remove((task_name, args))
 
 
-def send_committed(session: Session) -> None:
+def send_committed(session: Session, app: Celery) -> None:
     """Send the jobs of a committed transaction.
 
     The data is already safe, so a broker that is down must not fail the caller: the job is
     logged and the periodic sweeps pick the rows up again.
     """
     for task_name, args in session.info.pop(_PENDING, []):
-        _send(task_name, args)
+        _send(app, task_name, args)
     for task_name in sorted(session.info.pop(_COALESCED, ())):
-        _send_coalesced(task_name)
+        _send_coalesced(app, task_name)
 
 
-def _send(task_name: str, args: tuple, **options: object) -> bool:
+def _send(app: Celery, task_name: str, args: tuple, **options: object) -> bool:
     try:
-        celery_app().send_task(task_name, args=args, **options)
+        app.send_task(task_name, args=args, **options)
         return True
     except Exception:
         log.exception("could not send %s%r; the sweep will retry it", task_name, args)
         return False
 
 
-def _send_coalesced(task_name: str) -> None:
+def _send_coalesced(app: Celery, task_name: str) -> None:
     """Send `task_name` to start `COALESCE_SECONDS` from now, unless one sent from here starts later still.
 
     Celery starts a job no earlier than its countdown, so a job that has yet to start reads
     what this transaction committed. Across machines that holds as far as their clocks agree;
     what a skewed clock leaves behind, the periodic sweep picks up.
     """
-    key = (get_settings().broker_url, task_name)
+    key = (app.conf.broker_url, task_name)
     now = time.time()
     with _held_lock:
         if _held_until.get(key, 0.0) > now:
             return
         _held_until[key] = now + COALESCE_SECONDS
-    if not _send(task_name, (), countdown=COALESCE_SECONDS):
+    if not _send(app, task_name, (), countdown=COALESCE_SECONDS):
         with _held_lock:
             _held_until.pop(key, None)
 

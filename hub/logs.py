@@ -11,8 +11,6 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub.settings import get_settings
-
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
@@ -30,10 +28,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: int | str = logging.INFO, *, log_file: Path | None = None) -> None:
-    """Log from `level` up to the console, or with `log_file` to that file and only warnings to the console."""
+def configure_logging(level: int | str = logging.INFO, *, log_format: str, log_file: Path | None = None) -> None:
+    """Log from `level` up to the console, or with `log_file` to that file and only warnings to the console;
+    `log_format` is `PLEIN_LOG_FORMAT`."""
     formatter = (
-        JsonFormatter() if get_settings().log_format == "json"
+        JsonFormatter() if log_format == "json"
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     console = logging.StreamHandler()

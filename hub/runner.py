@@ -30,13 +30,13 @@ import click
 import uvicorn
 
 from hub.broker import use_write_ahead_log
-from hub.db import session_scope
+from hub.context import Context
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import accounts, demo, health, index_writer, indexing, searching, signin
-from hub.settings import get_settings
-from hub.urls import absolute, sign_in_path
+from hub.services import accounts, demo, health, index_writer, indexing, signin
+from hub.settings import Settings
+from hub.urls import sign_in_path
 from hub.web.app import create_app
 from hub.web.health import serve_metrics
 from mailgateway.smtp import start_smtp_server
@@ -59,31 +59,30 @@ def worker_command(queues: list[str], *, concurrency: int = 1) -> list[str]:
     )
 
 
-def beat_command() -> list[str]:
-    return celery_command("beat", "--loglevel=INFO", f"--schedule={get_settings().data_dir / 'beat-schedule'}")
+def beat_command(settings: Settings) -> list[str]:
+    return celery_command("beat", "--loglevel=INFO", f"--schedule={settings.data_dir / 'beat-schedule'}")
 
 
-def prepare(*, demo_data: bool = False) -> None:
+def prepare(context: Context, *, demo_data: bool = False) -> None:
     """Seed the demo and rebuild a missing index before any other process writes to it."""
-    settings = get_settings()
+    settings = context.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.signing_key()
     if settings.uses_embedded_broker:
         use_write_ahead_log(Path(settings.broker_url.removeprefix("sqla+sqlite:///")))
     if demo_data:
-        with session_scope() as session:
+        with context.session_scope() as session:
             if demo.seed_demo(session):
                 log.info("seeded the demo company")
-    if index_writer.search_index().needs_rebuild:
-        log.info("rebuilt the search index: %d items", index_writer.reindex(session_scope))
-    with session_scope() as session:
+    if context.index.needs_rebuild:
+        log.info("rebuilt the search index: %d items", index_writer.reindex(context))
+    with context.session_scope() as session:
         # Changes a stopped indexer did not take in yet: flushed as soon as the index worker is up.
         indexing.requeue_stalled(session, older_than=timedelta(0))
 
 
-def log_sender_authentication() -> None:
+def log_sender_authentication(settings: Settings) -> None:
     """Say at start-up how far the From of inbound mail is believed (`PLEIN_INBOUND_AUTH`)."""
-    settings = get_settings()
     if settings.inbound_auth == "none":
         log.warning(
             "PLEIN_INBOUND_AUTH=none: the From of inbound mail is not verified, so anyone may post as anyone;"
@@ -93,50 +92,50 @@ def log_sender_authentication() -> None:
         log.info("the From of inbound mail is verified: PLEIN_INBOUND_AUTH=%s", settings.inbound_auth)
 
 
-def refuse_unverified_smtp() -> None:
+def refuse_unverified_smtp(settings: Settings) -> None:
     """Stop here, with one line saying what to set, if SMTP would let anyone post as anyone."""
-    if refusal := get_settings().unverified_smtp_refusal():
+    if refusal := settings.unverified_smtp_refusal():
         raise click.ClickException(refusal)
 
 
-async def _start_smtp() -> asyncio.Server:
-    settings = get_settings()
-    log_sender_authentication()
+async def _start_smtp(context: Context) -> asyncio.Server:
+    settings = context.settings
+    log_sender_authentication(settings)
     server = await start_smtp_server(
-        HubInboundSink(), settings.smtp_host, settings.smtp_port,
-        hostname=settings.mail_domain, max_message_size=settings.max_message_size, **smtp_options(),
+        HubInboundSink(context), settings.smtp_host, settings.smtp_port,
+        hostname=settings.mail_domain, max_message_size=settings.max_message_size, **smtp_options(settings),
     )
     log.info("SMTP on %s:%s", settings.smtp_host, settings.smtp_port)
     return server
 
 
-def _web_server() -> uvicorn.Server:
+def _web_server(context: Context) -> uvicorn.Server:
     """uvicorn logging through Plein's own handlers (`log_config=None`): one format, and quiet
     on `plein run`'s console like every other part."""
-    settings = get_settings()
+    settings = context.settings
     log.info("web hub on %s", settings.base_url)
     return uvicorn.Server(uvicorn.Config(
-        create_app(), host=settings.http_host, port=settings.http_port, log_level="info", log_config=None
+        create_app(context), host=settings.http_host, port=settings.http_port, log_level="info", log_config=None
     ))
 
 
-def run_web() -> None:
-    configure_logging()
-    get_settings().signing_key()
-    serve_metrics()
-    _web_server().run()
+def run_web(context: Context) -> None:
+    configure_logging(log_format=context.settings.log_format)
+    context.settings.signing_key()
+    serve_metrics(context)
+    _web_server(context).run()
 
 
-def run_smtp() -> None:
-    refuse_unverified_smtp()
-    configure_logging()
+def run_smtp(context: Context) -> None:
+    refuse_unverified_smtp(context.settings)
+    configure_logging(log_format=context.settings.log_format)
 
     async def serve() -> None:
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopped.set)
-        server = await _start_smtp()
+        server = await _start_smtp(context)
         await stopped.wait()
         server.close()
         await server.wait_closed()
@@ -149,24 +148,24 @@ def exec_role(command: list[str]) -> None:
     os.execv(command[0], command)
 
 
-def _start_imap() -> threading.Event:
+def _start_imap(context: Context) -> threading.Event:
     """Watch the mailboxes of `PLEIN_IMAP_URL`, if any, in threads; set the event to stop them."""
     stop = threading.Event()
-    if get_settings().imap_url:
-        log.info("watching %d IMAP mailbox(es)", len(start_mailbox_watchers(stop)))
+    if context.settings.imap_url:
+        log.info("watching %d IMAP mailbox(es)", len(start_mailbox_watchers(context, stop)))
     return stop
 
 
-def run_indexer() -> None:
+def run_indexer(context: Context) -> None:
     """The one writer of the index: a Celery worker on the index queue, plus the index's
     query service for web processes that run where the index is not (`PLEIN_SEARCH_URL`)."""
-    configure_logging()
-    prepare()
-    settings = get_settings()
-    worker = Supervisor()
+    settings = context.settings
+    configure_logging(log_format=settings.log_format)
+    prepare(context)
+    worker = Supervisor(settings.data_dir)
     worker.start("indexer", worker_command([INDEX_QUEUE]))
     worker.watch()
-    app = serve_app(index_writer.search_index(), searching.service_token(), settings.searches_at_once)
+    app = serve_app(context.index, context.search_token(), settings.searches_at_once)
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
     try:
         uvicorn.Server(
@@ -206,34 +205,34 @@ def _stop(*children: subprocess.Popen, timeout: float = 20) -> None:
             child.kill()
 
 
-def run_all(*, with_demo: bool, verbose: bool = False) -> None:
+def run_all(context: Context, *, with_demo: bool, verbose: bool = False) -> None:
     """Everything in one terminal. Quiet unless `verbose`: one banner and any warning on the
     console, and the whole log, every process's, in `LOG_FILE` under the data directory."""
-    refuse_unverified_smtp()
-    settings = get_settings()
+    settings = context.settings
+    refuse_unverified_smtp(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if verbose else settings.data_dir / LOG_FILE
-    configure_logging(log_file=log_path)
-    prepare(demo_data=with_demo)
+    configure_logging(log_format=settings.log_format, log_file=log_path)
+    prepare(context, demo_data=with_demo)
     log_file = log_path.open("ab") if log_path else None
-    children = Supervisor(log_file)
+    children = Supervisor(settings.data_dir, log_file)
     # Solo pools: with the embedded broker's polling loop a prefork pool waits on every task.
     children.start("inbound worker", worker_command([INBOUND_QUEUE]))
     children.start("worker", worker_command([DEFAULT_QUEUE]))
     children.start("indexer", worker_command([INDEX_QUEUE]))
-    children.start("beat", beat_command())
+    children.start("beat", beat_command(settings))
     children.watch()
-    imap_stop = _start_imap()
-    serve_metrics()
+    imap_stop = _start_imap(context)
+    serve_metrics(context)
 
     async def serve() -> None:
-        smtp = await _start_smtp()
-        web = _web_server()
+        smtp = await _start_smtp(context)
+        web = _web_server(context)
         serving = asyncio.create_task(web.serve())
         while not (web.started or serving.done()):
             await asyncio.sleep(0.05)
         if web.started:
-            click.echo(banner(with_demo=with_demo, log_file=log_path))
+            click.echo(banner(context, with_demo=with_demo, log_file=log_path))
         try:
             await serving
         finally:
@@ -276,7 +275,8 @@ class Supervisor:
     STEADY_SECONDS = 60.0
     LOOK_SECONDS = 0.2
 
-    def __init__(self, output: IO[bytes] | None = None) -> None:
+    def __init__(self, data_dir: Path, output: IO[bytes] | None = None) -> None:
+        self.data_dir = data_dir
         self.output = output
         self.children: list[_Child] = []
         self._stopping = threading.Event()
@@ -306,7 +306,7 @@ class Supervisor:
             status = child.process.poll()
             if status is None:
                 return
-            health.forget_heartbeat(child.process.pid)
+            health.forget_heartbeat(self.data_dir, child.process.pid)
             if now - child.started >= self.STEADY_SECONDS:
                 child.quick_deaths = 0
             pause = min(self.RESTART_PAUSE_SECONDS * 2 ** child.quick_deaths, self.RESTART_PAUSE_MAX_SECONDS)
@@ -327,9 +327,9 @@ DEMO_LINK_LIFETIME_SECONDS = 24 * 3600
 """The demo's sign-in links, printed on the console only, work once within a day."""
 
 
-def banner(*, with_demo: bool, log_file: Path | None) -> str:
+def banner(context: Context, *, with_demo: bool, log_file: Path | None) -> str:
     """What `plein run` prints once it listens: where to go, and for the demo whom to be."""
-    settings = get_settings()
+    settings = context.settings
     lines = [
         "",
         "Plein is running.",
@@ -339,12 +339,12 @@ def banner(*, with_demo: bool, log_file: Path | None) -> str:
     ]
     if log_file:
         lines.append(f"  Log       {log_file}  (plein run --verbose shows it here)")
-    with session_scope() as session:
+    with context.session_scope() as session:
         if with_demo:
             lines += ["", "Sign in as one of the demo's people (each link works once, within a day):"]
             for person in demo.PEOPLE:
                 token = signin.sign_in_token(accounts.get_user(session, person.email), DEMO_LINK_LIFETIME_SECONDS)
-                lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {absolute(sign_in_path(token))}"]
+                lines += [f"  {person.name} <{person.email}>, {person.role}", f"    {context.url(sign_in_path(token))}"]
         elif not accounts.has_users(session):
             lines += ["", "No one can sign in yet: add yourself with", '  plein user add you@example.com --name "Your Name"']
     lines += ["", "Press Ctrl-C to stop.", ""]

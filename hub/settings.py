@@ -206,6 +206,16 @@ class Settings(BaseSettings):
         return self.secret_key
 
 
-@lru_cache
 def get_settings() -> Settings:
+    """The settings of the `PLEIN_*` environment as it is now.
+
+    Read in one place: a process builds its context from these once (`hub.context.build_context`)
+    and passes them down. The alembic CLI, which runs no context, builds its own (hub/migrations/env.py).
+    """
+    return _settings_of(frozenset((name, value) for name, value in os.environ.items() if name.startswith("PLEIN_")))
+
+
+@lru_cache(maxsize=4)
+def _settings_of(environment: frozenset[tuple[str, str]]) -> Settings:
+    """One `Settings` per set of `PLEIN_*` values: a memo, since reading them takes a couple of milliseconds."""
     return Settings()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from jinja2.runtime import Context
 
 import templates
 from hub.locale import LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE
-from hub.settings import get_settings
+from hub.settings import Settings
 
 TEMPLATES_DIR = Path(templates.__file__).parent
 
@@ -89,49 +88,42 @@ def _environment(language: str, translations: NullTranslations, zone: str, mail_
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every language's words and templates, built once per process."""
+    """Every language's words and templates, built once per process (`hub.context.Context.catalogue`)."""
 
     translations: dict[str, NullTranslations]
     environments: dict[str, Environment]
+    default_language: str
+
+    def known(self, language: str | None) -> str:
+        """`language` if Plein speaks it, else the installation's default."""
+        return language if language in LANGUAGES else self.default_language
+
+    def translator(self, language: str | None) -> NullTranslations:
+        """`gettext` and `ngettext` in `language`, for words written outside a template (a mail's subject)."""
+        return self.translations[self.known(language)]
+
+    def environment(self, language: str | None = SOURCE_LANGUAGE) -> Environment:
+        return self.environments[self.known(language)]
+
+    def render_mail(self, name: str, language: str | None = SOURCE_LANGUAGE, **context: object) -> tuple[str, str]:
+        """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`, in `language`.
+
+        Times in it are in the time zone of the context's `recipient`, if any.
+        """
+        env = self.environment(language)
+        recipient = context.get("recipient")
+        context.setdefault("zone", getattr(recipient, "timezone", None))
+        return (
+            env.get_template(f"email/{name}.txt").render(**context),
+            env.get_template(f"email/{name}.html").render(**context),
+        )
 
 
-def build_catalogue(zone: str, mail_domain: str) -> Catalogue:
+def build_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue for an installation's time zone, mail domain and default language."""
     translations = {language: _translations(language) for language in LANGUAGES}
-    return Catalogue(
-        translations,
-        {language: _environment(language, translations[language], zone, mail_domain) for language in LANGUAGES},
-    )
-
-
-@lru_cache
-def catalogue() -> Catalogue:
-    settings = get_settings()
-    return build_catalogue(settings.timezone, settings.mail_domain)
-
-
-def known(language: str | None) -> str:
-    """`language` if Plein speaks it, else the installation's default."""
-    return language if language in LANGUAGES else get_settings().default_language
-
-
-def translator(language: str) -> NullTranslations:
-    """`gettext` and `ngettext` in `language`, for words written outside a template (a mail's subject)."""
-    return catalogue().translations[known(language)]
-
-
-def environment(language: str = SOURCE_LANGUAGE) -> Environment:
-    return catalogue().environments[known(language)]
-
-
-def render_mail(name: str, language: str = SOURCE_LANGUAGE, **context: object) -> tuple[str, str]:
-    """The plain-text and HTML bodies of mail `templates/email/<name>.txt|.html`, in `language`.
-
-    Times in it are in the time zone of the context's `recipient`, if any.
-    """
-    env = environment(language)
-    recipient = context.get("recipient")
-    context.setdefault("zone", getattr(recipient, "timezone", None))
-    return (
-        env.get_template(f"email/{name}.txt").render(**context),
-        env.get_template(f"email/{name}.html").render(**context),
-    )
+    environments = {
+        language: _environment(language, translations[language], settings.timezone, settings.mail_domain)
+        for language in LANGUAGES
+    }
+    return Catalogue(translations, environments, settings.default_language)

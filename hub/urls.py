@@ -1,14 +1,8 @@
-"""Absolute links into the web hub, for pages, mails and the API alike."""
+"""Paths into the web hub, for pages, mails and the API alike; a context makes them absolute (`Context.url`)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
-
-from hub.settings import get_settings
-
-
-def absolute(path: str) -> str:
-    return get_settings().base_url + path
 
 
 def group_path(slug: str) -> str:

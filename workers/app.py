@@ -1,4 +1,8 @@
-"""The worker side of Plein's Celery app: which tasks exist and when beat runs them."""
+"""The worker side of Plein's Celery app: which tasks exist and when beat runs them.
+
+A worker or beat process builds its context here, once, as Celery imports this module; the
+app is the context's job queue, and the tasks open their transactions on that context.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import os
 from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_init, worker_ready
 
-from hub.jobs import celery_app
+from hub.context import build_context
 from hub.logs import configure_logging
 from hub.services import health
-from hub.settings import get_settings
 
-app = celery_app()
-sweep_interval = get_settings().sweep_interval
+context = build_context()
+app = context.jobs
+sweep_interval = context.settings.sweep_interval
 app.conf.beat_schedule = {
     # Each person has their own digest hour, time zone and weekday: the task finds who is due.
     "digests-due": {"task": "plein.digests.send_due", "schedule": crontab(minute=0)},
@@ -26,7 +30,7 @@ app.conf.beat_schedule = {
 @setup_logging.connect
 def use_plein_logging(loglevel: int | str | None = None, **_: object) -> None:
     """Workers and beat log like every other Plein process (`PLEIN_LOG_FORMAT`), from `--loglevel` up."""
-    configure_logging(loglevel or "INFO")
+    configure_logging(loglevel or "INFO", log_format=context.settings.log_format)
 
 
 @worker_init.connect
@@ -36,19 +40,21 @@ def give_way_to_mail_and_web(**_: object) -> None:
     Mail is accepted as soon as it is stored and processed after, so a busy machine should
     answer SMTP and the web first and catch up on the queue when it can.
     """
-    os.nice(get_settings().worker_nice)
+    os.nice(context.settings.worker_nice)
 
 
 @worker_ready.connect
 def say_which_queues_are_served(sender, **_: object) -> None:
     """A heartbeat for the roles of the queues this worker consumes, read by `/readyz` (hub/services/health.py)."""
     queues = sender.app.amqp.queues.consume_from
-    health.start_heartbeat([role for queue, role in health.QUEUE_ROLES.items() if queue in queues])
+    health.start_heartbeat(
+        context.settings.data_dir, [role for queue, role in health.QUEUE_ROLES.items() if queue in queues]
+    )
 
 
 @beat_init.connect
 def say_beat_runs(**_: object) -> None:
-    health.start_heartbeat([health.BEAT])
+    health.start_heartbeat(context.settings.data_dir, [health.BEAT])
 
 
 app.autodiscover_tasks(["workers"], related_name="tasks", force=True)

@@ -1,4 +1,4 @@
-"""Celery tasks. Each takes ids, opens one transaction, and calls one service.
+"""Celery tasks. Each takes ids, opens one transaction on the worker's context, and calls one service.
 
 Every task may run twice (`acks_late`): the services make that harmless through unique
 keys, statuses and watermarks. A row that is gone means there is nothing left to do.
@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from hub.db import session_scope
 from hub.models import utcnow
 from hub.services import attachments, digests, inbound, index_writer, indexing, notifications, outbox
-from hub.settings import get_settings
-from workers.app import app
+from workers.app import app, context
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ RETRY = {"max_retries": 5, "retry_backoff": True, "retry_backoff_max": 300, "ret
 @app.task(name="plein.inbound.process", bind=True, max_retries=5)
 def process_inbound(task, inbound_id: int) -> None:
     try:
-        with session_scope() as session:
+        with context.session_scope() as session:
             processed = inbound.process_inbound(session, inbound_id)
             outcome = processed and {
                 "message_id": processed.message_id, "inbound_id": inbound_id,
@@ -34,7 +32,7 @@ def process_inbound(task, inbound_id: int) -> None:
     except Exception as error:
         if task.request.retries >= task.max_retries:
             log.exception("inbound message %s failed for good", inbound_id)
-            with session_scope() as session:
+            with context.session_scope() as session:
                 inbound.mark_failed(session, inbound_id, f"processing failed: {error!r}")
             return
         raise task.retry(exc=error, countdown=2 ** task.request.retries)
@@ -42,50 +40,50 @@ def process_inbound(task, inbound_id: int) -> None:
 
 @app.task(name="plein.inbound.sweep")
 def sweep_inbound() -> None:
-    with session_scope() as session:
-        inbound.requeue_stalled(session, timedelta(seconds=get_settings().sweep_after))
+    with context.session_scope() as session:
+        inbound.requeue_stalled(session, timedelta(seconds=context.settings.sweep_after))
 
 
 @app.task(name=indexing.FLUSH_TASK, autoretry_for=(Exception,), **RETRY)
 def flush_index() -> None:
     """Index every pending item; flushes queued during a burst find the first drained them all."""
-    index_writer.flush(session_scope)
+    index_writer.flush(context)
 
 
 @app.task(name="plein.search.sweep")
 def sweep_index() -> None:
-    with session_scope() as session:
+    with context.session_scope() as session:
         indexing.requeue_stalled(session)
 
 
 @app.task(name=notifications.NOTIFY_POST, autoretry_for=(Exception,), **RETRY)
 def notify_post(post_id: int) -> None:
-    with session_scope() as session:
+    with context.session_scope() as session:
         notifications.notify_post(session, post_id)
 
 
 @app.task(name=notifications.NOTIFY_COMMENT, autoretry_for=(Exception,), **RETRY)
 def notify_comment(comment_id: int) -> None:
-    with session_scope() as session:
+    with context.session_scope() as session:
         notifications.notify_comment(session, comment_id)
 
 
 @app.task(name="plein.outbox.drain")
 def drain_outbox() -> None:
     """Send what is due over one connection; each outcome commits on its own (see outbox.drain)."""
-    outbox.drain(session_scope)
+    outbox.drain(context)
 
 
 @app.task(name="plein.outbox.sweep")
 def sweep_outbox() -> None:
-    with session_scope() as session:
+    with context.session_scope() as session:
         outbox.requeue_stalled(session)
 
 
 @app.task(name=attachments.SWEEP_TASK, autoretry_for=(Exception,), **RETRY)
 def sweep_attachments(sha256s: list[str]) -> None:
     """Remove the stored files a committed deletion left that no attachment names any more."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         removed = attachments.sweep(session, sha256s)
     if removed:
         log.info("removed %d stored file(s) nothing names any more", len(removed))
@@ -93,7 +91,7 @@ def sweep_attachments(sha256s: list[str]) -> None:
 
 @app.task(name="plein.digests.send")
 def send_digests(frequency: str) -> None:
-    with session_scope() as session:
+    with context.session_scope() as session:
         digests.send_digests(session, frequency)
 
 
@@ -103,7 +101,7 @@ def send_due_digests() -> None:
     now = utcnow()
     after_user_id = 0
     while True:
-        with session_scope() as session:
+        with context.session_scope() as session:
             run = digests.queue_due_digests(session, now, after_user_id=after_user_id)
         if run.last_user_id == after_user_id:
             return

@@ -8,7 +8,6 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
-from hub.settings import get_settings as _settings
 
 
 class User(Base):
@@ -19,12 +18,13 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # How this person wants their mail (hub.services.preferences); new users get the hub's defaults.
-    timezone: Mapped[str] = mapped_column(String(64), default=lambda: _settings().timezone)
-    digest_hour: Mapped[int] = mapped_column(Integer, default=lambda: _settings().digest_hour)
-    digest_weekday: Mapped[int] = mapped_column(Integer, default=lambda: _settings().digest_weekday)
+    # How this person wants their mail (hub.services.preferences); new users get the hub's defaults
+    # (hub.services.accounts.create_user).
+    timezone: Mapped[str] = mapped_column(String(64))
+    digest_hour: Mapped[int] = mapped_column(Integer)
+    digest_weekday: Mapped[int] = mapped_column(Integer)
     """0 = Monday."""
-    language: Mapped[str] = mapped_column(String(8), default=lambda: _settings().language)
+    language: Mapped[str] = mapped_column(String(8))
     notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
     default_delivery: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
     """How this person gets the mail of a group they join themselves (see `Delivery`)."""

@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from hub.context import context_of
 from hub.models import ApiToken, Membership, User
 from hub.services.errors import Conflict, Invalid, NotFound
 
@@ -29,7 +30,11 @@ def create_user(session: Session, email: str, name: str) -> User:
         raise Invalid("a name is required")
     if find_user(session, email):
         raise Conflict("a user with address %(email)s already exists", email=email)
-    user = User(email=email, name=name)
+    settings = context_of(session).settings
+    user = User(
+        email=email, name=name, timezone=settings.timezone, digest_hour=settings.digest_hour,
+        digest_weekday=settings.digest_weekday, language=settings.default_language,
+    )
     session.add(user)
     session.flush()
     return user

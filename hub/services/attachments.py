@@ -30,9 +30,9 @@ from sqlalchemy import false, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import context_of
 from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
-from hub.settings import get_settings
 
 SWEEP_TASK = "plein.attachments.sweep"
 
@@ -65,27 +65,28 @@ def _sync_directory(folder: Path) -> None:
         os.close(directory)
 
 
-def blob_path(sha256: str) -> Path:
-    return get_settings().attachments_dir / sha256[:2] / sha256[2:4] / sha256
+def blob_path(folder: Path, sha256: str) -> Path:
+    """Where the store under `folder` (`PLEIN_DATA_DIR/attachments`) keeps the file with this SHA-256."""
+    return folder / sha256[:2] / sha256[2:4] / sha256
 
 
-def store_blob(data: bytes) -> str:
+def store_blob(folder: Path, data: bytes) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
-    path = blob_path(sha256)
+    path = blob_path(folder, sha256)
     if not path.exists():
         write_durably(path, data)
     return sha256
 
 
-def store_file(path: Path) -> str:
-    """Move the file at `path`, on the data directory's file system, into the store; its SHA-256."""
+def store_file(folder: Path, path: Path) -> str:
+    """Move the file at `path`, on the data directory's file system, into the store under `folder`; its SHA-256."""
     digest = hashlib.sha256()
     with path.open("rb") as file:
         for chunk in iter(lambda: file.read(_CHUNK), b""):
             digest.update(chunk)
         os.fsync(file.fileno())
     sha256 = digest.hexdigest()
-    target = blob_path(sha256)
+    target = blob_path(folder, sha256)
     if target.exists():
         path.unlink()
         return sha256
@@ -96,7 +97,12 @@ def store_file(path: Path) -> str:
 
 
 def read_blob(attachment: Attachment) -> bytes:
-    return blob_path(attachment.sha256).read_bytes()
+    return blob_path(_store(attachment), attachment.sha256).read_bytes()
+
+
+def _store(held: Session | Attachment) -> Path:
+    """The store of the context `held` (a session or a row) was opened in."""
+    return context_of(held).settings.attachments_dir
 
 
 def safe_filename(filename: str, content_type: str) -> str:
@@ -116,13 +122,13 @@ def attach(
     comment: Comment | None = None,
     content_id: str | None = None,
 ) -> Attachment:
-    return _record(session, post, comment, filename, content_type, len(data), store_blob(data), content_id)
+    return _record(session, post, comment, filename, content_type, len(data), store_blob(_store(session), data), content_id)
 
 
 def attach_file(session: Session, post: Post, filename: str, content_type: str, path: Path) -> Attachment:
     """Attach the uploaded file at `path`, moving it into the store."""
     size = path.stat().st_size
-    return _record(session, post, None, filename, content_type, size, store_file(path), None)
+    return _record(session, post, None, filename, content_type, size, store_file(_store(session), path), None)
 
 
 def hold_file(session: Session, held: HeldMessage, filename: str, content_type: str, path: Path) -> HeldFile:
@@ -135,7 +141,7 @@ def hold_file(session: Session, held: HeldMessage, filename: str, content_type: 
     content_type = (content_type or "application/octet-stream").lower()
     kept = HeldFile(
         filename=safe_filename(filename, content_type), content_type=content_type, size=path.stat().st_size,
-        sha256=store_file(path),
+        sha256=store_file(_store(session), path),
     )
     held.files.append(kept)
     session.flush()
@@ -195,7 +201,7 @@ def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
     named |= set(session.scalars(select(HeldFile.sha256).where(HeldFile.sha256.in_(candidates))))
     removed = []
     for sha256 in sorted(candidates - named):
-        path = blob_path(sha256)
+        path = blob_path(_store(session), sha256)
         if path.exists():
             path.unlink()
             removed.append(sha256)

@@ -19,9 +19,9 @@ from email.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import AddressHealth, BounceReport, OutgoingMail, User, utcnow
 from hub.services import addresses
-from hub.settings import get_settings
 from mailgateway.addresses import BOUNCES
 
 HARD_SCORE = 1.0
@@ -81,7 +81,7 @@ def _status_blocks(part: Message) -> list[Message]:
 
 def record_report(session: Session, token: str, raw: bytes) -> str:
     """Count a report sent to `bounces+TOKEN`; returns what was done, for the inbound record."""
-    parts = addresses.token_parts(BOUNCES, token) if token else None
+    parts = addresses.token_parts(session, BOUNCES, token) if token else None
     outgoing = session.get(OutgoingMail, parts[0]) if parts else None
     if outgoing is None:
         return "delivery report for no message of ours: kept, not counted"
@@ -104,7 +104,7 @@ def record_report(session: Session, token: str, raw: bytes) -> str:
     health.score += HARD_SCORE if worst.hard else SOFT_SCORE
     health.last_bounce_at = now
     health.last_reason = f"{worst.status} {worst.diagnostic}".strip()
-    if health.disabled_at is None and health.score >= get_settings().bounce_threshold:
+    if health.disabled_at is None and health.score >= context_of(session).settings.bounce_threshold:
         health.disabled_at = now
     session.flush()
     state = "mail to it is now off" if health.disabled_at else f"score {health.score:g}"

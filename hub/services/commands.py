@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.locale import N_
 from hub.models import Delivery, Group, User
 from hub.services import addresses
 from hub.services.errors import Forbidden, NotFound
 from hub.services.groups import add_member, find_membership
 from hub.services.outbox import compose, queue_mail
-from hub.templating import render_mail, translator
 from mailgateway.addresses import COMMANDS
 
 CONFIRM_LIFETIME_DAYS = 7
@@ -38,17 +38,18 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
     """
     _check_allowed(session, user, group, command)
     confirm = addresses.signed_address(
-        "confirm", user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
+        session, "confirm", user.id, group.id, _CODES[command], lifetime_seconds=CONFIRM_LIFETIME_DAYS * 24 * 3600
     )
-    t = translator(user.language)
+    catalogue = context_of(session).catalogue
+    t = catalogue.translator(user.language)
     action = t.gettext(_ACTIONS[command]) % {"group": group.name}
-    text, html = render_mail(
+    text, html = catalogue.render_mail(
         "command_confirm", user.language, recipient=user, action=action, days=CONFIRM_LIFETIME_DAYS,
-        command_address=addresses.address("command", group.slug, command),
+        command_address=addresses.address(session, "command", group.slug, command),
     )
     message = compose(
         subject=t.gettext("Confirm: %(action)s") % {"action": action},
-        sender=("Plein", addresses.address("no-reply")),
+        sender=("Plein", addresses.address(session, "no-reply")),
         recipient=(user.name, user.email),
         text=text, html=html,
         # RFC 3834: an answer to a person's mail is auto-replied, so their autoresponder stays quiet.
@@ -60,7 +61,7 @@ def request_command(session: Session, user: User, group: Group, command: str, *,
 
 def confirm_command(session: Session, sender: User, token: str) -> str:
     """Carry out the command a confirmation token names, if `sender` is the person it was mailed to."""
-    parts = addresses.token_parts("confirm", token)
+    parts = addresses.token_parts(session, "confirm", token)
     if parts is None or len(parts) != 3:
         raise NotFound("the confirmation address is not valid or has expired; send the command again")
     user_id, group_id, code = parts

@@ -35,10 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import context_of
 from hub.models import Comment, Group, InboundMessage, Post, User, utcnow
 from hub.services import accounts, groups, inbound, message_ids, moderation, notifications, posts, preferences, profiles
 from hub.services.attachments import attach
-from hub.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ class _Seeder:
 
     def _at(self, days_ago: int, clock: str) -> datetime:
         """`clock` o'clock, local time, `days_ago` days before today: history in office hours."""
-        zone = ZoneInfo(get_settings().timezone)
+        zone = ZoneInfo(context_of(self.session).settings.timezone)
         day = self.now.astimezone(zone).date() - timedelta(days=days_ago)
         return datetime.combine(day, time.fromisoformat(clock), zone).astimezone(UTC)
 
@@ -323,7 +323,7 @@ class _Seeder:
 
     def _reply_by_mail(self, post: Post, answered: Comment) -> None:
         """Bram answers the mail of Chloé's comment from his phone: quote and signature below his words."""
-        when = answered.created_at.astimezone(ZoneInfo(get_settings().timezone))
+        when = answered.created_at.astimezone(ZoneInfo(context_of(self.session).settings.timezone))
         engineering = post.group
         quoted = "\n".join(f"> {line}" for line in answered.body_text.splitlines())
         self._mail(

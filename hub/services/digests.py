@@ -27,19 +27,20 @@ from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from hub.context import context_of
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
 from hub.services import addresses, digest_horizon
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
 from hub.services.subscriptions import digest_unsubscribe_token
-from hub.settings import get_settings
-from hub.templating import format_moment, known, render_mail, translator
-from hub.urls import absolute, comment_path, post_path, unsubscribe_path
+from hub.templating import Catalogue, format_moment
+from hub.urls import comment_path, post_path, unsubscribe_path
 
 T = TypeVar("T")
 FREQUENCIES = (Delivery.DAILY, Delivery.WEEKLY)
@@ -259,11 +260,12 @@ def _run(session: Session, user_ids: list[int], frequency: Delivery, period: str
 
 
 def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, key: str) -> int | None:
-    domain = get_settings().mail_domain
+    context = context_of(session)
+    domain, url = context.settings.mail_domain, context.url
     token = digest_unsubscribe_token(user, frequency)
     message = compose(
         subject=digest.subject,
-        sender=("Plein", addresses.address("digest")),
+        sender=("Plein", addresses.address(session, "digest")),
         recipient=(user.name, user.email),
         text=digest.text, html=digest.html,
         message_id=message_id(session, "digest", key.removeprefix("digest:").replace(":", "-")),
@@ -271,8 +273,8 @@ def _queue(session: Session, user: User, frequency: Delivery, digest: Digest, ke
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",
             "List-Id": f"Plein {frequency.value} digest <digest.{domain}>",
-            "List-Archive": f"<{absolute('/')}>",
-            "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address('unsubscribe', token)}>",
+            "List-Archive": f"<{url('/')}>",
+            "List-Unsubscribe": f"<{url(unsubscribe_path(token))}>, <mailto:{addresses.address(session, 'unsubscribe', token)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
@@ -331,7 +333,8 @@ def _build(
     since: tuple[int, int],
 ) -> Digest | None:
     """Sections in reading order: threads the user wrote or joined first, then group by group."""
-    language = known(user.language)
+    catalogue, url = context_of(user).catalogue, context_of(user).url
+    language = catalogue.known(user.language)
     shared = activity.shared
     followed = DigestSection("")
     sections: list[DigestSection] = []
@@ -362,7 +365,7 @@ def _build(
                     ("latest", latest.id),
                     lambda: f"{activity.commenter_names[latest.author_id]}: {snippet(latest.body_text, 120)}",
                 ) if latest else "",
-                url=absolute(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
+                url=url(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
                 reply_to=address,
                 reply_mailto=f"mailto:{address}?subject=" + shared(("subject", post.id), lambda: quote("Re: " + post.title)),
                 is_new=is_new,
@@ -379,13 +382,13 @@ def _build(
     ordered = [followed, *sections] if followed.items else sections
     for section in ordered:
         for item in section.items:
-            _render_item(item, language, show_group=not section.name, shared=shared)
+            _render_item(catalogue, item, language, show_group=not section.name, shared=shared)
     groups = sorted({i.group for i in followed.items} | {s.name for s in sections}, key=str.lower)
-    subject = _subject(language, post_count, comment_count, groups)
-    text, html = render_mail(
+    subject = _subject(catalogue.translator(language), post_count, comment_count, groups)
+    text, html = catalogue.render_mail(
         "digest", language, recipient=user, sections=ordered, frequency=frequency.value,
-        subject=subject, hub_url=absolute("/"), preferences_url=absolute("/preferences"),
-        unsubscribe_url=absolute(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
+        subject=subject, hub_url=url("/"), preferences_url=url("/preferences"),
+        unsubscribe_url=url(unsubscribe_path(digest_unsubscribe_token(user, frequency))),
     )
     return Digest(subject, text, html)
 
@@ -393,7 +396,7 @@ def _build(
 _REPLY_PLACEHOLDER = "\x00reply-address\x00"
 
 
-def _render_item(item: DigestItem, language: str, *, show_group: bool, shared) -> None:
+def _render_item(catalogue: Catalogue, item: DigestItem, language: str, *, show_group: bool, shared) -> None:
     """Render `item` from the copy shared by every reader, with this reader's own reply address.
 
     Everything but the signed reply address is the same for everyone who sees this post with
@@ -403,7 +406,7 @@ def _render_item(item: DigestItem, language: str, *, show_group: bool, shared) -
     address = item.reply_to
     text, html = shared(
         ("item", language, show_group, item.post_id, item.time, item.new_comments, item.latest_comment, item.url),
-        lambda: render_mail(
+        lambda: catalogue.render_mail(
             "digest_item", language, show_group=show_group,
             item=replace(
                 item, reply_to=_REPLY_PLACEHOLDER,
@@ -415,8 +418,7 @@ def _render_item(item: DigestItem, language: str, *, show_group: bool, shared) -
     item.html = Markup(html.replace(_REPLY_PLACEHOLDER, address))
 
 
-def _subject(language: str, post_count: int, comment_count: int, group_names: list[str]) -> str:
-    t = translator(language)
+def _subject(t: NullTranslations, post_count: int, comment_count: int, group_names: list[str]) -> str:
     parts = []
     if post_count:
         parts.append(t.ngettext("%(num)d new post", "%(num)d new posts", post_count) % {"num": post_count})

@@ -27,9 +27,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from hub import jobs
-from hub.db import get_engine
-from hub.services import searching
-from hub.settings import get_settings
+from hub.context import Context
+from hub.settings import Settings
 
 SMTP_TIMEOUT = 5.0
 """Seconds the smtp check waits for the greeting and the answer to EHLO."""
@@ -61,8 +60,8 @@ class Check:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
 
-def check_database() -> Check:
-    engine = get_engine()
+def check_database(context: Context) -> Check:
+    engine = context.engine
     try:
         with engine.connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
@@ -74,21 +73,21 @@ def check_database() -> Check:
     return Check("database", True, f"{engine.dialect.name}, migrations {', '.join(sorted(version))}", "answers")
 
 
-def check_broker() -> Check:
-    settings = get_settings()
+def check_broker(context: Context) -> Check:
+    settings = context.settings
     try:
-        depths = jobs.queue_depths()
+        depths = jobs.queue_depths(context.jobs)
     except Exception as error:
         return Check("broker", False, f"cannot reach {_redact(settings.broker_url)}: {error}", "does not answer")
     waiting = ", ".join(f"{queue} {depth}" for queue, depth in depths.items())
     return Check("broker", True, f"{_redact(settings.broker_url)} (waiting: {waiting})", "answers")
 
 
-def check_index() -> Check:
-    settings = get_settings()
+def check_index(context: Context) -> Check:
+    settings = context.settings
     if settings.search_url:
         try:
-            searching.search_reader().search("plein", [])
+            context.search.search("plein", [])
         except Exception as error:
             return Check(
                 "index", False, f"the indexer's query service at {settings.search_url} fails: {error}",
@@ -106,8 +105,7 @@ def check_index() -> Check:
     return Check("index", True, str(index_dir), "readable")
 
 
-def check_outbox() -> Check:
-    settings = get_settings()
+def check_outbox(settings: Settings) -> Check:
     if not settings.smarthost:
         folder = settings.outbox_dir if settings.outbox_dir.exists() else settings.data_dir
         if not os.access(folder, os.W_OK):
@@ -122,9 +120,8 @@ def check_outbox() -> Check:
     return Check("outbox", code == 250, f"smarthost {settings.smarthost} answers {code}")
 
 
-def check_smtp_settings() -> Check:
+def check_smtp_settings(settings: Settings) -> Check:
     """Whether an SMTP server greets us where PLEIN_SMTP_HOST and PLEIN_SMTP_PORT say Plein listens."""
-    settings = get_settings()
     if refusal := settings.unverified_smtp_refusal():
         return Check("smtp", False, refusal)
     if "." not in settings.mail_domain:
@@ -150,20 +147,20 @@ def check_smtp_settings() -> Check:
     )
 
 
-def check_roles() -> Check:
+def check_roles(data_dir: Path) -> Check:
     """Whether every role that does background work has been heard from lately."""
-    missing = [role for role in ROLES if role not in roles_alive()]
+    missing = [role for role in ROLES if role not in roles_alive(data_dir)]
     if missing:
         said = f"not running: {_words(missing)} (none heard from in {HEARTBEAT_STALE_SECONDS:g} s)"
         return Check("roles", False, said, said)
     return Check("roles", True, f"{_words(ROLES)} are running", "all running")
 
 
-def roles_alive() -> set[str]:
-    """The roles of every heartbeat file touched within `HEARTBEAT_STALE_SECONDS`."""
+def roles_alive(data_dir: Path) -> set[str]:
+    """The roles of every heartbeat file under `data_dir` touched within `HEARTBEAT_STALE_SECONDS`."""
     alive: set[str] = set()
     now = time.time()
-    for path in _heartbeat_dir().glob("*.json"):
+    for path in _heartbeat_dir(data_dir).glob("*.json"):
         try:
             if now - path.stat().st_mtime <= HEARTBEAT_STALE_SECONDS:
                 alive.update(json.loads(path.read_text())["roles"])
@@ -172,9 +169,9 @@ def roles_alive() -> set[str]:
     return alive
 
 
-def start_heartbeat(roles: list[str]) -> None:
-    """Say from now on, until this process ends, that it plays `roles` (a thread touches its file)."""
-    path = _heartbeat_path(os.getpid())
+def start_heartbeat(data_dir: Path, roles: list[str]) -> None:
+    """Say from now on, until this process ends, that it plays `roles` (a thread touches its file under `data_dir`)."""
+    path = _heartbeat_path(data_dir, os.getpid())
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob("*.json"):  # left by processes killed outright
         with contextlib.suppress(OSError):
@@ -196,37 +193,40 @@ def start_heartbeat(roles: list[str]) -> None:
     def end() -> None:
         stop.set()
         thread.join(timeout=HEARTBEAT_SECONDS)
-        forget_heartbeat(os.getpid())
+        forget_heartbeat(data_dir, os.getpid())
 
     thread = threading.Thread(target=beat, name="plein heartbeat", daemon=True)
     thread.start()
     atexit.register(end)
 
 
-def forget_heartbeat(pid: int) -> None:
+def forget_heartbeat(data_dir: Path, pid: int) -> None:
     """Remove the heartbeat of process `pid` on this machine: it ended."""
-    _heartbeat_path(pid).unlink(missing_ok=True)
+    _heartbeat_path(data_dir, pid).unlink(missing_ok=True)
 
 
-def _heartbeat_dir() -> Path:
-    return get_settings().data_dir / "heartbeats"
+def _heartbeat_dir(data_dir: Path) -> Path:
+    return data_dir / "heartbeats"
 
 
-def _heartbeat_path(pid: int) -> Path:
-    return _heartbeat_dir() / f"{socket.gethostname()}-{pid}.json"
+def _heartbeat_path(data_dir: Path, pid: int) -> Path:
+    return _heartbeat_dir(data_dir) / f"{socket.gethostname()}-{pid}.json"
 
 
 def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def all_checks() -> list[Check]:
-    return [check_database(), check_broker(), check_index(), check_outbox(), check_smtp_settings()]
+def all_checks(context: Context) -> list[Check]:
+    return [
+        check_database(context), check_broker(context), check_index(context), check_outbox(context.settings),
+        check_smtp_settings(context.settings),
+    ]
 
 
-def readiness() -> list[Check]:
+def readiness(context: Context) -> list[Check]:
     """What `/readyz` looks at: what a web process needs, and the roles that do the work behind it."""
-    return [check_database(), check_broker(), check_index(), check_roles()]
+    return [check_database(context), check_broker(context), check_index(context), check_roles(context.settings.data_dir)]
 
 
 def _redact(url: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import context_of
 from hub.models import (
     Comment,
     Group,
@@ -34,7 +35,6 @@ from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
 from hub.services.raw_mail import keep_raw, read_raw
-from hub.settings import get_settings
 from mailgateway.addresses import BOUNCES, Route, route
 from mailgateway.message import ParsedMessage
 from mailgateway.replies import thread_subject
@@ -43,23 +43,23 @@ from mailgateway.timebox import ParseTimeout, parse_within
 
 def accepts_recipient(session: Session, address: str) -> bool:
     """Whether mail to `address` has somewhere to go; asked at RCPT time."""
-    destination = route(address, get_settings().mail_domain)
+    destination = route(address, context_of(session).settings.mail_domain)
     if destination is None:
         return False
     if destination.kind == "group":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "reply":
-        return addresses.token_parts("reply", destination.value) is not None
+        return addresses.token_parts(session, "reply", destination.value) is not None
     if destination.kind == "unsubscribe":
-        return subscriptions.is_unsubscribe_token(destination.value)
+        return subscriptions.is_unsubscribe_token(session, destination.value)
     if destination.kind == "replies-off":
-        return addresses.token_parts("replies-off", destination.value) is not None
+        return addresses.token_parts(session, "replies-off", destination.value) is not None
     if destination.kind == "command":
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "confirm":
-        return addresses.token_parts("confirm", destination.value) is not None
+        return addresses.token_parts(session, "confirm", destination.value) is not None
     if destination.kind in (moderation.APPROVE, moderation.REJECT):
-        return addresses.token_parts(destination.kind, destination.value) is not None
+        return addresses.token_parts(session, destination.kind, destination.value) is not None
     return destination.kind == BOUNCES
 
 
@@ -67,7 +67,7 @@ def store_inbound(
     session: Session, raw: bytes, envelope_from: str, recipients: list[str]
 ) -> InboundMessage:
     """Keep the raw message on disk and on record; processing follows after commit."""
-    return record_inbound(session, keep_raw(raw), raw, envelope_from, recipients)
+    return record_inbound(session, keep_raw(context_of(session).settings.data_dir, raw), raw, envelope_from, recipients)
 
 
 def record_inbound(
@@ -183,11 +183,11 @@ def _outcomes(session: Session, inbound: InboundMessage) -> list[Outcome]:
     no user is refused before its body is parsed, with the reason the whole message would
     have had. Only then is the whole message parsed, and `_deliver` decides from all of it.
     """
-    destinations = _routes(inbound.recipients.splitlines())
+    settings = context_of(session).settings
+    destinations = _routes(inbound.recipients.splitlines(), settings.mail_domain)
     if not destinations:
         return [Outcome(InboundStatus.REFUSED, "no recipient at this hub")]
     raw = read_raw(inbound)
-    settings = get_settings()
     head = _header_block(raw)
     if head is None:
         return [Outcome(
@@ -245,8 +245,7 @@ def _not_a_user(address: str) -> str:
     return f"sender {address or '(none)'} is not a user of this hub"
 
 
-def _routes(addresses: list[str]) -> list[Route]:
-    domain = get_settings().mail_domain
+def _routes(addresses: list[str], domain: str) -> list[Route]:
     found: list[Route] = []
     for address in addresses:
         destination = route(address, domain)
@@ -323,7 +322,7 @@ def _publish_unless_screened(
 
 def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:
     """Why a mail must not become a post wherever it is addressed (a loop, a machine, two titles), or ""."""
-    domain = get_settings().mail_domain.lower()
+    domain = context_of(inbound).settings.mail_domain.lower()
     if message.malformed:
         return f"mail that reads two ways is not posted: {message.malformed}"
     if message.list_id == domain or message.list_id.endswith("." + domain):
@@ -355,7 +354,7 @@ def _command(session: Session, inbound: InboundMessage, sender: User, destinatio
 def _reply_by_token(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, token: str
 ) -> Outcome:
-    parts = addresses.token_parts("reply", token)
+    parts = addresses.token_parts(session, "reply", token)
     post = session.get(Post, parts[0]) if parts else None
     if post is None:
         return Outcome(InboundStatus.REFUSED, "the reply address is not valid or its post is gone")
@@ -493,7 +492,7 @@ def requeue_stalled(session: Session, older_than: timedelta = timedelta(minutes=
     queue, one still waiting may simply be behind them, and handing out the whole backlog
     again on every sweep would grow the queue faster than the workers can empty it.
     """
-    if jobs.queue_depths()[jobs.INBOUND_QUEUE]:
+    if jobs.queue_depths(context_of(session).jobs)[jobs.INBOUND_QUEUE]:
         return 0
     stalled = session.scalars(
         select(InboundMessage.id).where(

@@ -29,22 +29,21 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from hub.context import Context
 from hub.models import Attachment, Comment, Group, IndexPending, Post, User
 from hub.services import profiles
 from hub.services.attachments import read_blob
 from hub.services.indexing import PENDING_KINDS, mark
-from hub.settings import get_settings
+from hub.settings import Settings
 from search import EVERYONE, IndexedItem
 from search.extraction import can_extract
 from search.extractor import Extraction, extract_within
-from search.index import Changes, SearchIndex
+from search.index import Changes
 
 FLUSH_BATCH = 500
 """Pending rows taken, built and committed together; bounds the flush's memory."""
@@ -52,7 +51,6 @@ REINDEX_POSTS = 500
 """Posts a rebuild reads at a time, with their comments and documents."""
 REINDEX_PEOPLE = 200
 """People a rebuild reads at a time."""
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +58,11 @@ LEARNED_FROM_POSTS = 50
 """How many of a person's newest posts, and of the threads they answered, teach their expertise."""
 
 
-@lru_cache
-def search_index() -> SearchIndex:
-    """The index as its writer opens it, creating or migrating it: for the indexer and `plein reindex` only."""
-    return SearchIndex.open(get_settings().index_dir)
-
-
-def read_document(filename: str, content_type: str, data: bytes | None) -> Extraction:
+def read_document(settings: Settings, filename: str, content_type: str, data: bytes | None) -> Extraction:
     """The text of one attached file, read in the extraction child within the configured limits."""
     if data is None:
         extraction = Extraction("", "its file could not be read")
     else:
-        settings = get_settings()
         extraction = extract_within(
             data, content_type, filename, settings.extract_time_limit, settings.extract_memory_limit
         )
@@ -92,13 +83,14 @@ def _blob(attachment: Attachment) -> bytes | None:
         return None
 
 
-def read_documents(transaction: Transaction, unread: Collection[int], seconds: float) -> None:
-    """Read and keep the text of the attachments `unread`, for about `seconds` but at least one.
+def read_documents(context: Context, unread: Collection[int]) -> None:
+    """Read and keep the text of the attachments `unread`, for about `PLEIN_EXTRACT_TIME_LIMIT` but at least one.
 
     The database is not held while a file is read: each attachment is looked up in one short
     transaction and its text kept in another. One deleted meanwhile is passed over.
     """
-    deadline = time.monotonic() + seconds
+    transaction = context.session_scope
+    deadline = time.monotonic() + context.settings.extract_time_limit
     for count, attachment_id in enumerate(unread):
         if count and time.monotonic() >= deadline:
             return
@@ -107,7 +99,7 @@ def read_documents(transaction: Transaction, unread: Collection[int], seconds: f
             if attachment is None or attachment.extracted_text is not None:
                 continue
             found = attachment.filename, attachment.content_type, _blob(attachment)
-        extraction = read_document(*found)
+        extraction = read_document(context.settings, *found)
         with transaction() as session:
             attachment = session.get(Attachment, attachment_id)
             if attachment is not None and attachment.extracted_text is None:
@@ -278,16 +270,16 @@ def forget(session: Session, batch: Batch) -> None:
         )
 
 
-def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
+def flush(context: Context, *, batch_size: int = FLUSH_BATCH) -> int:
     """Index every pending item, batch after batch, one commit each; returns how many rows were indexed.
 
-    `transaction` is the caller's `session_scope`. A batch is read and built in one transaction,
-    committed to the index, and forgotten in the next, so the database is never locked while
+    A batch is read and built in one transaction (`context.session_scope`), committed to the
+    context's index, and forgotten in the next, so the database is never locked while
     the index commits. A crash between the two leaves rows that are indexed again, which
     changes nothing; an item marked again meanwhile keeps its row for the next batch.
     """
-    index = search_index()
-    interval = get_settings().index_commit_interval
+    transaction, index = context.session_scope, context.index
+    interval = context.settings.index_commit_interval
     flushed = 0
     while True:
         with transaction() as session:
@@ -301,7 +293,7 @@ def flush(transaction: Transaction, *, batch_size: int = FLUSH_BATCH) -> int:
             return flushed
         index.write(batch.posts, batch.items.values(), batch.gone)
         if batch.unread:
-            read_documents(transaction, batch.unread, get_settings().extract_time_limit)
+            read_documents(context, batch.unread)
         with transaction() as session:
             # Marked again, their posts stay for the next batch: with their text, or to read the rest.
             for post_id in sorted(set(batch.unread.values())):
@@ -316,7 +308,7 @@ def count_items(session: Session) -> int:
     return sum(session.scalar(select(func.count(column))) or 0 for column in counted)
 
 
-def reindex(transaction: Transaction, progress: Callable[[int], None] | None = None) -> int:
+def reindex(context: Context, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database and swap it in; returns the number of items indexed.
 
     The new index is written beside the current one, which answers searches and takes the
@@ -324,12 +316,13 @@ def reindex(transaction: Transaction, progress: Callable[[int], None] | None = N
     (`SearchIndex.rebuild`). Each chunk is read in a transaction of its own, so the rebuild
     holds no snapshot of the database for its whole length.
     """
-    return search_index().rebuild(
-        _all_items(transaction), progress=progress, catch_up=functools.partial(_read_again, transaction)
+    return context.index.rebuild(
+        _all_items(context), progress=progress, catch_up=functools.partial(_read_again, context)
     )
 
 
-def _all_items(transaction: Transaction) -> Iterator[IndexedItem]:
+def _all_items(context: Context) -> Iterator[IndexedItem]:
+    transaction = context.session_scope
     with transaction() as session:
         found = [item_for_group(group) for group in session.scalars(select(Group).order_by(Group.id))]
     yield from found
@@ -351,7 +344,8 @@ def _all_items(transaction: Transaction) -> Iterator[IndexedItem]:
             for attachment in session.scalars(
                 select(Attachment).where(Attachment.post_id.in_(post_ids), Attachment.extracted_text.is_(None))
             ):
-                _keep(attachment, read_document(attachment.filename, attachment.content_type, _blob(attachment)))
+                found = attachment.filename, attachment.content_type, _blob(attachment)
+                _keep(attachment, read_document(context.settings, *found))
             threads = thread_items(session, post_ids)
         if not post_ids:
             return
@@ -360,10 +354,10 @@ def _all_items(transaction: Transaction) -> Iterator[IndexedItem]:
         after = post_ids[-1]
 
 
-def _read_again(transaction: Transaction, post_ids: set[int], keys: set[tuple[str, int]]) -> Changes:
+def _read_again(context: Context, post_ids: set[int], keys: set[tuple[str, int]]) -> Changes:
     """The items the indexer wrote while a rebuild ran, as the database has them now."""
     batch = Batch(taken=[])
-    with transaction() as session:
+    with context.session_scope() as session:
         _build(
             session, batch, sorted(post_ids),
             sorted(id for kind, id in keys if kind == "person"), sorted(id for kind, id in keys if kind == "group"),

@@ -16,15 +16,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
-from hub.settings import get_settings
 
 WINDOW = timedelta(hours=1)
 
 
 def mail_comment_refusal(session: Session, sender: User, post: Post) -> str:
     """Why a comment by mail from `sender` on `post` is over this hour's limits, or ""."""
-    settings = get_settings()
+    settings = context_of(session).settings
     by_mail = select(func.count(Comment.id)).where(
         Comment.post_id == post.id, Comment.inbound_id.is_not(None), Comment.created_at >= utcnow() - WINDOW,
     )

@@ -14,27 +14,26 @@ it is None for ids of other installations and of digests, which nobody answers i
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Installation
-from hub.settings import get_settings
 
 _OURS = re.compile(r"^(post|comment)-(\d+)(?:\.([0-9a-z]+))?@(.+)$", re.IGNORECASE)
 
 
 def message_id(session: Session, kind: str, name: int | str) -> str:
     """`<KIND-NAME.PART@domain>`: a post's or comment's number, or a digest's user, frequency and period."""
-    return f"<{kind}-{name}.{installation_part(session)}@{get_settings().mail_domain}>"
+    return f"<{kind}-{name}.{installation_part(session)}@{context_of(session).settings.mail_domain}>"
 
 
 def parse_message_id(session: Session, value: str) -> tuple[str, int] | None:
     """The (kind, number) of the post or comment a Message-ID of ours names, with or without its
     angle brackets; None for anyone else's id."""
     found = _OURS.match(value.strip().removeprefix("<").removesuffix(">"))
-    if found is None or found.group(4).lower() != get_settings().mail_domain.lower():
+    if found is None or found.group(4).lower() != context_of(session).settings.mail_domain.lower():
         return None
     kind, number, part = found.group(1).lower(), int(found.group(2)), found.group(3)
     # Ids without a part (`post-12@domain`) are those of mail sent before installations had
@@ -46,11 +45,8 @@ def parse_message_id(session: Session, value: str) -> tuple[str, int] | None:
 
 
 def installation_part(session: Session) -> str:
-    """This installation's random part, as its migration chose it; read once per database."""
-    return _installation_part(session.get_bind().engine)
-
-
-@lru_cache
-def _installation_part(engine: Engine) -> str:
-    with engine.connect() as connection:
-        return connection.execute(select(Installation.mail_id_part)).scalar_one()
+    """This installation's random part, as its migration chose it; read once per process (its context)."""
+    context = context_of(session)
+    if context.installation_part is None:
+        context.installation_part = session.scalars(select(Installation.mail_id_part)).one()
+    return context.installation_part

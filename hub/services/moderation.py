@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.locale import N_
 from hub.models import (
     Comment,
@@ -46,9 +47,7 @@ from hub.services.groups import can_post, can_see, find_membership
 from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
-from hub.settings import get_settings
-from hub.templating import render_mail, translator
-from hub.urls import absolute, group_path, moderation_path
+from hub.urls import group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage
 from mailgateway.timebox import parse_within
@@ -101,7 +100,7 @@ def moderators(session: Session, group: Group) -> list[User]:
 
 def verify_sender(inbound_message: InboundMessage, message: ParsedMessage) -> Verdict:
     """Whether the From of a received message may be believed, as `PLEIN_INBOUND_AUTH` says."""
-    settings = get_settings()
+    settings = context_of(inbound_message).settings
     return sender_verdict(
         read_raw(inbound_message), message.from_address, settings.inbound_auth,
         trusted_ids=settings.trusted_authserv_ids.split(","),
@@ -199,20 +198,21 @@ def hold_written(
 
 
 def _mail_moderators(session: Session, held: HeldMessage) -> int:
+    catalogue = context_of(session).catalogue
     everyone = moderators(session, held.group)
     for moderator in everyone:
-        approve = addresses.signed_address(APPROVE, held.id, moderator.id)
-        reject = addresses.signed_address(REJECT, held.id, moderator.id)
-        text, html = render_mail(
+        approve = addresses.signed_address(session, APPROVE, held.id, moderator.id)
+        reject = addresses.signed_address(session, REJECT, held.id, moderator.id)
+        text, html = catalogue.render_mail(
             "moderation", moderator.language, recipient=moderator, held=held, approve_address=approve,
-            reject_address=reject, queue_url=absolute(moderation_path(held.group.slug)),
+            reject_address=reject, queue_url=context_of(session).url(moderation_path(held.group.slug)),
             thread_title=_thread_title(session, held, moderator),
         )
-        t = translator(moderator.language)
+        t = catalogue.translator(moderator.language)
         message = compose(
             subject=f"[{held.group.name}] "
             + t.gettext("Held: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
-            sender=("Plein", addresses.address("no-reply")),
+            sender=("Plein", addresses.address(session, "no-reply")),
             recipient=(moderator.name, moderator.email),
             text=text, html=html,
             headers={"Reply-To": approve, "Auto-Submitted": "auto-generated"},
@@ -227,14 +227,14 @@ def _tell_sender(session: Session, held: HeldMessage, answers: str | None) -> No
     `answers` is the Message-ID as the parsed message has it, as receipts answer it: the one on
     the inbound record is the header's text, with any comment a relay wrote beside the id.
     """
-    sender = held.sender
-    text, html = render_mail(
+    sender, catalogue = held.sender, context_of(session).catalogue
+    text, html = catalogue.render_mail(
         "held", sender.language, recipient=sender, held=held,
-        thread_title=_thread_title(session, held, sender), group_url=absolute(group_path(held.group.slug)),
+        thread_title=_thread_title(session, held, sender), group_url=context_of(session).url(group_path(held.group.slug)),
     )
-    t = translator(sender.language)
+    t = catalogue.translator(sender.language)
     message = compose_answer(
-        subject=f"[{held.group.name}] "
+        session, subject=f"[{held.group.name}] "
         + t.gettext("Waiting for a moderator: %(subject)s") % {"subject": held.subject or t.gettext("(no subject)")},
         recipient=(sender.name, sender.email), text=text, html=html,
         answers=answers, auto_submitted="auto-replied",
@@ -312,7 +312,7 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
     if held.inbound is None:
         outcome = publish_written(session, held, post, parent)
     else:
-        message = parse_within(read_raw(held.inbound), get_settings().parse_time_limit)
+        message = parse_within(read_raw(held.inbound), context_of(session).settings.parse_time_limit)
         outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
     held.files.clear()  # the post's attachments now
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
@@ -339,7 +339,7 @@ def reject(session: Session, held: HeldMessage, moderator: User) -> str:
 
 def decide_by_mail(session: Session, sender: User, kind: str, token: str) -> str:
     """Approve or reject (`kind`) the held message a moderator's mailed token names, if `sender` got it."""
-    parts = addresses.token_parts(kind, token) if kind in (APPROVE, REJECT) else None
+    parts = addresses.token_parts(session, kind, token) if kind in (APPROVE, REJECT) else None
     held = session.get(HeldMessage, parts[0]) if parts and len(parts) == 2 else None
     if held is None:
         raise NotFound("the moderation address is not valid or its message is gone")

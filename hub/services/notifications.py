@@ -18,15 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import addresses, mail_keys
 from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
-from hub.settings import get_settings
-from hub.templating import render_mail
-from hub.urls import absolute, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
+from hub.urls import comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
@@ -44,26 +43,26 @@ class HasId(Protocol):
 
 
 def group_address(group: Group) -> str:
-    return addresses.address("group", group.slug)
+    return addresses.address(group, "group", group.slug)
 
 
 def reply_address(post: HasId, comment: Comment | None, user: User) -> str:
-    return addresses.signed_address("reply", post.id, comment.id if comment else 0, user.id)
+    return addresses.signed_address(user, "reply", post.id, comment.id if comment else 0, user.id)
 
 
 def _group_list_headers(group: Group) -> dict[str, str]:
     return {
-        "List-Id": f"{group.name} <{group.slug}.{get_settings().mail_domain}>",
+        "List-Id": f"{group.name} <{group.slug}.{context_of(group).settings.mail_domain}>",
         "List-Post": f"<mailto:{group_address(group)}>",
-        "List-Archive": f"<{absolute(group_path(group.slug))}>",
+        "List-Archive": f"<{context_of(group).url(group_path(group.slug))}>",
     }
 
 
 def list_headers(membership: Membership) -> dict[str, str]:
-    token = unsubscribe_token(membership)
+    token, url = unsubscribe_token(membership), context_of(membership).url
     return {
         **_group_list_headers(membership.group),
-        "List-Unsubscribe": f"<{absolute(unsubscribe_path(token))}>, <mailto:{addresses.address('unsubscribe', token)}>",
+        "List-Unsubscribe": f"<{url(unsubscribe_path(token))}>, <mailto:{addresses.address(membership, 'unsubscribe', token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
     }
@@ -106,13 +105,13 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
     members = _members_for_each(session, post.group, post.author)
     if at_most is not None and len(members) > at_most:
         return None
-    queued = 0
+    queued, render_mail, url = 0, context_of(session).catalogue.render_mail, context_of(session).url
     for membership in members:
         user = membership.user
         text, html = render_mail(
-            "post", post=post, recipient=user, language=user.language, url=absolute(post_path(post.id)),
+            "post", post=post, recipient=user, language=user.language, url=url(post_path(post.id)),
             attachments=[(a.filename, a.size) for a in post.attachments],
-            unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
+            unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = compose(
             subject=f"[{post.group.name}] {post.title}",
@@ -136,24 +135,24 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
     followers = _followers(session, comment)
     if at_most is not None and len(members) + len(followers) > at_most:
         return None
-    queued = 0
+    queued, render_mail, url = 0, context_of(session).catalogue.render_mail, context_of(session).url
     for membership in members:
         user = membership.user
         text, html = render_mail(
             "comment", post=post, comment=comment, recipient=user, language=user.language,
-            url=absolute(comment_path(post.id, comment.id)),
-            unsubscribe_url=absolute(unsubscribe_path(unsubscribe_token(membership))),
+            url=url(comment_path(post.id, comment.id)),
+            unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = _comment_mail(session, comment, user, text, html, list_headers(membership))
         queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     for user in followers:
-        stop_url = absolute(replies_off_path(replies_token(user)))
+        stop_url = url(replies_off_path(replies_token(user)))
         text, html = render_mail(
             "reply", post=post, comment=comment, recipient=user, language=user.language,
-            url=absolute(comment_path(post.id, comment.id)), stop_url=stop_url,
-            preferences_url=absolute("/preferences"), own_post=post.author_id == user.id,
+            url=url(comment_path(post.id, comment.id)), stop_url=stop_url,
+            preferences_url=url("/preferences"), own_post=post.author_id == user.id,
         )
-        stop_mailto = f"mailto:{addresses.address('replies-off', replies_token(user))}"
+        stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"
         headers = {
             **_group_list_headers(post.group),
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",

@@ -27,8 +27,6 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
@@ -41,16 +39,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hub import jobs
+from hub.context import Context
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
 from hub.services import addresses, bounces
-from hub.settings import Settings, get_settings
+from hub.settings import Settings
 from mailgateway.addresses import BOUNCES
 
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
-
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _WIRE_LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -84,9 +81,10 @@ def compose(
     `sender` and `recipient` are (display name, address) pairs. Every header value is made
     one line first, then encoded (RFC 2047) and folded, so no value can start a header of its
     own. Written here rather than with `email.message.EmailMessage`, which is several times
-    slower: a digest run composes thousands of these.
+    slower: a digest run composes thousands of these. Plein sends from its own addresses only,
+    so the sender's domain is its mail domain, for the Message-ID and X-Loop.
     """
-    domain = get_settings().mail_domain
+    domain = one_line(sender[1]).rpartition("@")[2]
     address = one_line(recipient[1])
     fields = [
         ("From", _address(sender)),
@@ -109,7 +107,8 @@ def compose(
 
 
 def compose_answer(
-    *, subject: str, recipient: tuple[str, str], text: str, html: str, answers: str | None, auto_submitted: str,
+    session: Session, *, subject: str, recipient: tuple[str, str], text: str, html: str, answers: str | None,
+    auto_submitted: str,
 ) -> Composed:
     """Plein's own word to someone about a mail they sent (a receipt, a notice that it is held).
 
@@ -121,7 +120,7 @@ def compose_answer(
     if answers:
         headers |= {"In-Reply-To": f"<{answers}>", "References": f"<{answers}>"}
     return compose(
-        subject=subject, sender=("Plein", addresses.address("no-reply")), recipient=recipient,
+        subject=subject, sender=("Plein", addresses.address(session, "no-reply")), recipient=recipient,
         text=text, html=html, headers=headers,
     )
 
@@ -151,8 +150,8 @@ def _address(pair: tuple[str, str]) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
 
 
-def bounce_address(outgoing_id: int) -> str:
-    return addresses.signed_address(BOUNCES, outgoing_id)
+def bounce_address(session: Session, outgoing_id: int) -> str:
+    return addresses.signed_address(session, BOUNCES, outgoing_id)
 
 
 def queue_mail(session: Session, key: str, message: Composed, *, essential: bool = False) -> int | None:
@@ -176,7 +175,7 @@ def queue_mail(session: Session, key: str, message: Composed, *, essential: bool
     )
     if outgoing_id is None:
         return None
-    session.execute(set_sender, {"row": outgoing_id, "sender": bounce_address(outgoing_id)})
+    session.execute(set_sender, {"row": outgoing_id, "sender": bounce_address(session, outgoing_id)})
     if not held:
         schedule_drain(session)
     return outgoing_id
@@ -344,15 +343,15 @@ def _failed(outgoing: OutgoingMail, error: str, *, permanent: bool, now: datetim
     return "deferred"
 
 
-def drain(transaction: Transaction, *, now: datetime | None = None, batch_size: int | None = None) -> DrainResult:
+def drain(context: Context, *, now: datetime | None = None, batch_size: int | None = None) -> DrainResult:
     """Send every due message, batch after batch over one transport, until none is due.
 
-    `transaction` is the caller's `session_scope`: each claim and each outcome is committed
-    on its own, so what the relay accepted is recorded before the next message goes out.
+    Each claim and each outcome is committed in a transaction of its own (`context.session_scope`),
+    so what the relay accepted is recorded before the next message goes out.
     A relay that cannot be reached ends the run; the rest of the batch is due again when its
     lease runs out, and the sweep starts another run.
     """
-    settings = get_settings()
+    settings, transaction = context.settings, context.session_scope
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     batch_size = batch_size or settings.outbox_batch_size
     result = DrainResult()

@@ -7,18 +7,19 @@ signs the bytes as they came), shown to admins and moderators, and published on 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+from hub.context import context_of
 from hub.models import InboundMessage, utcnow
 from hub.services.attachments import write_durably
-from hub.settings import get_settings
 
 
-def keep_raw(raw: bytes) -> str:
-    """Write the raw message durably; returns its path relative to the data directory."""
+def keep_raw(data_dir: Path, raw: bytes) -> str:
+    """Write the raw message durably under `data_dir`; returns its path relative to it."""
     relative = f"inbound/{utcnow():%Y/%m/%d}/{uuid.uuid4().hex}.eml"
-    write_durably(get_settings().data_dir / relative, raw)
+    write_durably(data_dir / relative, raw)
     return relative
 
 
 def read_raw(inbound: InboundMessage) -> bytes:
-    return (get_settings().data_dir / inbound.path).read_bytes()
+    return (context_of(inbound).settings.data_dir / inbound.path).read_bytes()

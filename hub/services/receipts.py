@@ -24,12 +24,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
 from hub.services import mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose_answer, queue_mail
-from hub.templating import format_clock, known, render_mail, translator
-from hub.urls import absolute, comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
+from hub.templating import format_clock
+from hub.urls import comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
 
 EDIT_WINDOW = timedelta(minutes=15)
 KINDS = ("post", "comment")
@@ -42,11 +43,11 @@ def _closes_at(item: Post | Comment) -> int:
 
 
 def edit_token(kind: str, item: Post | Comment) -> str:
-    return signing.sign(f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
+    return signing.sign(item, f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
 
 
 def stop_token(user: User) -> str:
-    return signing.sign(_RECEIPTS_OFF, user.id)
+    return signing.sign(user, _RECEIPTS_OFF, user.id)
 
 
 def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
@@ -68,17 +69,18 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     token = edit_token(kind, item)
     closes = datetime.fromtimestamp(_closes_at(item), UTC)
     attached = item.attachments if kind == "comment" else [a for a in post.attachments if a.comment_id is None]
-    text, html = render_mail(
+    catalogue, url = context_of(session).catalogue, context_of(session).url
+    text, html = catalogue.render_mail(
         "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
         attachments=[a.filename for a in attached],
-        view_url=absolute(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
-        edit_url=absolute(receipt_edit_path(kind, token)), undo_url=absolute(receipt_undo_path(kind, token)),
-        stop_url=absolute(receipts_off_path(stop_token(author))), preferences_url=absolute("/preferences"),
-        minutes=int(EDIT_WINDOW.total_seconds() // 60), until=format_clock(closes, known(author.language), author.timezone),
+        view_url=url(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
+        edit_url=url(receipt_edit_path(kind, token)), undo_url=url(receipt_undo_path(kind, token)),
+        stop_url=url(receipts_off_path(stop_token(author))), preferences_url=url("/preferences"),
+        minutes=int(EDIT_WINDOW.total_seconds() // 60), until=format_clock(closes, catalogue.known(author.language), author.timezone),
     )
     title = post.title if kind == "post" else f"Re: {post.title}"
     message = compose_answer(
-        subject=translator(author.language).gettext("Posted to %(group)s: %(title)s") % {
+        session, subject=catalogue.translator(author.language).gettext("Posted to %(group)s: %(title)s") % {
             "group": post.group.name, "title": title,
         },
         recipient=(author.name, author.email), text=text, html=html,
@@ -107,7 +109,7 @@ class ByLink:
 
 def by_link(session: Session, kind: str, token: str) -> ByLink:
     """What a receipt's link names; NotFound when the token is not ours or the item is gone."""
-    parts = signing.verify(f"receipt-{kind}", token) if kind in KINDS else None
+    parts = signing.verify(session, f"receipt-{kind}", token) if kind in KINDS else None
     if not parts or len(parts) != 3:
         raise NotFound("This link is not valid. Use the link in your receipt as it came.")
     item_id, author_id, closes = parts

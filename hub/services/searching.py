@@ -6,41 +6,21 @@ group ids and author addresses in facets into names, and builds the link of each
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.groups import group_access
-from hub.settings import get_settings
 from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS
-from search.index import SearchIndex
-from search.remote import RemoteSearchIndex
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 500
-
-
-@lru_cache
-def search_reader() -> SearchIndex | RemoteSearchIndex:
-    """Where queries go: the index on this machine, opened read-only, or the indexer's query service."""
-    settings = get_settings()
-    if settings.search_url:
-        return RemoteSearchIndex(settings.search_url, service_token())
-    return SearchIndex.open_reader(settings.index_dir)
-
-
-def service_token() -> str:
-    """The bearer token web processes show the indexer's query service, derived from the secret."""
-    key = get_settings().signing_key().encode()
-    return hmac.new(key, b"plein index service", hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -132,7 +112,7 @@ def search(
     if not query:
         return FoundPage(query, kind, 0, 1, 1, [], sort)
     access = group_access(session, viewer)
-    results = search_reader().search(
+    results = context_of(session).search.search(
         query, access.visible, kind=kind, limit=page_size, offset=(page - 1) * page_size, sort=sort,
         hidden_group_ids=access.hidden,
     )
@@ -146,12 +126,12 @@ def search(
 def suggest(session: Session, viewer: User, prefix: str, limit: int = 8) -> list[SuggestionLink]:
     """Titles of posts, people and groups that complete what the viewer is typing."""
     access = group_access(session, viewer)
-    found = search_reader().suggest(prefix[:200], access.visible, limit=min(limit, 20), hidden_group_ids=access.hidden)
+    found = context_of(session).search.suggest(prefix[:200], access.visible, limit=min(limit, 20), hidden_group_ids=access.hidden)
     return [SuggestionLink(s.kind, s.title, url_of(s)) for s in found]
 
 
 def related_posts(session: Session, viewer: User, post_id: int, limit: int = 5) -> list[Found]:
     """Posts like this one that the viewer may see; the caller has checked they may see this one."""
     access = group_access(session, viewer)
-    hits = search_reader().related(post_id, access.visible, limit=limit, hidden_group_ids=access.hidden)
+    hits = context_of(session).search.related(post_id, access.visible, limit=limit, hidden_group_ids=access.hidden)
     return [Found(hit, url_of(hit)) for hit in hits]

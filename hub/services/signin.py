@@ -20,11 +20,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.context import context_of
 from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
 from hub.services import accounts, addresses, signing
 from hub.services.outbox import compose, queue_mail
-from hub.templating import render_mail, translator
-from hub.urls import absolute, sign_in_path
+from hub.urls import sign_in_path
 
 LINK_LIFETIME_SECONDS = 30 * 60
 REQUEST_WINDOW = timedelta(minutes=15)
@@ -74,14 +74,14 @@ def request_sign_in(session: Session, email: str) -> None:
     user = accounts.find_user(session, email)
     if user is None:
         return
-    token = sign_in_token(user)
-    text, html = render_mail(
-        "sign_in", recipient=user, language=user.language, url=absolute(sign_in_path(token)),
+    token, catalogue = sign_in_token(user), context_of(session).catalogue
+    text, html = catalogue.render_mail(
+        "sign_in", recipient=user, language=user.language, url=context_of(session).url(sign_in_path(token)),
         minutes=LINK_LIFETIME_SECONDS // 60,
     )
     message = compose(
-        subject=translator(user.language).gettext("Your sign-in link for Plein"),
-        sender=("Plein", addresses.address("no-reply")),
+        subject=catalogue.translator(user.language).gettext("Your sign-in link for Plein"),
+        sender=("Plein", addresses.address(session, "no-reply")),
         recipient=(user.name, user.email),
         text=text, html=html,
         headers={"Auto-Submitted": "auto-generated"},
@@ -95,12 +95,12 @@ def sign_in_token(user: User, lifetime_seconds: int = LINK_LIFETIME_SECONDS) -> 
 
     A random part makes every link a link of its own, so using one leaves the others working.
     """
-    return signing.sign_expiring("sign-in", user.id, secrets.randbelow(10**12), lifetime_seconds=lifetime_seconds)
+    return signing.sign_expiring(user, "sign-in", user.id, secrets.randbelow(10**12), lifetime_seconds=lifetime_seconds)
 
 
 def user_for_sign_in(session: Session, token: str) -> User | None:
     """Whom an unused, unexpired link signs in; it stays unused."""
-    parts = signing.verify_expiring("sign-in", token)
+    parts = signing.verify_expiring(session, "sign-in", token)
     if parts is None or session.get(UsedSignInLink, _link_digest(token)) is not None:
         return None
     return session.get(User, parts[0])
@@ -111,7 +111,7 @@ def use_sign_in_link(session: Session, token: str) -> User | None:
     user = user_for_sign_in(session, token)
     if user is None:
         return None
-    expires = datetime.fromtimestamp(signing.verify("sign-in", token)[-1], UTC)
+    expires = datetime.fromtimestamp(signing.verify(session, "sign-in", token)[-1], UTC)
     session.execute(delete(UsedSignInLink).where(UsedSignInLink.expires_at < utcnow()))
     try:
         with session.begin_nested():

@@ -27,23 +27,23 @@ _REPLIES = "replies-off"
 
 def unsubscribe_token(membership: Membership) -> str:
     """For a group's mail to one member: `USER-GROUP-SIGNATURE`."""
-    return signing.sign("unsubscribe", membership.user_id, membership.group_id)
+    return signing.sign(membership, "unsubscribe", membership.user_id, membership.group_id)
 
 
 def digest_unsubscribe_token(user: User, frequency: Delivery) -> str:
     """A first part 0 marks a token for all of `user`'s groups on `frequency`: `0-USER-CODE-SIGNATURE`."""
-    return signing.sign("unsubscribe", 0, user.id, _FREQUENCY_CODES[frequency])
+    return signing.sign(user, "unsubscribe", 0, user.id, _FREQUENCY_CODES[frequency])
 
 
-def is_unsubscribe_token(token: str) -> bool:
+def is_unsubscribe_token(session: Session, token: str) -> bool:
     """Whether `token` is ours and of a form that still works; asked at RCPT time."""
-    parts = signing.verify("unsubscribe", token)
+    parts = signing.verify(session, "unsubscribe", token)
     return parts is not None and (len(parts) == 2 or (len(parts) == 3 and parts[0] == 0))
 
 
 def memberships_for_token(session: Session, token: str) -> list[Membership]:
     """The memberships whose mail the token stops; NotFound when it is not ours or stops nothing."""
-    parts = signing.verify("unsubscribe", token)
+    parts = signing.verify(session, "unsubscribe", token)
     if parts and len(parts) == 1:
         raise NotFound(
             "This unsubscribe link comes from an older mail and no longer works. Use the link in a newer "
@@ -80,12 +80,12 @@ def unsubscribe(session: Session, token: str) -> list[Membership]:
 
 
 def replies_token(user: User) -> str:
-    return signing.sign(_REPLIES, user.id)
+    return signing.sign(user, _REPLIES, user.id)
 
 
 def user_for_link(session: Session, purpose: str, token: str) -> User:
     """The person a one-click link signed for `purpose` (stop reply mail, stop receipts) was made for."""
-    parts = signing.verify(purpose, token)
+    parts = signing.verify(session, purpose, token)
     user = session.get(User, parts[0]) if parts else None
     if user is None:
         raise NotFound("this link is not valid (any more)")

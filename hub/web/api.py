@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from hub.context import context_of
 from hub.services import accounts, groups, posts, preferences, searching
 from hub.services.groups import find_membership
-from hub.urls import absolute, post_path
+from hub.urls import post_path
 from hub.web.deps import DB, ApiUser, Id
 from hub.web.schemas import (
     GroupOut,
@@ -39,7 +40,7 @@ def list_group_posts(slug: str, session: DB, user: ApiUser, page: int = Query(1,
         posts=[
             PostSummary(
                 id=p.id, title=p.title, author=Person.of(p.author), created_at=p.created_at,
-                comment_count=found.comment_counts.get(p.id, 0), url=absolute(post_path(p.id)),
+                comment_count=found.comment_counts.get(p.id, 0), url=context_of(session).url(post_path(p.id)),
             )
             for p in found.posts
         ],
@@ -62,19 +63,20 @@ def search(
     sort: str = Query("relevance", description="relevance or newest"),
     per_page: int = Query(20, ge=1, le=100),
 ) -> SearchOut:
-    return SearchOut.of(searching.search(session, user, q, kind or None, page, per_page, sort))
+    return SearchOut.of(searching.search(session, user, q, kind or None, page, per_page, sort), context_of(session).url)
 
 
 @router.get("/search/suggest")
 def search_suggest(session: DB, user: ApiUser, q: str = Query("", description="what was typed so far")) -> SuggestionsOut:
     """Posts, people and groups whose title starts with `q`, for search-as-you-type."""
-    return SuggestionsOut.of(searching.suggest(session, user, q))
+    return SuggestionsOut.of(searching.suggest(session, user, q), context_of(session).url)
 
 
 @router.get("/posts/{post_id}/related")
 def related_posts(post_id: Id, session: DB, user: ApiUser) -> RelatedOut:
     posts.get_post(session, user, post_id)
-    return RelatedOut(results=[SearchResultOut.of(f) for f in searching.related_posts(session, user, post_id)])
+    found = searching.related_posts(session, user, post_id)
+    return RelatedOut(results=[SearchResultOut.of(f, context_of(session).url) for f in found])
 
 
 @router.get("/people/{email}")

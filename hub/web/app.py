@@ -13,14 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from hub.db import session_scope
+from hub.context import Context, build_context
 from hub.locale import Message
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
-from hub.settings import get_settings
-from hub.templating import translator
 from hub.web import admin, api, docs, health, moderation, pages, receipts
 from hub.web.browser import BrowserCookie
-from hub.web.deps import SignInRequired, reader_language, signed_in_user
+from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
@@ -40,18 +38,21 @@ def _error(request: Request, status: int, message: Message | PleinError) -> Resp
     """Called from the error handlers below, which are plain `def`s: Starlette runs them in its
     thread pool, so the page's database read never holds up the event loop."""
     if _wants_json(request):
-        gettext = translator(reader_language(request, None)).gettext
+        gettext = context_of_app(request).catalogue.translator(reader_language(request, None)).gettext
         return JSONResponse({"detail": message.translated(gettext)}, status_code=status)
-    with session_scope() as session:
+    with context_of_app(request).session_scope() as session:
         # The page keeps its header (search, mail settings) for whoever is signed in, so a
         # 404 is a way back rather than a dead end.
         user = signed_in_user(request, session)
         return pages.render(request, "error.html", status_code=status, user=user, status=status, message=message)
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
+def create_app(context: Context | None = None) -> FastAPI:
+    """The hub on `context`, or on a context of its own built from the environment."""
+    context = context or build_context()
+    settings = context.settings
     app = FastAPI(title="Plein", docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.context = context
     settings.signing_key()  # made now, before requests that sign CSRF tokens arrive together
     app.add_middleware(BrowserCookie, https_only=settings.base_url.startswith("https://"))
     if not settings.search_url:

@@ -1,5 +1,5 @@
-"""What routes depend on: a database session per request, the signed-in user and their language,
-CSRF checks, and the type of an id in a path."""
+"""What routes depend on: the process's context, a database session per request, the
+signed-in user and their language, CSRF checks, and the type of an id in a path."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from hub.db import session_scope
+from hub.context import Context
 from hub.locale import LANGUAGES, N_, accepted_language
 from hub.models import User
 from hub.services import accounts, signin
 from hub.services.errors import NotFound
-from hub.settings import get_settings
 from hub.web.browser import browser_id
 
 LARGEST_ID = 2**31 - 1
@@ -36,9 +35,14 @@ Id = Annotated[int, AfterValidator(_existing_id)]
 """An id in a path: a number out of the ids' range is a 404, as an id that is not there; not a number, a 422."""
 
 
-def db() -> Iterator[Session]:
+def context_of_app(request: Request) -> Context:
+    """The context the app was made with (`hub.web.app.create_app`)."""
+    return request.app.state.context
+
+
+def db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    with session_scope() as session:
+    with context_of_app(request).session_scope() as session:
         yield session
 
 
@@ -66,7 +70,7 @@ def reader_language(request: Request, user: User | None) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
-    return accepted_language(request.headers.get("accept-language", "")) or get_settings().default_language
+    return accepted_language(request.headers.get("accept-language", "")) or context_of_app(request).settings.default_language
 
 
 def page_user(request: Request, session: DB) -> User:
@@ -93,7 +97,7 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 def csrf_token(request: Request) -> str:
     """The token a form of this page carries: bound to the browser's id, so it changes on sign-in and out."""
-    key = get_settings().signing_key().encode()
+    key = context_of_app(request).settings.signing_key().encode()
     return hmac.new(key, f"csrf:{browser_id(request)}".encode(), hashlib.sha256).hexdigest()
 
 

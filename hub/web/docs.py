@@ -12,7 +12,7 @@ from importlib.resources import files
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from hub.templating import environment
+from hub.web.deps import context_of_app
 from hub.web.security import SAME_ORIGIN_SCRIPTS_CSP
 
 router = APIRouter(prefix="/api/docs", include_in_schema=False)
@@ -24,13 +24,14 @@ CACHED_FOR_A_DAY = {"Cache-Control": "max-age=86400"}
 
 @router.get("")
 def api_docs(request: Request) -> HTMLResponse:
-    html = environment().get_template("web/api_docs.html").render(openapi_url=request.app.openapi_url)
+    template = context_of_app(request).catalogue.environment().get_template("web/api_docs.html")
+    html = template.render(openapi_url=request.app.openapi_url)
     return HTMLResponse(html, headers={"Content-Security-Policy": SAME_ORIGIN_SCRIPTS_CSP})
 
 
 @router.get("/start.js")
-def start_script() -> Response:
-    script = environment().get_template("web/api_docs.js").render()
+def start_script(request: Request) -> Response:
+    script = context_of_app(request).catalogue.environment().get_template("web/api_docs.js").render()
     return Response(script, media_type="text/javascript", headers=CACHED_FOR_A_DAY)
 
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
 from hub import jobs
-from hub.db import session_scope
+from hub.context import Context
 from hub.models import utcnow
 from hub.services import health, indexing, stats
-from hub.settings import get_settings
+from hub.web.deps import context_of_app
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -35,6 +35,9 @@ SEARCH_SECONDS = Histogram(
 
 
 class DatabaseCollector:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
     def collect(self):
         inbound = GaugeMetricFamily(
             "plein_inbound_messages", "Messages accepted over SMTP or IMAP, by what became of them", labels=["status"]
@@ -47,7 +50,7 @@ class DatabaseCollector:
         index_lag = GaugeMetricFamily(
             "plein_index_lag_seconds", "How long the oldest change not yet in the search index has waited"
         )
-        with session_scope() as session:
+        with self.context.session_scope() as session:
             for status, count in stats.inbound_by_status(session).items():
                 inbound.add_metric([status], count)
             for (kind, status), count in stats.outgoing_by_kind_and_status(session).items():
@@ -56,14 +59,11 @@ class DatabaseCollector:
         index_pending.add_metric([], waiting)
         index_lag.add_metric([], (utcnow() - oldest).total_seconds() if oldest is not None else 0.0)
         try:
-            for queue, depth in jobs.queue_depths().items():
+            for queue, depth in jobs.queue_depths(self.context.jobs).items():
                 queued.add_metric([queue], depth)
         except Exception:
             pass  # an unreachable broker shows as missing series, and in /readyz
         yield from (inbound, outgoing, queued, index_pending, index_lag)
-
-
-registry.register(DatabaseCollector())
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -72,8 +72,8 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", include_in_schema=False)
-def readyz() -> JSONResponse:
-    checks = health.readiness()
+def readyz(request: Request) -> JSONResponse:
+    checks = health.readiness(context_of_app(request))
     ready = all(check.ok for check in checks)
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": {c.name: {"ok": c.ok, "detail": c.public} for c in checks}},
@@ -81,18 +81,21 @@ def readyz() -> JSONResponse:
     )
 
 
-def serve_metrics() -> None:
+def serve_metrics(context: Context) -> None:
     """Serve `/metrics` from a thread on `PLEIN_METRICS_HOST:PLEIN_METRICS_PORT`, if that port is free.
 
     Where several web processes share a machine and its settings, the first to start takes
     the port and the others say so and serve none: the counts are the installation's anyway.
     """
-    settings = get_settings()
+    settings = context.settings
     if not settings.metrics_port:
         return
+    collector = DatabaseCollector(context)
+    registry.register(collector)
     try:
         start_http_server(settings.metrics_port, settings.metrics_host, registry=registry)
     except OSError as error:
+        registry.unregister(collector)
         log.warning(
             "not serving /metrics: %s:%s is taken (%s), by another web process?",
             settings.metrics_host, settings.metrics_port, error.strerror,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, object_session
 
-from hub.db import session_scope
+from hub.context import Context
 from hub.locale import Message
 from hub.models import Attachment, Delivery, Group, HeldMessage, User
 from hub.services import (
@@ -29,8 +29,6 @@ from hub.services import (
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.groups import find_membership
-from hub.settings import get_settings
-from hub.templating import environment, translator
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (
@@ -40,6 +38,7 @@ from hub.web.deps import (
     FormFields,
     Id,
     PageUser,
+    context_of_app,
     csrf_token,
     reader_language,
     require_csrf,
@@ -61,10 +60,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     user = context["user"]
     # Mail to this person stopped after bounces: every page says so until they confirm.
     context.setdefault("mail_notice", bounces.disabled_notice(object_session(user), user) if user else None)
-    language = reader_language(request, user)
-    gettext = translator(language).gettext
+    language, catalogue = reader_language(request, user), context_of_app(request).catalogue
+    gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
-    html = environment(language).get_template(f"web/{template}").render(
+    html = catalogue.environment(language).get_template(f"web/{template}").render(
         request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
     )
     return HTMLResponse(html, status_code=status_code)
@@ -83,7 +82,7 @@ def choose_language(
     # Only a path on this site: a form elsewhere must not make this an open redirect.
     response = RedirectResponse(back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/", 303)
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                        secure=get_settings().base_url.startswith("https://"))
+                        secure=context_of_app(request).settings.base_url.startswith("https://"))
     return response
 
 
@@ -107,7 +106,7 @@ def _group_page(
     refused: str | None = None,
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
-    settings = get_settings()
+    settings = context_of_app(request).settings
     return render(request, "group.html", status_code=status_code, user=user, group=group,
                   found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
@@ -256,15 +255,15 @@ def search_suggest(session: DB, user: PageUser, q: str = "") -> JSONResponse:
 
 
 @router.get("/search/suggest.js")
-def search_suggest_script() -> Response:
-    script = environment().get_template("web/suggest.js").render()
+def search_suggest_script(request: Request) -> Response:
+    script = context_of_app(request).catalogue.environment().get_template("web/suggest.js").render()
     return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/favicon.svg")
 @router.get("/favicon.ico")  # asked for by browsers and feed readers that never read the page's <link>
-def favicon() -> Response:
-    icon = environment().get_template("web/favicon.svg").render()
+def favicon(request: Request) -> Response:
+    icon = context_of_app(request).catalogue.environment().get_template("web/favicon.svg").render()
     return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
@@ -316,13 +315,13 @@ def sign_in_request(
     if admitted is signin.Admission.CLIENT_LIMIT:
         return render(request, "sign_in.html", status_code=429, sent=False, email=email, limited=True, error=None)
     if admitted is signin.Admission.MAIL:
-        background.add_task(_mail_sign_in_link, email)
+        background.add_task(_mail_sign_in_link, context_of_app(request), email)
     return render(request, "sign_in.html", sent=True, error=None, email=email, limited=False)
 
 
-def _mail_sign_in_link(email: str) -> None:
+def _mail_sign_in_link(context: Context, email: str) -> None:
     """Runs once the answer is sent, in a transaction of its own."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         signin.request_sign_in(session, email)
 
 

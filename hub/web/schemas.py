@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
 
+from hub.context import context_of
 from hub.models import Attachment, Comment, Group, Membership, Post, User
 from hub.services import addresses
 from hub.services.profiles import expertise_tags
 from hub.services.searching import Found, FoundPage, SuggestionLink
-from hub.urls import absolute, attachment_path, group_path, person_path, post_path
+from hub.urls import attachment_path, group_path, person_path, post_path
 
 
 class Person(BaseModel):
@@ -36,8 +38,8 @@ class GroupOut(BaseModel):
     def of(cls, group: Group, membership: Membership | None) -> GroupOut:
         return cls(
             slug=group.slug, name=group.name, description=group.description,
-            private=group.is_private, address=addresses.address("group", group.slug),
-            url=absolute(group_path(group.slug)),
+            private=group.is_private, address=addresses.address(group, "group", group.slug),
+            url=context_of(group).url(group_path(group.slug)),
             delivery=membership.delivery.value if membership else None,
         )
 
@@ -69,7 +71,7 @@ class AttachmentOut(BaseModel):
     def of(cls, attachment: Attachment) -> AttachmentOut:
         return cls(
             id=attachment.id, filename=attachment.filename, content_type=attachment.content_type,
-            size=attachment.size, url=absolute(attachment_path(attachment.id, attachment.filename)),
+            size=attachment.size, url=context_of(attachment).url(attachment_path(attachment.id, attachment.filename)),
         )
 
 
@@ -105,7 +107,7 @@ class PostOut(BaseModel):
         return cls(
             id=post.id, title=post.title, body_text=post.body_text, body_html=post.body_html,
             author=Person.of(post.author), group=post.group.slug, created_at=post.created_at,
-            url=absolute(post_path(post.id)),
+            url=context_of(post).url(post_path(post.id)),
             attachments=[AttachmentOut.of(a) for a in post.attachments],
             comments=[CommentOut.of(c) for c in post.comments],
         )
@@ -128,11 +130,12 @@ class SearchResultOut(BaseModel):
     created_at: datetime | None
 
     @classmethod
-    def of(cls, found: Found) -> SearchResultOut:
+    def of(cls, found: Found, url: Callable[[str], str]) -> SearchResultOut:
+        """`url` makes the hit's path absolute (`Context.url`): a hit is no row that knows its context."""
         hit = found.hit
         return cls(
             kind=hit.kind, id=hit.id, post_id=hit.post_id, title=hit.title,
-            snippet=hit.snippet, url=absolute(found.url), title_html=hit.title_html,
+            snippet=hit.snippet, url=url(found.url), title_html=hit.title_html,
             snippet_html=hit.snippet_html, group=hit.group_slug or None,
             author=hit.author_email or None, created_at=hit.created_at,
         )
@@ -159,10 +162,10 @@ class SearchOut(BaseModel):
     """True when nothing matched as typed and these results allow for typos."""
 
     @classmethod
-    def of(cls, found: FoundPage) -> SearchOut:
+    def of(cls, found: FoundPage, url: Callable[[str], str]) -> SearchOut:
         return cls(
             total=found.total, page=found.page, pages=found.pages,
-            results=[SearchResultOut.of(f) for f in found.results],
+            results=[SearchResultOut.of(f, url) for f in found.results],
             facets={
                 name: [FacetOut(value=f.value, label=f.label, count=f.count) for f in facets]
                 for name, facets in found.facets.items()
@@ -181,8 +184,8 @@ class SuggestionsOut(BaseModel):
     suggestions: list[SuggestionOut]
 
     @classmethod
-    def of(cls, found: list[SuggestionLink]) -> SuggestionsOut:
-        return cls(suggestions=[SuggestionOut(kind=s.kind, title=s.title, url=absolute(s.url)) for s in found])
+    def of(cls, found: list[SuggestionLink], url: Callable[[str], str]) -> SuggestionsOut:
+        return cls(suggestions=[SuggestionOut(kind=s.kind, title=s.title, url=url(s.url)) for s in found])
 
 
 class RelatedOut(BaseModel):
@@ -202,5 +205,5 @@ class ProfileOut(BaseModel):
     def of(cls, user: User) -> ProfileOut:
         return cls(
             name=user.name, email=user.email, department=user.department, job_title=user.job_title,
-            bio=user.bio, expertise=expertise_tags(user.expertise), url=absolute(person_path(user.email)),
+            bio=user.bio, expertise=expertise_tags(user.expertise), url=context_of(user).url(person_path(user.email)),
         )

@@ -26,7 +26,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from hub.services.submissions import Upload
-from hub.settings import get_settings
+from hub.web.deps import context_of_app
 
 TOO_MANY_FILES = "too_many_files"
 TOO_LARGE = "too_large"
@@ -119,12 +119,14 @@ class _Multipart:
 
 async def read_upload_form(request: Request) -> AsyncIterator[UploadForm]:
     """The form of `request`, its files on disk until the request is done, or why it was refused."""
-    settings = get_settings()
+    settings = context_of_app(request).settings
     form = UploadForm()
     on_disk: list[_Part] = []
     try:
         try:
-            await _read(request, form, on_disk, settings.max_attachments, settings.max_message_size)
+            await _read(
+                request, form, on_disk, settings.data_dir / "uploads", settings.max_attachments, settings.max_message_size
+            )
         except _Refused as refused:
             form.refused = refused.reason
         yield form
@@ -135,7 +137,9 @@ async def read_upload_form(request: Request) -> AsyncIterator[UploadForm]:
 UploadedForm = Annotated[UploadForm, Depends(read_upload_form, scope="function")]
 
 
-async def _read(request: Request, form: UploadForm, on_disk: list[_Part], max_files: int, max_bytes: int) -> None:
+async def _read(
+    request: Request, form: UploadForm, on_disk: list[_Part], folder: Path, max_files: int, max_bytes: int
+) -> None:
     kind, params = parse_options_header(request.headers.get("content-type", ""))
     declared = request.headers.get("content-length", "")
     too_large = declared.isdigit() and int(declared) > max_bytes
@@ -160,15 +164,15 @@ async def _read(request: Request, form: UploadForm, on_disk: list[_Part], max_fi
         try:
             parser.write(chunk)
         finally:
-            await _flush(parts, form, on_disk)
+            await _flush(parts, form, on_disk, folder)
     parser.finalize()
 
 
-async def _flush(parts: _Multipart, form: UploadForm, on_disk: list[_Part]) -> None:
+async def _flush(parts: _Multipart, form: UploadForm, on_disk: list[_Part], folder: Path) -> None:
     """Write what the last chunk carried of each file, and take in the parts it ended."""
     for part, data in parts.to_write:
         if part.file is None:
-            await _open(part, on_disk)
+            await _open(part, on_disk, folder)
         part.size += len(data)
         await run_in_threadpool(part.file.write, data)
     parts.to_write.clear()
@@ -177,14 +181,14 @@ async def _flush(parts: _Multipart, form: UploadForm, on_disk: list[_Part]) -> N
             form.fields[part.name] = part.text.decode(parts.charset, "replace")
         elif part.filename:
             if part.file is None:  # an empty file
-                await _open(part, on_disk)
+                await _open(part, on_disk, folder)
             await run_in_threadpool(part.file.close)
             form.files.append(Upload(part.filename, part.content_type, part.path, part.size))
     parts.finished.clear()
 
 
-async def _open(part: _Part, on_disk: list[_Part]) -> None:
-    part.path, part.file = await run_in_threadpool(_temporary_file, get_settings().data_dir / "uploads")
+async def _open(part: _Part, on_disk: list[_Part], folder: Path) -> None:
+    part.path, part.file = await run_in_threadpool(_temporary_file, folder)
     on_disk.append(part)
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from hub.db import get_engine, session_scope, upgrade_database
-from hub.services import index_writer
-from tests.support.hub import reset_caches
+from hub.db import upgrade_database
+from hub.settings import Settings
+from tests.support.hub import MAIL_DOMAIN, hub_context
 
 
 @pytest.fixture(scope="session")
@@ -15,30 +16,36 @@ def migrated_database(tmp_path_factory) -> Path:
     """A SQLite database migrated to the newest revision once, for each test to copy: migrating
     anew was most of a hub test's setup."""
     folder = tmp_path_factory.mktemp("migrated")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PLEIN_DATA_DIR", str(folder))
-        reset_caches()
-        upgrade_database()
-        get_engine().dispose()  # the last connection closes: the write-ahead log is folded in
-        reset_caches()
+    upgrade_database(Settings(data_dir=folder))
+    with sqlite3.connect(folder / "plein.db") as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy is the whole database
     return folder / "plein.db"
 
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch, migrated_database):
-    """A migrated database and empty index under a temporary `PLEIN_DATA_DIR`."""
+    """A migrated database and empty index in a temporary data directory.
+
+    It is `PLEIN_DATA_DIR` too, for the subprocesses a test starts and what reads the
+    environment still (signing keys, templates)."""
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
-    reset_caches()
+    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", MAIL_DOMAIN)
     (tmp_path / "data").mkdir()
     shutil.copyfile(migrated_database, tmp_path / "data" / "plein.db")
-    upgrade_database()  # at the newest revision already: it checks, and changes nothing
-    index_writer.search_index()  # created empty, as the indexer does when it starts
-    yield tmp_path / "data"
-    reset_caches()
+    return tmp_path / "data"
 
 
 @pytest.fixture
-def session(data_dir):
-    with session_scope() as session:
+def context(data_dir):
+    """The hub's context on `data_dir`, with an empty index as the indexer creates when it starts; closed after
+    the test."""
+    built = hub_context(data_dir)
+    built.index  # opened as its writer opens it: created empty, as the indexer does when it starts
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def session(context):
+    with context.session_scope() as session:
         yield session

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from hub.db import session_scope
 from hub.models import InboundStatus, OutgoingMail, OutgoingStatus
 from hub.services import accounts, bounces, groups, inbound, notifications, posts, signin
 from mailgateway.addresses import route
@@ -119,17 +118,17 @@ def test_a_forged_bounce_token_counts_nothing(session):
     assert not bounces.is_disabled(session, outgoing.recipient)
 
 
-def test_the_web_shows_a_notice_and_mail_starts_again_when_the_owner_confirms(data_dir):
+def test_the_web_shows_a_notice_and_mail_starts_again_when_the_owner_confirms(context, data_dir):
     from tests.hub.test_preferences import signed_in_client
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         alice, bob, group = company(session)
         for number in range(3):
             bounce(session, post_mail_to_bob(session, alice, group, f"Bericht {number}"), delivery_report("bob@example.com"))
-    client, csrf = signed_in_client("bob@example.com")
+    client, csrf = signed_in_client(context, "bob@example.com")
     page = client.get("/")
     assert "Mail to bob@example.com is stopped" in page.text
     assert client.post("/preferences/address", data={"csrf": csrf}).status_code == 200
     assert "is stopped" not in client.get("/").text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert not bounces.is_disabled(session, "bob@example.com")

@@ -9,11 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
-from hub.db import session_scope
 from hub.models import Membership
 from hub.services import accounts, groups, health, index_writer, moderation, posts, searching
 from tests.mailgateway.test_smtp import ListSink, running
-from tests.support.hub import reset_caches
 from tests.support.servers import free_port
 
 
@@ -62,10 +60,10 @@ def test_group_list_shows_private_groups_with_their_policy_and_member_count(comp
     ]
 
 
-def test_remove_member_takes_the_membership_and_its_moderator_right(company):
+def test_remove_member_takes_the_membership_and_its_moderator_right(context, company):
     result = plein("group", "remove-member", "engineering", "Mona@Example.com")
     assert result.exit_code == 0 and result.output == "mona@example.com is no longer in engineering\n"
-    with session_scope() as session:
+    with context.session_scope() as session:
         mona = accounts.get_user(session, "mona@example.com")
         assert session.query(Membership).filter_by(user_id=mona.id).all() == []
         assert not moderation.is_moderator(session, mona, groups.get_group(session, "engineering"))
@@ -87,61 +85,59 @@ def test_an_unknown_group_or_user_is_a_one_line_error_with_exit_status_1(company
     assert result.exit_code == 1 and result.output == error
 
 
-def test_group_edit_changes_only_what_is_given(company):
+def test_group_edit_changes_only_what_is_given(context, company):
     result = plein("group", "edit", "engineering", "--name", "  Engineering  & Ops ", "--policy", "anyone")
     assert result.exit_code == 0
     assert result.output == "engineering is now public: Engineering & Ops, posting anyone\n"
     described = plein("group", "edit", "engineering", "--description", "Netwerk en servers")
     assert described.output == "engineering is now public: Engineering & Ops, posting anyone\n"
-    with session_scope() as session:
+    with context.session_scope() as session:
         group = groups.get_group(session, "engineering")
         assert (group.name, group.description, group.posting_policy) == ("Engineering & Ops", "Netwerk en servers", "anyone")
         assert (group.is_private, group.untrusted_mail) == (False, "hold")
 
 
-def test_a_group_made_private_disappears_for_non_members_and_public_again_reappears(company):
+def test_a_group_made_private_disappears_for_non_members_and_public_again_reappears(context, company):
     made_private = plein("group", "edit", "engineering", "--private")
     assert made_private.output == "engineering is now private: Engineering, posting members\n"
     plein("group", "remove-member", "engineering", "carol@example.com")
-    with session_scope() as session:
+    with context.session_scope() as session:
         carol, alice = accounts.get_user(session, "carol@example.com"), accounts.get_user(session, "alice@example.com")
         engineering = groups.get_group(session, "engineering")
         assert not groups.can_see(session, carol, engineering)
         assert groups.can_see(session, alice, engineering)
         assert engineering.id in groups.group_access(session, carol).hidden
     plein("group", "edit", "engineering", "--public")
-    with session_scope() as session:
+    with context.session_scope() as session:
         carol = accounts.get_user(session, "carol@example.com")
         assert "engineering" in [group.slug for group in groups.visible_groups(session, carol)]
 
 
-def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_search(company, monkeypatch):
-    monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "0")
-    reset_caches()
-    with session_scope() as session:
+def test_making_a_group_private_takes_its_posts_out_of_its_writers_expertise_in_search(context, company):
+    context.settings.index_commit_interval = 0
+    with context.session_scope() as session:
         mona = accounts.get_user(session, "mona@example.com")
         posts.create_post(session, groups.get_group(session, "engineering"), mona, "Glasvezel in Delft", "#glasvezel")
-    index_writer.flush(session_scope)
+    index_writer.flush(context)
 
     def found_by_carol() -> list[str]:
-        with session_scope() as session:
+        with context.session_scope() as session:
             page = searching.search(session, accounts.get_user(session, "carol@example.com"), "glasvezel")
             return sorted(f.hit.kind for f in page.results)
 
     assert found_by_carol() == ["person", "post"]
     plein("group", "remove-member", "engineering", "carol@example.com")
     plein("group", "edit", "engineering", "--private")
-    index_writer.flush(session_scope)
+    index_writer.flush(context)
     assert found_by_carol() == []
 
 
-def test_a_group_renamed_is_found_by_its_new_name(company, monkeypatch):
-    monkeypatch.setenv("PLEIN_INDEX_COMMIT_INTERVAL", "0")
-    reset_caches()
-    index_writer.flush(session_scope)
+def test_a_group_renamed_is_found_by_its_new_name(context, company):
+    context.settings.index_commit_interval = 0
+    index_writer.flush(context)
     plein("group", "edit", "engineering", "--name", "Netwerkbeheer")
-    index_writer.flush(session_scope)
-    with session_scope() as session:
+    index_writer.flush(context)
+    with context.session_scope() as session:
         page = searching.search(session, accounts.get_user(session, "carol@example.com"), "netwerkbeheer")
         assert [(f.hit.kind, f.hit.title) for f in page.results] == [("group", "Netwerkbeheer")]
 
@@ -151,27 +147,25 @@ def test_group_edit_without_an_option_is_a_usage_error(company):
     assert result.exit_code == 2 and "say what to change" in result.output
 
 
-def test_group_edit_refuses_an_empty_name(company):
+def test_group_edit_refuses_an_empty_name(context, company):
     result = plein("group", "edit", "engineering", "--name", "  ")
     assert result.exit_code == 1 and result.output == "Error: a group's name cannot be empty\n"
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert groups.get_group(session, "engineering").name == "Engineering"
 
 
-def test_the_smtp_check_fails_when_nothing_listens_on_the_port(data_dir, monkeypatch):
+def test_the_smtp_check_fails_when_nothing_listens_on_the_port(context):
     port = free_port()
-    monkeypatch.setenv("PLEIN_SMTP_PORT", str(port))
-    reset_caches()
-    check = health.check_smtp_settings()
+    context.settings.smtp_port = port
+    check = health.check_smtp_settings(context.settings)
     assert (check.name, check.ok) == ("smtp", False)
     assert check.detail.startswith(f"nothing answers on 127.0.0.1:{port}: ")
 
 
-def test_the_smtp_check_passes_when_an_smtp_server_answers(data_dir, monkeypatch):
+def test_the_smtp_check_passes_when_an_smtp_server_answers(context):
     with running(ListSink(set())) as port:
-        monkeypatch.setenv("PLEIN_SMTP_PORT", str(port))
-        reset_caches()
-        check = health.check_smtp_settings()
+        context.settings.smtp_port = port
+        check = health.check_smtp_settings(context.settings)
     assert (check.name, check.ok) == ("smtp", True)
     assert check.detail == f"groups at @plein.test, answers on 127.0.0.1:{port}, up to 25 MB"
 
@@ -180,9 +174,7 @@ def test_the_smtp_check_passes_when_an_smtp_server_answers(data_dir, monkeypatch
 def new_data_dir(tmp_path, monkeypatch):
     """A data directory no `plein db upgrade` has run in."""
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "new"))
-    reset_caches()
-    yield tmp_path / "new"
-    reset_caches()
+    return tmp_path / "new"
 
 
 @pytest.mark.parametrize("args", [

@@ -129,7 +129,7 @@ def test_new_comments_on_your_own_threads_come_first_with_counts_and_a_reply_add
         address = notifications.reply_address(post, None, reader)
         assert address in text
         assert f'href="mailto:{address}?subject=' in html
-        assert signing.verify("reply", address.split("+")[1].split("@")[0]) == (post.id, 0, reader.id)
+        assert signing.verify(session, "reply", address.split("+")[1].split("@")[0]) == (post.id, 0, reader.id)
 
 
 def test_a_reply_to_a_digest_item_lands_as_a_comment_on_that_item(session):
@@ -188,23 +188,24 @@ def test_digest_mail_is_well_formed_and_one_click_unsubscribes_from_every_group_
     }
 
 
-def test_beat_runs_the_due_digest_task_every_hour_and_it_sends_to_whoever_is_due(data_dir):
+def test_beat_runs_the_due_digest_task_every_hour_and_it_sends_to_whoever_is_due(context, monkeypatch):
     from zoneinfo import ZoneInfo
 
     from celery.schedules import crontab
 
-    from hub.db import session_scope
     from hub.models import utcnow
     from workers import app, tasks
 
+    monkeypatch.setattr(tasks, "context", context)  # the worker's own, built from the environment at import
+
     assert app.app.conf.beat_schedule["digests-due"] == {"task": "plein.digests.send_due", "schedule": crontab(minute=0)}
-    with session_scope() as session:
+    with context.session_scope() as session:
         writer, reader, engineering, _ = make_company(session)
         reader.digest_hour = utcnow().astimezone(ZoneInfo(reader.timezone)).hour
         posts.create_post(session, engineering, writer, "Storing", "Tekst")
 
     tasks.send_due_digests.apply()
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         [digest] = digest_mails(session, "reader@example.com")
         assert "Storing" in digest_text(digest)

@@ -56,8 +56,8 @@ def test_a_failed_commit_fails_every_caller_in_it_and_the_next_caller_starts_afr
     assert commits.submit("good") == "good"
 
 
-def test_a_recipient_found_good_is_believed_for_a_while_and_a_refusal_never_remembered(session, monkeypatch):
-    sink = HubInboundSink()
+def test_a_recipient_found_good_is_believed_for_a_while_and_a_refusal_never_remembered(context, session, monkeypatch):
+    sink = HubInboundSink(context)
     assert not sink.accepts("engineering@plein.test")
     group = groups.create_group(session, "engineering", "Engineering")
     session.commit()

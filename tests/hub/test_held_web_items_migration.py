@@ -16,26 +16,24 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from hub.db import MIGRATIONS_DIR, get_engine, session_scope, upgrade_database
+from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
 from hub.models import Attachment, HeldMessage, InboundMessage, Post
 from hub.services import accounts, attachments, groups, moderation, submissions
-from tests.support.hub import reset_caches
+from tests.support.hub import hub_context
 
 NOW = datetime(2026, 3, 2, 9, 0)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path, monkeypatch):
-    """An empty data directory and database, SQLite or PostgreSQL, not yet migrated."""
-    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
+def context(request, tmp_path):
+    """A hub on an empty data directory and database, SQLite or PostgreSQL, not yet migrated."""
+    settings = {}
     if request.param == "postgresql":
-        monkeypatch.setenv("PLEIN_DATABASE_URL", request.getfixturevalue("postgres").fresh_database("held_web_items"))
+        settings["database_url"] = request.getfixturevalue("postgres").fresh_database("held_web_items")
     (tmp_path / "data").mkdir()
-    reset_caches()
-    yield tmp_path / "data"
-    get_engine().dispose()
-    reset_caches()
+    built = hub_context(tmp_path / "data", **settings)
+    yield built
+    built.close()
 
 
 def as_mail(title: str, body: str, files: dict[str, bytes]) -> bytes:
@@ -70,13 +68,16 @@ def held(connection, held_id: int, inbound_id: int, subject: str, body: str, sta
            text=body, reason="Engineering is moderated", status=status, outcome="", created_at=NOW)
 
 
-def made_before_0017(data_dir) -> None:
+def made_before_0017(context) -> None:
     """Alice's web post waiting (held 7, with a file), one whose mail was lost (held 8), one approved
     (held 9, made post 3), and a mail held (held 10). Held message 11 and inbound record 12 were the last
     rows and were deleted: their ids stay used."""
+    data_dir = context.settings.data_dir
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with get_engine().begin() as connection:
+    config.attributes["settings"] = context.settings
+    engine = get_engine(context.settings.database_url)
+    with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0016")
         for user_id, email, admin in ((1, "alice@example.com", False), (2, "mona@example.com", True)):
@@ -102,14 +103,15 @@ def made_before_0017(data_dir) -> None:
         if connection.dialect.name == "postgresql":  # rows given their ids leave the sequence where it was
             for table, last in (("held_messages", 11), ("inbound_messages", 12)):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))
+    engine.dispose()
 
 
-def test_a_web_post_held_before_the_migration_is_kept_as_written_with_its_file(database):
-    made_before_0017(database)
+def test_a_web_post_held_before_the_migration_is_kept_as_written_with_its_file(context):
+    made_before_0017(context)
 
-    upgrade_database()
+    upgrade_database(context.settings)
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert [m.id for m in session.query(InboundMessage)] == [10], "only the mail keeps an inbound record"
         waiting = session.get(HeldMessage, 7)
         assert (waiting.inbound_id, waiting.status, waiting.subject, waiting.text) == (
@@ -117,7 +119,7 @@ def test_a_web_post_held_before_the_migration_is_kept_as_written_with_its_file(d
         )
         [kept] = waiting.files
         assert (kept.filename, kept.content_type, kept.size) == ("menu.txt", "text/plain", 5)
-        assert attachments.blob_path(kept.sha256).read_bytes() == b"soep\n"
+        assert attachments.blob_path(context.settings.attachments_dir, kept.sha256).read_bytes() == b"soep\n"
         lost = session.get(HeldMessage, 8)
         assert (lost.inbound_id, lost.files, lost.status) == (None, [], "held")
         assert lost.reason.startswith("Engineering is moderated; its files were lost with its stored mail")
@@ -130,6 +132,6 @@ def test_a_web_post_held_before_the_migration_is_kept_as_written_with_its_file(d
         assert (post.author.email, post.body_text) == ("alice@example.com", "Open vanaf maandag.")
         assert [(a.filename, a.sha256) for a in session.query(Attachment)] == [("menu.txt", kept.sha256)]
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         alice, group = accounts.get_user(session, "alice@example.com"), groups.get_group(session, "engineering")
         assert submissions.submit_post(session, alice, group, "Nog een", "Tekst").id == 12, "ids go on from the last"

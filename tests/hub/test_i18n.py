@@ -18,13 +18,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-from hub.db import session_scope
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
 from hub.services import accounts, groups, moderation, posts, receipts, signing, submissions, subscriptions
-from hub.templating import TEMPLATES_DIR, render_mail
+from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
-from tests.support.hub import reset_caches
+from tests.support.hub import hub_context
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
@@ -159,10 +158,10 @@ def test_every_mail_template_is_rendered_below():
 
 
 @pytest.mark.parametrize("name", sorted(MAILS))
-def test_every_mail_reads_in_dutch_and_in_english(name, data_dir):
-    for context in MAILS[name]:
-        dutch_text, dutch_html = render_mail(name, "nl", **context)
-        english_text, english_html = render_mail(name, "en", **context)
+def test_every_mail_reads_in_dutch_and_in_english(name, context):
+    for values in MAILS[name]:
+        dutch_text, dutch_html = context.catalogue.render_mail(name, "nl", **values)
+        english_text, english_html = context.catalogue.render_mail(name, "en", **values)
         assert english_left(dutch_text) == set() and english_left(dutch_html) == set()
         assert dutch_text != english_text
         if "<html" in english_html:
@@ -170,10 +169,10 @@ def test_every_mail_reads_in_dutch_and_in_english(name, data_dir):
 
 
 # Every page, walked in both languages.
-def signed_in_client(email: str, **headers: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(), headers=headers)
-    with session_scope() as session:
-        token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
+def signed_in_client(context, email: str, **headers: str) -> tuple[TestClient, str]:
+    client = TestClient(create_app(context), headers=headers)
+    with context.session_scope() as session:
+        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
     return client, csrf_of(client.get("/preferences").text)
 
@@ -186,9 +185,9 @@ def lang_of(page: str) -> str:
     return re.search(r'<html lang="([a-z]+)">', page).group(1)
 
 
-def make_hub(language: str) -> dict[str, object]:
+def make_hub(context, language: str) -> dict[str, object]:
     """A group with a post, a comment, a held message; a moderator who is also an admin; tokens for every link."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         mona = accounts.create_user(session, "mona@plein.test", "Mona Mulder")
         mona.is_admin, mona.language = True, language
         bram = accounts.create_user(session, "bram@plein.test", "Bram Bos")
@@ -206,13 +205,13 @@ def make_hub(language: str) -> dict[str, object]:
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
             "edit_comment": receipts.edit_token("comment", session.get(Comment, reply.id)),
-            "sign_in": signing.sign_expiring("sign-in", bram.id, lifetime_seconds=600),
+            "sign_in": signing.sign_expiring(session, "sign-in", bram.id, lifetime_seconds=600),
         }
 
 
-def walk(client: TestClient, csrf: str, made: dict[str, object]) -> dict[str, tuple[int, str]]:
+def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dict[str, tuple[int, str]]:
     """Every page of the hub as the client sees it: path (and form) to status and HTML."""
-    anonymous = TestClient(create_app(), headers=client.headers)
+    anonymous = TestClient(create_app(context), headers=client.headers)
     gets = {
         "/": client, "/g/tuin": client, f"/p/{made['post']}": client, f"/p/{made['post']}?reply_to={made['comment']}": client,
         f"/comments/{made['comment']}/original": client, "/people/mona@plein.test": client,
@@ -245,10 +244,10 @@ def walk(client: TestClient, csrf: str, made: dict[str, object]) -> dict[str, tu
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(language, data_dir):
-    made = make_hub(language)
-    client, csrf = signed_in_client("mona@plein.test", **{"accept-language": language})
-    seen = walk(client, csrf, made)
+def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(language, context):
+    made = make_hub(context, language)
+    client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
+    seen = walk(context, client, csrf, made)
     assert len(seen) == 34
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
@@ -258,9 +257,9 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     assert "Geef je bericht een titel." in seen["POST /g/tuin/posts"][1] if language == "nl" else True
 
 
-def test_the_preference_of_a_signed_in_person_comes_before_the_cookie_and_the_browser(data_dir):
-    make_hub("nl")
-    client, _ = signed_in_client("mona@plein.test", **{"accept-language": "en"})
+def test_the_preference_of_a_signed_in_person_comes_before_the_cookie_and_the_browser(context):
+    make_hub(context, "nl")
+    client, _ = signed_in_client(context, "mona@plein.test", **{"accept-language": "en"})
     client.cookies.set("plein_language", "en")
     assert lang_of(client.get("/").text) == "nl"
 
@@ -275,8 +274,8 @@ def test_the_preference_of_a_signed_in_person_comes_before_the_cookie_and_the_br
     ("", "", "en"),
     ("", "fr, de;q=0.8", "en"),
 ])
-def test_a_visitor_gets_the_cookies_language_else_the_browsers_else_the_default(cookie, accept, expected, data_dir):
-    client = TestClient(create_app(), headers={"accept-language": accept} if accept else {})
+def test_a_visitor_gets_the_cookies_language_else_the_browsers_else_the_default(cookie, accept, expected, context):
+    client = TestClient(create_app(context), headers={"accept-language": accept} if accept else {})
     if cookie:
         client.cookies.set("plein_language", cookie)
     assert lang_of(client.get("/sign-in").text) == expected
@@ -285,15 +284,16 @@ def test_a_visitor_gets_the_cookies_language_else_the_browsers_else_the_default(
 @pytest.mark.parametrize("variable", ["PLEIN_DEFAULT_LANGUAGE", "PLEIN_LANGUAGE"])
 def test_the_installations_default_language_is_set_by_its_setting_or_the_older_name(variable, data_dir, monkeypatch):
     monkeypatch.setenv(variable, "nl")
-    reset_caches()
-    page = TestClient(create_app()).get("/sign-in")
+    context = hub_context(data_dir)
+    page = TestClient(create_app(context)).get("/sign-in")
     assert lang_of(page.text) == "nl" and "Aanmelden bij Plein" in page.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert accounts.create_user(session, "new@plein.test", "New").language == "nl"
+    context.close()
 
 
-def test_the_footer_switch_sets_a_visitors_cookie_and_returns_to_the_same_page(data_dir):
-    client = TestClient(create_app(), headers={"accept-language": "en"})
+def test_the_footer_switch_sets_a_visitors_cookie_and_returns_to_the_same_page(context):
+    client = TestClient(create_app(context), headers={"accept-language": "en"})
     page = client.get("/sign-in")
     assert '<button class="link" type="submit" name="language" value="nl" lang="nl">Nederlands</button>' in page.text
     answer = client.post("/language", data={"csrf": csrf_of(page.text), "language": "nl", "back": "/sign-in?x=1"},
@@ -302,34 +302,34 @@ def test_the_footer_switch_sets_a_visitors_cookie_and_returns_to_the_same_page(d
     assert lang_of(client.get("/sign-in").text) == "nl"
 
 
-def test_the_footer_switch_changes_a_signed_in_persons_language_for_pages_and_mail(data_dir):
-    made = make_hub("en")
-    client, csrf = signed_in_client("mona@plein.test")
+def test_the_footer_switch_changes_a_signed_in_persons_language_for_pages_and_mail(context):
+    made = make_hub(context, "en")
+    client, csrf = signed_in_client(context, "mona@plein.test")
     answer = client.post("/language", data={"csrf": csrf, "language": "nl", "back": f"/p/{made['post']}"},
                          follow_redirects=False)
     assert answer.headers["location"] == f"/p/{made['post']}"
     assert lang_of(client.get(f"/p/{made['post']}").text) == "nl"
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert accounts.get_user(session, "mona@plein.test").language == "nl"
 
 
 @pytest.mark.parametrize("back", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
-def test_the_footer_switch_returns_only_to_a_page_of_this_hub(back, data_dir):
-    client = TestClient(create_app())
+def test_the_footer_switch_returns_only_to_a_page_of_this_hub(back, context):
+    client = TestClient(create_app(context))
     answer = client.post("/language", data={"csrf": csrf_of(client.get("/sign-in").text), "language": "nl",
                                             "back": back}, follow_redirects=False)
     assert answer.headers["location"] == "/"
 
 
-def test_the_footer_switch_refuses_a_language_plein_does_not_speak_and_a_missing_csrf_token(data_dir):
-    client = TestClient(create_app())
+def test_the_footer_switch_refuses_a_language_plein_does_not_speak_and_a_missing_csrf_token(context):
+    client = TestClient(create_app(context))
     csrf = csrf_of(client.get("/sign-in").text)
     assert client.post("/language", data={"csrf": csrf, "language": "fr"}).status_code == 400
     assert client.post("/language", data={"language": "nl"}).status_code == 403
 
 
-def test_a_service_error_in_the_api_is_answered_in_the_readers_language_in_the_same_shape(data_dir):
-    with session_scope() as session:
+def test_a_service_error_in_the_api_is_answered_in_the_readers_language_in_the_same_shape(context):
+    with context.session_scope() as session:
         token = accounts.create_api_token(session, accounts.create_user(session, "ann@plein.test", "Ann"))
-    client = TestClient(create_app(), headers={"authorization": f"Bearer {token}", "accept-language": "nl"})
+    client = TestClient(create_app(context), headers={"authorization": f"Bearer {token}", "accept-language": "nl"})
     assert client.get("/api/groups/nowhere/posts").json() == {"detail": "geen groep nowhere"}

@@ -7,11 +7,11 @@ from imapclient import IMAPClient
 
 from hub import jobs
 from hub.cli import main
+from hub.context import context_of
 from hub.gateway import HubMailboxSink
 from hub.models import Comment, InboundMessage, InboundStatus, Post, utcnow
 from hub.services import accounts, groups, inbound, message_ids, signing
 from hub.services.raw_mail import read_raw
-from hub.settings import get_settings
 from mailgateway.imap import MailboxUrl, MailboxWatcher
 from mailgateway.parsing import parse_message
 from tests.support.dovecot import Dovecot
@@ -92,7 +92,7 @@ def test_a_forged_reply_address_is_refused_at_rcpt_and_in_processing(session):
     post = Post(group=group, author=alice, title="t", body_text="b")
     session.add(post)
     session.flush()
-    good = signing.sign("reply", post.id, 0, alice.id)
+    good = signing.sign(session, "reply", post.id, 0, alice.id)
     forged = good[:-1] + ("0" if good[-1] != "0" else "1")
     assert inbound.accepts_recipient(session, f"reply+{good}@plein.test")
     assert inbound.accepts_recipient(session, f"reply+{good.upper()}@PLEIN.TEST")
@@ -110,7 +110,7 @@ def test_a_reply_address_used_by_someone_else_is_not_posted_as_anyone(session):
     post = Post(group=group, author=alice, title="t", body_text="b")
     session.add(post)
     session.flush()
-    alices_address = f"reply+{signing.sign('reply', post.id, 0, alice.id)}@plein.test"
+    alices_address = f"reply+{signing.sign(session, 'reply', post.id, 0, alice.id)}@plein.test"
     result = receive(session, raw_mail("mallory@example.com", "Re: t", "Ik ben Alice"), alices_address)
     assert result.status == InboundStatus.REFUSED
     assert "made for someone else" in result.reason
@@ -163,13 +163,12 @@ def test_subject_threading_stays_within_the_addressed_group(session):
     assert session.query(Comment).count() == 0
 
 
-def with_setting(monkeypatch, name: str, value: str) -> None:
-    monkeypatch.setenv(f"PLEIN_{name.upper()}", value)
-    get_settings.cache_clear()
+def with_setting(session, name: str, value: object) -> None:
+    setattr(context_of(session).settings, name, value)
 
 
 def test_a_message_too_slow_to_parse_is_quarantined_with_its_reason(session, monkeypatch):
-    with_setting(monkeypatch, "parse_time_limit", "0.5")
+    with_setting(session, "parse_time_limit", 0.5)
     accounts.create_user(session, "a@example.com", "A")  # mail from anyone else is refused before parsing
     groups.create_group(session, "engineering", "Engineering")
     parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(10_000))
@@ -180,7 +179,7 @@ def test_a_message_too_slow_to_parse_is_quarantined_with_its_reason(session, mon
 
 
 def test_a_message_with_more_attachments_than_allowed_is_refused_with_its_reason(session, monkeypatch):
-    with_setting(monkeypatch, "max_attachments", "2")
+    with_setting(session, "max_attachments", 2)
     accounts.create_user(session, "alice@example.com", "Alice")
     groups.create_group(session, "engineering", "Engineering")
     message = EmailMessage()
@@ -229,10 +228,10 @@ def test_stalled_messages_are_handed_to_the_workers_again(session):
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 
-def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(session):
+def test_the_sweep_hands_out_nothing_while_the_workers_have_a_backlog(context, session):
     inbound.store_inbound(session, raw_mail("x@example.com", "s", "b"), "", ["engineering@plein.test"])
-    jobs.celery_app().send_task("plein.inbound.process", args=(999,))
-    assert jobs.queue_depths()[jobs.INBOUND_QUEUE] == 1
+    context.jobs.send_task("plein.inbound.process", args=(999,))
+    assert jobs.queue_depths(context.jobs)[jobs.INBOUND_QUEUE] == 1
     assert inbound.requeue_stalled(session, older_than=timedelta(0)) == 0
 
 
@@ -294,7 +293,8 @@ def numbered(count: int, **headers: str) -> list[bytes]:
 class CrashingSink(HubMailboxSink):
     """Stores for real, then dies right after the `crash_after`-th message, before it is marked."""
 
-    def __init__(self, crash_after: int) -> None:
+    def __init__(self, context, crash_after: int) -> None:
+        super().__init__(context)
         self.left = crash_after
 
     def store(self, *args) -> None:
@@ -304,12 +304,12 @@ class CrashingSink(HubMailboxSink):
             raise KeyboardInterrupt("killed mid-batch")
 
 
-def test_imap_messages_are_stored_and_marked_seen_only_after_storing(session, dovecot):
+def test_imap_messages_are_stored_and_marked_seen_only_after_storing(context, session, dovecot):
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     deliver_to_mailbox(dovecot, *numbered(3))
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context))
     with watcher.connect() as client:
         assert watcher.take_new(client) == 3
         assert watcher.take_new(client) == 0
@@ -323,10 +323,10 @@ def test_imap_messages_are_stored_and_marked_seen_only_after_storing(session, do
     assert session.query(Post).count() == 3
 
 
-def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, dovecot):
+def test_restart_mid_batch_takes_no_message_twice_and_skips_none(context, session, dovecot):
     deliver_to_mailbox(dovecot, *numbered(5))
     url = MailboxUrl.parse(dovecot.url())
-    crashing = MailboxWatcher(url, CrashingSink(crash_after=2), batch_size=3)
+    crashing = MailboxWatcher(url, CrashingSink(context, crash_after=2), batch_size=3)
     with pytest.raises(KeyboardInterrupt):
         with crashing.connect() as client:
             crashing.take_new(client)
@@ -335,7 +335,7 @@ def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, doveco
         client.select_folder("INBOX")
         assert len(client.search(["UNSEEN"])) == 4  # the second was stored, but the crash came before \Seen
 
-    restarted = MailboxWatcher(url, HubMailboxSink(), batch_size=3)
+    restarted = MailboxWatcher(url, HubMailboxSink(context), batch_size=3)
     with restarted.connect() as client:
         assert restarted.take_new(client) == 3
     assert stored_count(session) == 5
@@ -346,13 +346,13 @@ def test_restart_mid_batch_takes_no_message_twice_and_skips_none(session, doveco
         assert client.search(["UNSEEN"]) == []
 
 
-def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(session, dovecot):
+def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(context, session, dovecot):
     with imap(dovecot) as client:
         client.create_folder("Plein")
     without_id = b"From: bob@example.com\r\nTo: engineering@plein.test\r\nSubject: no id\r\n\r\nZonder Message-ID\r\n"
     first = [*numbered(2), without_id]
     deliver_to_mailbox(dovecot, *first, folder="Plein")
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url(folder="Plein")), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url(folder="Plein")), HubMailboxSink(context))
     with watcher.connect() as client:
         before = client.folder_status("Plein", ["UIDVALIDITY"])[b"UIDVALIDITY"]
         assert watcher.take_new(client) == 3
@@ -369,9 +369,9 @@ def test_a_new_uidvalidity_rereads_the_folder_without_duplicates(session, doveco
         assert client.search(["UNSEEN"]) == []
 
 
-def test_stored_messages_can_be_moved_to_a_done_folder(session, dovecot):
+def test_stored_messages_can_be_moved_to_a_done_folder(context, session, dovecot):
     deliver_to_mailbox(dovecot, *numbered(2))
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(), done_folder="Done")
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context), done_folder="Done")
     with watcher.connect() as client:
         assert watcher.take_new(client) == 2
         assert client.folder_status("INBOX", ["MESSAGES"])[b"MESSAGES"] == 0
@@ -379,14 +379,14 @@ def test_stored_messages_can_be_moved_to_a_done_folder(session, dovecot):
     assert stored_count(session) == 2
 
 
-def test_recipients_of_mailbox_mail_come_from_delivered_to_and_the_address_headers(session, dovecot):
+def test_recipients_of_mailbox_mail_come_from_delivered_to_and_the_address_headers(context, session, dovecot):
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     session.commit()
     bcc = b"Return-Path: <alice@example.com>\r\nDelivered-To: engineering@plein.test\r\nFrom: alice@example.com\r\n" \
           b"To: someone@example.org\r\nSubject: Bcc aan de groep\r\nMessage-ID: <bcc@example.com>\r\n\r\nHoi\r\n"
     deliver_to_mailbox(dovecot, bcc)
-    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink())
+    watcher = MailboxWatcher(MailboxUrl.parse(dovecot.url()), HubMailboxSink(context))
     with watcher.connect() as client:
         watcher.take_new(client)
     message = session.query(InboundMessage).one()

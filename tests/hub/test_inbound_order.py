@@ -13,12 +13,10 @@ import time
 
 import pytest
 
-from hub.db import session_scope
 from hub.gateway import HubInboundSink
 from hub.models import InboundMessage, InboundStatus, Post
 from hub.services import accounts, groups, inbound
 from tests.mailgateway.test_smtp import running
-from tests.support.hub import reset_caches
 
 GROUP = "engineering@plein.test"
 PARSE_TIME_LIMIT = 5.0
@@ -37,22 +35,21 @@ def crafted(sender: str, *headers: str) -> bytes:
 
 
 @pytest.fixture
-def hub(data_dir, monkeypatch):
+def hub(context):
     """Alice in Engineering; a message may be parsed for `PARSE_TIME_LIMIT` seconds."""
-    monkeypatch.setenv("PLEIN_PARSE_TIME_LIMIT", str(PARSE_TIME_LIMIT))
-    reset_caches()
-    with session_scope() as session:
+    context.settings.parse_time_limit = PARSE_TIME_LIMIT
+    with context.session_scope() as session:
         groups.add_member(
             session, groups.create_group(session, "engineering", "Engineering"),
             accounts.create_user(session, "alice@example.com", "Alice"),
         )
 
 
-def send_and_process(raw: bytes, envelope_from: str = "someone@example.com") -> tuple[InboundMessage, float]:
+def send_and_process(context, raw: bytes, envelope_from: str = "someone@example.com") -> tuple[InboundMessage, float]:
     """Over SMTP into the hub, then what the worker does with it, and how long that took."""
-    with running(HubInboundSink()) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+    with running(HubInboundSink(context)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.sendmail(envelope_from, [GROUP], raw)
-    with session_scope() as session:
+    with context.session_scope() as session:
         stored = session.query(InboundMessage).order_by(InboundMessage.id.desc()).first()
         started = time.monotonic()
         result = inbound.process_inbound(session, stored.id)
@@ -61,8 +58,8 @@ def send_and_process(raw: bytes, envelope_from: str = "someone@example.com") -> 
     return result, took
 
 
-def test_a_crafted_message_from_an_address_that_is_no_user_is_refused_before_its_body_is_parsed(hub):
-    result, took = send_and_process(crafted("mallory@example.com"))
+def test_a_crafted_message_from_an_address_that_is_no_user_is_refused_before_its_body_is_parsed(context, hub):
+    result, took = send_and_process(context, crafted("mallory@example.com"))
 
     assert (result.status, result.reason) == (
         InboundStatus.REFUSED, "sender mallory@example.com is not a user of this hub",
@@ -77,19 +74,19 @@ def test_a_crafted_message_from_an_address_that_is_no_user_is_refused_before_its
      "mail carrying this hub's own List-Id engineering.plein.test is not posted (a mail loop)"),
     ([], "MAILER-DAEMON@mx.example.com", "automatic mail is not posted: sent by MAILER-DAEMON@mx.example.com"),
 ])
-def test_crafted_machine_mail_from_a_user_is_refused_before_its_body_is_parsed(hub, headers, envelope_from, reason):
-    result, took = send_and_process(crafted("alice@example.com", *headers), envelope_from)
+def test_crafted_machine_mail_from_a_user_is_refused_before_its_body_is_parsed(context, hub, headers, envelope_from, reason):
+    result, took = send_and_process(context, crafted("alice@example.com", *headers), envelope_from)
 
     assert (result.status, result.reason) == (InboundStatus.REFUSED, reason)
     assert took < AT_ONCE
 
 
-def test_a_crafted_message_to_a_group_renamed_since_it_was_accepted_is_refused_before_its_body_is_parsed(hub):
-    with running(HubInboundSink()) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+def test_a_crafted_message_to_a_group_renamed_since_it_was_accepted_is_refused_before_its_body_is_parsed(context, hub):
+    with running(HubInboundSink(context)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.sendmail("alice@example.com", [GROUP], crafted("alice@example.com"))
-    with session_scope() as session:
+    with context.session_scope() as session:
         groups.get_group(session, "engineering").slug = "platform"
-    with session_scope() as session:
+    with context.session_scope() as session:
         stored = session.query(InboundMessage).one()
         started = time.monotonic()
         result = inbound.process_inbound(session, stored.id)
@@ -97,8 +94,8 @@ def test_a_crafted_message_to_a_group_renamed_since_it_was_accepted_is_refused_b
         assert time.monotonic() - started < AT_ONCE
 
 
-def test_a_crafted_message_from_a_user_is_still_parsed_and_quarantined_at_the_time_limit(hub):
-    result, took = send_and_process(crafted("alice@example.com"), "alice@example.com")
+def test_a_crafted_message_from_a_user_is_still_parsed_and_quarantined_at_the_time_limit(context, hub):
+    result, took = send_and_process(context, crafted("alice@example.com"), "alice@example.com")
 
     assert (result.status, result.reason) == (
         InboundStatus.FAILED, f"quarantined: parsing took longer than {PARSE_TIME_LIMIT:g} seconds",
@@ -106,9 +103,9 @@ def test_a_crafted_message_from_a_user_is_still_parsed_and_quarantined_at_the_ti
     assert took >= PARSE_TIME_LIMIT
 
 
-def test_a_header_longer_than_any_mail_client_writes_is_refused_without_parsing(hub):
+def test_a_header_longer_than_any_mail_client_writes_is_refused_without_parsing(context, hub):
     padding = [f"X-Padding-{number}: {'x' * 70}" for number in range(1_000)]
-    result, took = send_and_process(crafted("alice@example.com", *padding), "alice@example.com")
+    result, took = send_and_process(context, crafted("alice@example.com", *padding), "alice@example.com")
 
     assert (result.status, result.reason) == (
         InboundStatus.REFUSED, "its header is longer than 64 kB, which no mail client writes",
@@ -116,14 +113,14 @@ def test_a_header_longer_than_any_mail_client_writes_is_refused_without_parsing(
     assert took < AT_ONCE
 
 
-def test_mail_from_a_user_with_a_header_block_of_ordinary_size_is_still_posted(hub):
+def test_mail_from_a_user_with_a_header_block_of_ordinary_size_is_still_posted(context, hub):
     raw = (
         b"From: Alice <alice@example.com>\r\nTo: engineering@plein.test\r\nSubject: Planning\r\n"
         + b"".join(f"Received: from relay{number}.example.com\r\n".encode() for number in range(300))
         + b"\r\nDe planning voor Q3.\r\n"
     )
-    result, _ = send_and_process(raw, "alice@example.com")
+    result, _ = send_and_process(context, raw, "alice@example.com")
 
     assert result.status == InboundStatus.POSTED, result.reason
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert [post.title for post in session.query(Post)] == ["Planning"]

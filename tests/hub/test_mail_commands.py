@@ -127,11 +127,11 @@ def test_rcpt_takes_commands_only_for_existing_groups_and_live_confirmations(ses
     assert inbound.accepts_recipient(session, "engineering+each@plein.test")
     assert not inbound.accepts_recipient(session, "engineering+weekly@plein.test")
     assert not inbound.accepts_recipient(session, "nosuchgroup+subscribe@plein.test")
-    token = signing.sign_expiring("confirm", alice.id, engineering.id, 1, lifetime_seconds=60)
+    token = signing.sign_expiring(session, "confirm", alice.id, engineering.id, 1, lifetime_seconds=60)
     assert inbound.accepts_recipient(session, f"confirm+{token}@plein.test")
     forged = token[:-1] + ("1" if token[-1] == "0" else "0")
     assert not inbound.accepts_recipient(session, f"confirm+{forged}@plein.test")
-    expired = signing.sign_expiring("confirm", alice.id, engineering.id, 1, lifetime_seconds=-1)
+    expired = signing.sign_expiring(session, "confirm", alice.id, engineering.id, 1, lifetime_seconds=-1)
     assert not inbound.accepts_recipient(session, f"confirm+{expired}@plein.test")
 
 

@@ -11,12 +11,11 @@ from email.utils import parsedate_to_datetime
 
 from sqlalchemy import select
 
-from hub.db import session_scope, upgrade_database
+from hub.db import upgrade_database
 from hub.models import Comment, Installation, OutgoingMail
 from hub.services import accounts, digests, groups, inbound, message_ids, notifications, posts, signin
 from hub.services.mail_keys import comment_mail
-from hub.settings import get_settings
-from tests.support.hub import reset_caches
+from tests.support.hub import hub_context
 
 
 def test_cr_and_lf_in_names_and_subjects_never_make_a_new_header(session):
@@ -83,22 +82,20 @@ def post_mail_id(session) -> str:
     return message_from_bytes(row.message, policy=policy.default)["Message-ID"]
 
 
-def test_two_installations_send_post_1_under_different_message_ids(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLEIN_MAIL_DOMAIN", "plein.test")
+def test_two_installations_send_post_1_under_different_message_ids(tmp_path):
     ids = []
     for name in ("first", "second"):
-        monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / name))
-        reset_caches()
-        upgrade_database()
-        with session_scope() as session:
+        installation = hub_context(tmp_path / name)
+        upgrade_database(installation.settings)
+        with installation.session_scope() as session:
             ids.append(post_mail_id(session))
-    reset_caches()
+        installation.close()
     assert ids[0] != ids[1]
     assert all(re.fullmatch(r"<post-1\.[0-9a-z]{10}@plein\.test>", mail_id) for mail_id in ids), ids
 
 
 def test_an_installations_message_ids_are_read_from_its_database_the_same_in_every_process(
-    session, data_dir, tmp_path
+    context, session, tmp_path
 ):
     made_here = post_mail_id(session)
     assert made_here == message_ids.message_id(session, "post", 1)
@@ -107,16 +104,15 @@ def test_an_installations_message_ids_are_read_from_its_database_the_same_in_eve
 
     # Another process, on another machine's data directory, sharing only the database.
     elsewhere = {
-        **os.environ, "PLEIN_DATA_DIR": str(tmp_path / "elsewhere"), "PLEIN_DATABASE_URL": get_settings().database_url,
+        **os.environ, "PLEIN_DATA_DIR": str(tmp_path / "elsewhere"), "PLEIN_DATABASE_URL": context.settings.database_url,
     }
     script = (
-        "from hub.db import session_scope\nfrom hub.services import message_ids\n"
-        "with session_scope() as session:\n    print(message_ids.message_id(session, 'post', 1))\n"
+        "from hub.context import build_context\nfrom hub.services import message_ids\n"
+        "with build_context().session_scope() as session:\n    print(message_ids.message_id(session, 'post', 1))\n"
     )
     other_process = subprocess.run([sys.executable, "-c", script], env=elsewhere, capture_output=True, text=True)
     assert other_process.stdout.strip() == made_here, other_process.stderr
-    reset_caches()
-    with session_scope() as again:
+    with hub_context(context.settings.data_dir).session_scope() as again:
         assert message_ids.message_id(again, "post", 1) == made_here
 
 

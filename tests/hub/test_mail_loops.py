@@ -22,13 +22,11 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
-from hub.db import session_scope
 from hub.gateway import HubInboundSink
 from hub.models import Comment, InboundMessage, InboundStatus, OutgoingMail, Post
 from hub.services import accounts, groups, moderation, submissions
 from hub.services import inbound as inbound_mail
 from tests.mailgateway.test_smtp import running
-from tests.support.hub import reset_caches
 
 AUTORESPONDERS = ("alice@example.com", "bob@example.com")
 PERSON = "carol@example.com"
@@ -36,20 +34,19 @@ ROUNDS = 40
 
 
 @pytest.fixture
-def smtp_port(data_dir) -> Iterator[int]:
+def smtp_port(context, data_dir) -> Iterator[int]:
     """Alice, Bob and Carol in Engineering, each mailed every post and comment; Plein's SMTP server."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         group = groups.create_group(session, "engineering", "Engineering")
         for address in (*AUTORESPONDERS, PERSON):
             groups.add_member(session, group, accounts.create_user(session, address, address[0].upper()), "each")
-    with running(HubInboundSink()) as port:
+    with running(HubInboundSink(context)) as port:
         yield port
 
 
-def with_limits(monkeypatch, per_sender: int, per_thread: int) -> None:
-    monkeypatch.setenv("PLEIN_MAX_MAIL_COMMENTS_PER_SENDER_PER_THREAD_PER_HOUR", str(per_sender))
-    monkeypatch.setenv("PLEIN_MAX_MAIL_COMMENTS_PER_THREAD_PER_HOUR", str(per_thread))
-    reset_caches()
+def with_limits(context, per_sender: int, per_thread: int) -> None:
+    context.settings.max_mail_comments_per_sender_per_thread_per_hour = per_sender
+    context.settings.max_mail_comments_per_thread_per_hour = per_thread
 
 
 @dataclass(frozen=True)
@@ -63,11 +60,11 @@ class Processed:
     mailed: int
 
 
-def send(port: int, sender: str, to: str, raw: bytes) -> Processed:
+def send(context, port: int, sender: str, to: str, raw: bytes) -> Processed:
     """Mail `raw` to Plein over SMTP, then process it as the worker does."""
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.sendmail(sender, [to], raw)
-    with session_scope() as session:
+    with context.session_scope() as session:
         stored = session.query(InboundMessage).order_by(InboundMessage.id.desc()).first()
         mailed_before = session.query(OutgoingMail).count()
         result = inbound_mail.process_inbound(session, stored.id)
@@ -75,15 +72,15 @@ def send(port: int, sender: str, to: str, raw: bytes) -> Processed:
         return Processed(result.id, result.envelope_from, result.status, result.reason, mailed)
 
 
-def new_post(port: int, sender: str, subject: str) -> Processed:
+def new_post(context, port: int, sender: str, subject: str) -> Processed:
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = sender, "engineering@plein.test", subject
     mail["Message-ID"] = make_msgid(domain="example.com")
     mail.set_content("Wie plant de release van Q3?")
-    return send(port, sender, "engineering@plein.test", mail.as_bytes(policy=policy.SMTP))
+    return send(context, port, sender, "engineering@plein.test", mail.as_bytes(policy=policy.SMTP))
 
 
-def answer(port: int, sender: str, notification: EmailMessage, text: str) -> Processed:
+def answer(context, port: int, sender: str, notification: EmailMessage, text: str) -> Processed:
     """A reply to a mail from the group, as a mail program that ignores `Precedence: list` writes it."""
     reply = EmailMessage()
     reply["From"] = sender
@@ -93,12 +90,12 @@ def answer(port: int, sender: str, notification: EmailMessage, text: str) -> Pro
     reply["In-Reply-To"] = notification["Message-ID"]
     reply["References"] = f"{notification.get('References', '')} {notification['Message-ID']}".strip()
     reply.set_content(text)
-    return send(port, sender, notification["Reply-To"].addresses[0].addr_spec, reply.as_bytes(policy=policy.SMTP))
+    return send(context, port, sender, notification["Reply-To"].addresses[0].addr_spec, reply.as_bytes(policy=policy.SMTP))
 
 
-def group_mail(recipient: str, after: int = 0) -> list[tuple[int, EmailMessage]]:
+def group_mail(context, recipient: str, after: int = 0) -> list[tuple[int, EmailMessage]]:
     """The posts and comments Plein mailed to `recipient` (their Reply-To is the thread's), by outbox id."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         rows = session.query(OutgoingMail).filter(
             OutgoingMail.recipient == recipient, OutgoingMail.id > after,
         ).order_by(OutgoingMail.id)
@@ -106,15 +103,15 @@ def group_mail(recipient: str, after: int = 0) -> list[tuple[int, EmailMessage]]
     return [(number, mail) for number, mail in mails if str(mail.get("Reply-To", "")).startswith("reply+")]
 
 
-def run_autoresponders(port: int) -> list[Processed]:
+def run_autoresponders(context, port: int) -> list[Processed]:
     """Let Alice's and Bob's autoresponders answer every group mail until none comes; every answer's record."""
     answered = dict.fromkeys(AUTORESPONDERS, 0)
     results: list[Processed] = []
     for _ in range(ROUNDS):
         answers = 0
         for responder in AUTORESPONDERS:
-            for number, notification in group_mail(responder, after=answered[responder]):
-                results.append(answer(port, responder, notification, "I am away until Monday."))
+            for number, notification in group_mail(context, responder, after=answered[responder]):
+                results.append(answer(context, port, responder, notification, "I am away until Monday."))
                 answered[responder] = number
                 answers += 1
         if not answers:
@@ -122,31 +119,31 @@ def run_autoresponders(port: int) -> list[Processed]:
     pytest.fail(f"the autoresponders still answered each other after {ROUNDS} rounds")
 
 
-def post_id() -> int:
-    with session_scope() as session:
+def post_id(context) -> int:
+    with context.session_scope() as session:
         return session.query(Post).one().id
 
 
-def mail_comments(author: str | None = None) -> int:
-    with session_scope() as session:
+def mail_comments(context, author: str | None = None) -> int:
+    with context.session_scope() as session:
         query = session.query(Comment).filter(Comment.inbound_id.is_not(None))
         if author:
             query = query.filter(Comment.author_id == accounts.get_user(session, author).id)
         return query.count()
 
 
-def test_two_autoresponders_stop_at_the_limit_per_sender_and_a_person_still_replies(smtp_port, monkeypatch):
-    with_limits(monkeypatch, per_sender=10, per_thread=60)
-    assert new_post(smtp_port, PERSON, "Release Q3").status == InboundStatus.POSTED
+def test_two_autoresponders_stop_at_the_limit_per_sender_and_a_person_still_replies(context, smtp_port, monkeypatch):
+    with_limits(context, per_sender=10, per_thread=60)
+    assert new_post(context, smtp_port, PERSON, "Release Q3").status == InboundStatus.POSTED
 
-    results = run_autoresponders(smtp_port)
+    results = run_autoresponders(context, smtp_port)
 
-    assert [mail_comments(responder) for responder in AUTORESPONDERS] == [10, 10]
+    assert [mail_comments(context, responder) for responder in AUTORESPONDERS] == [10, 10]
     refused = [result for result in results if result.status == InboundStatus.REFUSED]
     assert {result.envelope_from for result in refused} == set(AUTORESPONDERS)
     for result in refused:
         assert result.reason == (
-            f"{result.envelope_from} already wrote 10 comments by mail on post {post_id()} within the hour,"
+            f"{result.envelope_from} already wrote 10 comments by mail on post {post_id(context)} within the hour,"
             " the most taken from one sender (a mail loop?)"
         )
         assert result.mailed == 0, "an answer to a refused autoresponder would feed the loop"
@@ -155,62 +152,62 @@ def test_two_autoresponders_stop_at_the_limit_per_sender_and_a_person_still_repl
     assert all(f"{result.id}\t" in listed.output for result in refused)
     assert "the most taken from one sender (a mail loop?)" in listed.output
 
-    [(_, latest)] = group_mail(PERSON)[-1:]
-    reply = answer(smtp_port, PERSON, latest, "Ik plan hem, de week van 14 juli.")
+    [(_, latest)] = group_mail(context, PERSON)[-1:]
+    reply = answer(context, smtp_port, PERSON, latest, "Ik plan hem, de week van 14 juli.")
     assert reply.status == InboundStatus.POSTED, reply.reason
 
 
-def test_many_senders_together_stop_at_the_limit_per_thread_and_the_web_still_takes_comments(
+def test_many_senders_together_stop_at_the_limit_per_thread_and_the_web_still_takes_comments(context, 
     smtp_port, monkeypatch,
 ):
-    with_limits(monkeypatch, per_sender=10, per_thread=6)
-    new_post(smtp_port, PERSON, "Release Q3")
+    with_limits(context, per_sender=10, per_thread=6)
+    new_post(context, smtp_port, PERSON, "Release Q3")
 
-    results = run_autoresponders(smtp_port)
+    results = run_autoresponders(context, smtp_port)
 
-    assert mail_comments() == 6
+    assert mail_comments(context) == 6
     refused = [result for result in results if result.status == InboundStatus.REFUSED]
     assert refused and all(result.mailed == 0 for result in refused)
-    over_the_limit = f"post {post_id()} already had 6 comments by mail within the hour, the most taken (a mail loop?)"
+    over_the_limit = f"post {post_id(context)} already had 6 comments by mail within the hour, the most taken (a mail loop?)"
     assert {result.reason for result in refused} == {over_the_limit}
-    [(_, latest)] = group_mail(PERSON)[-1:]
-    reply = answer(smtp_port, PERSON, latest, "Ik plan hem.")
+    [(_, latest)] = group_mail(context, PERSON)[-1:]
+    reply = answer(context, smtp_port, PERSON, latest, "Ik plan hem.")
     assert (reply.status, reply.reason) == (InboundStatus.REFUSED, over_the_limit)
-    with session_scope() as session:
+    with context.session_scope() as session:
         carol, post = accounts.get_user(session, PERSON), session.query(Post).one()
         submissions.submit_comment(session, carol, post, "Ik plan hem, op de website.")
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(Comment).filter(Comment.inbound_id.is_(None)).count() == 1
 
 
-def test_an_hour_later_the_same_sender_is_taken_again(smtp_port, monkeypatch):
-    with_limits(monkeypatch, per_sender=2, per_thread=60)
-    new_post(smtp_port, PERSON, "Release Q3")
-    run_autoresponders(smtp_port)
-    assert mail_comments("alice@example.com") == 2
+def test_an_hour_later_the_same_sender_is_taken_again(context, smtp_port, monkeypatch):
+    with_limits(context, per_sender=2, per_thread=60)
+    new_post(context, smtp_port, PERSON, "Release Q3")
+    run_autoresponders(context, smtp_port)
+    assert mail_comments(context, "alice@example.com") == 2
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         for comment in session.query(Comment):
             comment.created_at -= timedelta(minutes=61)
-    [(_, latest)] = group_mail("alice@example.com")[-1:]
+    [(_, latest)] = group_mail(context, "alice@example.com")[-1:]
 
-    assert answer(smtp_port, "alice@example.com", latest, "Terug van vakantie.").status == InboundStatus.POSTED
+    assert answer(context, smtp_port, "alice@example.com", latest, "Terug van vakantie.").status == InboundStatus.POSTED
 
 
-def test_a_web_comment_a_moderator_approved_is_not_counted_as_mail(smtp_port, monkeypatch):
-    with_limits(monkeypatch, per_sender=10, per_thread=1)
-    with session_scope() as session:
+def test_a_web_comment_a_moderator_approved_is_not_counted_as_mail(context, smtp_port):
+    with_limits(context, per_sender=10, per_thread=1)
+    with context.session_scope() as session:
         group = groups.get_group(session, "engineering")
         moderation.set_moderator(session, group, accounts.get_user(session, PERSON))
         moderation.set_policy(session, group, "moderated")
-    new_post(smtp_port, PERSON, "Release Q3")
-    with session_scope() as session:
+    new_post(context, smtp_port, PERSON, "Release Q3")
+    with context.session_scope() as session:
         post, alice = session.query(Post).one(), accounts.get_user(session, "alice@example.com")
         held = submissions.submit_comment(session, alice, post, "Ik plan hem, op de website.")
         moderation.approve(session, held, accounts.get_user(session, PERSON))
         moderation.set_policy(session, post.group, "members")
-    [(_, notification)] = group_mail("bob@example.com")[:1]
+    [(_, notification)] = group_mail(context, "bob@example.com")[:1]
 
-    assert answer(smtp_port, "bob@example.com", notification, "Ik help.").status == InboundStatus.POSTED
-    assert answer(smtp_port, "bob@example.com", notification, "Nog eens.").status == InboundStatus.REFUSED
-    assert mail_comments() == 1
+    assert answer(context, smtp_port, "bob@example.com", notification, "Ik help.").status == InboundStatus.POSTED
+    assert answer(context, smtp_port, "bob@example.com", notification, "Nog eens.").status == InboundStatus.REFUSED
+    assert mail_comments(context) == 1

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 
 from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
 from hub.models import Base
-from tests.support.hub import reset_caches
+from hub.settings import Settings
 from tests.support.servers import PleinServer, free_port, wait_for
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -29,26 +29,24 @@ HEADS = ", ".join(sorted(ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).g
 ROLES = [("web",), ("smtp",), ("worker",), ("beat",), ("indexer",), ("imap",)]
 
 
-def differences_from_the_models() -> list:
-    with get_engine().connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
-
-
-def test_migrations_build_exactly_the_schema_of_the_models(data_dir):
-    assert differences_from_the_models() == []
-
-
-def test_migrations_build_exactly_the_schema_of_the_models_on_postgresql(postgres, tmp_path, monkeypatch):
-    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("migrations_check"))
-    reset_caches()
+def differences_from_the_models(database_url: str) -> list:
+    engine = get_engine(database_url)
     try:
-        upgrade_database()
-        upgrade_database()  # a second `plein db upgrade` changes nothing
-        assert differences_from_the_models() == []
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection), Base.metadata)
     finally:
-        get_engine().dispose()
-        reset_caches()
+        engine.dispose()
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(context):
+    assert differences_from_the_models(context.settings.database_url) == []
+
+
+def test_migrations_build_exactly_the_schema_of_the_models_on_postgresql(postgres, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", database_url=postgres.fresh_database("migrations_check"))
+    upgrade_database(settings)
+    upgrade_database(settings)  # a second `plein db upgrade` changes nothing
+    assert differences_from_the_models(settings.database_url) == []
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hub.cli import main
-from hub.db import session_scope
 from hub.models import (
     Attachment,
     Comment,
@@ -29,10 +28,10 @@ from hub.models import (
 )
 from hub.runner import log_sender_authentication
 from hub.services import accounts, groups, inbound, moderation, signing
+from hub.settings import Settings
 from hub.web.app import create_app
 from tests.hub.test_receipts import SENDERS_MESSAGE_IDS, written_by_hand
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
-from tests.support.hub import reset_caches
 
 DOMAIN = "plein.test"
 
@@ -265,7 +264,7 @@ def test_a_held_reply_becomes_a_comment_in_its_thread_when_approved(session, com
     session.add(post)
     session.flush()
     moderation.set_policy(session, group, "moderated")
-    address = f"reply+{signing.sign('reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
+    address = f"reply+{signing.sign(session, 'reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
     receive(session, mail("alice@example.com", "Re: Kantine", "Graag soep.\n\nOn Mon, Mona wrote:\n> ?"), address)
     held = session.query(HeldMessage).one()
     assert (held.post_id, held.text) == (post.id, "Graag soep.")
@@ -296,7 +295,7 @@ def test_mail_to_the_reject_address_rejects(session, company):
     moderation.set_policy(session, group, "moderated")
     held_mail = receive(session, mail("alice@example.com", "Reclame", "x"))
     held = session.query(HeldMessage).one()
-    address = f"reject+{signing.sign('reject', held.id, people['mona'].id)}@{DOMAIN}"
+    address = f"reject+{signing.sign(session, 'reject', held.id, people['mona'].id)}@{DOMAIN}"
     assert inbound.accepts_recipient(session, address)
     receive(session, mail("mona@example.com", "Reject", "", to=address), address)
     assert held.status == "rejected" and held_mail.status == InboundStatus.REFUSED
@@ -322,10 +321,9 @@ def test_a_forged_moderation_address_is_refused_at_rcpt(session, company):
 # Senders whose From cannot be verified
 
 @pytest.fixture
-def relay_auth(data_dir, monkeypatch):
-    monkeypatch.setenv("PLEIN_INBOUND_AUTH", "relay")
-    monkeypatch.setenv("PLEIN_TRUSTED_AUTHSERV_IDS", "mx.corp.example, mx2.corp.example")
-    reset_caches()
+def relay_auth(context):
+    context.settings.inbound_auth = "relay"
+    context.settings.trusted_authserv_ids = "mx.corp.example, mx2.corp.example"
 
 
 def test_unverified_mail_is_held_not_posted_as_its_sender(relay_auth, session, company):
@@ -359,7 +357,7 @@ def test_an_unverified_reply_by_token_is_held_too(relay_auth, session, company):
     post = Post(group=group, author=people["mona"], title="Kantine", body_text="?")
     session.add(post)
     session.flush()
-    address = f"reply+{signing.sign('reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
+    address = f"reply+{signing.sign(session, 'reply', post.id, 0, people['alice'].id)}@{DOMAIN}"
     assert only_outcome(session, receive(session, mail("alice@example.com", "Re: Kantine", "Ja", to=address), address)) == "held"
 
 
@@ -380,16 +378,16 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def signed_in(email: str) -> TestClient:
-    client = TestClient(create_app(), follow_redirects=True)
-    with session_scope() as session:
-        token = signing.sign_expiring("sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
+def signed_in(context, email: str) -> TestClient:
+    client = TestClient(create_app(context), follow_redirects=True)
+    with context.session_scope() as session:
+        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
     return client
 
 
-def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
-    with session_scope() as session:
+def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(context, data_dir):
+    with context.session_scope() as session:
         people = {n: accounts.create_user(session, f"{n}@example.com", n.title()) for n in ("alice", "mona")}
         group = groups.create_group(session, "engineering", "Engineering")
         for person in people.values():
@@ -397,7 +395,7 @@ def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
         moderation.set_moderator(session, group, people["mona"])
         moderation.set_policy(session, group, "moderated")
         receive(session, mail("alice@example.com", "Nieuwe kantine", "Vanaf <b>maandag</b> open."))
-    mona = signed_in("mona@example.com")
+    mona = signed_in(context, "mona@example.com")
     assert "Moderation queue" in mona.get("/g/engineering").text
     page = mona.get("/g/engineering/moderation")
     assert page.status_code == 200
@@ -409,20 +407,20 @@ def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(data_dir):
     assert mona.post(f"/g/engineering/moderation/{held_id}/approve", data={}).status_code == 403  # no CSRF token
     done = mona.post(f"/g/engineering/moderation/{held_id}/approve", data={"csrf": csrf_of(page.text)})
     assert done.status_code == 200 and "Nothing is waiting." in done.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(Post).one().author.email == "alice@example.com"
 
 
-def test_the_queue_does_not_exist_for_someone_who_does_not_moderate(data_dir):
-    with session_scope() as session:
+def test_the_queue_does_not_exist_for_someone_who_does_not_moderate(context, data_dir):
+    with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
-    alice = signed_in("alice@example.com")
+    alice = signed_in(context, "alice@example.com")
     assert alice.get("/g/engineering/moderation").status_code == 404
     assert "Moderation queue" not in alice.get("/g/engineering").text
 
 
-def test_the_cli_sets_a_policy_and_a_moderator(data_dir):
+def test_the_cli_sets_a_policy_and_a_moderator(context, data_dir):
     runner = CliRunner()
     assert runner.invoke(main, ["user", "add", "mona@example.com", "--name", "Mona"]).exit_code == 0
     created = runner.invoke(main, ["group", "create", "news", "--name", "News", "--policy", "moderated"])
@@ -434,19 +432,17 @@ def test_the_cli_sets_a_policy_and_a_moderator(data_dir):
     assert made.output.strip() == "mona@example.com moderates news"
     changed = runner.invoke(main, ["group", "policy", "news", "--untrusted-mail", "refuse"])
     assert changed.output.strip() == "news: posting moderated, unverified mail refuse"
-    with session_scope() as session:
+    with context.session_scope() as session:
         group = session.query(Group).filter_by(slug="news").one()
         assert session.query(Membership).filter_by(group_id=group.id).one().is_moderator
         assert session.query(User).count() == 1
 
 
-def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_resolver(data_dir, monkeypatch):
+def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_resolver(context, data_dir, monkeypatch):
     private, public = new_dkim_key()
     with Dnsmasq({"sel._domainkey.example.com": f"v=DKIM1; k=rsa; p={public}"}) as dns_server:
-        monkeypatch.setenv("PLEIN_INBOUND_AUTH", "dkim")
-        monkeypatch.setenv("PLEIN_DNS_RESOLVER", dns_server.address)
-        reset_caches()
-        with session_scope() as session:
+        context.settings.inbound_auth, context.settings.dns_resolver = "dkim", dns_server.address
+        with context.session_scope() as session:
             alice = accounts.create_user(session, "alice@example.com", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
             raw = mail("alice@example.com", "Getekend", "Echt van mij.")
@@ -461,9 +457,7 @@ def test_dkim_mode_posts_signed_mail_and_holds_the_rest_using_the_configured_res
     ("none", logging.WARNING, "PLEIN_INBOUND_AUTH=none: the From of inbound mail is not verified"),
     ("relay", logging.INFO, "the From of inbound mail is verified: PLEIN_INBOUND_AUTH=relay"),
 ])
-def test_the_mail_roles_say_at_start_up_whether_from_is_verified(data_dir, monkeypatch, caplog, mode, level, words):
-    monkeypatch.setenv("PLEIN_INBOUND_AUTH", mode)
-    reset_caches()
+def test_the_mail_roles_say_at_start_up_whether_from_is_verified(tmp_path, caplog, mode, level, words):
     with caplog.at_level(logging.INFO, logger="plein"):
-        log_sender_authentication()
+        log_sender_authentication(Settings(data_dir=tmp_path, inbound_auth=mode))
     assert [(r.levelno, words in r.getMessage()) for r in caplog.records] == [(level, True)]

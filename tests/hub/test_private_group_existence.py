@@ -12,7 +12,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.db import session_scope
 from hub.services import accounts, groups, inbound, moderation, signin
 from hub.web.app import create_app
 
@@ -20,10 +19,10 @@ PRIVATE, MISSING = "board", "bored"
 
 
 @pytest.fixture
-def carol(data_dir):
+def carol(context, data_dir):
     """Carol, a user who is no member of the private Board (which has mail waiting for its moderator),
     signed in on the web and holding an API token."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         mia = accounts.create_user(session, "mia@example.com", "Mia")
         user = accounts.create_user(session, "carol@example.com", "Carol")
         board = groups.create_group(session, PRIVATE, "Board", private=True)
@@ -35,7 +34,7 @@ def carol(data_dir):
         assert inbound.process_inbound(session, stored.id).status.value == "held"
         token = signin.sign_in_token(user)
         api_token = accounts.create_api_token(session, user)
-    client = TestClient(create_app(), follow_redirects=False)
+    client = TestClient(create_app(context), follow_redirects=False)
     csrf = csrf_of(client.get(f"/sign-in/{token}").text)
     assert client.post(f"/sign-in/{token}", data={"csrf": csrf}).status_code == 303
     client.headers["Authorization"] = f"Bearer {api_token}"

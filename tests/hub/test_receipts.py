@@ -10,11 +10,9 @@ from email.message import EmailMessage
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.db import session_scope
 from hub.models import Comment, InboundStatus, OutgoingMail, Post, utcnow
 from hub.services import accounts, groups, inbound, mail_keys, message_ids, posts, preferences, receipts, signing
 from hub.services.errors import Forbidden
-from hub.urls import absolute
 from hub.web.app import create_app
 
 
@@ -64,7 +62,7 @@ def html_of(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
 
 
-def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view_edit_and_undo(session):
+def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view_edit_and_undo(context, session):
     alice, _, _ = company(session)
     receive(session, mail("Storing lift", "De lift staat stil.\nBel de monteur."))
     post = session.query(Post).one()
@@ -77,16 +75,16 @@ def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view
     text = text_of(receipt)
     assert "Posted to Engineering as:\n\nStoring lift\n\nDe lift staat stil.\nBel de monteur.\n" in text
     token = receipts.edit_token("post", post)
-    assert f"View it: {absolute('/')}p/{post.id}\n" in text
-    assert f"Edit it: {absolute('/')}receipts/post/{token}\n" in text
-    assert f"Undo it: {absolute('/')}receipts/post/{token}/undo\n" in text
+    assert f"View it: {context.url('/')}p/{post.id}\n" in text
+    assert f"Edit it: {context.url('/')}receipts/post/{token}\n" in text
+    assert f"Undo it: {context.url('/')}receipts/post/{token}/undo\n" in text
     assert "work for 15 minutes after posting" in text
     assert f"/unsubscribe/receipts/{receipts.stop_token(alice)}" in text
     html = html_of(receipt)
     assert "De lift staat stil." in html and f"/receipts/post/{token}/undo" in html and "Stop these receipts" in html
 
 
-def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(session):
+def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(context, session):
     alice, bob, group = company(session, language="nl")
     post = posts.create_post(session, group, bob, "Storing lift", "De lift staat stil.")
     reply = "Ik bel de monteur.\n\nOp maandag schreef Bob Bos <bob@example.com>:\n> De lift staat stil.\n"
@@ -99,9 +97,9 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(sessio
     assert 'Geplaatst in Engineering, bij "Storing lift", als:\n\nIk bel de monteur.\n\n' in text
     assert "schreef" not in text, "the receipt shows the comment as posted: quotes cut"
     token = receipts.edit_token("comment", comment)
-    assert f"Bewerken: {absolute('/')}receipts/comment/{token}\n" in text
-    assert f"Ongedaan maken: {absolute('/')}receipts/comment/{token}/undo\n" in text
-    assert f"Bekijken: {absolute('/')}p/{post.id}#comment-{comment.id}" in text
+    assert f"Bewerken: {context.url('/')}receipts/comment/{token}\n" in text
+    assert f"Ongedaan maken: {context.url('/')}receipts/comment/{token}/undo\n" in text
+    assert f"Bekijken: {context.url('/')}p/{post.id}#comment-{comment.id}" in text
     assert "15 minuten na plaatsing" in text
     assert "Deze ontvangstbevestigingen stoppen" in html_of(receipt)
 
@@ -160,15 +158,15 @@ def test_no_receipt_for_someone_who_switched_them_off_nor_for_posts_made_on_the_
     assert receipts_to(session, "alice@example.com") == [], "only mail gets a receipt"
 
 
-def test_the_stop_link_switches_receipts_off_in_one_click_without_signing_in(data_dir):
-    with session_scope() as session:
+def test_the_stop_link_switches_receipts_off_in_one_click_without_signing_in(context, data_dir):
+    with context.session_scope() as session:
         alice, _, _ = company(session)
         token = receipts.stop_token(alice)
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     asked = client.get(f"/unsubscribe/receipts/{token}")
     assert asked.status_code == 200 and "Stop receipts?" in asked.text
     assert client.post(f"/unsubscribe/receipts/{token}").status_code == 200
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert accounts.get_user(session, "alice@example.com").receipts is False
     assert client.get("/unsubscribe/receipts/1-forged").status_code == 404
 
@@ -194,10 +192,10 @@ def posted_by_mail(session, kind: str, minutes_ago: float = 0) -> tuple[str, int
     return receipts.edit_token(kind, item), item.id, post.id
 
 
-def test_the_edit_link_changes_a_post_without_signing_in(data_dir):
-    with session_scope() as session:
+def test_the_edit_link_changes_a_post_without_signing_in(context, data_dir):
+    with context.session_scope() as session:
         token, post_id, _ = posted_by_mail(session, "post", minutes_ago=14)
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     page = client.get(f"/receipts/post/{token}")
     assert page.status_code == 200 and 'value="Storing lift"' in page.text and "De lift staat stil." in page.text
 
@@ -206,7 +204,7 @@ def test_the_edit_link_changes_a_post_without_signing_in(data_dir):
     })
 
     assert saved.status_code == 200 and "Saved." in saved.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         post = session.get(Post, post_id)
         assert (post.title, post.body_text) == ("Storing lift B", "De lift in B staat stil.")
     empty = client.post(f"/receipts/post/{token}", data={"csrf": csrf_of(page.text), "title": "x", "body": " "})
@@ -214,75 +212,75 @@ def test_the_edit_link_changes_a_post_without_signing_in(data_dir):
     assert client.post(f"/receipts/post/{token}", data={"csrf": "forged", "title": "x", "body": "y"}).status_code == 403
 
 
-def test_the_undo_link_deletes_a_comment_and_asks_first(data_dir):
-    with session_scope() as session:
+def test_the_undo_link_deletes_a_comment_and_asks_first(context, data_dir):
+    with context.session_scope() as session:
         token, comment_id, post_id = posted_by_mail(session, "comment", minutes_ago=1)
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     asked = client.get(f"/receipts/comment/{token}/undo")
     assert asked.status_code == 200 and "Undo your comment?" in asked.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.get(Comment, comment_id) is not None, "the GET only asks: link checkers follow links"
 
     undone = client.post(f"/receipts/comment/{token}/undo", data={"csrf": csrf_of(asked.text)})
 
     assert undone.status_code == 200 and "Undone" in undone.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.get(Comment, comment_id) is None
         assert session.get(Post, post_id) is not None
     assert client.get(f"/receipts/comment/{token}").status_code == 404
 
 
-def test_a_comment_is_edited_by_its_link(data_dir):
-    with session_scope() as session:
+def test_a_comment_is_edited_by_its_link(context, data_dir):
+    with context.session_scope() as session:
         token, comment_id, _ = posted_by_mail(session, "comment")
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     page = client.get(f"/receipts/comment/{token}")
     assert 'name="title"' not in page.text
     client.post(f"/receipts/comment/{token}", data={"csrf": csrf_of(page.text), "body": "Monteur komt om 3 uur."})
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.get(Comment, comment_id).body_text == "Monteur komt om 3 uur."
 
 
-def test_after_15_minutes_the_links_are_refused_and_the_page_offers_to_view_it(data_dir):
-    with session_scope() as session:
+def test_after_15_minutes_the_links_are_refused_and_the_page_offers_to_view_it(context, data_dir):
+    with context.session_scope() as session:
         token, post_id, _ = posted_by_mail(session, "post", minutes_ago=16)
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     page = client.get(f"/receipts/post/{token}")
     assert page.status_code == 410 and "This link has expired" in page.text and f'href="/p/{post_id}"' in page.text
     csrf = csrf_of(client.get("/sign-in").text)
     edit = client.post(f"/receipts/post/{token}", data={"csrf": csrf, "title": "Nieuw", "body": "Nieuw"})
     undo = client.post(f"/receipts/post/{token}/undo", data={"csrf": csrf})
     assert edit.status_code == undo.status_code == 410
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.get(Post, post_id).title == "Storing lift"
         with pytest.raises(Forbidden, match="expired"):
             receipts.undo_by_link(session, "post", token)
 
 
-def test_a_token_for_one_post_opens_no_other_post_nor_a_comment_with_the_same_id(data_dir):
-    with session_scope() as session:
+def test_a_token_for_one_post_opens_no_other_post_nor_a_comment_with_the_same_id(context, data_dir):
+    with context.session_scope() as session:
         token, post_id, _ = posted_by_mail(session, "post")
         other = posts.create_post(session, session.get(Post, post_id).group, accounts.get_user(
             session, "alice@example.com"), "Ander bericht", "Tekst")
         comment_id = posts.create_comment(session, other, other.author, "Reactie").id
         _, author_id, closes, signature = token.split("-")
         other_id = other.id
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     forged = f"{other_id}-{author_id}-{closes}-{signature}"
     assert client.get(f"/receipts/post/{forged}").status_code == 404
     assert comment_id == post_id, "a comment with the post's id"
     assert client.get(f"/receipts/comment/{token}").status_code == 404
     assert client.get(f"/receipts/page/{token}").status_code == 404
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.get(Post, other_id).title == "Ander bericht"
 
 
-def test_receipts_are_switched_off_and_on_in_the_api_and_on_the_preferences_page(data_dir):
-    with session_scope() as session:
+def test_receipts_are_switched_off_and_on_in_the_api_and_on_the_preferences_page(context, data_dir):
+    with context.session_scope() as session:
         alice, _, _ = company(session)
         token = accounts.create_api_token(session, alice)
-        sign_in = signing.sign_expiring("sign-in", alice.id, lifetime_seconds=600)
-    client = TestClient(create_app())
+        sign_in = signing.sign_expiring(session, "sign-in", alice.id, lifetime_seconds=600)
+    client = TestClient(create_app(context))
     auth = {"Authorization": f"Bearer {token}"}
     settings = client.get("/api/preferences", headers=auth).json()
     assert settings["receipts"] is True

@@ -14,13 +14,11 @@ from email.message import EmailMessage
 import dkim
 import pytest
 
-from hub.db import session_scope
 from hub.gateway import HubInboundSink
 from hub.models import HeldMessage, InboundMessage, InboundStatus, Post
 from hub.services import accounts, groups, inbound
 from tests.mailgateway.test_smtp import running
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
-from tests.support.hub import reset_caches
 
 GROUP = "engineering@plein.test"
 
@@ -40,11 +38,11 @@ def signed(private: bytes, raw: bytes, headers: list[bytes]) -> bytes:
     return dkim.sign(raw, b"sel", b"corp.example", private, include_headers=headers) + raw
 
 
-def send_and_process(raw: bytes) -> InboundMessage:
+def send_and_process(context, raw: bytes) -> InboundMessage:
     """Over SMTP into the hub, then what the worker does with it."""
-    with running(HubInboundSink()) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+    with running(HubInboundSink(context)) as port, smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.sendmail("alice@corp.example", [GROUP], raw)
-    with session_scope() as session:
+    with context.session_scope() as session:
         stored = session.query(InboundMessage).order_by(InboundMessage.id.desc()).first()
         result = inbound.process_inbound(session, stored.id)
         session.expunge(result)
@@ -52,35 +50,33 @@ def send_and_process(raw: bytes) -> InboundMessage:
 
 
 @pytest.fixture
-def hub(data_dir, monkeypatch):
+def hub(context):
     """Alice of corp.example in Engineering, with Plein verifying DKIM against a real DNS server."""
     private, public = new_dkim_key()
     with Dnsmasq({"sel._domainkey.corp.example": f"v=DKIM1; k=rsa; p={public}"}) as dns_server:
-        monkeypatch.setenv("PLEIN_INBOUND_AUTH", "dkim")
-        monkeypatch.setenv("PLEIN_DNS_RESOLVER", dns_server.address)
-        reset_caches()
-        with session_scope() as session:
+        context.settings.inbound_auth, context.settings.dns_resolver = "dkim", dns_server.address
+        with context.session_scope() as session:
             alice = accounts.create_user(session, "alice@corp.example", "Alice")
             groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
         yield private
 
 
-def posted_titles() -> list[str]:
-    with session_scope() as session:
+def posted_titles(context) -> list[str]:
+    with context.session_scope() as session:
         return [post.title for post in session.query(Post)]
 
 
-def test_a_signed_mail_replayed_under_a_prepended_subject_is_refused_with_its_reason(hub):
+def test_a_signed_mail_replayed_under_a_prepended_subject_is_refused_with_its_reason(context, hub):
     replayed = b"Subject: Betaal de factuur vandaag\r\n" + signed(hub, newsletter(), [b"from", b"subject", b"to"])
 
-    result = send_and_process(replayed)
+    result = send_and_process(context, replayed)
 
     assert result.status == InboundStatus.REFUSED
     assert result.reason == (
         "mail that reads two ways is not posted: 2 Subject headers; RFC 5322 section 3.6 allows one,"
         " and readers differ on which counts"
     )
-    assert posted_titles() == []
+    assert posted_titles(context) == []
 
 
 @pytest.mark.parametrize("name, added", [
@@ -89,35 +85,35 @@ def test_a_signed_mail_replayed_under_a_prepended_subject_is_refused_with_its_re
     ("In-Reply-To", [b"In-Reply-To: <post-1@plein.test>", b"In-Reply-To: <nieuwsbrief-feb@corp.example>"]),
     ("Cc", [b"Cc: board@plein.test", b"Cc: sales@plein.test"]),
 ])
-def test_any_header_plein_reads_given_twice_is_refused(hub, name, added):
+def test_any_header_plein_reads_given_twice_is_refused(context, hub, name, added):
     raw = newsletter().replace(b"\r\n\r\n", b"".join(b"\r\n" + line for line in added) + b"\r\n\r\n", 1)
-    result = send_and_process(raw)
+    result = send_and_process(context, raw)
     assert result.status == InboundStatus.REFUSED
     assert f"2 {name} headers; RFC 5322 section 3.6 allows one" in result.reason
 
 
-def test_a_signature_that_leaves_the_subject_unsigned_does_not_vouch_for_the_mail(hub):
-    result = send_and_process(signed(hub, newsletter(), [b"from", b"to"]))
+def test_a_signature_that_leaves_the_subject_unsigned_does_not_vouch_for_the_mail(context, hub):
+    result = send_and_process(context, signed(hub, newsletter(), [b"from", b"to"]))
 
     assert result.status == InboundStatus.HELD
     assert "d=corp.example does not sign every Subject header, every Date header, every Message-Id header" in (
         result.reason
     )
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(HeldMessage).count() == 1
-    assert posted_titles() == []
+    assert posted_titles(context) == []
 
 
-def test_a_signature_with_a_body_length_limit_does_not_vouch_for_the_mail(hub):
+def test_a_signature_with_a_body_length_limit_does_not_vouch_for_the_mail(context, hub):
     headers = [b"from", b"to", b"subject", b"date", b"message-id"]
     raw = dkim.sign(newsletter(), b"sel", b"corp.example", hub, include_headers=headers, length=True)
-    result = send_and_process(raw + newsletter())
+    result = send_and_process(context, raw + newsletter())
     assert result.status == InboundStatus.HELD
     assert "does not sign the whole body (it has l=)" in result.reason
 
 
-def test_a_signature_over_every_header_plein_reads_posts_and_oversigning_is_welcome(hub):
+def test_a_signature_over_every_header_plein_reads_posts_and_oversigning_is_welcome(context, hub):
     headers = [b"from", b"to", b"subject", b"subject", b"date", b"message-id", b"cc", b"in-reply-to", b"references"]
-    result = send_and_process(signed(hub, newsletter(), headers))
+    result = send_and_process(context, signed(hub, newsletter(), headers))
     assert result.status == InboundStatus.POSTED, result.reason
-    assert posted_titles() == ["Nieuwsbrief maart"]
+    assert posted_titles(context) == ["Nieuwsbrief maart"]

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from hub.db import get_engine, session_scope
 from hub.models import OutgoingMail
 from hub.services import accounts, signin
 from hub.web.app import create_app
@@ -20,17 +19,17 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def alice(data_dir):
-    with session_scope() as session:
+def alice(context, data_dir):
+    with context.session_scope() as session:
         accounts.create_user(session, "alice@example.com", "Alice Aalders")
 
 
-def browser(client_host: str = "testclient") -> TestClient:
-    return TestClient(create_app(), follow_redirects=False, client=(client_host, 50000))
+def browser(context, client_host: str = "testclient") -> TestClient:
+    return TestClient(create_app(context), follow_redirects=False, client=(client_host, 50000))
 
 
-def mailed_link() -> str:
-    with session_scope() as session:
+def mailed_link(context) -> str:
+    with context.session_scope() as session:
         [row] = session.query(OutgoingMail).filter(OutgoingMail.key.like("sign-in:%")).all()
         return "/sign-in/" + row.key.removeprefix("sign-in:")
 
@@ -44,9 +43,9 @@ def follow(client: TestClient, link: str):
     return client.post(link, data={"csrf": csrf_of(confirm.text)})
 
 
-def sign_in(email: str = "alice@example.com") -> TestClient:
-    client = browser()
-    with session_scope() as session:
+def sign_in(context, email: str = "alice@example.com") -> TestClient:
+    client = browser(context)
+    with context.session_scope() as session:
         link = "/sign-in/" + signin.sign_in_token(accounts.get_user(session, email))
     assert follow(client, link).status_code == 303
     return client
@@ -56,14 +55,14 @@ def is_signed_in(client: TestClient) -> bool:
     return client.get("/").status_code == 200
 
 
-def test_a_used_sign_in_link_does_not_sign_in_again_from_another_browser(alice):
-    ask_for_link(browser(), "alice@example.com")
-    link = mailed_link()
-    first = browser()
+def test_a_used_sign_in_link_does_not_sign_in_again_from_another_browser(context, alice):
+    ask_for_link(browser(context), "alice@example.com")
+    link = mailed_link(context)
+    first = browser(context)
     assert follow(first, link).headers["location"] == "/"
     assert is_signed_in(first)
 
-    second = browser()
+    second = browser(context)
     confirm = second.get(link)
     assert confirm.status_code == 400 and "A sign-in link works once, for 30 minutes." in confirm.text
     again = second.post(link, data={"csrf": csrf_of(second.get("/sign-in").text)})  # as the first browser did
@@ -71,18 +70,18 @@ def test_a_used_sign_in_link_does_not_sign_in_again_from_another_browser(alice):
     assert not is_signed_in(second)
 
 
-def test_two_links_asked_for_one_after_the_other_each_work_once(alice):
-    with session_scope() as session:
+def test_two_links_asked_for_one_after_the_other_each_work_once(context, alice):
+    with context.session_scope() as session:
         user = accounts.get_user(session, "alice@example.com")
         links = [f"/sign-in/{signin.sign_in_token(user)}" for _ in range(2)]
     assert links[0] != links[1]
     for link in links:
-        assert follow(browser(), link).status_code == 303
+        assert follow(browser(context), link).status_code == 303
 
 
-def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(alice):
-    victim = sign_in()
-    thief = browser()
+def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(context, alice):
+    victim = sign_in(context)
+    thief = browser(context)
     thief.cookies.set("plein_session", victim.cookies["plein_session"])
     assert is_signed_in(thief)
 
@@ -92,18 +91,18 @@ def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_wor
     assert thief.get("/").headers["location"] == "/sign-in"
 
 
-def test_the_cookie_carries_a_random_id_and_nothing_else(alice):
-    client = sign_in()
+def test_the_cookie_carries_a_random_id_and_nothing_else(context, alice):
+    client = sign_in(context)
     cookie = client.cookies["plein_session"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie)
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert str(accounts.get_user(session, "alice@example.com").id) not in cookie.split("-")
 
 
-def test_sign_out_everywhere_on_the_preferences_page_ends_every_session_of_the_person(alice, data_dir):
-    with session_scope() as session:
+def test_sign_out_everywhere_on_the_preferences_page_ends_every_session_of_the_person(context, alice, data_dir):
+    with context.session_scope() as session:
         accounts.create_user(session, "bob@example.com", "Bob Bos")
-    laptop, phone, bob = sign_in(), sign_in(), sign_in("bob@example.com")
+    laptop, phone, bob = sign_in(context), sign_in(context), sign_in(context, "bob@example.com")
     preferences = laptop.get("/preferences")
     assert "Sign out everywhere" in preferences.text
 
@@ -114,17 +113,17 @@ def test_sign_out_everywhere_on_the_preferences_page_ends_every_session_of_the_p
     assert is_signed_in(bob)
 
 
-def test_an_address_gets_at_most_five_links_a_quarter_of_an_hour_and_every_ask_the_same_answer(alice):
-    answers = [ask_for_link(browser(f"10.0.0.{n}"), "alice@example.com") for n in range(7)]
+def test_an_address_gets_at_most_five_links_a_quarter_of_an_hour_and_every_ask_the_same_answer(context, alice):
+    answers = [ask_for_link(browser(context, f"10.0.0.{n}"), "alice@example.com") for n in range(7)]
 
     assert {a.status_code for a in answers} == {200}
     assert all("a sign-in link is on its way" in a.text for a in answers)
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(OutgoingMail).filter(OutgoingMail.key.like("sign-in:%")).count() == 5
 
 
-def test_a_client_asking_for_many_addresses_gets_429_after_twenty(alice):
-    client = browser("192.0.2.7")
+def test_a_client_asking_for_many_addresses_gets_429_after_twenty(context, alice):
+    client = browser(context, "192.0.2.7")
     answers = [ask_for_link(client, f"someone{n}@example.com") for n in range(20)]
     assert {a.status_code for a in answers} == {200}
 
@@ -132,7 +131,7 @@ def test_a_client_asking_for_many_addresses_gets_429_after_twenty(alice):
 
     assert limited.status_code == 429
     assert "Many sign-in links were asked for from here" in limited.text
-    assert ask_for_link(browser("192.0.2.8"), "alice@example.com").status_code == 200
+    assert ask_for_link(browser(context, "192.0.2.8"), "alice@example.com").status_code == 200
 
 
 class AnswerWatcher:
@@ -156,24 +155,24 @@ class AnswerWatcher:
         (self.after if self.answered else self.before).append(statement)
 
 
-def statements_for(email: str) -> AnswerWatcher:
-    watcher = AnswerWatcher(create_app())
+def statements_for(context, email: str) -> AnswerWatcher:
+    watcher = AnswerWatcher(create_app(context))
     client = TestClient(watcher, client=("198.51.100.1", 50000))
     form = client.get("/sign-in")
     watcher.before.clear()
     watcher.answered = False
-    event.listen(get_engine(), "before_cursor_execute", watcher.statement)
+    event.listen(context.engine, "before_cursor_execute", watcher.statement)
     try:
         answer = client.post("/sign-in", data={"email": email, "csrf": csrf_of(form.text)})
     finally:
-        event.remove(get_engine(), "before_cursor_execute", watcher.statement)
+        event.remove(context.engine, "before_cursor_execute", watcher.statement)
     assert answer.status_code == 200 and "a sign-in link is on its way" in answer.text
     return watcher
 
 
-def test_the_answer_is_sent_before_anything_depends_on_whether_the_address_is_someones(alice):
-    someone = statements_for("alice@example.com")
-    no_one = statements_for("nobody@example.com")
+def test_the_answer_is_sent_before_anything_depends_on_whether_the_address_is_someones(context, alice):
+    someone = statements_for(context, "alice@example.com")
+    no_one = statements_for(context, "nobody@example.com")
 
     assert someone.before == no_one.before
     assert not any("users" in s for s in someone.before)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from email.message import EmailMessage
 
+from hub.context import context_of
 from hub.models import Comment, InboundStatus
 from hub.services import accounts, groups, inbound, posts
-from hub.settings import get_settings
 from mailgateway.parsing import parse_message
 
 LIMIT = 2.0
@@ -25,8 +25,7 @@ def reply(body: str) -> bytes:
 
 
 def test_a_reply_too_slow_to_trim_is_quarantined_with_its_reason(session, monkeypatch):
-    monkeypatch.setenv("PLEIN_PARSE_TIME_LIMIT", str(LIMIT))
-    get_settings.cache_clear()
+    context_of(session).settings.parse_time_limit = LIMIT
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     group = groups.create_group(session, "engineering", "Engineering")
     groups.add_member(session, group, alice)
@@ -44,8 +43,7 @@ def test_a_reply_too_slow_to_trim_is_quarantined_with_its_reason(session, monkey
 
 
 def test_a_reply_is_trimmed_in_the_parser_child_to_the_authors_own_words(session, monkeypatch):
-    monkeypatch.setenv("PLEIN_PARSE_TIME_LIMIT", "30")
-    get_settings.cache_clear()
+    context_of(session).settings.parse_time_limit = 30
     alice = accounts.create_user(session, "alice@example.com", "Alice")
     group = groups.create_group(session, "engineering", "Engineering")
     groups.add_member(session, group, alice)

@@ -13,14 +13,13 @@ from email import message_from_bytes, policy
 
 from fastapi.testclient import TestClient
 
-from hub.db import session_scope
 from hub.models import Delivery, Membership, OutgoingMail
 from hub.services import accounts, groups, inbound, mail_keys, notifications, posts, signing
 from hub.web.app import create_app
 
 
-def board_with_alice() -> None:
-    with session_scope() as session:
+def board_with_alice(context) -> None:
+    with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         bob = accounts.create_user(session, "bob@example.com", "Bob")
         mia = accounts.create_user(session, "mia@example.com", "Mia")
@@ -30,9 +29,9 @@ def board_with_alice() -> None:
         assert bob.id
 
 
-def links_in_alices_mail() -> tuple[str, str]:
+def links_in_alices_mail(context) -> tuple[str, str]:
     """The https link and the mailto address of the List-Unsubscribe of a Board post mailed to Alice."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         board = groups.get_group(session, "board")
         post = posts.create_post(session, board, accounts.get_user(session, "mia@example.com"), "Begroting", "Cijfers.")
         notifications.notify_post(session, post.id)
@@ -43,22 +42,22 @@ def links_in_alices_mail() -> tuple[str, str]:
     return https, mailto.removeprefix("mailto:")
 
 
-def bobs_delivery() -> Delivery:
-    with session_scope() as session:
+def bobs_delivery(context) -> Delivery:
+    with context.session_scope() as session:
         board = groups.get_group(session, "board")
         return groups.find_membership(session, board, accounts.get_user(session, "bob@example.com")).delivery
 
 
-def test_a_link_kept_after_leaving_shows_and_stops_nothing_of_whoever_joined_next(data_dir):
-    board_with_alice()
-    https, mailto = links_in_alices_mail()
-    with session_scope() as session:
+def test_a_link_kept_after_leaving_shows_and_stops_nothing_of_whoever_joined_next(context, data_dir):
+    board_with_alice(context)
+    https, mailto = links_in_alices_mail(context)
+    with context.session_scope() as session:
         board = groups.get_group(session, "board")
         groups.remove_member(session, board, accounts.get_user(session, "alice@example.com"))
-    with session_scope() as session:
+    with context.session_scope() as session:
         board = groups.get_group(session, "board")
         groups.add_member(session, board, accounts.get_user(session, "bob@example.com"))
-    client = TestClient(create_app())
+    client = TestClient(create_app(context))
     path = https.split("://", 1)[1].split("/", 1)[1]
 
     asked = client.get(f"/{path}")
@@ -67,35 +66,35 @@ def test_a_link_kept_after_leaving_shows_and_stops_nothing_of_whoever_joined_nex
     for answer in (asked, done):
         assert answer.status_code == 404
         assert "bob@example.com" not in answer.text and "Board" not in answer.text
-    assert bobs_delivery() == Delivery.EACH
-    with session_scope() as session:
+    assert bobs_delivery(context) == Delivery.EACH
+    with context.session_scope() as session:
         stored = inbound.store_inbound(session, b"From: alice@example.com\r\nSubject: stop\r\n\r\n", "", [mailto])
         assert inbound.process_inbound(session, stored.id).status.value == "refused"
-    assert bobs_delivery() == Delivery.EACH
+    assert bobs_delivery(context) == Delivery.EACH
 
 
-def test_the_link_still_stops_the_mail_of_the_person_it_was_mailed_to(data_dir):
-    board_with_alice()
-    https, _ = links_in_alices_mail()
+def test_the_link_still_stops_the_mail_of_the_person_it_was_mailed_to(context, data_dir):
+    board_with_alice(context)
+    https, _ = links_in_alices_mail(context)
     path = https.split("://", 1)[1].split("/", 1)[1]
-    assert TestClient(create_app()).post(f"/{path}").status_code == 200
-    with session_scope() as session:
+    assert TestClient(create_app(context)).post(f"/{path}").status_code == 200
+    with context.session_scope() as session:
         board = groups.get_group(session, "board")
         alice = accounts.get_user(session, "alice@example.com")
         assert groups.find_membership(session, board, alice).delivery == Delivery.NONE
 
 
-def test_a_link_of_the_old_form_that_named_only_a_membership_is_refused_with_a_way_forward(data_dir):
-    board_with_alice()
-    with session_scope() as session:
+def test_a_link_of_the_old_form_that_named_only_a_membership_is_refused_with_a_way_forward(context, data_dir):
+    board_with_alice(context)
+    with context.session_scope() as session:
         membership = session.query(Membership).order_by(Membership.id.desc()).first()
-        old = signing.sign("unsubscribe", membership.id)
-    client = TestClient(create_app())
+        old = signing.sign(session, "unsubscribe", membership.id)
+    client = TestClient(create_app(context))
 
     for answer in (client.get(f"/unsubscribe/{old}"), client.post(f"/unsubscribe/{old}")):
         assert answer.status_code == 404
         assert "older mail" in answer.text and "mail settings" in answer.text
         assert "alice@example.com" not in answer.text and "Board" not in answer.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert all(m.delivery == Delivery.EACH for m in session.query(Membership))
         assert not inbound.accepts_recipient(session, f"unsubscribe+{old}@plein.test")

@@ -37,8 +37,8 @@ def calls_of(dependant: Dependant):
         yield from calls_of(sub)
 
 
-def test_no_route_or_dependency_of_the_web_hub_runs_on_the_event_loop_unless_it_only_awaits(data_dir):
-    app = create_app()
+def test_no_route_or_dependency_of_the_web_hub_runs_on_the_event_loop_unless_it_only_awaits(context, data_dir):
+    app = create_app(context)
     on_the_loop = {
         f"{route.path} {call.__qualname__}"
         for route in api_routes(app.routes)
@@ -49,8 +49,8 @@ def test_no_route_or_dependency_of_the_web_hub_runs_on_the_event_loop_unless_it_
     assert len(list(api_routes(app.routes))) > 40, "the walk found the hub's routes"
 
 
-def test_error_handlers_that_render_pages_run_off_the_event_loop(data_dir):
-    app = create_app()
+def test_error_handlers_that_render_pages_run_off_the_event_loop(context, data_dir):
+    app = create_app(context)
     on_the_loop = {
         getattr(error, "__name__", str(error))
         for error, handler in app.exception_handlers.items()

@@ -15,10 +15,8 @@ import httpx
 import pytest
 import uvicorn
 
-from hub.db import session_scope
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, groups, signin
-from hub.settings import get_settings
 from hub.web.app import create_app
 from tests.hub.test_moderation import csrf_of, signed_in
 from tests.support.servers import free_port, wait_for
@@ -27,11 +25,10 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-def engineering(data_dir, monkeypatch):
+def engineering(context, data_dir, monkeypatch):
     """Alice, a member of Engineering, on a hub that takes at most three files per message."""
-    monkeypatch.setenv("PLEIN_MAX_ATTACHMENTS", "3")
-    get_settings.cache_clear()
-    with session_scope() as session:
+    context.settings.max_attachments = 3
+    with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
 
@@ -45,8 +42,8 @@ def uploads_left(data_dir) -> list:
     return list(folder.iterdir()) if folder.exists() else []
 
 
-def test_a_web_post_with_more_files_than_a_mail_may_carry_gets_413_and_keeps_the_form(engineering, data_dir):
-    alice = signed_in("alice@example.com")
+def test_a_web_post_with_more_files_than_a_mail_may_carry_gets_413_and_keeps_the_form(context, engineering, data_dir):
+    alice = signed_in(context, "alice@example.com")
     page = alice.get("/g/engineering")
 
     refused = alice.post(
@@ -57,13 +54,13 @@ def test_a_web_post_with_more_files_than_a_mail_may_carry_gets_413_and_keeps_the
     assert refused.status_code == 413
     assert "A post takes at most 3 files, as a mail does. Nothing was posted" in refused.text
     assert 'value="Foto&#39;s hal 3"' in refused.text and "Zie bijlagen.</textarea>" in refused.text
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(Post).filter_by(title="Foto's hal 3").count() == 0
     assert uploads_left(data_dir) == []
 
 
-def test_a_web_post_within_the_limits_stores_its_files_and_leaves_no_upload_behind(engineering, data_dir):
-    alice = signed_in("alice@example.com")
+def test_a_web_post_within_the_limits_stores_its_files_and_leaves_no_upload_behind(context, engineering, data_dir):
+    alice = signed_in(context, "alice@example.com")
     page = alice.get("/g/engineering")
 
     posted = alice.post(
@@ -72,7 +69,7 @@ def test_a_web_post_within_the_limits_stores_its_files_and_leaves_no_upload_behi
     )
 
     assert posted.status_code == 200 and posted.url.path.startswith("/p/")
-    with session_scope() as session:
+    with context.session_scope() as session:
         stored = session.query(Attachment).order_by(Attachment.filename).all()
         assert [(a.filename, a.size) for a in stored] == [(f"foto-{n}.jpg", 200_000) for n in range(3)]
         assert attachments.read_blob(stored[0]) == b"x" * 200_000
@@ -80,10 +77,10 @@ def test_a_web_post_within_the_limits_stores_its_files_and_leaves_no_upload_behi
 
 
 @contextmanager
-def serving() -> Iterator[str]:
+def serving(context) -> Iterator[str]:
     """The web hub in this process on a real port, so tracemalloc sees what the server holds."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, what="the web hub to listen")
@@ -94,9 +91,9 @@ def serving() -> Iterator[str]:
         thread.join(10)
 
 
-def signed_in_over_http(base_url: str, email: str) -> tuple[httpx.Client, str]:
+def signed_in_over_http(context, base_url: str, email: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=base_url, timeout=30)
-    with session_scope() as session:
+    with context.session_scope() as session:
         token = signin.sign_in_token(accounts.get_user(session, email))
     client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
     return client, csrf_of(client.get("/g/engineering").text)
@@ -141,9 +138,9 @@ def post_big(client: httpx.Client, body: Upload, declare_length: bool) -> httpx.
         return None  # the server stopped reading and closed before the client finished sending
 
 
-def test_a_30_mb_upload_is_refused_without_the_server_holding_it_in_memory(engineering, data_dir):
-    with serving() as base_url:
-        client, csrf = signed_in_over_http(base_url, "alice@example.com")
+def test_a_30_mb_upload_is_refused_without_the_server_holding_it_in_memory(context, engineering, data_dir):
+    with serving(context) as base_url:
+        client, csrf = signed_in_over_http(context, base_url, "alice@example.com")
         body = Upload(csrf, 30 * MB)
         tracemalloc.start()
         try:
@@ -154,16 +151,16 @@ def test_a_30_mb_upload_is_refused_without_the_server_holding_it_in_memory(engin
 
     assert peak < 8 * MB, f"the server held {peak / MB:.0f} MB"
     assert answer is None or answer.status_code == 413
-    with session_scope() as session:
+    with context.session_scope() as session:
         assert session.query(Post).filter_by(title="Het grote bestand").count() == 0
     wait_for(lambda: not uploads_left(data_dir), what="the partial upload removed")
 
 
-def test_an_upload_that_declares_itself_too_large_is_refused_at_its_first_file_with_the_form_kept(
+def test_an_upload_that_declares_itself_too_large_is_refused_at_its_first_file_with_the_form_kept(context, 
     engineering, data_dir,
 ):
-    with serving() as base_url:
-        client, csrf = signed_in_over_http(base_url, "alice@example.com")
+    with serving(context) as base_url:
+        client, csrf = signed_in_over_http(context, base_url, "alice@example.com")
         answer = post_big(client, Upload(csrf, 30 * MB), declare_length=True)
 
     assert answer.status_code == 413

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.hub.conftest import data_dir, migrated_database, session  # noqa: F401  the hub's fixtures, for hub-level search tests
+from tests.hub.conftest import context, data_dir, migrated_database, session  # noqa: F401  the hub's fixtures, for hub-level search tests
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ next flush, for everyone who wrote in what was deleted.
 
 import pytest
 
-from hub.db import session_scope
 from hub.services import accounts, groups, index_writer, posts, searching
 
 
@@ -15,9 +14,9 @@ def people(session, viewer, query):
     return [r.hit.title for r in searching.search(session, viewer, f"{query} kind:person").results]
 
 
-def index_now(session):
+def index_now(context, session):
     session.commit()
-    index_writer.flush(session_scope)
+    index_writer.flush(context)
 
 
 @pytest.fixture
@@ -30,30 +29,30 @@ def company(session):
     return alice, bob, carol, engineering
 
 
-def test_a_deleted_post_no_longer_finds_its_author_or_those_who_answered_it(session, company):
+def test_a_deleted_post_no_longer_finds_its_author_or_those_who_answered_it(context, session, company):
     alice, bob, carol, engineering = company
     post = posts.create_post(session, engineering, bob, "Spleisverlies meten", "Wie heeft ervaring met #lasapparatuur?")
     posts.create_comment(session, post, carol, "Ja, ik meet het met de OTDR.")
     posts.create_post(session, engineering, bob, "Kantine", "De soep is op.")
-    index_now(session)
+    index_now(context, session)
     assert sorted(people(session, alice, "spleisverlies")) == ["Bob Bos", "Carol Claes"]
     assert sorted(people(session, alice, "lasapparatuur")) == ["Bob Bos", "Carol Claes"]
 
     posts.delete_post(session, post, bob)
-    index_now(session)
+    index_now(context, session)
     assert people(session, alice, "spleisverlies") == []
     assert people(session, alice, "lasapparatuur") == []
     assert people(session, alice, "kantine") == ["Bob Bos"]
 
 
-def test_a_deleted_comment_no_longer_finds_its_author_but_the_thread_still_finds_its_writer(session, company):
+def test_a_deleted_comment_no_longer_finds_its_author_but_the_thread_still_finds_its_writer(context, session, company):
     alice, bob, carol, engineering = company
     post = posts.create_post(session, engineering, alice, "Wijkkast Oost", "Wie kan de wijkkast openen?")
     answer = posts.create_comment(session, post, carol, "Ik heb de sleutel.")
     posts.create_comment(session, post, bob, "Ik ook.", parent=answer)
-    index_now(session)
+    index_now(context, session)
     assert sorted(people(session, bob, "wijkkast")) == ["Alice Aalders", "Bob Bos", "Carol Claes"]
 
     posts.delete_comment(session, answer, carol)
-    index_now(session)
+    index_now(context, session)
     assert people(session, bob, "wijkkast") == ["Alice Aalders"]

@@ -19,10 +19,8 @@ from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.db import session_scope
 from hub.models import Attachment, InboundStatus
 from hub.services import accounts, attachments, groups, inbound, index_writer, posts
-from hub.settings import get_settings
 from search import EVERYONE
 from search.extractor import extract_within
 from search.language import detect_language
@@ -105,34 +103,32 @@ def mail(subject: str, body: str, *files: tuple[str, str, bytes]) -> bytes:
 
 
 @pytest.fixture
-def limits(data_dir, monkeypatch):
+def limits(context, data_dir, monkeypatch):
     def apply(seconds: float, memory: int = 512 * MB) -> None:
-        monkeypatch.setenv("PLEIN_EXTRACT_TIME_LIMIT", str(seconds))
-        monkeypatch.setenv("PLEIN_EXTRACT_MEMORY_LIMIT", str(memory))
-        get_settings.cache_clear()
+        context.settings.extract_time_limit, context.settings.extract_memory_limit = seconds, memory
 
-    with session_scope() as session:
+    with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
     detect_language("De taalherkenning laadt haar model eenmaal per proces, bij de eerste tekst.")
     return apply
 
 
-def receive(*raws: bytes) -> None:
+def receive(context, *raws: bytes) -> None:
     """Mail as the worker takes it: kept, then made posts, all in one transaction, so one index batch."""
-    with session_scope() as session:
+    with context.session_scope() as session:
         for raw in raws:
             stored = inbound.store_inbound(session, raw, "alice@example.com", ["engineering@plein.test"])
             assert inbound.process_inbound(session, stored.id).status == InboundStatus.POSTED
 
 
-def found(query: str) -> list[tuple[str, str]]:
-    return [(hit.kind, hit.title) for hit in index_writer.search_index().search(query, [EVERYONE, 1]).hits]
+def found(context, query: str) -> list[tuple[str, str]]:
+    return [(hit.kind, hit.title) for hit in context.index.search(query, [EVERYONE, 1]).hits]
 
 
-def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(limits):
+def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(context, limits):
     limits(seconds=2)
-    receive(
+    receive(context, 
         mail("Meetrapport wijkkast", "Zie de bijlagen.",
              ("meetrapport-wijkkast.pdf", "application/pdf", spinning_pdf()),
              ("veldhandleiding-wijkkast.docx", DOCX_TYPE, docx_bomb())),
@@ -140,55 +136,55 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
              ("graafplan.pdf", "application/pdf", plain_pdf("Graafplan Dorpsstraat: eerst de mantelbuis"))),
     )
     started = time.monotonic()
-    flushing = threading.Thread(target=index_writer.flush, args=(session_scope,))
+    flushing = threading.Thread(target=index_writer.flush, args=(context,))
     flushing.start()
-    while not found("aannemer dinsdag") and time.monotonic() - started < 60:
+    while not found(context, "aannemer dinsdag") and time.monotonic() - started < 60:
         time.sleep(0.05)
     searchable_after = time.monotonic() - started
     flushing.join(timeout=120)
     assert not flushing.is_alive()
-    assert found("aannemer dinsdag") == [("post", "Planning dinsdag")]
+    assert found(context, "aannemer dinsdag") == [("post", "Planning dinsdag")]
     assert searchable_after < 2, f"the post took {searchable_after:.1f} s to be found"
-    assert found("mantelbuis") == [("document", "graafplan.pdf")], "the good file's text is read"
-    assert sorted(found("wijkkast kind:document")) == [
+    assert found(context, "mantelbuis") == [("document", "graafplan.pdf")], "the good file's text is read"
+    assert sorted(found(context, "wijkkast kind:document")) == [
         ("document", "meetrapport-wijkkast.pdf"), ("document", "veldhandleiding-wijkkast.docx"),
     ]
-    with session_scope() as session:
+    with context.session_scope() as session:
         marked = {a.filename: (a.extracted_text, a.extraction_error) for a in session.query(Attachment)}
     assert marked == {
         "meetrapport-wijkkast.pdf": ("", "took longer than 2 seconds"),
         "veldhandleiding-wijkkast.docx": ("", "took longer than 2 seconds"),
         "graafplan.pdf": ("Graafplan Dorpsstraat: eerst de mantelbuis", None),
     }
-    receive(mail("Nog een", "Het indexeren gaat gewoon door na de kapotte bijlagen."))
-    index_writer.flush(session_scope)
-    assert found("indexeren") == [("post", "Nog een")]
+    receive(context, mail("Nog een", "Het indexeren gaat gewoon door na de kapotte bijlagen."))
+    index_writer.flush(context)
+    assert found(context, "indexeren") == [("post", "Nog een")]
 
 
-def test_a_file_that_needs_more_memory_than_allowed_is_given_up_long_before_its_time(limits):
+def test_a_file_that_needs_more_memory_than_allowed_is_given_up_long_before_its_time(context, limits):
     limits(seconds=60, memory=200 * MB)
-    receive(mail("Handleiding", "De volledige handleiding.", ("handleiding.docx", DOCX_TYPE, docx_bomb(1_000_000))))
+    receive(context, mail("Handleiding", "De volledige handleiding.", ("handleiding.docx", DOCX_TYPE, docx_bomb(1_000_000))))
     started = time.monotonic()
-    index_writer.flush(session_scope)
+    index_writer.flush(context)
     assert time.monotonic() - started < 30
-    with session_scope() as session:
+    with context.session_scope() as session:
         [attachment] = session.query(Attachment).all()
         assert (attachment.extracted_text, attachment.extraction_error) == ("", "over its memory limit of 200 MB")
-    assert found("handleiding kind:document") == [("document", "handleiding.docx")]
+    assert found(context, "handleiding kind:document") == [("document", "handleiding.docx")]
 
 
-def test_a_rebuild_reads_waiting_texts_within_the_limits_too(limits):
+def test_a_rebuild_reads_waiting_texts_within_the_limits_too(context, limits):
     limits(seconds=1)
-    with session_scope() as session:
+    with context.session_scope() as session:
         alice = accounts.get_user(session, "alice@example.com")
         post = posts.create_post(session, groups.get_group(session, "engineering"), alice, "Twee bijlagen", "Zie bijlagen")
         attachments.attach(session, post, "traag.pdf", "application/pdf", spinning_pdf())
         attachments.attach(session, post, "snel.txt", "text/plain", b"kabeltracering")
     started = time.monotonic()
-    index_writer.reindex(session_scope)
+    index_writer.reindex(context)
     assert time.monotonic() - started < 1 + ALLOWANCE
-    assert found("kabeltracering") == [("document", "snel.txt")]
-    assert found("traag") == [("document", "traag.pdf")]
+    assert found(context, "kabeltracering") == [("document", "snel.txt")]
+    assert found(context, "traag") == [("document", "traag.pdf")]
 
 
 def test_the_crafted_pdf_overruns_the_limit_and_the_next_file_is_read_by_a_new_child():

@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from hub.web.app import TURN_TAKING_PATHS, create_app
 from search.turns import SearchTurns
-from tests.support.hub import reset_caches
 from tests.support.servers import free_port, wait_for
 
 
@@ -81,11 +80,7 @@ def test_a_process_needs_at_least_one_turn():
 
 
 @pytest.mark.parametrize("search_url, turns", [("", 3), ("http://indexer:8001", None)])
-def test_the_web_hub_searches_plein_searches_at_once_at_a_time_unless_the_indexer_does(
-    data_dir, monkeypatch, search_url, turns
-):
-    monkeypatch.setenv("PLEIN_SEARCHES_AT_ONCE", "3")
-    monkeypatch.setenv("PLEIN_SEARCH_URL", search_url)
-    reset_caches()
-    taking_turns = [m.kwargs for m in create_app().user_middleware if m.cls is SearchTurns]
+def test_the_web_hub_searches_plein_searches_at_once_at_a_time_unless_the_indexer_does(context, search_url, turns):
+    context.settings.searches_at_once, context.settings.search_url = 3, search_url
+    taking_turns = [m.kwargs for m in create_app(context).user_middleware if m.cls is SearchTurns]
     assert taking_turns == ([{"paths": TURN_TAKING_PATHS, "at_once": turns}] if turns else [])

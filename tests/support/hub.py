@@ -1,16 +1,15 @@
-"""An in-process hub on a fresh data directory, for service-level tests."""
+"""An in-process hub on a fresh data directory, for service-level tests: a context of its own."""
 
 from __future__ import annotations
 
-from hub import db, jobs, templating
-from hub.services import index_writer, message_ids, searching
-from hub.settings import get_settings
+from pathlib import Path
+
+from hub.context import Context, build_context
+from hub.settings import Settings
+
+MAIL_DOMAIN = "plein.test"
 
 
-def reset_caches() -> None:
-    """Forget every process-wide object built from settings, so new `PLEIN_*` values apply."""
-    for cached in (
-        get_settings, db._engine, db._session_factory, index_writer.search_index, searching.search_reader,
-        jobs.celery_app, templating.catalogue, message_ids._installation_part,
-    ):
-        cached.cache_clear()
+def hub_context(data_dir: Path, **settings: object) -> Context:
+    """A context on `data_dir`, with `settings` (`Settings` fields) over the defaults of the tests."""
+    return build_context(Settings(data_dir=data_dir, mail_domain=MAIL_DOMAIN, **settings))

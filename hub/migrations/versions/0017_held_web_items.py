@@ -15,14 +15,18 @@ Revision ID: 0017
 Revises: 0016
 """
 
+import hashlib
+import mimetypes
+import os
+import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 from alembic.operations import BatchOperations
 
-from hub.services.attachments import safe_filename, store_blob
-from hub.settings import get_settings
 from mailgateway.parsing import parse_message
 
 revision = "0017"
@@ -83,7 +87,7 @@ def _move_web_items(connection: sa.Connection) -> None:
         .join(inbound_messages, inbound_messages.c.id == held_messages.c.inbound_id)
         .where(held_messages.c.inbound_id.in_(web), held_messages.c.status == "held")
     ).all()
-    data_dir = get_settings().data_dir
+    data_dir = context.config.attributes["settings"].data_dir
     for held_id, created_at, path in waiting:
         raw = data_dir / path
         if not raw.exists():
@@ -100,10 +104,10 @@ def _move_web_items(connection: sa.Connection) -> None:
             connection.execute(
                 held_files.insert().values(
                     held_id=held_id,
-                    filename=safe_filename(part.filename, content_type),
+                    filename=_safe_filename(part.filename, content_type),
                     content_type=content_type,
                     size=len(part.data),
-                    sha256=store_blob(part.data),
+                    sha256=_store_blob(data_dir / "attachments", part.data),
                     created_at=created_at,
                 )
             )
@@ -111,6 +115,43 @@ def _move_web_items(connection: sa.Connection) -> None:
         item = sa.table(table, sa.column("inbound_id", sa.Integer))
         connection.execute(item.update().where(item.c.inbound_id.in_(web)).values(inbound_id=None))
     connection.execute(inbound_messages.delete().where(inbound_messages.c.written_on_web.is_(True)))
+
+
+# The attachment store and the file names as hub.services.attachments kept them at this revision, written out
+# here so that this migration does the same whatever that module becomes.
+_UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
+
+
+def _safe_filename(filename: str, content_type: str) -> str:
+    name = _UNSAFE_FILENAME.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
+    if not name:
+        name = "attachment" + (mimetypes.guess_extension(content_type) or ".bin")
+    return name[:255]
+
+
+def _store_blob(store: Path, data: bytes) -> str:
+    """Keep `data` in the attachment store under `store` by its SHA-256, fsynced and renamed into place."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = store / sha256[:2] / sha256[2:4] / sha256
+    if path.exists():
+        return sha256
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return sha256
 
 
 def _rebuilt(table: str, alter: Callable[[BatchOperations], None]) -> None:
