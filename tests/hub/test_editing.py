@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.models import Attachment, Comment, HeldMessage, Post, Revision
-from hub.services import accounts, groups, index_writer, moderation, searching
+from hub.services import accounts, groups, index_writer, moderation, posts, searching
 from hub.web.app import create_app
+from tests.hub.test_moderation import csrf_of, signed_in
 
 
 @pytest.fixture
@@ -224,3 +225,114 @@ def test_creating_over_the_api_needs_a_token(context, company):
     anonymous = TestClient(create_app(context))
     assert anonymous.post("/api/groups/engineering/posts", json={"title": "a", "body": "b"}).status_code == 401
     assert anonymous.delete("/api/posts/1").status_code == 401
+
+
+def web_thread(context) -> tuple[int, int]:
+    """Alice's post in Engineering with Bob's comment on it; their ids."""
+    with context.session_scope() as session:
+        alice, bob = accounts.get_user(session, "alice@example.com"), accounts.get_user(session, "bob@example.com")
+        post = posts.create_post(session, groups.get_group(session, "engineering"), alice, "Planning", "Maandag")
+        return post.id, posts.create_comment(session, post, bob, "Ik kan maandag.").id
+
+
+def test_the_author_sees_edit_and_delete_on_their_own_items_only(context, company):
+    post_id, comment_id = web_thread(context)
+
+    alice, bob = signed_in(context, "alice@example.com"), signed_in(context, "bob@example.com")
+
+    page = alice.get(f"/p/{post_id}").text
+    assert f'href="/p/{post_id}/edit"' in page and f'href="/p/{post_id}/delete"' in page
+    assert f'href="/comments/{comment_id}/edit"' not in page
+    page = bob.get(f"/p/{post_id}").text
+    assert f'href="/p/{post_id}/edit"' not in page and f'href="/comments/{comment_id}/edit"' in page
+    for path in (f"/p/{post_id}/edit", f"/p/{post_id}/delete"):
+        assert bob.get(path).status_code == 403
+        assert bob.post(path, data={"csrf": csrf_of(page), "title": "Van Bob", "body": "x"}).status_code == 403
+    with context.session_scope() as session:
+        assert session.get(Post, post_id).title == "Planning"
+
+
+def test_the_author_edits_a_post_on_the_web_and_readers_see_it_was_edited_and_how(context, company):
+    post_id, _ = web_thread(context)
+    alice = signed_in(context, "alice@example.com")
+    form = alice.get(f"/p/{post_id}/edit")
+    assert form.status_code == 200 and 'value="Planning"' in form.text and ">Maandag</textarea>" in form.text
+
+    empty = alice.post(f"/p/{post_id}/edit", data={"csrf": csrf_of(form.text), "title": " ", "body": "Dinsdag"})
+    assert empty.status_code == 400 and "a post needs a title and some text" in empty.text and "Dinsdag" in empty.text
+    saved = alice.post(f"/p/{post_id}/edit", data={"csrf": csrf_of(form.text), "title": "Planning", "body": "Dinsdag"})
+
+    assert saved.url.path == f"/p/{post_id}" and "Dinsdag" in saved.text
+    assert f'href="/p/{post_id}/history"' in saved.text
+    carol = signed_in(context, "carol@example.com")
+    history = carol.get(f"/p/{post_id}/history")
+    assert history.status_code == 200
+    assert history.text.index("Dinsdag") < history.text.index("Maandag") and "Before Alice edited it on" in history.text
+    forged = alice.post(f"/p/{post_id}/edit", data={"csrf": "forged", "title": "x", "body": "y"})
+    assert forged.status_code == 403
+
+
+def test_the_author_edits_a_comment_on_the_web(context, company):
+    post_id, comment_id = web_thread(context)
+    bob = signed_in(context, "bob@example.com")
+    form = bob.get(f"/comments/{comment_id}/edit")
+    assert form.status_code == 200 and 'name="title"' not in form.text
+
+    saved = bob.post(f"/comments/{comment_id}/edit", data={"csrf": csrf_of(form.text), "body": "Ik kan dinsdag."})
+
+    assert saved.url.path == f"/p/{post_id}" and "Ik kan dinsdag." in saved.text
+    assert f'href="/comments/{comment_id}/history"' in saved.text
+    assert "Ik kan maandag." in bob.get(f"/comments/{comment_id}/history").text
+
+
+def test_deleting_a_comment_on_the_web_asks_first_and_leaves_removed_by_its_author(context, company):
+    post_id, comment_id = web_thread(context)
+    with context.session_scope() as session:
+        alice = accounts.get_user(session, "alice@example.com")
+        post = session.get(Post, post_id)
+        posts.create_comment(session, post, alice, "Prima, maandag dan.", parent=session.get(Comment, comment_id))
+    bob = signed_in(context, "bob@example.com")
+
+    asked = bob.get(f"/comments/{comment_id}/delete")
+    assert asked.status_code == 200 and "Delete your comment?" in asked.text
+    with context.session_scope() as session:
+        assert session.get(Comment, comment_id).removed_at is None, "the GET only asks"
+    page = bob.post(f"/comments/{comment_id}/delete", data={"csrf": csrf_of(asked.text)})
+
+    assert page.url.path == f"/p/{post_id}"
+    assert "removed by its author" in page.text and "Ik kan maandag." not in page.text
+    assert "Prima, maandag dan." in page.text
+    assert bob.get(f"/comments/{comment_id}/edit").status_code == 400
+
+
+def test_deleting_a_post_on_the_web_asks_first_and_takes_the_thread(context, company):
+    post_id, comment_id = web_thread(context)
+    alice = signed_in(context, "alice@example.com")
+    asked = alice.get(f"/p/{post_id}/delete")
+    assert asked.status_code == 200 and "Delete your post?" in asked.text
+
+    gone = alice.post(f"/p/{post_id}/delete", data={"csrf": csrf_of(asked.text)})
+
+    assert gone.url.path == "/g/engineering" and "Planning" not in gone.text
+    assert alice.get(f"/p/{post_id}").status_code == 404
+    with context.session_scope() as session:
+        assert session.get(Comment, comment_id) is None
+
+
+def test_a_private_groups_edit_delete_and_history_pages_are_as_missing_to_someone_outside_it(context, company):
+    with context.session_scope() as session:
+        alice = accounts.get_user(session, "alice@example.com")
+        post = posts.create_post(session, groups.get_group(session, "board"), alice, "Begroting", "Geheim")
+        comment = posts.create_comment(session, post, alice, "Ook geheim")
+        posts.edit_post(session, post, alice, "Begroting", "Geheimer")
+        ids, missing = (post.id, comment.id), post.id + comment.id + 100
+    carol = signed_in(context, "carol@example.com")
+    csrf = csrf_of(carol.get("/").text)
+
+    for kind, item_id in zip(("p", "comments"), ids, strict=True):
+        for page in ("edit", "delete", "history"):
+            hidden, absent = carol.get(f"/{kind}/{item_id}/{page}"), carol.get(f"/{kind}/{missing}/{page}")
+            assert (hidden.status_code, absent.status_code) == (404, 404), (kind, page)
+            assert "Geheim" not in hidden.text and "Begroting" not in hidden.text
+        for page in ("edit", "delete"):
+            assert carol.post(f"/{kind}/{item_id}/{page}", data={"csrf": csrf, "body": "x"}).status_code == 404
