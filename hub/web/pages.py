@@ -438,7 +438,9 @@ def _edit_page(
     """The edit form or the delete confirmation of `item`; only its author gets it (403 otherwise)."""
     is_post = isinstance(item, Post)
     if item.author_id != user.id:
-        raise Forbidden("only the author may edit a post" if is_post else "only the author may edit a comment")
+        if is_post:
+            raise Forbidden("only the author may edit a post")
+        raise Forbidden("only the author may edit a comment")
     if not is_post and item.removed_at is not None:
         raise Invalid("a removed comment cannot be edited")
     post = item if is_post else item.post
