@@ -161,7 +161,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
     indexing.mark_writers(session, post)
     _forget(session, list(comment.attachments), [("comment", comment)])
     for attachment in comment.attachments:
-        session.delete(attachment)
+        session.delete(attachment)  # else the ORM keeps it on the post, with no comment
     comment.revisions.clear()
     comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
