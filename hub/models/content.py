@@ -52,6 +52,8 @@ class Comment(Base):
     message_id: Mapped[str | None] = mapped_column(String(998))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When its author deleted it: its words and files are gone; it stays as "removed by its author" for its answers."""
 
     post: Mapped[Post] = relationship(back_populates="comments")
     parent: Mapped["Comment | None"] = relationship(remote_side=[id])

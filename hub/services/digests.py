@@ -108,7 +108,7 @@ class Activity:
         self.since_post, self.since_comment = since_post, since_comment
         comments = session.execute(
             select(Comment.id, Comment.post_id, Comment.author_id, Comment.created_at, Comment.body_text).where(
-                Comment.id > since_comment, Comment.id <= self.newest_comment
+                Comment.id > since_comment, Comment.id <= self.newest_comment, Comment.removed_at.is_(None)
             ).order_by(Comment.id)
         ).all()
         self.comments_by_post: dict[int, list] = defaultdict(list)

@@ -129,7 +129,8 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     comments = session.execute(
         select(Comment.id, Comment.post_id, Comment.body_text, Comment.created_at, Comment.author_id,
                User.name, User.email)
-        .join(User, User.id == Comment.author_id).where(Comment.post_id.in_(post_ids)).order_by(Comment.id)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.post_id.in_(post_ids), Comment.removed_at.is_(None)).order_by(Comment.id)
     ).all()
     attachments = session.execute(
         select(Attachment.id, Attachment.post_id, Attachment.comment_id, Attachment.filename,
@@ -181,7 +182,7 @@ def learned_expertise(session: Session, user: User) -> str:
     answered = (
         select(Post.id, Post.title, Post.body_text)
         .join(Comment, Comment.post_id == Post.id)
-        .where(Comment.author_id == user.id, Post.group_id.in_(public))
+        .where(Comment.author_id == user.id, Comment.removed_at.is_(None), Post.group_id.in_(public))
         .distinct()
     )
     lines = []

@@ -128,7 +128,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
 def notify_comment(session: Session, comment_id: int, *, at_most: int | None = None) -> int | None:
     """Queue the mail of a new comment, threaded under what it answers; `at_most` as for posts."""
     comment = session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or comment.removed_at is not None:
         return 0
     post = comment.post
     members = _members_for_each(session, post.group, comment.author)

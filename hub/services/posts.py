@@ -1,18 +1,20 @@
-"""Posts and their threaded comments: creating them, deleting them and reading them as a given user.
+"""Posts and their threaded comments: creating, editing, deleting them and reading them as a given user.
 
-Deleting takes along what was derived from the item: its place in the index and in learned
-expertise, its stored files once no other attachment names them, and mail about it not yet sent.
+Editing keeps what the item said before as a revision, its history. Deleting takes along what
+was derived from the item: its place in the index and in learned expertise, its stored files
+once no other attachment names them, its history, and mail about it not yet sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.models import Attachment, Comment, Group, Post, User
+from hub.models import Attachment, Comment, Group, Post, Revision, User, utcnow
 from hub.services import attachments, digest_horizon, indexing, mail_keys, notifications, outbox
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
@@ -92,12 +94,15 @@ def validate_comment(post: Post, body_text: str, parent: Comment | None) -> None
 
 
 def edit_post(session: Session, post: Post, editor: User, title: str, body_text: str) -> Post:
-    """Change a post's title and text; only its author may. Search follows within seconds."""
+    """Change a post's title and text; only its author may. What it said before stays in its history."""
     if editor.id != post.author_id:
         raise Forbidden("only the author may edit a post")
     title = " ".join(title.split())[:MAX_TITLE_LENGTH]
     if not title or not body_text.strip():
         raise Invalid("a post needs a title and some text")
+    if (title, body_text.strip()) == (post.title, post.body_text) and post.body_html is None:
+        return post
+    session.add(Revision(post=post, editor=editor, title=post.title, body_text=post.body_text))
     post.title, post.body_text, post.body_html = title, body_text.strip(), None
     session.flush()
     _after_change(session, post)
@@ -105,19 +110,34 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
 
 
 def edit_comment(session: Session, comment: Comment, editor: User, body_text: str) -> Comment:
-    """Change a comment's text; only its author may. The original mail stays as it came."""
+    """Change a comment's text; only its author may. The original mail stays as it came; what it said before
+    stays in its history."""
     if editor.id != comment.author_id:
         raise Forbidden("only the author may edit a comment")
+    if comment.removed_at is not None:
+        raise Invalid("a removed comment cannot be edited")
     if not body_text.strip():
         raise Invalid("a comment needs some text")
+    if body_text.strip() == comment.body_text:
+        return comment
+    session.add(Revision(comment=comment, editor=editor, body_text=comment.body_text))
     comment.body_text = body_text.strip()
     session.flush()
     _after_change(session, comment.post)
     return comment
 
 
+def edited_at(item: Post | Comment) -> datetime | None:
+    """When `item` was last edited, or None if never."""
+    return item.revisions[-1].created_at if item.revisions else None
+
+
 def delete_post(session: Session, post: Post, editor: User) -> None:
-    """Delete a post with its comments and attachments; only its author may."""
+    """Delete a post with its thread: its comments, attachments and history; only its author may.
+
+    As in Discourse, where an author who deletes a topic's first post withdraws the whole topic,
+    the answers go with it: they answer a question that is no longer there.
+    """
     if editor.id != post.author_id:
         raise Forbidden("only the author may delete a post")
     indexing.mark_writers(session, post)
@@ -128,31 +148,25 @@ def delete_post(session: Session, post: Post, editor: User) -> None:
 
 
 def delete_comment(session: Session, comment: Comment, editor: User) -> None:
-    """Delete a comment (answers to it go with it); only its author may."""
+    """Delete a comment's words, files and history; only its author may.
+
+    It stays in its thread as "removed by its author", as in Discourse, so the answers under it
+    keep their place and still read as answers.
+    """
     if editor.id != comment.author_id:
         raise Forbidden("only the author may delete a comment")
+    if comment.removed_at is not None:
+        return
     post = comment.post
     indexing.mark_writers(session, post)
-    going = _answers(post.comments, comment)
-    going_ids = {c.id for c in going}
-    files = [a for a in post.attachments if a.comment_id in going_ids]
-    _forget(session, files, [("comment", c) for c in going])
+    _forget(session, list(comment.attachments), [("comment", comment)])
     for attachment in comment.attachments:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment
-    session.delete(comment)
+    comment.revisions.clear()
+    comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
-    session.expire(post, ["comments", "attachments"])
+    session.expire(post, ["attachments"])
     _after_change(session, post)
-
-
-def _answers(comments: list[Comment], comment: Comment) -> list[Comment]:
-    """`comment` and every answer below it, which the database deletes with it."""
-    going, ids = [], {comment.id}
-    for candidate in sorted(comments, key=lambda c: c.id):
-        if candidate.id in ids or candidate.parent_id in ids:
-            ids.add(candidate.id)
-            going.append(candidate)
-    return going
 
 
 def _forget(session: Session, files: list[Attachment], items: list[tuple[str, Post | Comment]]) -> None:
@@ -201,7 +215,7 @@ def list_posts(session: Session, group: Group, page: int = 1, page_size: int = 2
     counts = dict(
         session.execute(
             select(Comment.post_id, func.count())
-            .where(Comment.post_id.in_([p.id for p in posts]))
+            .where(Comment.post_id.in_([p.id for p in posts]), Comment.removed_at.is_(None))
             .group_by(Comment.post_id)
         ).all()
     )

@@ -51,7 +51,9 @@ def stop_token(user: User) -> str:
 
 
 def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
-    return session.get(Post if kind == "post" else Comment, item_id) if kind in KINDS else None
+    """The item, or None when it is gone: a comment its author removed is only a mark in its thread."""
+    item = session.get(Post if kind == "post" else Comment, item_id) if kind in KINDS else None
+    return None if isinstance(item, Comment) and item.removed_at is not None else item
 
 
 def send_receipt(session: Session, kind: str, item_id: int) -> bool:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from python_multipart.multipart import parse_options_header
+from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.services import accounts, groups, posts, preferences, searching
+from hub.locale import N_
+from hub.models import Comment, HeldMessage, Post
+from hub.services import accounts, groups, posts, preferences, searching, submissions
+from hub.services.errors import Invalid
 from hub.services.groups import find_membership
-from hub.urls import post_path
-from hub.web.deps import DB, ApiUser, Id
+from hub.urls import comment_path, post_path
+from hub.web.deps import DB, ApiUser, Id, context_of_app
 from hub.web.schemas import (
+    CommentEdit,
+    CommentOut,
     GroupOut,
+    HeldOut,
+    HistoryOut,
     Person,
+    PostEdit,
     PostList,
     PostOut,
     PostSummary,
@@ -22,6 +37,7 @@ from hub.web.schemas import (
     SearchResultOut,
     SuggestionsOut,
 )
+from hub.web.uploads import TOO_LARGE, TOO_MANY_FILES, UploadForm, read_upload_form
 
 router = APIRouter(prefix="/api")
 
@@ -118,3 +134,128 @@ def get_mail_settings(user: ApiUser) -> MailSettingsIO:
 def put_mail_settings(wanted: MailSettingsIO, session: DB, user: ApiUser) -> MailSettingsIO:
     preferences.update_settings(session, user, preferences.MailSettings(**wanted.model_dump()))
     return MailSettingsIO(**vars(preferences.settings_of(user)))
+
+
+# Writing over the API: a phone app or a field engineer's "direct button" posts, comments, edits and deletes
+# as the web does, under the same posting policy and the same limits on files (hub.web.uploads).
+
+
+async def written_form(request: Request) -> AsyncIterator[UploadForm]:
+    """A post or comment sent as JSON, or as a form (multipart with `files`, or urlencoded) read as the web's."""
+    kind, _ = parse_options_header(request.headers.get("content-type", ""))
+    if kind == b"application/json":
+        yield await _json_form(request, context_of_app(request).settings.max_message_size)
+        return
+    reading = read_upload_form(request)
+    try:
+        yield await anext(reading)
+    finally:
+        await reading.aclose()  # removes the files the store did not take
+
+
+async def _json_form(request: Request, max_bytes: int) -> UploadForm:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            return UploadForm(refused=TOO_LARGE)
+    try:
+        fields = json.loads(body)
+    except ValueError:
+        raise HTTPException(400, N_("The body is not valid JSON.")) from None
+    if not isinstance(fields, dict):
+        raise HTTPException(400, N_("The body must be a JSON object."))
+    return UploadForm(fields={
+        name: value if isinstance(value, str) else json.dumps(value) for name, value in fields.items() if value is not None
+    })
+
+
+WrittenForm = Annotated[UploadForm, Depends(written_form, scope="function")]
+REFUSED = {
+    TOO_MANY_FILES: N_("Too many files: a post takes no more files than a mail may. Nothing was posted."),
+    TOO_LARGE: N_("Too large: a post and its files may be no larger than a mail may. Nothing was posted."),
+}
+CREATED = {
+    201: {"description": "Made: the item as `GET /api/posts/{id}` shows it"},
+    202: {"model": HeldOut, "description": "Waits for a moderator of the group"},
+    413: {"description": "More files, or more bytes, than a mail may carry"},
+}
+
+
+def _created(session: Session, made: Post | Comment | HeldMessage) -> JSONResponse:
+    if isinstance(made, HeldMessage):
+        return JSONResponse(HeldOut.of(made).model_dump(mode="json"), status_code=202)
+    if isinstance(made, Comment):
+        return JSONResponse(CommentOut.of(made).model_dump(mode="json"), status_code=201,
+                            headers={"Location": context_of(session).url(comment_path(made.post_id, made.id))})
+    return JSONResponse(PostOut.of(made).model_dump(mode="json"), status_code=201,
+                        headers={"Location": context_of(session).url(post_path(made.id))})
+
+
+def _refused(form: UploadForm) -> None:
+    if form.refused:
+        raise HTTPException(413, REFUSED[form.refused])
+
+
+@router.post("/groups/{slug}/posts", status_code=201, response_model=PostOut, responses=CREATED)
+def create_post(slug: str, form: WrittenForm, session: DB, user: ApiUser) -> JSONResponse:
+    """`title`, `body` and `files`: multipart/form-data, or a JSON object without files."""
+    _refused(form)
+    group = groups.get_visible_group(session, user, slug)
+    made = submissions.submit_post(session, user, group, form.fields.get("title", ""), form.fields.get("body", ""),
+                                   form.files)
+    return _created(session, made)
+
+
+@router.post("/posts/{post_id}/comments", status_code=201, response_model=CommentOut, responses=CREATED)
+def create_comment(post_id: Id, form: WrittenForm, session: DB, user: ApiUser) -> JSONResponse:
+    """`body` and optionally `parent_id`, the comment it answers: JSON or a form. A comment carries no files."""
+    _refused(form)
+    post = posts.get_post(session, user, post_id)
+    if form.files:
+        raise Invalid("A comment takes text only: attach files to a post.")
+    parent_id = form.fields.get("parent_id", "")
+    if parent_id and not parent_id.isdigit():
+        raise Invalid("parent_id must be the id of a comment on this post")
+    parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
+    return _created(session, submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent))
+
+
+@router.patch("/posts/{post_id}")
+def edit_post(post_id: Id, edit: PostEdit, session: DB, user: ApiUser) -> PostOut:
+    """Your own post only (403 otherwise); what it said before goes to its history."""
+    post = posts.get_post(session, user, post_id)
+    posts.edit_post(session, post, user, post.title if edit.title is None else edit.title,
+                    post.body_text if edit.body is None else edit.body)
+    return PostOut.of(post)
+
+
+@router.delete("/posts/{post_id}", status_code=204)
+def delete_post(post_id: Id, session: DB, user: ApiUser) -> Response:
+    """Your own post only (403 otherwise), with its whole thread."""
+    posts.delete_post(session, posts.get_post(session, user, post_id), user)
+    return Response(status_code=204)
+
+
+@router.get("/posts/{post_id}/history")
+def post_history(post_id: Id, session: DB, user: ApiUser) -> HistoryOut:
+    return HistoryOut.of(posts.get_post(session, user, post_id))
+
+
+@router.patch("/comments/{comment_id}")
+def edit_comment(comment_id: Id, edit: CommentEdit, session: DB, user: ApiUser) -> CommentOut:
+    """Your own comment only (403 otherwise); what it said before goes to its history."""
+    comment = posts.get_comment(session, user, comment_id)
+    return CommentOut.of(posts.edit_comment(session, comment, user, edit.body))
+
+
+@router.delete("/comments/{comment_id}", status_code=204)
+def delete_comment(comment_id: Id, session: DB, user: ApiUser) -> Response:
+    """Your own comment only (403 otherwise): it stays in its thread as removed by its author."""
+    posts.delete_comment(session, posts.get_comment(session, user, comment_id), user)
+    return Response(status_code=204)
+
+
+@router.get("/comments/{comment_id}/history")
+def comment_history(comment_id: Id, session: DB, user: ApiUser) -> HistoryOut:
+    return HistoryOut.of(posts.get_comment(session, user, comment_id))

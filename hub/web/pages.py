@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, object_session
 
 from hub.context import Context
 from hub.locale import Message
-from hub.models import Attachment, Delivery, Group, HeldMessage, User
+from hub.models import Attachment, Comment, Delivery, Group, HeldMessage, Post, User
 from hub.services import (
     accounts,
     attachments,
@@ -426,3 +426,104 @@ def confirm_address(request: Request, session: DB, user: PageUser) -> Response:
     """The person says their address works again after bounces: mail to it starts again."""
     bounces.reenable(session, user)
     return RedirectResponse("/preferences", status_code=303)
+
+
+# Authors edit and delete their own posts and comments; whoever may see an item sees its edit history.
+
+
+def _edit_page(
+    request: Request, user: User, item: Post | Comment, mode: str, status_code: int = 200,
+    form: dict[str, str] | None = None, error: PleinError | None = None,
+) -> HTMLResponse:
+    """The edit form or the delete confirmation of `item`; only its author gets it (403 otherwise)."""
+    is_post = isinstance(item, Post)
+    if item.author_id != user.id:
+        if is_post:
+            raise Forbidden("only the author may edit a post")
+        raise Forbidden("only the author may edit a comment")
+    if not is_post and item.removed_at is not None:
+        raise Invalid("a removed comment cannot be edited")
+    post = item if is_post else item.post
+    base = f"/p/{item.id}" if is_post else f"/comments/{item.id}"
+    return render(
+        request, "edit.html", status_code=status_code, user=user, kind="post" if is_post else "comment",
+        mode=mode, item=item, post=post, action=f"{base}/{mode}", error=error,
+        back=post_path(post.id) if is_post else comment_path(post.id, item.id),
+        form=form or {"title": post.title if is_post else "", "body": item.body_text},
+    )
+
+
+@router.get("/p/{post_id}/edit")
+def edit_post_form(request: Request, post_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    return _edit_page(request, user, posts.get_post(session, user, post_id), "edit")
+
+
+@router.post("/p/{post_id}/edit", dependencies=[CSRFChecked])
+def edit_post(
+    request: Request, post_id: Id, session: DB, user: PageUser,
+    title: Annotated[str, Form()] = "", body: Annotated[str, Form()] = "",
+) -> Response:
+    post = posts.get_post(session, user, post_id)
+    try:
+        posts.edit_post(session, post, user, title, body)
+    except Invalid as error:
+        return _edit_page(request, user, post, "edit", 400, {"title": title, "body": body}, error)
+    return RedirectResponse(post_path(post.id), status_code=303)
+
+
+@router.get("/p/{post_id}/delete")
+def delete_post_form(request: Request, post_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    """Asks first; the form it shows deletes."""
+    return _edit_page(request, user, posts.get_post(session, user, post_id), "delete")
+
+
+@router.post("/p/{post_id}/delete", dependencies=[CSRFChecked])
+def delete_post(post_id: Id, session: DB, user: PageUser) -> Response:
+    post = posts.get_post(session, user, post_id)
+    slug = post.group.slug
+    posts.delete_post(session, post, user)
+    return RedirectResponse(group_path(slug), status_code=303)
+
+
+@router.get("/comments/{comment_id}/edit")
+def edit_comment_form(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    return _edit_page(request, user, posts.get_comment(session, user, comment_id), "edit")
+
+
+@router.post("/comments/{comment_id}/edit", dependencies=[CSRFChecked])
+def edit_comment(
+    request: Request, comment_id: Id, session: DB, user: PageUser, body: Annotated[str, Form()] = "",
+) -> Response:
+    comment = posts.get_comment(session, user, comment_id)
+    try:
+        posts.edit_comment(session, comment, user, body)
+    except Invalid as error:
+        return _edit_page(request, user, comment, "edit", 400, {"body": body}, error)
+    return RedirectResponse(comment_path(comment.post_id, comment.id), status_code=303)
+
+
+@router.get("/comments/{comment_id}/delete")
+def delete_comment_form(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    """Asks first; the form it shows deletes."""
+    return _edit_page(request, user, posts.get_comment(session, user, comment_id), "delete")
+
+
+@router.post("/comments/{comment_id}/delete", dependencies=[CSRFChecked])
+def delete_comment(comment_id: Id, session: DB, user: PageUser) -> Response:
+    comment = posts.get_comment(session, user, comment_id)
+    posts.delete_comment(session, comment, user)
+    return RedirectResponse(comment_path(comment.post_id, comment.id), status_code=303)
+
+
+@router.get("/p/{post_id}/history")
+def post_history(request: Request, post_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    post = posts.get_post(session, user, post_id)
+    return render(request, "history.html", user=user, kind="post", item=post, post=post, back=post_path(post.id),
+                  revisions=list(reversed(post.revisions)))
+
+
+@router.get("/comments/{comment_id}/history")
+def comment_history(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
+    comment = posts.get_comment(session, user, comment_id)
+    return render(request, "history.html", user=user, kind="comment", item=comment, post=comment.post,
+                  back=comment_path(comment.post_id, comment.id), revisions=list(reversed(comment.revisions)))

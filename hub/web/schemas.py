@@ -8,8 +8,9 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from hub.context import context_of
-from hub.models import Attachment, Comment, Group, Membership, Post, User
+from hub.models import Attachment, Comment, Group, HeldMessage, Membership, Post, Revision, User
 from hub.services import addresses
+from hub.services.posts import edited_at
 from hub.services.profiles import expertise_tags
 from hub.services.searching import Found, FoundPage, SuggestionLink
 from hub.urls import attachment_path, group_path, person_path, post_path
@@ -80,13 +81,19 @@ class CommentOut(BaseModel):
     parent_id: int | None
     author: Person
     body_text: str
+    """Empty once `removed`."""
     created_at: datetime
+    edited_at: datetime | None
+    """When it was last edited; its history is at /api/comments/{id}/history."""
+    removed: bool
+    """Its author deleted it: it stays only as a mark in the thread, for the answers under it."""
 
     @classmethod
     def of(cls, comment: Comment) -> CommentOut:
         return cls(
             id=comment.id, parent_id=comment.parent_id, author=Person.of(comment.author),
-            body_text=comment.body_text, created_at=comment.created_at,
+            body_text=comment.body_text, created_at=comment.created_at, edited_at=edited_at(comment),
+            removed=comment.removed_at is not None,
         )
 
 
@@ -98,6 +105,8 @@ class PostOut(BaseModel):
     author: Person
     group: str
     created_at: datetime
+    edited_at: datetime | None
+    """When it was last edited; its history is at /api/posts/{id}/history."""
     url: str
     attachments: list[AttachmentOut]
     comments: list[CommentOut]
@@ -107,6 +116,7 @@ class PostOut(BaseModel):
         return cls(
             id=post.id, title=post.title, body_text=post.body_text, body_html=post.body_html,
             author=Person.of(post.author), group=post.group.slug, created_at=post.created_at,
+            edited_at=edited_at(post),
             url=context_of(post).url(post_path(post.id)),
             attachments=[AttachmentOut.of(a) for a in post.attachments],
             comments=[CommentOut.of(c) for c in post.comments],
@@ -207,3 +217,54 @@ class ProfileOut(BaseModel):
             name=user.name, email=user.email, department=user.department, job_title=user.job_title,
             bio=user.bio, expertise=expertise_tags(user.expertise), url=context_of(user).url(person_path(user.email)),
         )
+
+
+# Writing over the API: creating, editing and deleting posts and comments, and their edit history.
+
+
+class PostEdit(BaseModel):
+    """What changes; a field left out stays as it is."""
+
+    title: str | None = None
+    body: str | None = None
+
+
+class CommentEdit(BaseModel):
+    body: str
+
+
+class HeldOut(BaseModel):
+    """A post or comment that waits for a moderator of its group (answered with 202)."""
+
+    held_id: int
+    status: str
+    """`held`"""
+    group: str
+
+    @classmethod
+    def of(cls, held: HeldMessage) -> HeldOut:
+        return cls(held_id=held.id, status=str(held.status), group=held.group.slug)
+
+
+class RevisionOut(BaseModel):
+    """What the item said before an edit, who made that edit and when."""
+
+    title: str | None
+    """A post's title before the edit; None for a comment."""
+    body_text: str
+    editor: Person
+    edited_at: datetime
+
+    @classmethod
+    def of(cls, revision: Revision) -> RevisionOut:
+        return cls(title=revision.title, body_text=revision.body_text, editor=Person.of(revision.editor),
+                   edited_at=revision.created_at)
+
+
+class HistoryOut(BaseModel):
+    revisions: list[RevisionOut]
+    """Oldest first; the item as it reads now is not among them."""
+
+    @classmethod
+    def of(cls, item: Post | Comment) -> HistoryOut:
+        return cls(revisions=[RevisionOut.of(r) for r in item.revisions])

@@ -155,3 +155,20 @@ def test_a_visitor_switches_the_sign_in_page_to_dutch_and_stays_on_it(browser, d
     assert page.get_by_role("heading", name="Aanmelden bij Plein").is_visible()
     look_at(page, "sign-in-nl", tmp_path)
     page.close()
+
+
+def annas_own(demo, table: str) -> int:
+    """The id of a post or comment Anna wrote in the demo, in a group everyone sees."""
+    [(item_id,)] = demo.query(
+        f"SELECT {table}.id FROM {table} JOIN users ON users.id = {table}.author_id"
+        f" WHERE users.email = 'anna@plein.localhost' ORDER BY {table}.id LIMIT 1"
+    )
+    return item_id
+
+
+@pytest.mark.parametrize("page", ["edit", "delete", "history"])
+@pytest.mark.parametrize("table", ["posts", "comments"])
+def test_the_pages_to_edit_and_delete_annas_own_items_read_well_at_both_widths(anna, demo, tmp_path, table, page):
+    kind = "p" if table == "posts" else "comments"
+    assert anna.goto(f"{demo.base_url}/{kind}/{annas_own(demo, table)}/{page}").status == 200
+    look_at(anna, f"{table}-{page}", tmp_path)

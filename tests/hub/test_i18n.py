@@ -197,11 +197,15 @@ def make_hub(context, language: str) -> dict[str, object]:
         moderation.set_moderator(session, tuin, mona)
         post = posts.create_post(session, tuin, mona, "Compost", "Wie heeft er een kruiwagen?")
         reply = posts.create_comment(session, post, bram, "Ik, morgen.", original_text="Ik, morgen.\n\n> Wie?")
+        own = posts.create_comment(session, post, mona, "Fijn.")
+        posts.edit_comment(session, own, mona, "Fijn, dank je.")
+        posts.delete_comment(session, posts.create_comment(session, post, mona, "Laat maar."), mona)
+        posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de compost?")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
         session.flush()
         return {
-            "post": post.id, "comment": reply.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
+            "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
             "edit_comment": receipts.edit_token("comment", session.get(Comment, reply.id)),
@@ -221,7 +225,9 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/unsubscribe/{made['unsubscribe']}": anonymous, f"/unsubscribe/replies/{made['replies']}": anonymous,
         f"/unsubscribe/receipts/{made['receipts']}": anonymous, f"/receipts/post/{made['edit']}": anonymous,
         f"/receipts/post/{made['edit']}/undo": anonymous, f"/receipts/comment/{made['edit_comment']}": anonymous,
-        "/unsubscribe/not-a-token": anonymous,
+        "/unsubscribe/not-a-token": anonymous, f"/p/{made['post']}/edit": client, f"/p/{made['post']}/delete": client,
+        f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
+        f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -236,6 +242,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/unsubscribe/receipts/{made['receipts']}": (anonymous, {}),
         f"/receipts/post/{made['edit']}/undo": (anonymous, {"csrf": anonymous_csrf}),
         f"/unsubscribe/{made['unsubscribe']}": (anonymous, {}),
+        f"/p/{made['post']}/edit": (client, {"csrf": csrf, "title": " ", "body": "x"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -248,7 +255,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 34
+    assert len(seen) == 41
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -111,7 +111,9 @@ def test_a_comment_undone_through_its_receipt_and_sent_again_is_mailed_and_recei
     receive(context, mail("Re: Storing lift", "Ik bel de monteur.", In_Reply_To=answers))
 
     with context.session_scope() as session:
-        assert [c.body_text for c in session.query(Comment)] == ["Ik bel de monteur."]
+        assert [(c.body_text, c.removed_at is None) for c in session.query(Comment)] == [
+            ("", False), ("Ik bel de monteur.", True)
+        ], "the undone comment stays as removed by its author"
     assert len(outbox(context, "comment:", "bob@example.com")) == 2
     assert len(outbox(context, "receipt:comment", "alice@example.com")) == 2
 
