@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from hub.context import context_of
-from hub.services import accounts, groups, posts, preferences, searching
+from hub.models import Comment, Post
+from hub.services import accounts, groups, posts, preferences, reactions, searching
 from hub.services.groups import find_membership
 from hub.urls import post_path
 from hub.web.deps import DB, ApiUser, Id
@@ -17,10 +20,12 @@ from hub.web.schemas import (
     PostOut,
     PostSummary,
     ProfileOut,
+    ReactionOut,
     RelatedOut,
     SearchOut,
     SearchResultOut,
     SuggestionsOut,
+    reactions_out,
 )
 
 router = APIRouter(prefix="/api")
@@ -49,7 +54,8 @@ def list_group_posts(slug: str, session: DB, user: ApiUser, page: int = Query(1,
 
 @router.get("/posts/{post_id}")
 def get_post(post_id: Id, session: DB, user: ApiUser) -> PostOut:
-    return PostOut.of(posts.get_post(session, user, post_id))
+    post = posts.get_post(session, user, post_id)
+    return PostOut.of(post, reactions.of_thread(session, user, post))
 
 
 @router.get("/search", response_model_exclude_none=True)
@@ -63,7 +69,9 @@ def search(
     sort: str = Query("relevance", description="relevance or newest"),
     per_page: int = Query(20, ge=1, le=100),
 ) -> SearchOut:
-    return SearchOut.of(searching.search(session, user, q, kind or None, page, per_page, sort), context_of(session).url)
+    found = searching.search(session, user, q, kind or None, page, per_page, sort)
+    counts = reactions.counts_of(session, user, [(f.hit.kind, f.hit.id) for f in found.results])
+    return SearchOut.of(found, context_of(session).url, counts)
 
 
 @router.get("/search/suggest")
@@ -118,3 +126,47 @@ def get_mail_settings(user: ApiUser) -> MailSettingsIO:
 def put_mail_settings(wanted: MailSettingsIO, session: DB, user: ApiUser) -> MailSettingsIO:
     preferences.update_settings(session, user, preferences.MailSettings(**wanted.model_dump()))
     return MailSettingsIO(**vars(preferences.settings_of(user)))
+
+
+# Reactions: PUT gives one (201 the first time, 200 when given already), DELETE takes it back (200 either way);
+# both answer with the item's reactions as they are now. An item the caller may not see is a 404, as a missing one.
+REACTION_DOC = "like, thanks, agree, insightful or celebrate (400 otherwise)"
+GIVEN = {201: {"description": "Given now"}, 200: {"description": "Given already"}}
+
+
+def _reacted(session: DB, user: ApiUser, item: Post | Comment) -> dict[str, ReactionOut]:
+    return reactions_out(reactions.of_item(session, user, item))
+
+
+@router.put("/posts/{post_id}/reactions/{reaction}", status_code=201, responses=GIVEN)
+def react_to_post(post_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB, user: ApiUser,
+                  response: Response) -> dict[str, ReactionOut]:
+    post = posts.get_post(session, user, post_id)
+    if not reactions.react(session, user, post, reaction):
+        response.status_code = 200
+    return _reacted(session, user, post)
+
+
+@router.delete("/posts/{post_id}/reactions/{reaction}")
+def unreact_to_post(post_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                    user: ApiUser) -> dict[str, ReactionOut]:
+    post = posts.get_post(session, user, post_id)
+    reactions.unreact(session, user, post, reaction)
+    return _reacted(session, user, post)
+
+
+@router.put("/comments/{comment_id}/reactions/{reaction}", status_code=201, responses=GIVEN)
+def react_to_comment(comment_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                     user: ApiUser, response: Response) -> dict[str, ReactionOut]:
+    comment = posts.get_comment(session, user, comment_id)
+    if not reactions.react(session, user, comment, reaction):
+        response.status_code = 200
+    return _reacted(session, user, comment)
+
+
+@router.delete("/comments/{comment_id}/reactions/{reaction}")
+def unreact_to_comment(comment_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                       user: ApiUser) -> dict[str, ReactionOut]:
+    comment = posts.get_comment(session, user, comment_id)
+    reactions.unreact(session, user, comment, reaction)
+    return _reacted(session, user, comment)

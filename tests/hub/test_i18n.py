@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
-from hub.services import accounts, groups, moderation, posts, receipts, signing, submissions, subscriptions
+from hub.services import accounts, groups, moderation, posts, reactions, receipts, signing, submissions, subscriptions
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
@@ -197,6 +197,8 @@ def make_hub(context, language: str) -> dict[str, object]:
         moderation.set_moderator(session, tuin, mona)
         post = posts.create_post(session, tuin, mona, "Compost", "Wie heeft er een kruiwagen?")
         reply = posts.create_comment(session, post, bram, "Ik, morgen.", original_text="Ik, morgen.\n\n> Wie?")
+        reactions.react(session, bram, post, "like")
+        reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
         session.flush()
@@ -228,6 +230,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
     posts_ = {
         "/g/tuin/posts": (client, {"csrf": csrf, "title": "", "body": "x"}),
         f"/p/{made['post']}/comments": (client, {"csrf": csrf, "body": " "}),
+        f"/p/{made['post']}/reactions/nonsense": (client, {"csrf": csrf}),
+        f"/comments/{made['comment']}/reactions/nonsense": (client, {"csrf": csrf}),
         "/people/mona@plein.test": (client, {"csrf": csrf, "job_title": "x" * 300}),
         "/preferences": (client, {"csrf": csrf, "timezone": "Mars/Olympus", "language": "en"}),
         "/sign-in": (anonymous, {"csrf": anonymous_csrf, "email": "nobody"}),
@@ -248,7 +252,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 34
+    assert len(seen) == 36
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
