@@ -12,7 +12,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from hub.models import Comment, InboundStatus, Post, Reaction
-from hub.services import accounts, groups, inbound, message_ids, notifications, posts, reactions, signing
+from hub.services import (
+    accounts,
+    groups,
+    inbound,
+    index_writer,
+    message_ids,
+    notifications,
+    posts,
+    reactions,
+    signing,
+)
 from hub.services.errors import Invalid
 from hub.web.app import create_app
 
@@ -373,3 +383,39 @@ def test_a_non_member_liking_a_private_post_by_mail_gives_no_like(session, hub):
     assert "Reorganisatie" not in result.reason and f"post {hub['secret']}" not in result.reason
     assert session.query(Reaction).count() == 0
     assert not groups.can_see(session, carol, board)
+
+
+# Search
+
+
+def test_search_over_the_api_and_on_the_page_shows_reaction_counts_of_posts_and_comments(context, hub):
+    context.settings.index_commit_interval = 0
+    with context.session_scope() as session:
+        anna, bram = user(session, "anna"), user(session, "bram")
+        post, comment = session.get(Post, hub["post"]), session.get(Comment, hub["comment"])
+        reactions.react(session, anna, post, "like")
+        reactions.react(session, bram, post, "like")
+        reactions.react(session, anna, comment, "celebrate")
+    index_writer.flush(context)
+
+    found = api(context, hub, "carol").get("/api/search", params={"q": "planning", "kind": "post"}).json()["results"]
+    assert found[0]["reactions"] == {"like": 2, "thanks": 0, "agree": 0, "insightful": 0, "celebrate": 0}
+    assert api(context, hub, "carol").get("/api/search", params={"q": "kabels", "kind": "comment"}).json()["results"][0]["reactions"] == {
+        "like": 0, "thanks": 0, "agree": 0, "insightful": 0, "celebrate": 1,
+    }
+    people = api(context, hub, "carol").get("/api/search", params={"q": "Bram", "kind": "person"}).json()["results"]
+    assert people and all("reactions" not in r for r in people)
+
+    client, _ = browser(context, "carol@example.com")
+    page = client.get("/search", params={"q": "planning"}).text
+    assert '<span class="sr-only">Like</span> 2</span>' in page
+
+
+def test_search_shows_no_reactions_of_private_posts_to_a_non_member(context, hub):
+    context.settings.index_commit_interval = 0
+    with context.session_scope() as session:
+        reactions.react(session, user(session, "anna"), session.get(Post, hub["secret"]), "like")
+    index_writer.flush(context)
+    assert api(context, hub, "carol").get("/api/search", params={"q": "Reorganisatie"}).json()["total"] == 0
+    [hit] = api(context, hub, "bram").get("/api/search", params={"q": "Reorganisatie", "kind": "post"}).json()["results"]
+    assert hit["reactions"]["like"] == 1
