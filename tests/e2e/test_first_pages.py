@@ -155,3 +155,19 @@ def test_a_visitor_switches_the_sign_in_page_to_dutch_and_stays_on_it(browser, d
     assert page.get_by_role("heading", name="Aanmelden bij Plein").is_visible()
     look_at(page, "sign-in-nl", tmp_path)
     page.close()
+
+
+def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(anna, demo, tmp_path):
+    """Anna reads Dutch: her like button is named "Vind ik leuk"."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("main a[href^='/p/']").first.click()
+    row = anna.locator("#reactions")
+    like = row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b"))
+    assert like.get_attribute("aria-pressed") == "false"
+    like.click()
+    anna.wait_for_load_state()
+    assert row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b")).get_attribute("aria-pressed") == "true"
+    row.locator("details.reactors summary").click()
+    assert row.get_by_role("link", name="Anna de Vries").is_visible()
+    assert anna.errors == []
+    look_at(anna, "post-reactions", tmp_path)
