@@ -15,6 +15,7 @@ from hub.models.mail import (
     OutgoingStatus,
 )
 from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
+from hub.models.reactions import Reaction
 from hub.models.revisions import Revision
 from hub.models.search import IndexPending
 from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
@@ -23,6 +24,7 @@ __all__ = [
     "AddressHealth", "BounceReport",
     "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
     "IndexPending",
+    "Reaction",
     "Revision",
     "Installation",
     "SignInRequest", "UsedSignInLink", "WebSession",

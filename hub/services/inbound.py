@@ -30,7 +30,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, addresses, bounces, commands, groups, loops, moderation, subscriptions
+from hub.services import accounts, addresses, bounces, commands, groups, loops, moderation, reactions, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
@@ -313,11 +313,31 @@ def _publish_unless_screened(
     A comment over `hub.services.loops`' limits is refused before it could be held: a held
     notice, like a receipt, is mail back to the sender, and an autoresponder answers it.
     """
+    if post is not None and (liked := _like_by_mail(session, inbound, message, sender, post, parent)):
+        return liked
     if post is not None and (loop := loops.mail_comment_refusal(session, sender, post)):
         return Outcome(InboundStatus.REFUSED, loop)
     if screened := moderation.screen(session, inbound, message, sender, group, post, parent):
         return Outcome(screened.status, screened.reason)
     return publish(session, inbound, message, sender, group, post, parent)
+
+
+def _like_by_mail(
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, post: Post,
+    parent: Comment | None,
+) -> Outcome | None:
+    """A reply that says only `+1` (`reactions.is_like`) is a like of what it answers, not a comment; None
+    for any other reply. Only from a From that can be believed: an unverified one is screened as a comment is."""
+    if message.attachments or not reactions.is_like(message.reply_text):
+        return None
+    if not moderation.verify_sender(inbound, message).trusted:
+        return None
+    item = parent or post
+    what = f"comment {parent.id} on post {post.id}" if parent else f"post {post.id}"
+    said = " ".join(message.reply_text.split())[:40]
+    if reactions.react(session, sender, item, "like"):
+        return Outcome(InboundStatus.COMMAND, f"a like of {what} from {sender.email} (the reply said only {said!r})")
+    return Outcome(InboundStatus.DUPLICATE, f"{sender.email} liked {what} already (the reply said only {said!r})")
 
 
 def _noise(inbound: InboundMessage, message: ParsedMessage) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.models import Attachment, Comment, Group, Post, Revision, User, utcnow
+from hub.models import Attachment, Comment, Group, Post, Reaction, Revision, User, utcnow
 from hub.services import attachments, digest_horizon, indexing, mail_keys, notifications, outbox
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_see
@@ -163,6 +163,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
     for attachment in comment.attachments:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment
     comment.revisions.clear()
+    session.execute(delete(Reaction).where(Reaction.comment_id == comment.id))  # they were to its words, now gone
     comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
     session.expire(post, ["attachments"])

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from python_multipart.multipart import parse_options_header
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.locale import N_
-from hub.models import Comment, HeldMessage, Post
-from hub.services import accounts, groups, posts, preferences, searching, submissions
+from hub.models import Comment, HeldMessage, Post, User
+from hub.services import accounts, groups, posts, preferences, reactions, searching, submissions
 from hub.services.errors import Invalid
 from hub.services.groups import find_membership
 from hub.urls import comment_path, post_path
@@ -32,10 +32,12 @@ from hub.web.schemas import (
     PostOut,
     PostSummary,
     ProfileOut,
+    ReactionOut,
     RelatedOut,
     SearchOut,
     SearchResultOut,
     SuggestionsOut,
+    reactions_out,
 )
 from hub.web.uploads import TOO_LARGE, TOO_MANY_FILES, UploadForm, read_upload_form
 
@@ -65,7 +67,8 @@ def list_group_posts(slug: str, session: DB, user: ApiUser, page: int = Query(1,
 
 @router.get("/posts/{post_id}")
 def get_post(post_id: Id, session: DB, user: ApiUser) -> PostOut:
-    return PostOut.of(posts.get_post(session, user, post_id))
+    post = posts.get_post(session, user, post_id)
+    return PostOut.of(post, reactions.of_thread(session, user, post))
 
 
 @router.get("/search", response_model_exclude_none=True)
@@ -79,7 +82,9 @@ def search(
     sort: str = Query("relevance", description="relevance or newest"),
     per_page: int = Query(20, ge=1, le=100),
 ) -> SearchOut:
-    return SearchOut.of(searching.search(session, user, q, kind or None, page, per_page, sort), context_of(session).url)
+    found = searching.search(session, user, q, kind or None, page, per_page, sort)
+    counts = reactions.counts_of(session, user, [(f.hit.kind, f.hit.id) for f in found.results])
+    return SearchOut.of(found, context_of(session).url, counts)
 
 
 @router.get("/search/suggest")
@@ -182,13 +187,15 @@ CREATED = {
 }
 
 
-def _created(session: Session, made: Post | Comment | HeldMessage) -> JSONResponse:
+def _created(session: Session, user: User, made: Post | Comment | HeldMessage) -> JSONResponse:
     if isinstance(made, HeldMessage):
         return JSONResponse(HeldOut.of(made).model_dump(mode="json"), status_code=202)
     if isinstance(made, Comment):
-        return JSONResponse(CommentOut.of(made).model_dump(mode="json"), status_code=201,
+        return JSONResponse(CommentOut.of(made, reactions.of_item(session, user, made)).model_dump(mode="json"),
+                            status_code=201,
                             headers={"Location": context_of(session).url(comment_path(made.post_id, made.id))})
-    return JSONResponse(PostOut.of(made).model_dump(mode="json"), status_code=201,
+    return JSONResponse(PostOut.of(made, reactions.of_thread(session, user, made)).model_dump(mode="json"),
+                        status_code=201,
                         headers={"Location": context_of(session).url(post_path(made.id))})
 
 
@@ -204,7 +211,7 @@ def create_post(slug: str, form: WrittenForm, session: DB, user: ApiUser) -> JSO
     group = groups.get_visible_group(session, user, slug)
     made = submissions.submit_post(session, user, group, form.fields.get("title", ""), form.fields.get("body", ""),
                                    form.files)
-    return _created(session, made)
+    return _created(session, user, made)
 
 
 @router.post("/posts/{post_id}/comments", status_code=201, response_model=CommentOut, responses=CREATED)
@@ -218,7 +225,7 @@ def create_comment(post_id: Id, form: WrittenForm, session: DB, user: ApiUser) -
     if parent_id and not parent_id.isdigit():
         raise Invalid("parent_id must be the id of a comment on this post")
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
-    return _created(session, submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent))
+    return _created(session, user, submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent))
 
 
 @router.patch("/posts/{post_id}")
@@ -227,7 +234,7 @@ def edit_post(post_id: Id, edit: PostEdit, session: DB, user: ApiUser) -> PostOu
     post = posts.get_post(session, user, post_id)
     posts.edit_post(session, post, user, post.title if edit.title is None else edit.title,
                     post.body_text if edit.body is None else edit.body)
-    return PostOut.of(post)
+    return PostOut.of(post, reactions.of_thread(session, user, post))
 
 
 @router.delete("/posts/{post_id}", status_code=204)
@@ -245,8 +252,8 @@ def post_history(post_id: Id, session: DB, user: ApiUser) -> HistoryOut:
 @router.patch("/comments/{comment_id}")
 def edit_comment(comment_id: Id, edit: CommentEdit, session: DB, user: ApiUser) -> CommentOut:
     """Your own comment only (403 otherwise); what it said before goes to its history."""
-    comment = posts.get_comment(session, user, comment_id)
-    return CommentOut.of(posts.edit_comment(session, comment, user, edit.body))
+    comment = posts.edit_comment(session, posts.get_comment(session, user, comment_id), user, edit.body)
+    return CommentOut.of(comment, reactions.of_item(session, user, comment))
 
 
 @router.delete("/comments/{comment_id}", status_code=204)
@@ -259,3 +266,47 @@ def delete_comment(comment_id: Id, session: DB, user: ApiUser) -> Response:
 @router.get("/comments/{comment_id}/history")
 def comment_history(comment_id: Id, session: DB, user: ApiUser) -> HistoryOut:
     return HistoryOut.of(posts.get_comment(session, user, comment_id))
+
+
+# Reactions: PUT gives one (201 the first time, 200 when given already), DELETE takes it back (200 either way);
+# both answer with the item's reactions as they are now. An item the caller may not see is a 404, as a missing one.
+REACTION_DOC = "like, thanks, agree, insightful or celebrate (400 otherwise)"
+GIVEN = {201: {"description": "Given now"}, 200: {"description": "Given already"}}
+
+
+def _reacted(session: DB, user: ApiUser, item: Post | Comment) -> dict[str, ReactionOut]:
+    return reactions_out(reactions.of_item(session, user, item))
+
+
+@router.put("/posts/{post_id}/reactions/{reaction}", status_code=201, responses=GIVEN)
+def react_to_post(post_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB, user: ApiUser,
+                  response: Response) -> dict[str, ReactionOut]:
+    post = posts.get_post(session, user, post_id)
+    if not reactions.react(session, user, post, reaction):
+        response.status_code = 200
+    return _reacted(session, user, post)
+
+
+@router.delete("/posts/{post_id}/reactions/{reaction}")
+def unreact_to_post(post_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                    user: ApiUser) -> dict[str, ReactionOut]:
+    post = posts.get_post(session, user, post_id)
+    reactions.unreact(session, user, post, reaction)
+    return _reacted(session, user, post)
+
+
+@router.put("/comments/{comment_id}/reactions/{reaction}", status_code=201, responses=GIVEN)
+def react_to_comment(comment_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                     user: ApiUser, response: Response) -> dict[str, ReactionOut]:
+    comment = posts.get_comment(session, user, comment_id)
+    if not reactions.react(session, user, comment, reaction):
+        response.status_code = 200
+    return _reacted(session, user, comment)
+
+
+@router.delete("/comments/{comment_id}/reactions/{reaction}")
+def unreact_to_comment(comment_id: Id, reaction: Annotated[str, Path(description=REACTION_DOC)], session: DB,
+                       user: ApiUser) -> dict[str, ReactionOut]:
+    comment = posts.get_comment(session, user, comment_id)
+    reactions.unreact(session, user, comment, reaction)
+    return _reacted(session, user, comment)

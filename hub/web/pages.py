@@ -22,6 +22,7 @@ from hub.services import (
     posts,
     preferences,
     profiles,
+    reactions,
     searching,
     signin,
     submissions,
@@ -161,7 +162,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
-        related=_related_posts(session, user, post.id), **context,
+        related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
+        **context,
     )
 
 
@@ -200,6 +202,33 @@ def new_comment(
     if isinstance(submitted, HeldMessage):
         return _post_page(request, session, user, post_id, notice=_held_notice(submitted))
     return RedirectResponse(comment_path(post.id, submitted.id), status_code=303)
+
+
+# Reactions from the post page: a form per button, so that they work without JavaScript. `given` says which way
+# ("1" gives, "0" takes back), so that a form sent twice does once what it says.
+@router.post("/p/{post_id}/reactions/{reaction}", dependencies=[CSRFChecked])
+def react_to_post(
+    post_id: Id, reaction: str, session: DB, user: PageUser, given: Annotated[str, Form()] = "1"
+) -> Response:
+    post = posts.get_post(session, user, post_id)
+    _react(session, user, post, reaction, given)
+    return RedirectResponse(f"{post_path(post.id)}#reactions", status_code=303)
+
+
+@router.post("/comments/{comment_id}/reactions/{reaction}", dependencies=[CSRFChecked])
+def react_to_comment(
+    comment_id: Id, reaction: str, session: DB, user: PageUser, given: Annotated[str, Form()] = "1"
+) -> Response:
+    comment = posts.get_comment(session, user, comment_id)
+    _react(session, user, comment, reaction, given)
+    return RedirectResponse(f"{post_path(comment.post_id)}#reactions-{comment.id}", status_code=303)
+
+
+def _react(session: Session, user: User, item: Post | Comment, reaction: str, given: str) -> None:
+    if given == "0":
+        reactions.unreact(session, user, item, reaction)
+    else:
+        reactions.react(session, user, item, reaction)
 
 
 @router.get("/comments/{comment_id}/original")
@@ -241,8 +270,9 @@ def search_page(
         error = None
     except Invalid as invalid:
         found, error = searching.search(session, user, "", None, 1), invalid
+    counts = reactions.counts_of(session, user, [(f.hit.kind, f.hit.id) for f in found.results])
     response = render(request, "search.html", status_code=400 if error else 200,
-                      user=user, found=found, q=q, kind=kind, sort=sort, error=error)
+                      user=user, found=found, q=q, kind=kind, sort=sort, error=error, reaction_counts=counts)
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # suggestions as you type
     return response
 

@@ -12,6 +12,7 @@ from hub.models import Attachment, Comment, Group, HeldMessage, Membership, Post
 from hub.services import addresses
 from hub.services.posts import edited_at
 from hub.services.profiles import expertise_tags
+from hub.services.reactions import REACTIONS, ItemReactions, ThreadReactions
 from hub.services.searching import Found, FoundPage, SuggestionLink
 from hub.urls import attachment_path, group_path, person_path, post_path
 
@@ -76,6 +77,24 @@ class AttachmentOut(BaseModel):
         )
 
 
+class ReactionOut(BaseModel):
+    count: int
+    reacted: bool
+    """Whether the caller gave this reaction."""
+    people: list[Person]
+    """Who gave it, first given first."""
+
+
+def reactions_out(item: ItemReactions) -> dict[str, ReactionOut]:
+    """An item's reactions by name (`like`, `thanks`, `agree`, `insightful`, `celebrate`): every name, given or not."""
+    return {
+        name: ReactionOut(
+            count=count, reacted=name in item.mine, people=[Person(name=p.name, email=p.email) for p in item.people[name]]
+        )
+        for name, count in item.counts.items()
+    }
+
+
 class CommentOut(BaseModel):
     id: int
     parent_id: int | None
@@ -87,13 +106,14 @@ class CommentOut(BaseModel):
     """When it was last edited; its history is at /api/comments/{id}/history."""
     removed: bool
     """Its author deleted it: it stays only as a mark in the thread, for the answers under it."""
+    reactions: dict[str, ReactionOut]
 
     @classmethod
-    def of(cls, comment: Comment) -> CommentOut:
+    def of(cls, comment: Comment, reactions: ItemReactions) -> CommentOut:
         return cls(
             id=comment.id, parent_id=comment.parent_id, author=Person.of(comment.author),
             body_text=comment.body_text, created_at=comment.created_at, edited_at=edited_at(comment),
-            removed=comment.removed_at is not None,
+            removed=comment.removed_at is not None, reactions=reactions_out(reactions),
         )
 
 
@@ -110,16 +130,19 @@ class PostOut(BaseModel):
     url: str
     attachments: list[AttachmentOut]
     comments: list[CommentOut]
+    reactions: dict[str, ReactionOut]
 
     @classmethod
-    def of(cls, post: Post) -> PostOut:
+    def of(cls, post: Post, reactions: ThreadReactions) -> PostOut:
+        """`reactions`: the thread's, as the caller sees them (`hub.services.reactions.of_thread`)."""
         return cls(
             id=post.id, title=post.title, body_text=post.body_text, body_html=post.body_html,
             author=Person.of(post.author), group=post.group.slug, created_at=post.created_at,
             edited_at=edited_at(post),
             url=context_of(post).url(post_path(post.id)),
             attachments=[AttachmentOut.of(a) for a in post.attachments],
-            comments=[CommentOut.of(c) for c in post.comments],
+            comments=[CommentOut.of(c, reactions.of(c)) for c in post.comments],
+            reactions=reactions_out(reactions.post),
         )
 
 
@@ -138,17 +161,29 @@ class SearchResultOut(BaseModel):
     author: str | None
     """The author's address (for a person: their own); None for a group."""
     created_at: datetime | None
+    reactions: dict[str, int] | None = None
+    """For a post or comment found by `/api/search`: how often each reaction was given."""
 
     @classmethod
-    def of(cls, found: Found, url: Callable[[str], str]) -> SearchResultOut:
-        """`url` makes the hit's path absolute (`Context.url`): a hit is no row that knows its context."""
+    def of(
+        cls, found: Found, url: Callable[[str], str], reactions: dict[tuple[str, int], dict[str, int]] | None = None,
+    ) -> SearchResultOut:
+        """`url` makes the hit's path absolute (`Context.url`): a hit is no row that knows its context.
+        `reactions`: counts of the page's posts and comments (`hub.services.reactions.counts_of`)."""
         hit = found.hit
         return cls(
             kind=hit.kind, id=hit.id, post_id=hit.post_id, title=hit.title,
             snippet=hit.snippet, url=url(found.url), title_html=hit.title_html,
             snippet_html=hit.snippet_html, group=hit.group_slug or None,
             author=hit.author_email or None, created_at=hit.created_at,
+            reactions=reaction_counts(reactions, hit.kind, hit.id) if reactions is not None else None,
         )
+
+
+def reaction_counts(counts: dict[tuple[str, int], dict[str, int]], kind: str, id: int) -> dict[str, int] | None:
+    if kind not in ("post", "comment"):
+        return None
+    return counts.get((kind, id)) or dict.fromkeys(REACTIONS, 0)
 
 
 class FacetOut(BaseModel):
@@ -172,10 +207,12 @@ class SearchOut(BaseModel):
     """True when nothing matched as typed and these results allow for typos."""
 
     @classmethod
-    def of(cls, found: FoundPage, url: Callable[[str], str]) -> SearchOut:
+    def of(
+        cls, found: FoundPage, url: Callable[[str], str], reactions: dict[tuple[str, int], dict[str, int]],
+    ) -> SearchOut:
         return cls(
             total=found.total, page=found.page, pages=found.pages,
-            results=[SearchResultOut.of(f, url) for f in found.results],
+            results=[SearchResultOut.of(f, url, reactions) for f in found.results],
             facets={
                 name: [FacetOut(value=f.value, label=f.label, count=f.count) for f in facets]
                 for name, facets in found.facets.items()

@@ -172,3 +172,19 @@ def test_the_pages_to_edit_and_delete_annas_own_items_read_well_at_both_widths(a
     kind = "p" if table == "posts" else "comments"
     assert anna.goto(f"{demo.base_url}/{kind}/{annas_own(demo, table)}/{page}").status == 200
     look_at(anna, f"{table}-{page}", tmp_path)
+
+
+def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(anna, demo, tmp_path):
+    """Anna reads Dutch: her like button is named "Vind ik leuk"."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("main a[href^='/p/']").first.click()
+    row = anna.locator("#reactions")
+    like = row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b"))
+    assert like.get_attribute("aria-pressed") == "false"
+    like.click()
+    anna.wait_for_load_state()
+    assert row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b")).get_attribute("aria-pressed") == "true"
+    row.locator("details.reactors summary").click()
+    assert row.get_by_role("link", name="Anna de Vries").is_visible()
+    assert anna.errors == []
+    look_at(anna, "post-reactions", tmp_path)

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
-from hub.services import accounts, groups, moderation, posts, receipts, signing, submissions, subscriptions
+from hub.services import accounts, groups, moderation, posts, reactions, receipts, signing, submissions, subscriptions
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
@@ -201,6 +201,8 @@ def make_hub(context, language: str) -> dict[str, object]:
         posts.edit_comment(session, own, mona, "Fijn, dank je.")
         posts.delete_comment(session, posts.create_comment(session, post, mona, "Laat maar."), mona)
         posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de compost?")
+        reactions.react(session, bram, post, "like")
+        reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
         session.flush()
@@ -234,6 +236,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
     posts_ = {
         "/g/tuin/posts": (client, {"csrf": csrf, "title": "", "body": "x"}),
         f"/p/{made['post']}/comments": (client, {"csrf": csrf, "body": " "}),
+        f"/p/{made['post']}/reactions/nonsense": (client, {"csrf": csrf}),
+        f"/comments/{made['comment']}/reactions/nonsense": (client, {"csrf": csrf}),
         "/people/mona@plein.test": (client, {"csrf": csrf, "job_title": "x" * 300}),
         "/preferences": (client, {"csrf": csrf, "timezone": "Mars/Olympus", "language": "en"}),
         "/sign-in": (anonymous, {"csrf": anonymous_csrf, "email": "nobody"}),
@@ -255,7 +259,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 41
+    assert len(seen) == 43
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
