@@ -26,6 +26,8 @@ from jinja2.runtime import Context
 import templates
 from hub.locale import LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE
 from hub.settings import Settings
+from mailgateway import addresses
+from mailgateway.addresses import Route
 
 TEMPLATES_DIR = Path(templates.__file__).parent
 
@@ -81,7 +83,7 @@ def _environment(language: str, translations: NullTranslations, zone: str, mail_
     env.filters["number"] = lambda number, pattern=None: format_decimal(number, pattern, locale=language)
     env.filters["day"] = lambda moment: format_skeleton("yMMMd", moment, locale=language)
     env.filters["weekday"] = lambda day: Locale.parse(language).days["format"]["wide"][day].capitalize()  # 0 is Monday
-    env.globals["mail_domain"] = mail_domain
+    env.globals["group_address"] = lambda slug: addresses.address(Route("group", slug), mail_domain)
     env.globals["language"] = language
     return env
 

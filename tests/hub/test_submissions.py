@@ -64,6 +64,7 @@ def mails_with_key(context, prefix: str) -> list:
 def test_someone_who_is_not_a_member_is_asked_to_join_before_posting(context, engineering):
     carol = signed_in(context, "carol@example.com")
     page = carol.get("/g/engineering")
+    assert '<a href="mailto:engineering@plein.test">engineering@plein.test</a>' in page.text
     assert "Only members post to Engineering. Join it to post and comment." in page.text
     assert 'action="/g/engineering/posts"' not in page.text and "Join Engineering" in page.text
 
