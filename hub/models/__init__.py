@@ -18,6 +18,7 @@ from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
 from hub.models.reactions import Reaction
 from hub.models.revisions import Revision
 from hub.models.search import IndexPending
+from hub.models.social import Follow, FollowKind, Tagging, ThreadRead
 from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "IndexPending",
     "Reaction",
     "Revision",
+    "Follow", "FollowKind", "Tagging", "ThreadRead",
     "Installation",
     "SignInRequest", "UsedSignInLink", "WebSession",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",

@@ -1,20 +1,20 @@
-"""Groups, membership, and the one rule of who sees what.
+"""Groups and membership: creating and editing groups, joining and leaving them.
 
-A public group is open to every user of the hub; a private group exists only for its
-members. Every page and API answer goes through `visible_groups_query`, every search
-through `group_access`; only an admin's command lists them all (`list_groups`).
+Who sees which group is `hub.services.visibility`; only an admin's command lists them all
+(`list_groups`). Joining a group follows it and leaving unfollows it (`hub.services.follows`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
-from hub.services import indexing
+from hub.services import follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.services.visibility import can_see, find_membership, visible_groups_query
 from mailgateway.addresses import GROUP_SLUG, RESERVED
 
 
@@ -82,7 +82,7 @@ def get_group(session: Session, slug: str) -> Group:
 def add_member(
     session: Session, group: Group, user: User, delivery: Delivery | str = Delivery.EACH
 ) -> Membership:
-    """Add `user` to `group`, or change how an existing member gets its mail."""
+    """Add `user` to `group`, who then follows it, or change how an existing member gets its mail."""
     try:
         delivery = Delivery(delivery)
     except ValueError:
@@ -91,6 +91,7 @@ def add_member(
     if membership is None:
         membership = Membership(group_id=group.id, user_id=user.id)
         session.add(membership)
+        follows.follow(session, user, group)
     membership.delivery = delivery
     session.flush()
     return membership
@@ -106,6 +107,7 @@ def remove_member(session: Session, group: Group, user: User) -> None:
     if membership is None:
         raise NotFound("%(email)s is not a member of %(slug)s", email=user.email, slug=group.slug)
     session.delete(membership)
+    follows.unfollow(session, user, group)
     session.flush()
 
 
@@ -131,41 +133,8 @@ def list_groups(session: Session) -> list[GroupListing]:
     return [GroupListing(group, members) for group, members in session.execute(counted)]
 
 
-def find_membership(session: Session, group: Group, user: User) -> Membership | None:
-    return session.scalar(
-        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
-    )
-
-
-def visible_groups_query(user: User):
-    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    return select(Group).where(or_(Group.is_private.is_(False), Group.id.in_(member_of)))
-
-
 def visible_groups(session: Session, user: User) -> list[Group]:
     return list(session.scalars(visible_groups_query(user).order_by(Group.name)))
-
-
-@dataclass(frozen=True)
-class GroupAccess:
-    """Every group there is, split by whether one user may see it: what search filters on."""
-
-    visible: frozenset[int]
-    hidden: frozenset[int]
-
-
-def group_access(session: Session, user: User) -> GroupAccess:
-    """Which groups `user` may see and which not, read in one query so the two agree."""
-    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    rows = session.execute(select(Group.id, or_(Group.is_private.is_(False), Group.id.in_(member_of)))).all()
-    return GroupAccess(
-        visible=frozenset(group_id for group_id, seen in rows if seen),
-        hidden=frozenset(group_id for group_id, seen in rows if not seen),
-    )
-
-
-def can_see(session: Session, user: User, group: Group) -> bool:
-    return not group.is_private or find_membership(session, group, user) is not None
 
 
 def get_visible_group(session: Session, user: User, slug: str) -> Group:

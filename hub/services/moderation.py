@@ -43,10 +43,11 @@ from hub.models import (
 )
 from hub.services import addresses, attachments
 from hub.services.errors import Forbidden, Invalid, NotFound
-from hub.services.groups import can_post, can_see, find_membership
+from hub.services.groups import can_post
 from hub.services.outbox import compose, compose_answer, queue_mail
 from hub.services.publishing import publish, publish_written
 from hub.services.raw_mail import read_raw
+from hub.services.visibility import can_see, find_membership
 from hub.urls import group_path, moderation_path
 from mailgateway.authentication import Verdict, sender_verdict, txt_lookup
 from mailgateway.message import ParsedMessage

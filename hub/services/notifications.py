@@ -21,10 +21,10 @@ from hub import jobs
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import addresses, mail_keys
-from hub.services.groups import can_see
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
+from hub.services.visibility import can_see
 from hub.urls import comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
 NOTIFY_POST = "plein.delivery.notify_post"

@@ -3,6 +3,9 @@
 Editing keeps what the item said before as a revision, its history. Deleting takes along what
 was derived from the item: its place in the index and in learned expertise, its stored files
 once no other attachment names them, its history, and mail about it not yet sent.
+
+Writing in a thread follows it (`hub.services.follows`); the tags in what is written are
+recorded as it is written, edited or removed (`hub.services.tags`).
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Attachment, Comment, Group, Post, Reaction, Revision, User, utcnow
-from hub.services import attachments, digest_horizon, indexing, mail_keys, notifications, outbox
+from hub.services import attachments, digest_horizon, follows, indexing, mail_keys, notifications, outbox, tags
 from hub.services.errors import Forbidden, Invalid, NotFound
-from hub.services.groups import can_see
+from hub.services.visibility import can_see
 
 MAX_TITLE_LENGTH = 300
 
@@ -52,6 +55,8 @@ def create_post(
     )
     session.add(post)
     session.flush()
+    tags.tag_post(session, post)
+    follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
     return post
@@ -81,6 +86,8 @@ def create_comment(
     )
     session.add(comment)
     session.flush()
+    tags.tag_comment(session, comment)
+    follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
     return comment
@@ -105,6 +112,7 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
     session.add(Revision(post=post, editor=editor, title=post.title, body_text=post.body_text))
     post.title, post.body_text, post.body_html = title, body_text.strip(), None
     session.flush()
+    tags.tag_post(session, post)
     _after_change(session, post)
     return post
 
@@ -123,6 +131,7 @@ def edit_comment(session: Session, comment: Comment, editor: User, body_text: st
     session.add(Revision(comment=comment, editor=editor, body_text=comment.body_text))
     comment.body_text = body_text.strip()
     session.flush()
+    tags.tag_comment(session, comment)
     _after_change(session, comment.post)
     return comment
 
@@ -166,6 +175,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
     session.execute(delete(Reaction).where(Reaction.comment_id == comment.id))  # they were to its words, now gone
     comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
+    tags.tag_comment(session, comment)
     session.expire(post, ["attachments"])
     _after_change(session, post)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.context import context_of
 from hub.models import Group, User
 from hub.services.errors import Invalid
-from hub.services.groups import group_access
+from hub.services.visibility import group_access
 from hub.urls import comment_path, group_path, person_path, post_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS

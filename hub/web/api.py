@@ -17,7 +17,7 @@ from hub.locale import N_
 from hub.models import Comment, HeldMessage, Post, User
 from hub.services import accounts, groups, posts, preferences, reactions, searching, submissions
 from hub.services.errors import Invalid
-from hub.services.groups import find_membership
+from hub.services.visibility import find_membership
 from hub.urls import comment_path, post_path
 from hub.web.deps import DB, ApiUser, Id, context_of_app
 from hub.web.schemas import (

@@ -29,7 +29,7 @@ from hub.services import (
     subscriptions,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
-from hub.services.groups import find_membership
+from hub.services.visibility import find_membership
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hub.cli import main
 from hub.models import Membership
-from hub.services import accounts, groups, health, index_writer, moderation, posts, searching
+from hub.services import accounts, groups, health, index_writer, moderation, posts, searching, visibility
 from tests.mailgateway.test_smtp import ListSink, running
 from tests.support.servers import free_port
 
@@ -106,7 +106,7 @@ def test_a_group_made_private_disappears_for_non_members_and_public_again_reappe
         engineering = groups.get_group(session, "engineering")
         assert not groups.can_see(session, carol, engineering)
         assert groups.can_see(session, alice, engineering)
-        assert engineering.id in groups.group_access(session, carol).hidden
+        assert engineering.id in visibility.group_access(session, carol).hidden
     plein("group", "edit", "engineering", "--public")
     with context.session_scope() as session:
         carol = accounts.get_user(session, "carol@example.com")

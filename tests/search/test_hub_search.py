@@ -4,7 +4,7 @@ import pytest
 
 from hub import jobs
 from hub.models import IndexPending
-from hub.services import accounts, groups, index_writer, posts, profiles, searching
+from hub.services import accounts, groups, index_writer, posts, profiles, searching, visibility
 from hub.services.errors import Forbidden, Invalid
 
 
@@ -156,9 +156,9 @@ def test_bad_sort_and_page_size_are_clear_errors(session, company):
 def test_every_group_is_either_visible_or_hidden_to_a_reader(session, company):
     alice, bob, carol, engineering, board = company
     secret = groups.create_group(session, "hr", "HR", private=True)
-    assert groups.group_access(session, alice) == groups.GroupAccess(
+    assert visibility.group_access(session, alice) == visibility.GroupAccess(
         visible=frozenset({engineering.id, board.id}), hidden=frozenset({secret.id}),
     )
-    assert groups.group_access(session, bob) == groups.GroupAccess(
+    assert visibility.group_access(session, bob) == visibility.GroupAccess(
         visible=frozenset({engineering.id}), hidden=frozenset({board.id, secret.id}),
     )

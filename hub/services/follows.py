@@ -1,0 +1,112 @@
+"""Following and muting people, groups, threads and tags.
+
+A reader follows what they want to hear of: posts by a person, posts in a group, comments in a
+thread, posts with a tag. Joining a group follows it and leaving unfollows it
+(`hub.services.groups`); writing in a thread follows it (`hub.services.posts`). Muting silences
+a target whether or not it is followed; unmuting gives back the follow as it was.
+
+These functions take targets that the caller has already found as the reader may see them
+(`get_visible_group`, `posts.get_post`): following a thing never tells whether it exists.
+What a reader follows in a group they can no longer see is kept but never listed
+(`list_follows`), so that it comes back if they rejoin.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from hub.models import Follow, FollowKind, Group, Post, User
+from hub.services.tags import normalize_tag
+from hub.services.visibility import visible_group_ids
+
+Target = User | Group | Post | str
+"""A person, a group, a thread (its post) or a tag."""
+
+_COLUMNS = {
+    FollowKind.PERSON: Follow.person_id,
+    FollowKind.GROUP: Follow.group_id,
+    FollowKind.POST: Follow.post_id,
+    FollowKind.TAG: Follow.tag,
+}
+
+
+def _kind_and_key(target: Target) -> tuple[FollowKind, int | str]:
+    if isinstance(target, User):
+        return FollowKind.PERSON, target.id
+    if isinstance(target, Group):
+        return FollowKind.GROUP, target.id
+    if isinstance(target, Post):
+        return FollowKind.POST, target.id
+    return FollowKind.TAG, normalize_tag(target)
+
+
+def standing(session: Session, user: User, target: Target) -> Follow | None:
+    """`user`'s row for `target`, None when they neither follow nor mute it."""
+    kind, key = _kind_and_key(target)
+    return session.scalar(select(Follow).where(Follow.user_id == user.id, _COLUMNS[kind] == key))
+
+
+def _set(session: Session, user: User, target: Target, **flags: bool) -> Follow | None:
+    kind, key = _kind_and_key(target)
+    row = standing(session, user, target)
+    if row is None:
+        if not any(flags.values()):
+            return None
+        row = Follow(user_id=user.id, kind=kind, following=False, muted=False)
+        setattr(row, _COLUMNS[kind].key, key)
+        session.add(row)
+    for flag, value in flags.items():
+        setattr(row, flag, value)
+    if not row.following and not row.muted:
+        session.delete(row)
+        row = None
+    session.flush()
+    return row
+
+
+def follow(session: Session, user: User, target: Target) -> Follow:
+    return _set(session, user, target, following=True)
+
+
+def unfollow(session: Session, user: User, target: Target) -> None:
+    _set(session, user, target, following=False)
+
+
+def mute(session: Session, user: User, target: Target) -> Follow:
+    return _set(session, user, target, muted=True)
+
+
+def unmute(session: Session, user: User, target: Target) -> None:
+    _set(session, user, target, muted=False)
+
+
+def is_following(session: Session, user: User, target: Target) -> bool:
+    row = standing(session, user, target)
+    return row is not None and row.following and not row.muted
+
+
+def is_muted(session: Session, user: User, target: Target) -> bool:
+    row = standing(session, user, target)
+    return row is not None and row.muted
+
+
+def list_follows(session: Session, user: User) -> list[Follow]:
+    """Everything `user` follows or mutes that they may still see, newest first.
+
+    A group, or a thread in a group, that they cannot see is left out; people and tags are
+    always listed.
+    """
+    seen = visible_group_ids(user)
+    visible = or_(
+        Follow.group_id.is_(None) & Follow.post_id.is_(None),
+        Follow.group_id.in_(seen),
+        and_(Follow.post_id.is_not(None), Follow.post_id.in_(select(Post.id).where(Post.group_id.in_(seen)))),
+    )
+    return list(
+        session.scalars(
+            select(Follow)
+            .where(Follow.user_id == user.id, visible)
+            .order_by(Follow.created_at.desc(), Follow.id.desc())
+        )
+    )

@@ -1,0 +1,51 @@
+"""The one rule of who sees what: a public group is open to every user of the hub; a private
+group, and everything in it, exists only for its members.
+
+Every page and API answer goes through `visible_groups_query` or `can_see`, every search
+through `group_access`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hub.models import Group, Membership, User
+
+
+def find_membership(session: Session, group: Group, user: User) -> Membership | None:
+    return session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
+
+
+def visible_groups_query(user: User):
+    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
+    return select(Group).where(or_(Group.is_private.is_(False), Group.id.in_(member_of)))
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    """Every group there is, split by whether one user may see it: what search filters on."""
+
+    visible: frozenset[int]
+    hidden: frozenset[int]
+
+
+def group_access(session: Session, user: User) -> GroupAccess:
+    """Which groups `user` may see and which not, read in one query so the two agree."""
+    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
+    rows = session.execute(select(Group.id, or_(Group.is_private.is_(False), Group.id.in_(member_of)))).all()
+    return GroupAccess(
+        visible=frozenset(group_id for group_id, seen in rows if seen),
+        hidden=frozenset(group_id for group_id, seen in rows if not seen),
+    )
+
+
+def can_see(session: Session, user: User, group: Group) -> bool:
+    return not group.is_private or find_membership(session, group, user) is not None
+
+
+def visible_group_ids(user: User):
+    """The ids of the groups `user` may see, as a subquery to filter any listing by."""
+    return visible_groups_query(user).with_only_columns(Group.id)
