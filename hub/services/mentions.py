@@ -1,0 +1,74 @@
+"""Mentions: `@` and a person's address local part (`@sanne.visser`), or their name in quotes
+(`@"Sanne Visser"`), in a post, a comment or a mail.
+
+The `@` inside an address (`sanne@example.com`) mentions nobody. A mention that fits no one, or
+more than one person, mentions nobody either: it stays the text that was written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.models import User
+
+_MENTION = re.compile(r'(?<![\w.@+-])@(?:"([^"\n]{1,200})"|([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}))')
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One `@` mention as written: where it stands in the text and whom it names."""
+
+    start: int
+    end: int
+    local_part: str | None = None
+    name: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ("name", self.name.casefold()) if self.name is not None else ("local", self.local_part.casefold())
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """The mentions in `text`, in order; a local part loses the full stop that ends a sentence."""
+    found = []
+    for match in _MENTION.finditer(text):
+        quoted, local = match.groups()
+        if quoted is not None:
+            name = " ".join(quoted.split())
+            if name:
+                found.append(Mention(match.start(), match.end(), name=name))
+            continue
+        stripped = local.rstrip(".")
+        found.append(Mention(match.start(), match.start() + 1 + len(stripped), local_part=stripped))
+    return found
+
+
+def resolve(session: Session, mentions: list[Mention]) -> dict[tuple[str, str], User]:
+    """Each mention's key with the one person it names; mentions that name no one, or several, are left out."""
+    people: dict[tuple[str, str], User] = {}
+    for key in {mention.key for mention in mentions}:
+        kind, value = key
+        if kind == "name":
+            query = select(User).where(func.lower(User.name) == value)
+        else:
+            query = select(User).where(func.lower(User.email).startswith(f"{value}@", autoescape=True))
+        found = session.scalars(query.limit(2)).all()
+        if len(found) == 1:
+            people[key] = found[0]
+    return people
+
+
+def mentioned_people(session: Session, text: str) -> list[User]:
+    """Everyone `text` mentions, each once, in the order first mentioned."""
+    mentions = find_mentions(text)
+    named = resolve(session, mentions)
+    people: list[User] = []
+    for mention in mentions:
+        person = named.get(mention.key)
+        if person is not None and person not in people:
+            people.append(person)
+    return people
