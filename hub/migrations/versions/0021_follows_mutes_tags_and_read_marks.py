@@ -116,14 +116,18 @@ def _backfill() -> None:
         sa.column("comment_id", sa.Integer),
         sa.column("created_at", sa.DateTime),
     )
-    posts = connection.execute(sa.text("SELECT id, title, body_text, created_at FROM posts"))
+    posts = connection.execute(
+        sa.text("SELECT id, title, body_text, created_at FROM posts").columns(created_at=sa.DateTime)
+    )
     rows = [
         {"tag": tag, "post_id": post_id, "comment_id": None, "created_at": created_at}
         for post_id, title, body, created_at in posts
         for tag in _tags(f"{title}\n{body}")
     ]
     comments = connection.execute(
-        sa.text("SELECT id, post_id, body_text, created_at FROM comments WHERE removed_at IS NULL")
+        sa.text("SELECT id, post_id, body_text, created_at FROM comments WHERE removed_at IS NULL").columns(
+            created_at=sa.DateTime
+        )
     )
     rows += [
         {"tag": tag, "post_id": post_id, "comment_id": comment_id, "created_at": created_at}
