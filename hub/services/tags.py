@@ -44,10 +44,15 @@ def find_tags(text: str) -> list[str]:
     return found
 
 
+def post_tags(title: str, body: str) -> list[str]:
+    """The tags of a post: those of its title and its body."""
+    return find_tags(f"{title}\n{body}")
+
+
 def tag_post(session: Session, post: Post) -> None:
     """Record the tags of `post`'s title and body, replacing those recorded before (after an edit)."""
     session.execute(delete(Tagging).where(Tagging.post_id == post.id, Tagging.comment_id.is_(None)))
-    for tag in find_tags(f"{post.title}\n{post.body_text}"):
+    for tag in post_tags(post.title, post.body_text):
         session.add(Tagging(tag=tag, post_id=post.id, created_at=post.created_at))
 
 
