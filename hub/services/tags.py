@@ -3,6 +3,9 @@
 A tag is a word of letters, digits, `-` and `_` with at least one letter, compared in lower
 case (`#Storing` and `#storing` are one tag). `#12` ("ticket #12") is a number, not a tag, and
 the `#` inside a link (`page#part`) or an HTML entity (`&#39;`) is not one either.
+
+This module is the one definition of a tag: the search index takes its tags from here
+(`hub.services.index_writer`), so that `tag:` finds what a tag page (`tagged`) lists.
 """
 
 from __future__ import annotations
