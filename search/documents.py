@@ -32,6 +32,8 @@ class IndexedItem:
     created_at: datetime
     group_slug: str = ""
     tags: tuple[str, ...] = ()
+    """The item's tags, as the system that wrote it names them (the hub: `hub.services.tags`); the index finds
+    none of its own. `tag:` matches them with accents folded; the tag facet counts a post's and a comment's by name."""
     has_attachment: bool = False
     extra: str = ""
     """Searchable text that is never shown, e.g. what a person is learned to know about."""

@@ -110,19 +110,21 @@ LITTLE = 3
 """A query with fewer hits than this gets a "did you mean"; one with none, a fuzzy retry."""
 RECENCY_BOOSTS = [(timedelta(days=30), 1.0), (timedelta(days=365), 0.5)]
 """Added to the relevance score of items younger than each age."""
-FACET_SIZES = {"kind": 10, "group": 20, "author": 10}
+FACET_SIZES = {"kind": 10, "group": 20, "author": 10, "tag": 10}
 FACET_AGGREGATIONS = {
     "kind": {"terms": {"field": "kind", "size": FACET_SIZES["kind"]}},
     "group": {"terms": {"field": "group_id", "size": FACET_SIZES["group"]}},
     "author": {"terms": {"field": "author_email", "size": FACET_SIZES["author"]}},
+    "tag": {"terms": {"field": "tag_name", "size": FACET_SIZES["tag"]}},
 }
+TAG_FACET_KINDS = ("post", "comment")
+"""What tag pages list, and so what the tag facet counts; a person's expertise is found by `tag:` but names no tag page."""
 SUGGESTED_KINDS = ("post", "person", "group")
 MAX_SUGGEST_WORDS = 6
 SNIPPET_CHARS = 200
 TITLE_CHARS = 300
 _STRAY_COLON = re.compile(r"(\w*):")
 _TOKEN = re.compile(r"[^\W_]+")
-_HASHTAG = re.compile(r"(?<![\w&#])#([^\W_][\w-]{1,49})")
 
 
 @dataclass(frozen=True)
@@ -811,11 +813,6 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown kind {kind!r}, expected one of {KINDS}")
 
 
-def hashtags(text: str) -> list[str]:
-    """The #tags written in a text, folded: `#Glasvezel` is the tag `glasvezel`."""
-    return [normalize_tag(tag) for tag in _HASHTAG.findall(text)]
-
-
 def _document(item: IndexedItem) -> tantivy.Document:
     _check_kind(item.kind)
     document = tantivy.Document()
@@ -837,9 +834,11 @@ def _document(item: IndexedItem) -> tantivy.Document:
     document.add_text("author", item.author_name)
     document.add_text("author", item.author_email)
     document.add_text("author_email", item.author_email.lower())
-    written = f"{item.title} {item.body}"
-    for tag in {*map(normalize_tag, item.tags), *(hashtags(written) if "#" in written else ())} - {""}:
+    for tag in {*map(normalize_tag, item.tags)} - {""}:
         document.add_text("tag", tag)
+    if item.kind in TAG_FACET_KINDS:
+        for tag in dict.fromkeys(item.tags):
+            document.add_text("tag_name", tag)
     if item.has_attachment:
         document.add_text("has", "attachment")
     document.add_date("created_at", item.created_at)

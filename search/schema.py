@@ -18,7 +18,7 @@ import tantivy
 
 from search.language import LANGUAGES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TEXT_ANALYZER = "plein_text"
 
@@ -47,6 +47,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("author", tokenizer_name=TEXT_ANALYZER)
     builder.add_text_field("author_email", stored=True, fast=True, tokenizer_name="raw")
     builder.add_text_field("tag", tokenizer_name="raw")
+    builder.add_text_field("tag_name", fast=True, tokenizer_name="raw")
+    """A post's or comment's tags as given, unfolded, for the tag facet; `tag` holds them folded for `tag:`."""
     builder.add_text_field("has", tokenizer_name="raw")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw")
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)

@@ -13,12 +13,15 @@ What a reader follows in a group they can no longer see is kept but never listed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hub.models import Follow, FollowKind, Group, Post, User
 from hub.services.tags import normalize_tag
 from hub.services.visibility import visible_group_ids
+from hub.urls import group_path, person_path, post_path, tag_path
 
 Target = User | Group | Post | str
 """A person, a group, a thread (its post) or a tag."""
@@ -110,3 +113,46 @@ def list_follows(session: Session, user: User) -> list[Follow]:
             .order_by(Follow.created_at.desc(), Follow.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class Followed:
+    """One row of `list_follows` as a reader reads it: what it is, by which name, and where it is."""
+
+    kind: FollowKind
+    target: str
+    """What names it in `/api/follows/{kind}/{target}`: an address, a slug, a post's id or a tag."""
+    name: str
+    path: str
+    following: bool
+    muted: bool
+
+
+def describe(target: Target, row: Follow | None) -> Followed:
+    """`target` with the reader's standing towards it (`row`, from `standing`)."""
+    following, muted = (row.following, row.muted) if row is not None else (False, False)
+    if isinstance(target, User):
+        return Followed(FollowKind.PERSON, target.email, target.name, person_path(target.email), following, muted)
+    if isinstance(target, Group):
+        return Followed(FollowKind.GROUP, target.slug, target.name, group_path(target.slug), following, muted)
+    if isinstance(target, Post):
+        return Followed(FollowKind.POST, str(target.id), target.title, post_path(target.id), following, muted)
+    tag = normalize_tag(target)
+    return Followed(FollowKind.TAG, tag, f"#{tag}", tag_path(tag), following, muted)
+
+
+def standing_of(session: Session, user: User, target: Target) -> Followed:
+    """`target` described with `user`'s standing towards it, for a follow button."""
+    return describe(target, standing(session, user, target))
+
+
+def _target_of(session: Session, row: Follow) -> Target:
+    if row.tag is not None:
+        return row.tag
+    model, key = (User, row.person_id) if row.person_id else (Group, row.group_id) if row.group_id else (Post, row.post_id)
+    return session.get(model, key)
+
+
+def described_follows(session: Session, user: User) -> list[Followed]:
+    """`list_follows`, each with its name and link."""
+    return [describe(_target_of(session, row), row) for row in list_follows(session, user)]

@@ -39,6 +39,7 @@ from hub.models import Attachment, Comment, Group, IndexPending, Post, User
 from hub.services import profiles
 from hub.services.attachments import read_blob
 from hub.services.indexing import PENDING_KINDS, mark
+from hub.services.tags import find_tags, post_tags
 from hub.settings import Settings
 from search import EVERYONE, IndexedItem
 from search.extraction import can_extract
@@ -148,6 +149,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
             kind="post", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
             body=post.body_text, author_name=post.name, author_email=post.email,
             created_at=post.created_at, group_slug=post.slug, has_attachment=post.id in with_attachments,
+            tags=tuple(post_tags(post.title, post.body_text)),
         )]
     for comment in comments:
         post = by_post[comment.post_id]
@@ -156,7 +158,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
             kind="comment", id=comment.id, post_id=post.id, group_id=post.group_id,
             title=f"Re: {post.title}", body=comment.body_text, author_name=comment.name,
             author_email=comment.email, created_at=comment.created_at, group_slug=post.slug,
-            has_attachment=comment.id in comments_with_attachments,
+            has_attachment=comment.id in comments_with_attachments, tags=tuple(find_tags(comment.body_text)),
         ))
     for attachment in attachments:
         post = by_post[attachment.post_id]

@@ -15,7 +15,7 @@ from hub.context import context_of
 from hub.models import Group, User
 from hub.services.errors import Invalid
 from hub.services.visibility import group_access
-from hub.urls import comment_path, group_path, person_path, post_path
+from hub.urls import comment_path, group_path, person_path, post_path, tag_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS
 
@@ -35,6 +35,8 @@ class Facet:
     """What to add to the query to narrow it, e.g. `group:engineering`."""
     label: str
     count: int
+    path: str | None = None
+    """The page of what it names, where it has one: a tag's."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def _facets(session: Session, raw: dict) -> dict[str, list[Facet]]:
         "author": [
             Facet(f"from:{f.value}", names.get(f.value, f.value), f.count) for f in raw.get("author", []) if f.value
         ],
+        "tag": [Facet(f"tag:{f.value}", f"#{f.value}", f.count, tag_path(f.value)) for f in raw.get("tag", []) if f.value],
     }
 
 

@@ -17,6 +17,7 @@ from hub.services import (
     accounts,
     attachments,
     bounces,
+    follows,
     groups,
     moderation,
     posts,
@@ -27,6 +28,7 @@ from hub.services import (
     signin,
     submissions,
     subscriptions,
+    tags,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.visibility import find_membership
@@ -112,7 +114,8 @@ def _group_page(
                   found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
-                  max_megabytes=settings.max_message_size // (1024 * 1024))
+                  max_megabytes=settings.max_message_size // (1024 * 1024),
+                  following=follows.standing_of(session, user, group))
 
 
 @router.post("/g/{slug}/join", dependencies=[CSRFChecked])
@@ -163,7 +166,7 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
-        **context,
+        following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post), **context,
     )
 
 
@@ -301,7 +304,8 @@ def favicon(request: Request) -> Response:
 def person_page(request: Request, email: str, session: DB, user: PageUser) -> HTMLResponse:
     person = accounts.get_user(session, email)
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=False,
-                  expertise=profiles.expertise_tags(person.expertise))
+                  expertise=profiles.expertise_tags(person.expertise),
+                  following=follows.standing_of(session, user, person))
 
 
 @router.post("/people/{email}", dependencies=[CSRFChecked])

@@ -188,3 +188,33 @@ def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(an
     assert row.get_by_role("link", name="Anna de Vries").is_visible()
     assert anna.errors == []
     look_at(anna, "post-reactions", tmp_path)
+
+
+def test_anna_tags_a_comment_follows_the_tag_from_its_page_and_finds_it_among_what_she_follows(anna, demo, tmp_path):
+    """Anna reads Dutch: the buttons are named "Volgen" and "Ontvolgen"."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("main a[href^='/p/']").first.click()
+    anna.locator("#body").fill("Dit hoort bij #glasvezel, denk ik.")
+    anna.locator("form[action$='/comments'] button[type=submit]").click()
+    anna.wait_for_load_state()
+    look_at(anna, "post-following", tmp_path)
+    assert anna.goto(f"{demo.base_url}/tags/glasvezel").status == 200
+    assert anna.get_by_text("Dit hoort bij #glasvezel").is_visible()
+    look_at(anna, "tag", tmp_path)
+    anna.locator("main form.follow").get_by_role("button", name=re.compile(r"^Volgen\b")).click()
+    anna.wait_for_url(f"{demo.base_url}/tags/glasvezel")
+    assert anna.locator("main form.follow").get_by_role("button", name=re.compile(r"^Ontvolgen\b")).is_visible()
+    assert anna.goto(f"{demo.base_url}/following").status == 200
+    assert anna.get_by_role("link", name="#glasvezel").is_visible()
+    look_at(anna, "following", tmp_path)
+    for path, name in (("/people/bram@plein.localhost", "person"), ("/g/engineering", "group-following")):
+        assert anna.goto(demo.base_url + path).status == 200
+        look_at(anna, name, tmp_path)
+    for _ in range(30):  # the indexer takes the comment within seconds
+        anna.goto(f"{demo.base_url}/search?q=glasvezel")
+        if anna.locator("a.tag-page[href='/tags/glasvezel']").count():
+            break
+        anna.wait_for_timeout(500)
+    assert anna.locator("a.tag-page[href='/tags/glasvezel']").count() == 1
+    look_at(anna, "search-tag-facet", tmp_path)
+    assert anna.errors == []

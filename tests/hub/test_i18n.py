@@ -200,7 +200,7 @@ def make_hub(context, language: str) -> dict[str, object]:
         own = posts.create_comment(session, post, mona, "Fijn.")
         posts.edit_comment(session, own, mona, "Fijn, dank je.")
         posts.delete_comment(session, posts.create_comment(session, post, mona, "Laat maar."), mona)
-        posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de compost?")
+        posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de #compost?")
         reactions.react(session, bram, post, "like")
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
@@ -230,6 +230,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/unsubscribe/not-a-token": anonymous, f"/p/{made['post']}/edit": client, f"/p/{made['post']}/delete": client,
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
+        "/following": client, "/tags/compost": client, "/tags/12": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -247,6 +248,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/receipts/post/{made['edit']}/undo": (anonymous, {"csrf": anonymous_csrf}),
         f"/unsubscribe/{made['unsubscribe']}": (anonymous, {}),
         f"/p/{made['post']}/edit": (client, {"csrf": csrf, "title": " ", "body": "x"}),
+        "/following/group/tuin": (client, {"csrf": csrf, "do": "adore"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -259,7 +261,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 43
+    assert len(seen) == 47
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -29,7 +29,8 @@ def item(id, kind, group_id, author, day, body, **extra):
 
 DUTCH = [
     item(1, "post", ENGINEERING, "Alice", "2025-06-01",
-         "De glasvezel in de wijk wordt volgende week aangelegd door de aannemers. #planning", has_attachment=True),
+         "De glasvezel in de wijk wordt volgende week aangelegd door de aannemers. #planning", has_attachment=True,
+         tags=("planning",)),
     item(2, "comment", ENGINEERING, "Bob", "2025-07-01",
          "Ik las de glasvezel morgen in de wijkkast, daarna meet ik de verbinding nog een keer door."),
     item(3, "comment", ENGINEERING, "Bob", "2025-08-01",
@@ -37,7 +38,8 @@ DUTCH = [
 ]
 ENGLISH = [
     item(4, "post", SALES, "Carol", "2026-01-10",
-         "The fibre connection in the street will be welded by the contractors next week. #planning"),
+         "The fibre connection in the street will be welded by the contractors next week. #planning",
+         tags=("planning",)),
     item(5, "comment", SALES, "Dave", "2026-01-20",
          "We are welding the fibre splices tonight, the cabinet stays closed until the morning."),
     item(6, "post", SALES, "Carol", "2026-02-01",

@@ -74,7 +74,7 @@ def test_items_are_stemmed_in_their_own_language(index):
 
 def test_field_filters_narrow_by_kind_group_author_tag_date_and_attachment(index):
     index.upsert([
-        item(id=1, group_id=1, group_slug="engineering", body="modem #storing", author="Alice Aalders",
+        item(id=1, group_id=1, group_slug="engineering", body="modem #storing", tags=("storing",), author="Alice Aalders",
              created_at=datetime(2025, 6, 1, tzinfo=UTC), has_attachment=True),
         item(id=2, group_id=2, group_slug="sales", body="modem offerte", author="Bob Bos",
              created_at=datetime(2026, 2, 1, tzinfo=UTC)),
