@@ -37,6 +37,10 @@ def person_path(email: str) -> str:
     return f"/people/{quote(email, safe='@')}"
 
 
+def tag_path(tag: str) -> str:
+    return f"/tags/{quote(tag)}"
+
+
 def replies_off_path(token: str) -> str:
     return f"/unsubscribe/replies/{token}"
 

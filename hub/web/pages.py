@@ -23,6 +23,7 @@ from hub.services import (
     preferences,
     profiles,
     reactions,
+    rendering,
     searching,
     signin,
     submissions,
@@ -163,6 +164,7 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
+        bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)]),
         **context,
     )
 
@@ -480,6 +482,7 @@ def _edit_page(
         mode=mode, item=item, post=post, action=f"{base}/{mode}", error=error,
         back=post_path(post.id) if is_post else comment_path(post.id, item.id),
         form=form or {"title": post.title if is_post else "", "body": item.body_text},
+        bodies=rendering.render_bodies(object_session(item), [item.body_text]),
     )
 
 
@@ -549,11 +552,16 @@ def delete_comment(comment_id: Id, session: DB, user: PageUser) -> Response:
 def post_history(request: Request, post_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
     return render(request, "history.html", user=user, kind="post", item=post, post=post, back=post_path(post.id),
-                  revisions=list(reversed(post.revisions)))
+                  revisions=list(reversed(post.revisions)), bodies=_bodies_of_history(session, post))
 
 
 @router.get("/comments/{comment_id}/history")
 def comment_history(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     comment = posts.get_comment(session, user, comment_id)
     return render(request, "history.html", user=user, kind="comment", item=comment, post=comment.post,
-                  back=comment_path(comment.post_id, comment.id), revisions=list(reversed(comment.revisions)))
+                  back=comment_path(comment.post_id, comment.id), revisions=list(reversed(comment.revisions)),
+                  bodies=_bodies_of_history(session, comment))
+
+
+def _bodies_of_history(session: Session, item: Post | Comment) -> dict:
+    return rendering.render_bodies(session, [item.body_text, *(r.body_text for r in item.revisions)])
