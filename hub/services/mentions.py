@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub.models import User
 
+SUGGESTED_PEOPLE = 8
 RESOLVE_BATCH = 200
 """Mentions resolved per query: each is a condition, and SQLite allows 1,000 in one expression."""
 _MENTION = re.compile(r'(?<![\w.@+-])@(?:"([^"\n]{1,200})"|([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}))')
@@ -80,3 +81,23 @@ def mentioned_people(session: Session, text: str) -> list[User]:
         if person is not None and person not in people:
             people.append(person)
     return people
+
+
+def suggest_people(session: Session, typed: str, limit: int = 8) -> list[User]:
+    """People to mention after `@typed`: whose name, a word of it, or address starts with it, by name.
+
+    Everyone may mention anyone: people are not private (their profiles are not), so this tells nothing a
+    reader may not know.
+    """
+    prefix = typed.strip().removeprefix("@").removeprefix('"').casefold()[:100]
+    if not prefix:
+        return []
+    name, email = func.lower(User.name), func.lower(User.email)
+    query = select(User).where(
+        or_(
+            name.startswith(prefix, autoescape=True),
+            name.contains(f" {prefix}", autoescape=True),
+            email.startswith(prefix, autoescape=True),
+        )
+    )
+    return list(session.scalars(query.order_by(User.name, User.id).limit(max(1, min(limit, SUGGESTED_PEOPLE)))))
