@@ -247,6 +247,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/receipts/post/{made['edit']}/undo": (anonymous, {"csrf": anonymous_csrf}),
         f"/unsubscribe/{made['unsubscribe']}": (anonymous, {}),
         f"/p/{made['post']}/edit": (client, {"csrf": csrf, "title": " ", "body": "x"}),
+        f"/comments/{made['own_comment']}/edit": (client, {"csrf": csrf, "body": "**Fijn**", "preview": "1"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -259,7 +260,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 43
+    assert len(seen) == 44
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
