@@ -136,7 +136,8 @@ def test_anna_picks_herself_after_at_with_the_keyboard_and_previews_markdown_in_
     """The composer's mention list is a listbox the keyboard drives; the preview shows the text rendered, with
     the names of the thread beside their avatars. Nothing is posted: the demo stays as other tests expect it."""
     anna.goto(f"{demo.base_url}/g/engineering")
-    anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)")).first.locator("a").click()
+    with_comments = anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)"))
+    with_comments.first.locator("a[href^='/p/']").click()
     box = anna.locator("textarea#body")
     box.click()
     box.press_sequentially("**Klaar** voor vandaag, @an", delay=20)
@@ -211,7 +212,8 @@ def test_the_pages_to_edit_and_delete_annas_own_items_read_well_at_both_widths(a
 def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(anna, demo, tmp_path):
     """Anna reads Dutch: her like button is named "Vind ik leuk"."""
     anna.goto(f"{demo.base_url}/g/engineering")
-    anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)")).first.locator("a").click()
+    with_comments = anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)"))
+    with_comments.first.locator("a[href^='/p/']").click()
     row = anna.locator("#reactions")
     like = row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b"))
     assert like.get_attribute("aria-pressed") == "false"
