@@ -144,6 +144,7 @@ def test_anna_picks_herself_after_at_with_the_keyboard_and_previews_markdown_in_
     listbox = anna.get_by_role("listbox")
     option = listbox.get_by_role("option", name=re.compile("Anna de Vries"))
     option.wait_for()
+    look_at(anna, "mention-list", tmp_path)
     for _ in range(8):
         anna.keyboard.press("ArrowDown")
         if option.get_attribute("aria-selected") == "true":
