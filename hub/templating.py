@@ -8,6 +8,7 @@ numbers are written by Babel for the reader's locale (docs/translations.md).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -44,6 +45,26 @@ def format_moment(moment: datetime, language: str, zone: str, date: str = "yMMMd
 
 def format_clock(moment: datetime, language: str, zone: str) -> str:
     return format_time(moment.astimezone(ZoneInfo(zone)), "short", locale=Locale.parse(language))
+
+
+AVATAR_COLOURS = (
+    "#1f5fa8", "#2e7d32", "#8e24aa", "#c62828", "#ad1457", "#00695c", "#5d4037", "#4527a0", "#b45309", "#37474f",
+    "#0277bd", "#9a3412",
+)
+"""Backgrounds for white initials, each at least 4.5:1 against white (WCAG AA for small text)."""
+
+
+@dataclass(frozen=True)
+class Avatar:
+    initials: str
+    colour: str
+
+
+def avatar(name: str, email: str = "") -> Avatar:
+    """Initials of `name` (or of the address when there is no name) on a colour that stays the person's."""
+    words = name.split() or [email.partition("@")[0] or "?"]
+    initials = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+    return Avatar(initials, AVATAR_COLOURS[zlib.crc32((name or email).casefold().encode()) % len(AVATAR_COLOURS)])
 
 
 def _translations(language: str) -> NullTranslations:
@@ -85,6 +106,7 @@ def _environment(language: str, translations: NullTranslations, zone: str, mail_
     env.filters["weekday"] = lambda day: Locale.parse(language).days["format"]["wide"][day].capitalize()  # 0 is Monday
     env.globals["group_address"] = lambda slug: addresses.address(Route("group", slug), mail_domain)
     env.globals["language"] = language
+    env.globals["avatar"] = avatar
     return env
 
 

@@ -6,6 +6,6 @@ of the database or the web. Who may see what arrives as a set of group ids and i
 inside every Tantivy query.
 """
 
-from search.documents import EVERYONE, FacetCount, IndexedItem, SearchHit, SearchResults, Suggestion
+from search.documents import EVERYONE, FacetCount, IndexedItem, MatchedField, SearchHit, SearchResults, Suggestion
 
-__all__ = ["EVERYONE", "FacetCount", "IndexedItem", "SearchHit", "SearchResults", "Suggestion"]
+__all__ = ["EVERYONE", "FacetCount", "IndexedItem", "MatchedField", "SearchHit", "SearchResults", "Suggestion"]

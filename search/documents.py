@@ -39,6 +39,21 @@ class IndexedItem:
     """Searchable text that is never shown, e.g. what a person is learned to know about."""
     language: str | None = None
     """"nl" or "en"; detected from the text when None."""
+    profile: tuple[tuple[str, str], ...] = ()
+    """A person's profile field by field (`PROFILE_FIELDS`), kept so that a hit can say which of them matched."""
+
+
+PROFILE_FIELDS = ("expertise", "department", "job_title", "bio", "learned_expertise")
+
+
+@dataclass(frozen=True)
+class MatchedField:
+    """A field of a person's profile that the query matched: why they were found."""
+
+    field: str
+    """One of `PROFILE_FIELDS`."""
+    html: str
+    """The field's text around the match, HTML-escaped, with matched terms wrapped in <b>."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,8 @@ class SearchHit:
     author_email: str = ""
     created_at: datetime | None = None
     language: str = ""
+    matched: tuple[MatchedField, ...] = ()
+    """For a person: the fields of their profile that matched, in `PROFILE_FIELDS` order."""
 
 
 @dataclass(frozen=True)

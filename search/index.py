@@ -50,6 +50,7 @@ from search.documents import (
     SORTS,
     FacetCount,
     IndexedItem,
+    MatchedField,
     SearchHit,
     SearchResults,
     Suggestion,
@@ -826,6 +827,8 @@ def _document(item: IndexedItem) -> tantivy.Document:
     document.add_text("body", item.body)
     if item.extra:
         document.add_text("extra", item.extra)
+    if item.profile:
+        document.add_bytes("profile", json.dumps([list(part) for part in item.profile]).encode())
     language = item.language or detect_language(f"{item.title}\n{item.body}\n{item.extra}")
     for stemmed in LANGUAGES if language not in LANGUAGES else [language]:
         for text in filter(None, [item.title] * TITLE_WEIGHT + [item.body, item.extra]):
@@ -907,7 +910,19 @@ class _Snippets:
             author_email=document.get_first("author_email") or "",
             created_at=created.replace(tzinfo=UTC) if created is not None and created.tzinfo is None else created,
             language=language,
+            matched=self._matched(document.get_first("profile"), language),
         )
+
+    def _matched(self, profile: bytes | None, language: str) -> tuple[MatchedField, ...]:
+        """The fields of a person's profile that hold a word of the query, each highlighted."""
+        if not profile:
+            return ()
+        matched = []
+        for field, text in json.loads(profile):
+            snippet = self._highlight("body", text, language, SNIPPET_CHARS) if text else None
+            if snippet is not None:
+                matched.append(MatchedField(field, snippet.to_html()))
+        return tuple(matched)
 
 
 def _lead(body: str) -> str:

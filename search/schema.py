@@ -51,6 +51,8 @@ def build_schema() -> tantivy.Schema:
     """A post's or comment's tags as given, unfolded, for the tag facet; `tag` holds them folded for `tag:`."""
     builder.add_text_field("has", tokenizer_name="raw")
     builder.add_text_field("lang", stored=True, tokenizer_name="raw")
+    builder.add_bytes_field("profile", stored=True, indexed=False)
+    """A person's profile fields as JSON, stored only: the hit says which of them matched (search/index.py)."""
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)
     builder.add_integer_field("timestamp", fast=True)
     """`created_at` in microseconds, for sorting: date fast fields keep only whole seconds."""

@@ -199,10 +199,13 @@ def item_for_person(session: Session, user: User) -> IndexedItem:
     about = " · ".join(part for part in (user.job_title, user.department) if part)
     tags = profiles.expertise_tags(user.expertise)
     body = "\n".join(part for part in (about, ", ".join(tags), user.bio) if part)
+    learned = learned_expertise(session, user)
+    profile = (("expertise", ", ".join(tags)), ("department", user.department), ("job_title", user.job_title),
+               ("bio", user.bio), ("learned_expertise", learned))
     return IndexedItem(
         kind="person", id=user.id, post_id=0, group_id=EVERYONE, title=user.name, body=body,
         author_name=user.name, author_email=user.email, created_at=user.created_at,
-        tags=tuple(tags), extra=learned_expertise(session, user),
+        tags=tuple(tags), extra=learned, profile=tuple(part for part in profile if part[1]),
     )
 
 

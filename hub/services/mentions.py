@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.models import User
 
+SUGGESTED_PEOPLE = 8
+RESOLVE_BATCH = 200
+"""Mentions resolved per query: each is a condition, and SQLite allows 1,000 in one expression."""
 _MENTION = re.compile(r'(?<![\w.@+-])@(?:"([^"\n]{1,200})"|([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}))')
 
 
@@ -48,18 +51,24 @@ def find_mentions(text: str) -> list[Mention]:
 
 
 def resolve(session: Session, mentions: list[Mention]) -> dict[tuple[str, str], User]:
-    """Each mention's key with the one person it names; mentions that name no one, or several, are left out."""
-    people: dict[tuple[str, str], User] = {}
-    for key in {mention.key for mention in mentions}:
-        kind, value = key
-        if kind == "name":
-            query = select(User).where(func.lower(User.name) == value)
-        else:
-            query = select(User).where(func.lower(User.email).startswith(f"{value}@", autoescape=True))
-        found = session.scalars(query.limit(2)).all()
-        if len(found) == 1:
-            people[key] = found[0]
-    return people
+    """Each mention's key with the one person it names; mentions that name no one, or several, are left out.
+
+    One query for every RESOLVE_BATCH different mentions (a page's worth), not one per mention.
+    """
+    keys = list(dict.fromkeys(mention.key for mention in mentions))
+    fitting: dict[tuple[str, str], list[User]] = {}
+    for batch in range(0, len(keys), RESOLVE_BATCH):
+        wanted = keys[batch:batch + RESOLVE_BATCH]
+        names = [value for kind, value in wanted if kind == "name"]
+        conditions = [func.lower(User.name).in_(names)] if names else []
+        conditions += [
+            func.lower(User.email).startswith(f"{value}@", autoescape=True) for kind, value in wanted if kind == "local"
+        ]
+        for person in session.scalars(select(User).where(or_(*conditions))):
+            for key in (("name", person.name.casefold()), ("local", person.email.rpartition("@")[0].casefold())):
+                if key in wanted:
+                    fitting.setdefault(key, []).append(person)
+    return {key: found[0] for key, found in fitting.items() if len(found) == 1}
 
 
 def mentioned_people(session: Session, text: str) -> list[User]:
@@ -72,3 +81,23 @@ def mentioned_people(session: Session, text: str) -> list[User]:
         if person is not None and person not in people:
             people.append(person)
     return people
+
+
+def suggest_people(session: Session, typed: str, limit: int = 8) -> list[User]:
+    """People to mention after `@typed`: whose name, a word of it, or address starts with it, by name.
+
+    Everyone may mention anyone: people are not private (their profiles are not), so this tells nothing a
+    reader may not know.
+    """
+    prefix = typed.strip().removeprefix("@").removeprefix('"').casefold()[:100]
+    if not prefix:
+        return []
+    name, email = func.lower(User.name), func.lower(User.email)
+    query = select(User).where(
+        or_(
+            name.startswith(prefix, autoescape=True),
+            name.contains(f" {prefix}", autoescape=True),
+            email.startswith(prefix, autoescape=True),
+        )
+    )
+    return list(session.scalars(query.order_by(User.name, User.id).limit(max(1, min(limit, SUGGESTED_PEOPLE)))))

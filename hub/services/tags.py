@@ -52,6 +52,17 @@ def post_tags(title: str, body: str) -> list[str]:
     return find_tags(f"{title}\n{body}")
 
 
+def tag_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where each tag stands in `text` (start and end of `#tag`) and the tag it names."""
+    spans = []
+    for match in _TAG.finditer(text):
+        try:
+            spans.append((match.start(), match.end(), normalize_tag(match.group(1))))
+        except Invalid:
+            continue
+    return spans
+
+
 def tag_post(session: Session, post: Post) -> None:
     """Record the tags of `post`'s title and body, replacing those recorded before (after an edit)."""
     session.execute(delete(Tagging).where(Tagging.post_id == post.id, Tagging.comment_id.is_(None)))

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session, object_session
 
 from hub.context import Context
@@ -24,6 +25,7 @@ from hub.services import (
     preferences,
     profiles,
     reactions,
+    rendering,
     searching,
     signin,
     submissions,
@@ -106,16 +108,18 @@ def group_page(
 def _group_page(
     request: Request, session: Session, user: User, group: Group, page: int = 1, status_code: int = 200,
     form: dict[str, str] | None = None, error: str | None = None, notice: str | None = None,
-    refused: str | None = None,
+    refused: str | None = None, preview: Markup | None = None,
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     settings = context_of_app(request).settings
-    return render(request, "group.html", status_code=status_code, user=user, group=group,
+    response = render(request, "group.html", status_code=status_code, user=user, group=group,
                   found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
-                  max_megabytes=settings.max_message_size // (1024 * 1024),
+                  max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
                   following=follows.standing_of(session, user, group))
+    response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
+    return response
 
 
 @router.post("/g/{slug}/join", dependencies=[CSRFChecked])
@@ -136,6 +140,9 @@ def new_post(request: Request, slug: str, session: DB, user: PageUser, form: Upl
     require_csrf(request, form.fields.get("csrf", ""))
     group = groups.get_visible_group(session, user, slug)
     title, body = form.fields.get("title", ""), form.fields.get("body", "")
+    if form.fields.get("preview"):
+        return _group_page(request, session, user, group, form={"title": title, "body": body},
+                           preview=_preview(session, body))
     if form.refused:
         return _group_page(request, session, user, group, status_code=413, form={"title": title, "body": body},
                            refused=form.refused)
@@ -160,14 +167,23 @@ def _held_notice(held: HeldMessage) -> Message:
 
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
-    context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, **extra}
-    return render(
+    context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
+               **extra}
+    response = render(
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
-        following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post), **context,
+        following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
+        bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)]),
+        **context,
     )
+    response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
+    return response
+
+
+def _preview(session: Session, body: str) -> Markup:
+    return rendering.render_bodies(session, [body])[body]
 
 
 def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
@@ -194,9 +210,13 @@ def new_comment(
     user: PageUser,
     body: Annotated[str, Form()] = "",
     parent_id: Annotated[Id | None, Form()] = None,
+    preview: Annotated[str, Form()] = "",
 ) -> Response:
     post = posts.get_post(session, user, post_id)
     parent = posts.get_comment(session, user, parent_id) if parent_id else None
+    if preview:
+        return _post_page(request, session, user, post_id, form={"body": body}, preview=_preview(session, body),
+                          reply_to=parent.id if parent else None)
     try:
         submitted = submissions.submit_comment(session, user, post, body, parent)
     except (Invalid, Forbidden) as error:
@@ -467,7 +487,7 @@ def confirm_address(request: Request, session: DB, user: PageUser) -> Response:
 
 def _edit_page(
     request: Request, user: User, item: Post | Comment, mode: str, status_code: int = 200,
-    form: dict[str, str] | None = None, error: PleinError | None = None,
+    form: dict[str, str] | None = None, error: PleinError | None = None, preview: Markup | None = None,
 ) -> HTMLResponse:
     """The edit form or the delete confirmation of `item`; only its author gets it (403 otherwise)."""
     is_post = isinstance(item, Post)
@@ -479,12 +499,15 @@ def _edit_page(
         raise Invalid("a removed comment cannot be edited")
     post = item if is_post else item.post
     base = f"/p/{item.id}" if is_post else f"/comments/{item.id}"
-    return render(
+    response = render(
         request, "edit.html", status_code=status_code, user=user, kind="post" if is_post else "comment",
         mode=mode, item=item, post=post, action=f"{base}/{mode}", error=error,
         back=post_path(post.id) if is_post else comment_path(post.id, item.id),
         form=form or {"title": post.title if is_post else "", "body": item.body_text},
+        bodies=rendering.render_bodies(object_session(item), [item.body_text]), preview=preview,
     )
+    response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
+    return response
 
 
 @router.get("/p/{post_id}/edit")
@@ -495,9 +518,12 @@ def edit_post_form(request: Request, post_id: Id, session: DB, user: PageUser) -
 @router.post("/p/{post_id}/edit", dependencies=[CSRFChecked])
 def edit_post(
     request: Request, post_id: Id, session: DB, user: PageUser,
-    title: Annotated[str, Form()] = "", body: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "", body: Annotated[str, Form()] = "", preview: Annotated[str, Form()] = "",
 ) -> Response:
     post = posts.get_post(session, user, post_id)
+    if preview:
+        return _edit_page(request, user, post, "edit", form={"title": title, "body": body},
+                          preview=_preview(session, body))
     try:
         posts.edit_post(session, post, user, title, body)
     except Invalid as error:
@@ -527,8 +553,11 @@ def edit_comment_form(request: Request, comment_id: Id, session: DB, user: PageU
 @router.post("/comments/{comment_id}/edit", dependencies=[CSRFChecked])
 def edit_comment(
     request: Request, comment_id: Id, session: DB, user: PageUser, body: Annotated[str, Form()] = "",
+    preview: Annotated[str, Form()] = "",
 ) -> Response:
     comment = posts.get_comment(session, user, comment_id)
+    if preview:
+        return _edit_page(request, user, comment, "edit", form={"body": body}, preview=_preview(session, body))
     try:
         posts.edit_comment(session, comment, user, body)
     except Invalid as error:
@@ -553,11 +582,16 @@ def delete_comment(comment_id: Id, session: DB, user: PageUser) -> Response:
 def post_history(request: Request, post_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
     return render(request, "history.html", user=user, kind="post", item=post, post=post, back=post_path(post.id),
-                  revisions=list(reversed(post.revisions)))
+                  revisions=list(reversed(post.revisions)), bodies=_bodies_of_history(session, post))
 
 
 @router.get("/comments/{comment_id}/history")
 def comment_history(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     comment = posts.get_comment(session, user, comment_id)
     return render(request, "history.html", user=user, kind="comment", item=comment, post=comment.post,
-                  back=comment_path(comment.post_id, comment.id), revisions=list(reversed(comment.revisions)))
+                  back=comment_path(comment.post_id, comment.id), revisions=list(reversed(comment.revisions)),
+                  bodies=_bodies_of_history(session, comment))
+
+
+def _bodies_of_history(session: Session, item: Post | Comment) -> dict:
+    return rendering.render_bodies(session, [item.body_text, *(r.body_text for r in item.revisions)])

@@ -146,6 +146,13 @@ class PostOut(BaseModel):
         )
 
 
+class MatchedFieldOut(BaseModel):
+    field: str
+    """expertise, department, job_title, bio or learned_expertise."""
+    html: str
+    """The field's text around the match, HTML-escaped, with matched words in <b>."""
+
+
 class SearchResultOut(BaseModel):
     kind: str
     id: int
@@ -163,6 +170,8 @@ class SearchResultOut(BaseModel):
     created_at: datetime | None
     reactions: dict[str, int] | None = None
     """For a post or comment found by `/api/search`: how often each reaction was given."""
+    matched: list[MatchedFieldOut] | None = None
+    """For a person: why they were found, the fields of their profile that matched; None for other kinds."""
 
     @classmethod
     def of(
@@ -177,6 +186,7 @@ class SearchResultOut(BaseModel):
             snippet_html=hit.snippet_html, group=hit.group_slug or None,
             author=hit.author_email or None, created_at=hit.created_at,
             reactions=reaction_counts(reactions, hit.kind, hit.id) if reactions is not None else None,
+            matched=[MatchedFieldOut(field=m.field, html=m.html) for m in hit.matched] if hit.kind == "person" else None,
         )
 
 

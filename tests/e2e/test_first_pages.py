@@ -124,10 +124,46 @@ def test_every_page_has_an_icon(demo):
     assert '<link rel="icon" href="/favicon.svg"' in demo.api(None, "/sign-in").text
 
 
-@pytest.mark.parametrize("path", ["/", "/g/engineering", "/preferences", "/search?q=glasvezel"])
+@pytest.mark.parametrize(
+    "path", ["/", "/g/engineering", "/preferences", "/search?q=glasvezel", "/people/anna@plein.localhost"]
+)
 def test_the_pages_anna_finds_first_read_well_at_both_widths(anna, demo, tmp_path, path):
     assert anna.goto(demo.base_url + path).status == 200
     look_at(anna, path.strip("/").split("?")[0].replace("/", "-") or "home", tmp_path)
+
+
+def test_anna_picks_herself_after_at_with_the_keyboard_and_previews_markdown_in_a_thread(anna, demo, tmp_path):
+    """The composer's mention list is a listbox the keyboard drives; the preview shows the text rendered, with
+    the names of the thread beside their avatars. Nothing is posted: the demo stays as other tests expect it."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    with_comments = anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)"))
+    with_comments.first.locator("a[href^='/p/']").click()
+    box = anna.locator("textarea#body")
+    box.click()
+    box.press_sequentially("**Klaar** voor vandaag, @an", delay=20)
+    listbox = anna.get_by_role("listbox")
+    option = listbox.get_by_role("option", name=re.compile("Anna de Vries"))
+    option.wait_for()
+    look_at(anna, "mention-list", tmp_path)
+    for _ in range(8):
+        anna.keyboard.press("ArrowDown")
+        if option.get_attribute("aria-selected") == "true":
+            break
+    assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
+    anna.keyboard.press("Enter")
+    assert box.input_value() == "**Klaar** voor vandaag, @anna "
+    assert listbox.is_hidden()
+    box.press_sequentially("\n- kabels\n- lassen")
+    anna.keyboard.press("Escape")
+    anna.get_by_role("button", name="Voorbeeld").click()  # Anna reads Dutch
+    preview = anna.locator("section.preview")
+    assert preview.locator("strong").inner_text() == "Klaar"
+    assert preview.locator("a.mention").get_attribute("href") == "/people/anna@plein.localhost"
+    assert preview.locator("li").all_inner_texts() == ["kabels", "lassen"]
+    assert anna.locator("textarea#body").input_value() == "**Klaar** voor vandaag, @anna \n- kabels\n- lassen"
+    assert anna.locator("a.person .avatar").count() >= 2
+    assert anna.errors == []
+    look_at(anna, "thread-preview", tmp_path)
 
 
 def test_the_sign_in_page_reads_well_at_both_widths(browser, demo, tmp_path):
@@ -177,7 +213,8 @@ def test_the_pages_to_edit_and_delete_annas_own_items_read_well_at_both_widths(a
 def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(anna, demo, tmp_path):
     """Anna reads Dutch: her like button is named "Vind ik leuk"."""
     anna.goto(f"{demo.base_url}/g/engineering")
-    anna.locator("main a[href^='/p/']").first.click()
+    with_comments = anna.locator("main .card").filter(has_not_text=re.compile(r"· 0 (comments|reacties)"))
+    with_comments.first.locator("a[href^='/p/']").click()
     row = anna.locator("#reactions")
     like = row.get_by_role("button", name=re.compile(r"^Vind ik leuk\b"))
     assert like.get_attribute("aria-pressed") == "false"

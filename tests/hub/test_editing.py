@@ -267,7 +267,7 @@ def test_the_author_edits_a_post_on_the_web_and_readers_see_it_was_edited_and_ho
     carol = signed_in(context, "carol@example.com")
     history = carol.get(f"/p/{post_id}/history")
     assert history.status_code == 200
-    assert history.text.index("Dinsdag") < history.text.index("Maandag") and "Before Alice edited it on" in history.text
+    assert history.text.index("Dinsdag") < history.text.index("Maandag") and "Alice</a> edited it on" in history.text
     forged = alice.post(f"/p/{post_id}/edit", data={"csrf": "forged", "title": "x", "body": "y"})
     assert forged.status_code == 403
 

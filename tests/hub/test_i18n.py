@@ -249,6 +249,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/unsubscribe/{made['unsubscribe']}": (anonymous, {}),
         f"/p/{made['post']}/edit": (client, {"csrf": csrf, "title": " ", "body": "x"}),
         "/following/group/tuin": (client, {"csrf": csrf, "do": "adore"}),
+        f"/comments/{made['own_comment']}/edit": (client, {"csrf": csrf, "body": "**Fijn**", "preview": "1"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -261,7 +262,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 47
+    assert len(seen) == 48
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -1,11 +1,15 @@
 """Search through the hub's services: profiles, learned expertise, edits, deletions, leaving a group."""
 
+import re
+
 import pytest
+from fastapi.testclient import TestClient
 
 from hub import jobs
 from hub.models import IndexPending
-from hub.services import accounts, groups, index_writer, posts, profiles, searching, visibility
+from hub.services import accounts, groups, index_writer, posts, profiles, searching, signing, visibility
 from hub.services.errors import Forbidden, Invalid
+from hub.web.app import create_app
 
 
 def queued(session, task_name):
@@ -162,3 +166,57 @@ def test_every_group_is_either_visible_or_hidden_to_a_reader(session, company):
     assert visibility.group_access(session, bob) == visibility.GroupAccess(
         visible=frozenset({engineering.id}), hidden=frozenset({board.id, secret.id}),
     )
+
+
+def why(session, user, query):
+    person = [r for r in searching.search(session, user, query).results if r.hit.kind == "person"][0]
+    return {m.field: m.html for m in person.hit.matched}
+
+
+def test_a_person_hit_says_which_profile_fields_matched_highlighted(context, session, company):
+    alice, bob, *_ = company
+    profiles.update_profile(session, bob, profiles.ProfileForm(
+        department="Infra", job_title="Netwerkbeheerder", bio="Twintig jaar bij de netwerken.", expertise="Glasvezel",
+    ))
+    index_now(context, session)
+    assert why(session, alice, "netwerkbeheerder") == {"job_title": "<b>Netwerkbeheerder</b>"}
+    assert why(session, alice, "glasvezel infra") == {"expertise": "<b>glasvezel</b>", "department": "<b>Infra</b>"}
+    assert why(session, alice, "netwerken")["bio"].startswith("Twintig jaar bij de <b>netwerken</b>")
+    assert why(session, alice, "Bob") == {}
+
+
+def test_a_person_found_by_what_they_wrote_about_says_so_but_never_from_a_private_group(context, session, company):
+    alice, bob, carol, engineering, board = company
+    posts.create_post(session, engineering, carol, "Glasvezel in de wijk", "De kast is open.")
+    posts.create_post(session, board, carol, "Overname koperkabelbedrijf", "Strikt vertrouwelijk")
+    index_now(context, session)
+    assert why(session, bob, "glasvezel kind:person") == {"learned_expertise": "<b>Glasvezel</b> in de wijk"}
+    person = searching.search(session, alice, "carol kind:person").results[0]
+    assert all("koperkabelbedrijf" not in m.html.lower() for m in person.hit.matched)
+
+
+def test_only_people_carry_why_they_matched(context, session, company):
+    alice, _bob, _carol, engineering, _board = company
+    posts.create_post(session, engineering, alice, "Netwerkbeheer", "Over netwerkbeheer.")
+    index_now(context, session)
+    hits = [r.hit for r in searching.search(session, alice, "netwerkbeheer").results]
+    assert {hit.kind for hit in hits} == {"post", "person"}
+    assert all(hit.matched == () for hit in hits if hit.kind != "person")
+
+
+def test_the_api_and_the_search_page_show_why_a_person_matched(context, session, company):
+    alice, bob, *_ = company
+    profiles.update_profile(session, bob, profiles.ProfileForm(department="Infra", job_title="Netwerkbeheerder"))
+    token = accounts.create_api_token(session, alice)
+    sign_in = signing.sign_expiring(session, "sign-in", alice.id, lifetime_seconds=600)
+    index_now(context, session)
+    api = TestClient(create_app(context), headers={"Authorization": f"Bearer {token}"})
+    hit = api.get("/api/search", params={"q": "netwerkbeheerder"}).json()["results"][0]
+    assert hit["kind"] == "person" and hit["matched"] == [{"field": "job_title", "html": "<b>Netwerkbeheerder</b>"}]
+    assert "snippet_html" in hit and "title_html" in hit
+    browser = TestClient(create_app(context))
+    csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get(f"/sign-in/{sign_in}").text).group(1)
+    browser.post(f"/sign-in/{sign_in}", data={"csrf": csrf})
+    page = browser.get("/search", params={"q": "netwerkbeheerder"}).text
+    assert '<dt>Job title</dt><dd><b>Netwerkbeheerder</b></dd>' in page
+    assert '<span class="avatar"' in page
