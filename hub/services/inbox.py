@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from gettext import NullTranslations
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
+from hub.locale import N_
 from hub.models import (
     Channel,
     Comment,
@@ -55,6 +57,13 @@ DEFAULTS = {
     NotificationKind.POST: Channel.WEB,
 }
 PAGE_SIZE = 50
+REACTION_NAMES = {
+    "like": N_("like"),
+    "thanks": N_("thanks"),
+    "agree": N_("agree"),
+    "insightful": N_("insightful"),
+    "celebrate": N_("celebrate"),
+}
 
 
 def channels_of(session: Session, user: User) -> dict[str, str]:
@@ -62,7 +71,7 @@ def channels_of(session: Session, user: User) -> dict[str, str]:
     chosen = dict(
         session.execute(
             select(NotificationChannel.kind, NotificationChannel.channel).where(NotificationChannel.user_id == user.id)
-        ).tuples()
+        ).tuples().all()
     )
     channels = {kind.value: chosen.get(kind, default.value) for kind, default in DEFAULTS.items()}
     if user.notify_replies:
@@ -209,13 +218,13 @@ def notify_post(session: Session, post_id: int) -> int:
             Follow.tag.in_(tags),
         ),
     )
-    notified = select(Notification.user_id).where(Notification.key == key)
+    notified = select(Notification.user_id).where(Notification.key.in_([key, f"mention:{key}"]))
     query = select(User.id).where(
         User.id.in_(followers), User.id.not_in(muted), User.id.not_in(notified), User.id != post.author_id
     )
     if post.group.is_private:
         query = query.where(User.id.in_(select(Membership.user_id).where(Membership.group_id == post.group_id)))
-    recipients = [user_id for user_id in session.scalars(query) if user_id not in mentioned]
+    recipients = [user_id for user_id in session.scalars(query) if user_id not in mentioned]  # mentioned: told so
     if not recipients:
         return 0
     chosen = dict(
@@ -223,7 +232,7 @@ def notify_post(session: Session, post_id: int) -> int:
             select(NotificationChannel.user_id, NotificationChannel.channel).where(
                 NotificationChannel.kind == NotificationKind.POST, NotificationChannel.user_id.in_(followers)
             )
-        ).tuples()
+        ).tuples().all()
     )
     now, default = utcnow(), DEFAULTS[NotificationKind.POST].value
     rows = [
@@ -342,18 +351,37 @@ def mark_read(session: Session, user: User, ids: list[int] | None = None) -> int
     return session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def _sentence(t, kind: str, actor: str, title: str, reaction: str | None, group: str) -> str:
+def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=None, group="", others=0) -> str:
+    """One notification in words, in the language of `t`: "Sanne and 4 others liked “Lift stuck”"."""
+    title = f"\u201c{title}\u201d"
     if kind == NotificationKind.MENTION:
-        return t.gettext("%(who)s mentioned you in %(title)s") % {"who": actor, "title": title}
+        return t.gettext("%(who)s mentioned you in %(title)s") % {"who": who, "title": title}
     if kind == NotificationKind.REPLY:
-        return t.gettext("%(who)s answered you in %(title)s") % {"who": actor, "title": title}
-    if kind == NotificationKind.REACTION:
-        return t.gettext("%(who)s reacted (%(reaction)s) to what you wrote in %(title)s") % {
-            "who": actor,
-            "reaction": reaction,
-            "title": title,
-        }
-    return t.gettext("%(who)s posted %(title)s in %(group)s") % {"who": actor, "title": title, "group": group}
+        return t.gettext("%(who)s answered you in %(title)s") % {"who": who, "title": title}
+    if kind == NotificationKind.POST:
+        return t.gettext("%(who)s posted %(title)s in %(group)s") % {"who": who, "title": title, "group": group}
+    values = {"who": who, "title": title, "num": others, "reaction": t.gettext(REACTION_NAMES.get(reaction, ""))}
+    if reaction == "like":
+        if not others:
+            return t.gettext("%(who)s liked what you wrote in %(title)s") % values
+        return (
+            t.ngettext(
+                "%(who)s and %(num)d other liked what you wrote in %(title)s",
+                "%(who)s and %(num)d others liked what you wrote in %(title)s",
+                others,
+            )
+            % values
+        )
+    if not others:
+        return t.gettext("%(who)s reacted with %(reaction)s to what you wrote in %(title)s") % values
+    return (
+        t.ngettext(
+            "%(who)s and %(num)d other reacted with %(reaction)s to what you wrote in %(title)s",
+            "%(who)s and %(num)d others reacted with %(reaction)s to what you wrote in %(title)s",
+            others,
+        )
+        % values
+    )
 
 
 def _mail_at_once(
@@ -363,7 +391,9 @@ def _mail_at_once(
     context = context_of(session)
     t = context.catalogue.translator(recipient.language)
     url = context.url(comment_path(post.id, comment.id) if comment else post_path(post.id))
-    sentence = _sentence(t, notification.kind, actor.name, post.title, notification.reaction, post.group.name)
+    sentence = describe(
+        t, notification.kind, actor.name, post.title, reaction=notification.reaction, group=post.group.name
+    )
     text, html = context.catalogue.render_mail(
         "notification",
         language=recipient.language,
@@ -447,7 +477,9 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
     for notification in shown:
         post, actor = session.get(Post, notification.post_id), session.get(User, notification.actor_id)
         path = comment_path(post.id, notification.comment_id) if notification.comment_id else post_path(post.id)
-        sentence = _sentence(t, notification.kind, actor.name, post.title, notification.reaction, post.group.name)
+        sentence = describe(
+            t, notification.kind, actor.name, post.title, reaction=notification.reaction, group=post.group.name
+        )
         lines.append({"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text)})
     text, html = context.catalogue.render_mail(
         "notifications_daily",
