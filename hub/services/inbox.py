@@ -489,7 +489,7 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
         url=context.url("/notifications"),
         preferences_url=context.url("/preferences"),
     )
-    subject = t.ngettext("Plein: %(num)d notification", "Plein: %(num)d notifications", len(lines)) % {
+    subject = t.ngettext("Plein: %(num)d notification for you", "Plein: %(num)d notifications for you", len(lines)) % {
         "num": len(lines)
     }
     message = compose(

@@ -258,7 +258,7 @@ def test_the_daily_mail_comes_at_the_digest_hour_once_with_what_waited(session, 
     assert inbox.queue_daily_mails(session, datetime(2026, 5, 4, 9, tzinfo=UTC)).queued == []
 
     [mail] = mails_to(session, team["anna"])
-    assert mail["Subject"] == "Plein: 1 notification"
+    assert mail["Subject"] == "Plein: 1 notification for you"
     assert "Bram Bos mentioned you" in mail.get_body(preferencelist=("plain",)).get_content()
 
 
