@@ -188,3 +188,12 @@ def test_anna_likes_a_post_without_script_and_sees_who_reacted_at_both_widths(an
     assert row.get_by_role("link", name="Anna de Vries").is_visible()
     assert anna.errors == []
     look_at(anna, "post-reactions", tmp_path)
+
+
+def test_annas_notifications_are_one_click_from_the_bell_and_read_well_at_both_widths(anna, demo, tmp_path):
+    """Anna reads Dutch: the bell in the header is named "Meldingen, N ongelezen"."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("header").get_by_role("link", name=re.compile(r"^Meldingen, \d+ ongelezen$")).click()
+    anna.wait_for_url(f"{demo.base_url}/notifications")
+    look_at(anna, "notifications", tmp_path)
+    assert anna.errors == []
