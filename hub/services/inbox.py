@@ -71,7 +71,9 @@ def channels_of(session: Session, user: User) -> dict[str, str]:
     chosen = dict(
         session.execute(
             select(NotificationChannel.kind, NotificationChannel.channel).where(NotificationChannel.user_id == user.id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     channels = {kind.value: chosen.get(kind, default.value) for kind, default in DEFAULTS.items()}
     if user.notify_replies:
@@ -196,6 +198,11 @@ def withdraw_reaction(session: Session, reactor: User, item: Post | Comment, rea
     )
 
 
+def forget_comment(session: Session, comment: Comment) -> None:
+    """A comment removed by its author takes along what it notified: its words and reactions are gone."""
+    session.execute(delete(Notification).where(Notification.comment_id == comment.id))
+
+
 def notify_post(session: Session, post_id: int) -> int:
     """A new post: its mentions, then everyone following its group, its author or one of its tags; how many
     notifications were made. Safe to run twice: who has one already is left out."""
@@ -232,7 +239,9 @@ def notify_post(session: Session, post_id: int) -> int:
             select(NotificationChannel.user_id, NotificationChannel.channel).where(
                 NotificationChannel.kind == NotificationKind.POST, NotificationChannel.user_id.in_(followers)
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     now, default = utcnow(), DEFAULTS[NotificationKind.POST].value
     rows = [

@@ -177,6 +177,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment
     comment.revisions.clear()
     session.execute(delete(Reaction).where(Reaction.comment_id == comment.id))  # they were to its words, now gone
+    inbox.forget_comment(session, comment)
     comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
     tags.tag_comment(session, comment)

@@ -144,6 +144,14 @@ def test_leaving_a_private_group_stops_its_notifications_and_hides_the_old_ones(
     assert inbox.list_notifications(session, team["bram"]).entries == []
 
 
+def test_a_comment_removed_by_its_author_takes_its_notifications_along(session, team):
+    post = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    comment = posts.create_comment(session, post, team["bram"], "Zie @carol")
+    reactions.react(session, team["anna"], comment, "like")
+    posts.delete_comment(session, comment, team["bram"])
+    assert of(session, team["anna"]) == of(session, team["bram"]) == of(session, team["carol"]) == []
+
+
 # Reading them
 
 
