@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from hub.models import utcnow
-from hub.services import attachments, digests, inbound, index_writer, indexing, notifications, outbox
+from hub.services import attachments, digests, inbound, inbox, index_writer, indexing, notifications, outbox
 from workers.app import app, context
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,12 @@ def notify_comment(comment_id: int) -> None:
         notifications.notify_comment(session, comment_id)
 
 
+@app.task(name=inbox.NOTIFY_POST, autoretry_for=(Exception,), **RETRY)
+def notify_followers(post_id: int) -> None:
+    with context.session_scope() as session:
+        inbox.notify_post(session, post_id)
+
+
 @app.task(name="plein.outbox.drain")
 def drain_outbox() -> None:
     """Send what is due over one connection; each outcome commits on its own (see outbox.drain)."""
@@ -97,12 +103,14 @@ def send_digests(frequency: str) -> None:
 
 @app.task(name="plein.digests.send_due")
 def send_due_digests() -> None:
-    """Every person whose digest hour has come, in chunks of users, each chunk one transaction."""
+    """Every person whose digest hour has come, in chunks of users, each chunk one transaction; then the daily
+    mail of notifications, the same way."""
     now = utcnow()
-    after_user_id = 0
-    while True:
-        with context.session_scope() as session:
-            run = digests.queue_due_digests(session, now, after_user_id=after_user_id)
-        if run.last_user_id == after_user_id:
-            return
-        after_user_id = run.last_user_id
+    for queue_due in (digests.queue_due_digests, inbox.queue_daily_mails):
+        after_user_id = 0
+        while True:
+            with context.session_scope() as session:
+                run = queue_due(session, now, after_user_id=after_user_id)
+            if run.last_user_id == after_user_id:
+                break
+            after_user_id = run.last_user_id

@@ -6,6 +6,7 @@ from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.groups import Delivery, Group, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
+from hub.models.inbox import Channel, Notification, NotificationChannel, NotificationKind
 from hub.models.installation import Installation
 from hub.models.mail import (
     DigestWatermark,
@@ -28,6 +29,7 @@ __all__ = [
     "Reaction",
     "Revision",
     "Follow", "FollowKind", "Tagging", "ThreadRead",
+    "Channel", "Notification", "NotificationChannel", "NotificationKind",
     "Installation",
     "SignInRequest", "UsedSignInLink", "WebSession",
     "ApiToken", "Attachment", "Base", "Comment", "Delivery", "DigestWatermark", "Group",

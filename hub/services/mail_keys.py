@@ -20,6 +20,15 @@ def comment_mail(comment: Comment, recipient: User) -> str:
     return f"comment:{comment.id}:to:{recipient.id}:{_made(comment)}"
 
 
+def reaction_mail(item: Post | Comment, recipient: User, reactor_id: int, reaction: str) -> str:
+    kind = "comment" if isinstance(item, Comment) else "post"
+    return f"{kind}:{item.id}:to:{recipient.id}:reaction:{reaction}:{reactor_id}:{_made(item)}"
+
+
+def daily_notifications(recipient: User, period: str) -> str:
+    return f"notifications:daily:{recipient.id}:{period}"
+
+
 def receipt(kind: str, item: Post | Comment) -> str:
     return f"receipt:{kind}:{item.id}:{_made(item)}"
 

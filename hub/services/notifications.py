@@ -50,7 +50,7 @@ def reply_address(post: HasId, comment: Comment | None, user: User) -> str:
     return addresses.signed_address(user, "reply", post.id, comment.id if comment else 0, user.id)
 
 
-def _group_list_headers(group: Group) -> dict[str, str]:
+def group_list_headers(group: Group) -> dict[str, str]:
     return {
         "List-Id": f"{group.name} <{group.slug}.{context_of(group).settings.mail_domain}>",
         "List-Post": f"<mailto:{group_address(group)}>",
@@ -61,7 +61,7 @@ def _group_list_headers(group: Group) -> dict[str, str]:
 def list_headers(membership: Membership) -> dict[str, str]:
     token, url = unsubscribe_token(membership), context_of(membership).url
     return {
-        **_group_list_headers(membership.group),
+        **group_list_headers(membership.group),
         "List-Unsubscribe": f"<{url(unsubscribe_path(token))}>, <mailto:{addresses.address(membership, 'unsubscribe', token)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
@@ -154,7 +154,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
         )
         stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"
         headers = {
-            **_group_list_headers(post.group),
+            **group_list_headers(post.group),
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Attachment, Comment, Group, Post, Reaction, Revision, User, utcnow
-from hub.services import attachments, digest_horizon, follows, indexing, mail_keys, notifications, outbox, tags
+from hub.services import attachments, digest_horizon, follows, inbox, indexing, mail_keys, notifications, outbox, tags
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see
 
@@ -59,6 +59,7 @@ def create_post(
     follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
+    jobs.after_commit(session, inbox.NOTIFY_POST, post.id)
     return post
 
 
@@ -90,6 +91,7 @@ def create_comment(
     follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
+    inbox.notify_comment(session, comment)
     return comment
 
 
@@ -113,6 +115,7 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
     post.title, post.body_text, post.body_html = title, body_text.strip(), None
     session.flush()
     tags.tag_post(session, post)
+    inbox.notify_edit(session, post)
     _after_change(session, post)
     return post
 
@@ -132,6 +135,7 @@ def edit_comment(session: Session, comment: Comment, editor: User, body_text: st
     comment.body_text = body_text.strip()
     session.flush()
     tags.tag_comment(session, comment)
+    inbox.notify_edit(session, comment)
     _after_change(session, comment.post)
     return comment
 
@@ -173,6 +177,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment
     comment.revisions.clear()
     session.execute(delete(Reaction).where(Reaction.comment_id == comment.id))  # they were to its words, now gone
+    inbox.forget_comment(session, comment)
     comment.body_text, comment.original_text, comment.removed_at = "", None, utcnow()
     session.flush()
     tags.tag_comment(session, comment)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Group, Membership, Post, Reaction, User
+from hub.services import inbox
 from hub.services.errors import Invalid
 
 REACTIONS = ("like", "thanks", "agree", "insightful", "celebrate")
@@ -87,6 +88,7 @@ def react(session: Session, user: User, item: Post | Comment, reaction: str) -> 
             session.add(Reaction(user_id=user.id, post_id=post_id, comment_id=comment_id, reaction=reaction))
     except IntegrityError:
         return False
+    inbox.notify_reaction(session, user, item, reaction)
     return True
 
 
@@ -94,6 +96,8 @@ def unreact(session: Session, user: User, item: Post | Comment, reaction: str) -
     """Take `reaction` back; False when there was none to take."""
     _checked(reaction)
     gone = session.execute(delete(Reaction).where(Reaction.id.in_(_mine(user, item, reaction))))
+    if gone.rowcount:
+        inbox.withdraw_reaction(session, user, item, reaction)
     return gone.rowcount > 0
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hub.context import context_of
 from hub.locale import N_
 from hub.models import Comment, HeldMessage, Post, User
-from hub.services import accounts, groups, posts, preferences, reactions, searching, submissions
+from hub.services import accounts, groups, inbox, posts, preferences, reactions, searching, submissions
 from hub.services.errors import Invalid
 from hub.services.visibility import find_membership
 from hub.urls import comment_path, post_path
@@ -128,17 +128,21 @@ class MailSettingsIO(BaseModel):
     """each, daily, weekly or none: for groups joined later"""
     receipts: bool = True
     """a receipt for each post and comment you send by mail"""
+    notifications: dict[str, str] | None = None
+    """per kind (reply, mention, reaction, post): mail (at once), daily or web; kinds left out stay as they are"""
 
 
 @router.get("/preferences")
-def get_mail_settings(user: ApiUser) -> MailSettingsIO:
-    return MailSettingsIO(**vars(preferences.settings_of(user)))
+def get_mail_settings(session: DB, user: ApiUser) -> MailSettingsIO:
+    return MailSettingsIO(**vars(preferences.settings_of(user)), notifications=inbox.channels_of(session, user))
 
 
 @router.put("/preferences")
 def put_mail_settings(wanted: MailSettingsIO, session: DB, user: ApiUser) -> MailSettingsIO:
-    preferences.update_settings(session, user, preferences.MailSettings(**wanted.model_dump()))
-    return MailSettingsIO(**vars(preferences.settings_of(user)))
+    preferences.update_settings(session, user, preferences.MailSettings(**wanted.model_dump(exclude={"notifications"})))
+    if wanted.notifications:
+        inbox.set_channels(session, user, wanted.notifications)
+    return MailSettingsIO(**vars(preferences.settings_of(user)), notifications=inbox.channels_of(session, user))
 
 
 # Writing over the API: a phone app or a field engineer's "direct button" posts, comments, edits and deletes

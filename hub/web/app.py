@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from hub.context import Context, build_context
 from hub.locale import Message
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
-from hub.web import admin, api, docs, follows, health, mentions, moderation, pages, receipts
+from hub.web import admin, api, docs, follows, health, mentions, moderation, notifications, pages, receipts
 from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.security import CONTENT_SECURITY_POLICY
@@ -112,4 +112,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(receipts.router)
     app.include_router(follows.router)
     app.include_router(mentions.router)
+    app.include_router(notifications.router)
     return app

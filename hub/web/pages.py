@@ -20,6 +20,7 @@ from hub.services import (
     bounces,
     follows,
     groups,
+    inbox,
     moderation,
     posts,
     preferences,
@@ -65,6 +66,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     user = context["user"]
     # Mail to this person stopped after bounces: every page says so until they confirm.
     context.setdefault("mail_notice", bounces.disabled_notice(object_session(user), user) if user else None)
+    context.setdefault("unread_notifications", inbox.unread_count(object_session(user), user) if user else 0)
     language, catalogue = reader_language(request, user), context_of_app(request).catalogue
     gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
@@ -442,7 +444,8 @@ def _preferences_page(request: Request, session: Session, user: User, **extra: o
     return render(
         request, "preferences.html", status_code=400 if context["error"] else 200, user=user,
         memberships=preferences.memberships_of(session, user), deliveries=[d.value for d in Delivery],
-        timezones=preferences.timezones(), bounce=bounces.disabled_notice(session, user), **context,
+        timezones=preferences.timezones(), bounce=bounces.disabled_notice(session, user),
+        notification_channels=inbox.channels_of(session, user), **context,
     )
 
 

@@ -255,3 +255,12 @@ def test_anna_tags_a_comment_follows_the_tag_from_its_page_and_finds_it_among_wh
     assert anna.locator("a.tag-page[href='/tags/glasvezel']").count() == 1
     look_at(anna, "search-tag-facet", tmp_path)
     assert anna.errors == []
+
+
+def test_annas_notifications_are_one_click_from_the_bell_and_read_well_at_both_widths(anna, demo, tmp_path):
+    """Anna reads Dutch: the bell in the header is named "Meldingen, N ongelezen"."""
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("header").get_by_role("link", name=re.compile(r"^Meldingen, \d+ ongelezen$")).click()
+    anna.wait_for_url(f"{demo.base_url}/notifications")
+    look_at(anna, "notifications", tmp_path)
+    assert anna.errors == []

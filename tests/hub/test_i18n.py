@@ -143,6 +143,10 @@ MAILS = {
              for who in (anna, bram) for title in ("", "Compost")],
     "moderation": [dict(recipient=anna, held=held, thread_title=title, reject_address="reject@plein.test",
                         queue_url="http://plein.test/q") for title in ("", "Compost")],
+    "notification": [dict(recipient=anna, sentence="Bram Bos noemde je in Compost", body=body, **links)
+                     for body in ("Ik, morgen.", None)],
+    "notifications_daily": [dict(recipient=anna, lines=[dict(sentence="Bram Bos noemde je", url=links["url"],
+                                                             snippet="Ik, morgen.")], **links)],
     "post": [dict(recipient=anna, post=post, attachments=[("plan.pdf", 1000)], **links)],
     "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", attachments=["plan.pdf"],
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
@@ -231,6 +235,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
+        "/notifications": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -250,6 +255,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/edit": (client, {"csrf": csrf, "title": " ", "body": "x"}),
         "/following/group/tuin": (client, {"csrf": csrf, "do": "adore"}),
         f"/comments/{made['own_comment']}/edit": (client, {"csrf": csrf, "body": "**Fijn**", "preview": "1"}),
+        "/preferences/notifications": (client, {"csrf": csrf, "channel-post": "owl"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -262,7 +268,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 48
+    assert len(seen) == 50
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
