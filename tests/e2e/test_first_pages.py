@@ -232,7 +232,7 @@ def test_anna_tags_a_comment_follows_the_tag_from_its_page_and_finds_it_among_wh
     anna.goto(f"{demo.base_url}/g/engineering")
     anna.locator("main a[href^='/p/']").first.click()
     anna.locator("#body").fill("Dit hoort bij #glasvezel, denk ik.")
-    anna.locator("form[action$='/comments'] button[type=submit]").click()
+    anna.locator("form[action$='/comments']").get_by_role("button", name="Reageer").click()
     anna.wait_for_load_state()
     look_at(anna, "post-following", tmp_path)
     assert anna.goto(f"{demo.base_url}/tags/glasvezel").status == 200
