@@ -16,6 +16,7 @@ from hub.models.mail import (
     OutgoingStatus,
 )
 from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
+from hub.models.organisation import Department
 from hub.models.reactions import Reaction
 from hub.models.revisions import Revision
 from hub.models.search import IndexPending
@@ -28,6 +29,7 @@ __all__ = [
     "IndexPending",
     "Reaction",
     "Revision",
+    "Department",
     "Follow", "FollowKind", "Tagging", "ThreadRead",
     "Channel", "Notification", "NotificationChannel", "NotificationKind",
     "Installation",

@@ -26,9 +26,9 @@ class User(Base):
     """0 = Monday."""
     language: Mapped[str] = mapped_column(String(8))
     notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Mail each answer to this person's posts and to threads they commented in."""
     default_delivery: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
     """How this person gets the mail of a group they join themselves (see `Delivery`)."""
-    """Mail each answer to this person's posts and to threads they commented in."""
     receipts: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     """Mail a receipt for each post and comment this person sends by mail (hub.services.receipts)."""
     # What colleagues find this person by (hub.services.profiles); all optional.
@@ -39,6 +39,18 @@ class User(Base):
     """Expertise tags, comma-separated, as the person typed them."""
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Sees the inbound quarantine on the web (/admin/inbound) and may retry its messages."""
+    # Where this person stands in the organisation (hub.services.people); filled by an import or the
+    # directory server, or by the person on their profile.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"), index=True)
+    """Their place in the department tree; `department` keeps its path as text for search and display."""
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    location: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The languages they speak, comma-separated, as they typed them."""
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When they left: they cannot sign in, get no mail and may not send any; what they wrote stays, under
+    their name, as a former colleague's."""
 
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"
