@@ -167,18 +167,25 @@ def _sources(reader: User, standing: _Standing, cursor: Key | None, limit: int):
         yield comments(Comment.post_id.in_(follows["post"]))
 
 
-def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
-    """The keys of the next `size` items of `reader`'s feed after `cursor`, and one more if there is one."""
+def feed_query(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE):
+    """The one statement that reads the keys of the next `size` items after `cursor` (and one more, if there is
+    one), or None when `reader` follows nothing."""
     sources = [source.subquery() for source in _sources(reader, _standing(session, reader), cursor, size + 1)]
     if not sources:
-        return []
+        return None
     every = union(*[select(s.c.rank, s.c.id, s.c.created_at) for s in sources]).subquery()
-    rows = session.execute(
+    return (
         select(every.c.created_at, every.c.rank, every.c.id)
         .order_by(every.c.created_at.desc(), every.c.rank.desc(), every.c.id.desc())
         .limit(size + 1)
-    ).all()
-    return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
+    )
+
+
+def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
+    statement = feed_query(session, reader, cursor, size)
+    if statement is None:
+        return []
+    return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in session.execute(statement)]
 
 
 def _aware(value: datetime | str) -> datetime:
