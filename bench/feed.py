@@ -11,11 +11,11 @@ measures reading the feed, not writing.
 
 Then a child process serves the hub (`create_app`, as `plein run` does) and 8 clients ask for
 the first page of `GET /api/feed` of random people (each with an API token), `--rounds` times
-each; beside it, in the same run, 8 threads send the same statement (`hub.services.feed.
-feed_query`, compiled with its values for each person) over plain DB-API connections: what the
-database alone costs, without the page's other reads (items, reactions, read marks), the
-session, JSON and HTTP. The figures are the latencies (p50, p95, p99) and the pages per second.
-Nothing is asserted; the target is a p95 under 50 ms at `--scale 1`.
+each; beside it, in the same run, 8 threads send the same SQL that finds a page's items
+(`hub.services.feed.feed_keys`: the statements it sent for each person, with their values)
+over plain DB-API connections: what the database alone costs, without the page's other reads
+(the items, reactions, read marks), the session, JSON and HTTP. The figures are the latencies
+(p50, p95, p99) and the pages per second. Nothing is asserted; the target is a p95 under 50 ms at `--scale 1`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
 from hub.context import build_context  # noqa: E402
 from hub.db import upgrade_database  # noqa: E402
@@ -256,15 +256,30 @@ def http_asker(port: int, tokens: list[str]):
     return for_client
 
 
-def sql_asker(context, statements: list[str]):
+def feed_statements(context, session, reader: User) -> list[tuple[str, object]]:
+    """The SQL statements, with their parameters, that reading the keys of `reader`'s first page sends."""
+    sent = []
+
+    def keep(connection, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(context.engine, "before_cursor_execute", keep)
+    try:
+        feed.feed_keys(session, reader)
+    finally:
+        event.remove(context.engine, "before_cursor_execute", keep)
+    return sent
+
+
+def sql_asker(context, statements: list[list[tuple[str, object]]]):
     def for_client(n: int):
         raw = context.engine.raw_connection()
 
         def ask(r: int) -> None:
             cursor = raw.cursor()
-            cursor.execute(statements[(n * 7919 + r) % len(statements)])
-            if not cursor.fetchall():
-                raise RuntimeError("the feed query found nothing")
+            for statement, parameters in statements[(n * 7919 + r) % len(statements)]:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
             cursor.close()
 
         return ask
@@ -289,12 +304,7 @@ def run(engine: str, database_url: str, scale: float, rounds: int, readers: int)
         with context.session_scope() as session:
             tokens = [accounts.create_api_token(session, session.get(User, user_id)) for user_id in chosen]
         with context.session_scope() as session:
-            dialect = context.engine.dialect
-            statements = [
-                str(feed.feed_query(session, session.get(User, user_id)).compile(
-                    dialect=dialect, compile_kwargs={"literal_binds": True}))
-                for user_id in chosen
-            ]
+            statements = [feed_statements(context, session, session.get(User, user_id)) for user_id in chosen]
         port = free_port()
         server = subprocess.Popen([sys.executable, __file__, "--serve", work, database_url or "-", str(port)])
         try:

@@ -29,6 +29,8 @@ from hub.services.errors import Invalid
 from hub.services.visibility import visible_group_ids, visible_groups_query
 
 PAGE_SIZE = 20
+RECENT = 1_000
+"""How many of the newest posts, and of the newest comments, a page looks through before it reads per follow."""
 SNIPPET_LENGTH = 200
 _POST, _COMMENT = 1, 0
 """Ranks: of a post and a comment written at the same instant, the post comes first."""
@@ -113,45 +115,52 @@ def _past(created_at, rank: int, item_id, cursor: Key | None):
     return or_(created_at < at, and_(created_at == at, same_instant))
 
 
-def _sources(reader: User, standing: _Standing, cursor: Key | None, limit: int):
-    follows, muted = standing.following, standing.muted
+def _rules(reader: User, muted: dict[str, set]) -> tuple[list, list]:
+    """What every post and every comment in the feed must pass: visible, not muted, not removed."""
     seen = visible_group_ids(reader)
-    post_rules = [
-        Post.group_id.in_(seen),
-        Post.group_id.not_in(muted["group"]),
-        Post.id.not_in(muted["post"]),
-        Post.author_id.not_in(muted["person"]),
-        _past(Post.created_at, _POST, Post.id, cursor),
-    ]
-    comment_rules = [
-        Comment.removed_at.is_(None),
-        Post.group_id.in_(seen),
-        Post.group_id.not_in(muted["group"]),
-        Comment.post_id.not_in(muted["post"]),
-        Comment.author_id.not_in(muted["person"]),
-        _past(Comment.created_at, _COMMENT, Comment.id, cursor),
-    ]
+    post_rules, comment_rules = [Post.group_id.in_(seen)], [Comment.removed_at.is_(None), Post.group_id.in_(seen)]
+    if muted["group"]:
+        post_rules.append(Post.group_id.not_in(muted["group"]))
+        comment_rules.append(Post.group_id.not_in(muted["group"]))
+    if muted["post"]:
+        post_rules.append(Post.id.not_in(muted["post"]))
+        comment_rules.append(Comment.post_id.not_in(muted["post"]))
+    if muted["person"]:
+        post_rules.append(Post.author_id.not_in(muted["person"]))
+        comment_rules.append(Comment.author_id.not_in(muted["person"]))
     if muted["tag"]:
         tagged = Tagging.tag.in_(muted["tag"])
         post_rules.append(~exists().where(Tagging.post_id == Post.id, Tagging.comment_id.is_(None), tagged))
         comment_rules.append(~exists().where(Tagging.comment_id == Comment.id, tagged))
+    return post_rules, comment_rules
 
-    def posts(*where):
-        return (
-            select(literal(_POST).label("rank"), Post.id.label("id"), Post.created_at.label("created_at"))
-            .where(*where, *post_rules)
-            .order_by(Post.created_at.desc(), Post.id.desc())
-            .limit(limit)
-        )
 
-    def comments(*where):
-        return (
-            select(literal(_COMMENT).label("rank"), Comment.id.label("id"), Comment.created_at.label("created_at"))
-            .join(Post, Post.id == Comment.post_id)
-            .where(*where, *comment_rules)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(limit)
-        )
+def _posts(*where):
+    return select(literal(_POST).label("rank"), Post.id.label("id"), Post.created_at.label("created_at")).where(*where)
+
+
+def _comments(*where):
+    return (
+        select(literal(_COMMENT).label("rank"), Comment.id.label("id"), Comment.created_at.label("created_at"))
+        .join(Post, Post.id == Comment.post_id)
+        .where(*where)
+    )
+
+
+def _newest_first(statement, model, limit: int):
+    return statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit)
+
+
+def _sources(follows: dict[str, set], rules: tuple[list, list], cursor: Key | None, limit: int):
+    """For each kind of follow, the newest `limit` items past `cursor` that it brings."""
+    post_rules = [*rules[0], _past(Post.created_at, _POST, Post.id, cursor)]
+    comment_rules = [*rules[1], _past(Comment.created_at, _COMMENT, Comment.id, cursor)]
+
+    def posts(where):
+        return _newest_first(_posts(where, *post_rules), Post, limit)
+
+    def comments(where):
+        return _newest_first(_comments(where, *comment_rules), Comment, limit)
 
     if follows["person"]:
         yield posts(Post.author_id.in_(follows["person"]))
@@ -167,13 +176,48 @@ def _sources(reader: User, standing: _Standing, cursor: Key | None, limit: int):
         yield comments(Comment.post_id.in_(follows["post"]))
 
 
-def feed_query(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE):
-    """The one statement that reads the keys of the next `size` items after `cursor` (and one more, if there is
-    one), or None when `reader` follows nothing."""
-    sources = [source.subquery() for source in _sources(reader, _standing(session, reader), cursor, size + 1)]
-    if not sources:
-        return None
-    every = union(*[select(s.c.rank, s.c.id, s.c.created_at) for s in sources]).subquery()
+def _followed(follows: dict[str, set]) -> tuple[object, object]:
+    """Whether a post, and a comment, is brought by any of `follows`: one condition each, checked row by row."""
+    tags = Tagging.tag.in_(follows["tag"])
+    post_by = [Post.author_id.in_(follows["person"]), Post.group_id.in_(follows["group"])]
+    comment_by = [
+        Comment.author_id.in_(follows["person"]),
+        Post.group_id.in_(follows["group"]),
+        Comment.post_id.in_(follows["post"]),
+    ]
+    if follows["tag"]:
+        post_by.append(exists().where(Tagging.post_id == Post.id, Tagging.comment_id.is_(None), tags))
+        comment_by.append(exists().where(Tagging.comment_id == Comment.id, tags))
+    return or_(*post_by), or_(*comment_by)
+
+
+def _floor(session: Session, model, rank: int, cursor: Key | None) -> Key | None:
+    """The key of the `RECENT`-th newest post or comment past `cursor`; None when there are fewer."""
+    row = session.execute(
+        select(model.created_at, model.id)
+        .where(_past(model.created_at, rank, model.id, cursor))
+        .order_by(model.created_at.desc(), model.id.desc())
+        .offset(RECENT - 1)
+        .limit(1)
+    ).first()
+    return None if row is None else (_aware(row[0]), rank, row[1])
+
+
+def _recent(follows: dict[str, set], rules: tuple[list, list], cursor: Key | None):
+    """The followed items among the newest `RECENT` posts and the newest `RECENT` comments past `cursor`: the
+    window is picked by the index on `created_at` alone, so the database looks at no more rows than that."""
+    post_by, comment_by = _followed(follows)
+    window = [
+        _newest_first(select(model.id).where(_past(model.created_at, rank, model.id, cursor)), model, RECENT)
+        for model, rank in ((Post, _POST), (Comment, _COMMENT))
+    ]
+    yield _posts(Post.id.in_(window[0]), post_by, *rules[0])
+    yield _comments(Comment.id.in_(window[1]), comment_by, *rules[1])
+
+
+def _union(statements, size: int):
+    every = union(*[select(s.c.rank, s.c.id, s.c.created_at) for s in (st.subquery() for st in statements)])
+    every = every.subquery()
     return (
         select(every.c.created_at, every.c.rank, every.c.id)
         .order_by(every.c.created_at.desc(), every.c.rank.desc(), every.c.id.desc())
@@ -181,11 +225,32 @@ def feed_query(session: Session, reader: User, cursor: Key | None = None, size: 
     )
 
 
-def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
-    statement = feed_query(session, reader, cursor, size)
-    if statement is None:
-        return []
+def _keys(session: Session, statement) -> list[Key]:
     return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in session.execute(statement)]
+
+
+def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
+    """The keys of the next `size` items of `reader`'s feed after `cursor`, and one more if there is one.
+
+    First among the newest items of the whole hub (`_recent`): where a reader follows enough, their page is
+    there, found in a few thousand rows whatever the size of the hub. What is older than that window is read
+    per kind of follow (`_sources`), each an index range scan that stops after one page.
+    """
+    standing = _standing(session, reader)
+    if not any(standing.following.values()):
+        return []
+    rules = _rules(reader, standing.muted)
+    floors = [f for f in (_floor(session, Post, _POST, cursor), _floor(session, Comment, _COMMENT, cursor)) if f]
+    floor = max(floors, default=None)
+    found = [
+        key
+        for key in _keys(session, _union(_recent(standing.following, rules, cursor), size))
+        if floor is None or key >= floor
+    ]
+    if floor is None or len(found) > size:
+        return found[: size + 1]
+    older = _keys(session, _union(_sources(standing.following, rules, floor, size + 1), size))
+    return (found + older)[: size + 1]
 
 
 def _aware(value: datetime | str) -> datetime:
