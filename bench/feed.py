@@ -94,14 +94,28 @@ class Hub:
 
     def users(self):
         for i in range(1, self.people + 1):
-            yield {"id": i, "email": f"person{i}@example.com", "name": f"Person {i}", "created_at": NOW - SPAN,
-                   "timezone": "Europe/Amsterdam", "digest_hour": 8, "digest_weekday": 0, "language": "nl",
-                   "notify_replies": True}
+            yield {
+                "id": i,
+                "email": f"person{i}@example.com",
+                "name": f"Person {i}",
+                "created_at": NOW - SPAN,
+                "timezone": "Europe/Amsterdam",
+                "digest_hour": 8,
+                "digest_weekday": 0,
+                "language": "nl",
+                "notify_replies": True,
+            }
 
     def group_rows(self):
         for g in range(1, self.groups + 1):
-            yield {"id": g, "slug": f"group{g}", "name": f"Group {g}", "description": "",
-                   "is_private": self.is_private(g), "created_at": NOW - SPAN}
+            yield {
+                "id": g,
+                "slug": f"group{g}",
+                "name": f"Group {g}",
+                "description": "",
+                "is_private": self.is_private(g),
+                "created_at": NOW - SPAN,
+            }
 
     def post_rows(self):
         step = SPAN / self.posts
@@ -110,22 +124,38 @@ class Hub:
             created = NOW - SPAN + step * i
             self.post_times.append(created)
             self.post_groups.append(group_id)
-            yield {"id": i, "group_id": group_id, "author_id": self.rng.randint(1, self.people),
-                   "title": f"Onderwerp {i}: wie weet raad?", "body_text": body(self.rng), "created_at": created}
+            yield {
+                "id": i,
+                "group_id": group_id,
+                "author_id": self.rng.randint(1, self.people),
+                "title": f"Onderwerp {i}: wie weet raad?",
+                "body_text": body(self.rng),
+                "created_at": created,
+            }
 
     def comment_rows(self):
         for i in range(1, self.comments + 1):
             post_id = self.rng.randint(1, self.posts)
             created = stamp(self.post_times[post_id - 1] + timedelta(minutes=self.rng.randint(1, 7 * 24 * 60)))
             removed = created if self.rng.random() < 0.01 else None
-            yield {"id": i, "post_id": post_id, "author_id": self.rng.randint(1, self.people),
-                   "body_text": "" if removed else body(self.rng), "created_at": created, "removed_at": removed}
+            yield {
+                "id": i,
+                "post_id": post_id,
+                "author_id": self.rng.randint(1, self.people),
+                "body_text": "" if removed else body(self.rng),
+                "created_at": created,
+                "removed_at": removed,
+            }
 
     def tagging_rows(self, comment_times: dict[int, tuple[int, datetime]]):
         for post_id in range(1, self.posts + 1):
             if self.rng.random() < 0.08:
-                yield {"tag": self.tag(), "post_id": post_id, "comment_id": None,
-                       "created_at": self.post_times[post_id - 1]}
+                yield {
+                    "tag": self.tag(),
+                    "post_id": post_id,
+                    "comment_id": None,
+                    "created_at": self.post_times[post_id - 1],
+                }
         for comment_id, (post_id, created) in comment_times.items():
             yield {"tag": self.tag(), "post_id": post_id, "comment_id": comment_id, "created_at": created}
 
@@ -139,8 +169,16 @@ class Hub:
 
     def follow_rows(self, members: dict[int, list[int]]):
         for user_id in range(1, self.people + 1):
-            common = dict(user_id=user_id, following=True, muted=False, created_at=NOW - SPAN, person_id=None,
-                          group_id=None, post_id=None, tag=None)
+            common = dict(
+                user_id=user_id,
+                following=True,
+                muted=False,
+                created_at=NOW - SPAN,
+                person_id=None,
+                group_id=None,
+                post_id=None,
+                tag=None,
+            )
             for person_id in self.rng.sample(range(1, self.people + 1), 50):
                 if person_id != user_id:
                     yield {**common, "kind": "person", "person_id": person_id}
@@ -154,8 +192,11 @@ class Hub:
     def read_rows(self):
         for user_id in range(1, self.people + 1):
             for post_id in self.rng.sample(range(1, self.posts + 1), 10):
-                yield {"user_id": user_id, "post_id": post_id,
-                       "read_at": stamp(self.post_times[post_id - 1] + timedelta(days=1))}
+                yield {
+                    "user_id": user_id,
+                    "post_id": post_id,
+                    "read_at": stamp(self.post_times[post_id - 1] + timedelta(days=1)),
+                }
 
 
 def load(connection, table: str, rows) -> int:
@@ -193,7 +234,11 @@ def generate(context, hub: Hub) -> None:
         counts["follows"] = load(connection, "follows", hub.follow_rows(members))
         counts["thread reads"] = load(connection, "thread_reads", hub.read_rows())
     with context.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE" if context.engine.dialect.name == "postgresql" else "ANALYZE"))
+        if context.engine.dialect.name == "postgresql":
+            connection.execute(text("VACUUM ANALYZE"))
+        else:  # as `plein run` would have it after a while: statistics, and the write-ahead log folded in
+            connection.execute(text("ANALYZE"))
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     figures = ", ".join(f"{n:,} {what}" for what, n in counts.items())
     print(f"  data: {figures} in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -288,8 +333,11 @@ def sql_asker(context, statements: list[list[tuple[str, object]]]):
 
 
 def report(label: str, figures: dict) -> None:
-    print(f"  {label:<28} 8 clients: p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  "
-          f"p99 {figures['p99']:6.1f} ms  {figures['rate']:6.0f} pages/s", flush=True)
+    print(
+        f"  {label:<28} 8 clients: p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  "
+        f"p99 {figures['p99']:6.1f} ms  {figures['rate']:6.0f} pages/s",
+        flush=True,
+    )
 
 
 def run(engine: str, database_url: str, scale: float, rounds: int, readers: int) -> None:
@@ -340,8 +388,11 @@ def main() -> None:
     if args.serve:
         serve(args.serve[0], args.serve[1], int(args.serve[2]))
         return
-    print(f"scale {args.scale}, {args.rounds} pages per client, machine: {os.uname().machine}, "
-          f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"scale {args.scale}, {args.rounds} pages per client, machine: {os.uname().machine}, "
+        f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     for engine in args.engines.split(","):
         if engine == "sqlite":
             run("sqlite", "", args.scale, args.rounds, args.readers)

@@ -30,7 +30,9 @@ from hub.services.visibility import visible_group_ids, visible_groups_query
 
 PAGE_SIZE = 20
 RECENT = 1_000
-"""How many of the newest posts, and of the newest comments, a page looks through before it reads per follow."""
+WINDOWS = 4
+"""How many of the newest posts, and of the newest comments, a page looks through at a time, and how many
+times, before it reads per kind of follow."""
 SNIPPET_LENGTH = 200
 _POST, _COMMENT = 1, 0
 """Ranks: of a post and a comment written at the same instant, the post comes first."""
@@ -232,25 +234,25 @@ def _keys(session: Session, statement) -> list[Key]:
 def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
     """The keys of the next `size` items of `reader`'s feed after `cursor`, and one more if there is one.
 
-    First among the newest items of the whole hub (`_recent`): where a reader follows enough, their page is
-    there, found in a few thousand rows whatever the size of the hub. What is older than that window is read
-    per kind of follow (`_sources`), each an index range scan that stops after one page.
+    First among the newest items of the whole hub, a window at a time (`_recent`): where a reader follows
+    enough, their page is there, found in a few thousand rows whatever the size of the hub. Past `WINDOWS`
+    windows the rest is read per kind of follow (`_sources`), each an index range scan that stops after one
+    page: a reader who follows little gets there, and little to read.
     """
     standing = _standing(session, reader)
     if not any(standing.following.values()):
         return []
     rules = _rules(reader, standing.muted)
-    floors = [f for f in (_floor(session, Post, _POST, cursor), _floor(session, Comment, _COMMENT, cursor)) if f]
-    floor = max(floors, default=None)
-    found = [
-        key
-        for key in _keys(session, _union(_recent(standing.following, rules, cursor), size))
-        if floor is None or key >= floor
-    ]
-    if floor is None or len(found) > size:
-        return found[: size + 1]
-    older = _keys(session, _union(_sources(standing.following, rules, floor, size + 1), size))
-    return (found + older)[: size + 1]
+    found: list[Key] = []
+    for _ in range(WINDOWS):
+        floors = [f for f in (_floor(session, Post, _POST, cursor), _floor(session, Comment, _COMMENT, cursor)) if f]
+        floor = max(floors, default=None)
+        recent = _keys(session, _union(_recent(standing.following, rules, cursor), size))
+        found += [key for key in recent if floor is None or key >= floor]
+        if floor is None or len(found) > size:
+            return found[: size + 1]
+        cursor = floor
+    return (found + _keys(session, _union(_sources(standing.following, rules, cursor, size + 1), size)))[: size + 1]
 
 
 def _aware(value: datetime | str) -> datetime:

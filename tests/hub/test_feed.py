@@ -24,6 +24,7 @@ def way(request, monkeypatch):
     are read per kind of follow past it (`hub.services.feed.feed_keys`)."""
     if request.param == "per follow":
         monkeypatch.setattr(feed, "RECENT", 2)
+        monkeypatch.setattr(feed, "WINDOWS", 2)
     return request.param
 
 
@@ -159,7 +160,7 @@ def test_a_cursor_the_feed_did_not_give_out_is_refused(session, hub, cursor):
         feed.home_feed(session, hub[0], cursor or "x")
 
 
-def test_a_page_costs_the_same_number_of_queries_with_reactions_read_in_one(session, hub, context):
+def test_a_page_costs_a_bounded_number_of_queries_whatever_its_size_with_reactions_read_in_one(session, hub, context):
     anna, bram, carol, team, *_ = hub
     for n in range(12):
         post = write(session, team, bram, f"Bericht {n}", minutes=n)
@@ -175,7 +176,8 @@ def test_a_page_costs_the_same_number_of_queries_with_reactions_read_in_one(sess
         large = feed.home_feed(session, anna, size=20).items
     finally:
         event.remove(context.engine, "before_cursor_execute", listener)
-    assert small == 5 and len(large) == 20 and len(statements) == few
+    most = 1 + 3 * feed.WINDOWS + 1 + 4  # follows; each window; per follow; items, reactions, read marks
+    assert small == 5 and len(large) == 20 and few <= most and len(statements) <= most
     assert sum("reactions" in s for s in statements) == 1
     assert next(i for i in large if i.kind == "post").reactions["like"] == 1
 
