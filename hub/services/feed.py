@@ -5,9 +5,10 @@ comments by followed people, in followed groups and with followed tags, and comm
 threads. What they mute (a thread, a group, a person, a tag) stays out, and so does everything
 in a group they may not see and every comment removed by its author.
 
-A page is read per kind of source: for each, the newest items past the cursor, an index range
-scan (migration 0023) that stops after one page; the page is the newest of those. So a page
-costs about the same however large the hub grows and however far back the reader pages.
+A page is looked for first among the newest posts and comments of the whole hub, a window of
+them at a time, then per kind of follow, each an index range scan (migration 0023) that stops
+after one page (`feed_keys`). So a page costs a bounded number of rows however large the hub
+grows and however far back the reader pages; bench/feed.py measures it (docs/performance.md).
 """
 
 from __future__ import annotations
