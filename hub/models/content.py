@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
@@ -14,7 +14,13 @@ from hub.models.groups import Group
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("group_id", "message_id"), IDS_NEVER_REUSED)
+    __table_args__ = (
+        UniqueConstraint("group_id", "message_id"),
+        # The home feed and the group page read newest first per author and per group (hub.services.feed).
+        Index("ix_posts_author_id_created_at", "author_id", "created_at", "id"),
+        Index("ix_posts_group_id_created_at", "group_id", "created_at", "id"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
@@ -39,7 +45,12 @@ class Post(Base):
 
 class Comment(Base):
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("post_id", "message_id"), IDS_NEVER_REUSED)
+    __table_args__ = (
+        UniqueConstraint("post_id", "message_id"),
+        Index("ix_comments_author_id_created_at", "author_id", "created_at", "id"),
+        Index("ix_comments_post_id_created_at", "post_id", "created_at", "id"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)

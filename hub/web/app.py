@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from hub.context import Context, build_context
 from hub.locale import Message
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
-from hub.web import admin, api, docs, follows, health, mentions, moderation, notifications, pages, receipts
+from hub.web import admin, api, docs, feed, follows, health, mentions, moderation, notifications, pages, receipts
 from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.security import CONTENT_SECURITY_POLICY
@@ -106,6 +106,7 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(docs.router)
+    app.include_router(feed.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(moderation.router)

@@ -18,6 +18,7 @@ from hub.services import (
     accounts,
     attachments,
     bounces,
+    feed,
     follows,
     groups,
     inbox,
@@ -93,8 +94,8 @@ def choose_language(
     return response
 
 
-@router.get("/")
-def home(request: Request, session: DB, user: PageUser) -> HTMLResponse:
+@router.get("/groups")
+def groups_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
     visible = groups.visible_groups(session, user)
     memberships = {g.id: find_membership(session, g, user) for g in visible}
     return render(request, "groups.html", user=user, groups=visible, memberships=memberships)
@@ -115,7 +116,8 @@ def _group_page(
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     settings = context_of_app(request).settings
     response = render(request, "group.html", status_code=status_code, user=user, group=group,
-                  found=posts.list_posts(session, group, page), membership=find_membership(session, group, user),
+                  found=feed.threads_by_activity(session, user, group, page),
+                  membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
                   max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
@@ -169,6 +171,7 @@ def _held_notice(held: HeldMessage) -> Message:
 
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
+    feed.mark_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
                **extra}
     response = render(

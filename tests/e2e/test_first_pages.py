@@ -78,6 +78,18 @@ def test_the_printed_link_signs_the_demo_person_in(anna, demo):
     assert "Anna de Vries" in anna.content()
 
 
+def test_annas_home_is_her_feed_with_a_composer_and_more_to_load(anna, demo, tmp_path):
+    anna.goto(f"{demo.base_url}/")
+    assert anna.locator("form.composer select[name=group] option").count() > 0
+    assert anna.locator("article.feed-item").count() > 0
+    anna.locator("article.feed-item h2 a").first.click()
+    anna.wait_for_load_state()
+    assert anna.url.startswith(f"{demo.base_url}/p/")
+    anna.goto(f"{demo.base_url}/g/engineering")
+    assert anna.get_by_role("link", name="Nieuw bericht").first.is_visible()
+    look_at(anna, "group-by-activity", tmp_path)
+
+
 def test_the_api_docs_work_offline_under_their_own_strict_policy(anna, demo, tmp_path):
     response = anna.goto(f"{demo.base_url}/api/docs")
 
@@ -125,7 +137,7 @@ def test_every_page_has_an_icon(demo):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/g/engineering", "/preferences", "/search?q=glasvezel", "/people/anna@plein.localhost"]
+    "path", ["/", "/groups", "/g/engineering", "/preferences", "/search?q=glasvezel", "/people/anna@plein.localhost"]
 )
 def test_the_pages_anna_finds_first_read_well_at_both_widths(anna, demo, tmp_path, path):
     assert anna.goto(demo.base_url + path).status == 200
@@ -177,9 +189,11 @@ def test_annas_dutch_home_page_offers_english_at_its_foot_at_both_widths(anna, d
     """Anna writes Dutch, so her pages are Dutch; the switch at the foot offers English."""
     assert anna.goto(f"{demo.base_url}/").status == 200
     assert anna.locator("html").get_attribute("lang") == "nl"
-    assert anna.get_by_role("heading", name="Groepen").is_visible()
+    assert anna.get_by_role("heading", name="Start").is_visible()
     assert anna.locator("footer.languages").get_by_role("button", name="English").is_visible()
     look_at(anna, "home-nl", tmp_path)
+    assert anna.goto(f"{demo.base_url}/groups").status == 200
+    assert anna.get_by_role("heading", name="Groepen").is_visible()
 
 
 def test_a_visitor_switches_the_sign_in_page_to_dutch_and_stays_on_it(browser, demo, tmp_path):

@@ -61,8 +61,8 @@ def test_a_bad_email_on_the_sign_in_form_gets_a_message_on_the_page(company: Com
 
 
 def test_groups_page_lists_visible_groups_and_hides_private_ones(alice, carol, company: Company):
-    assert "Engineering" in alice.get("/").text
-    carols_home = carol.get("/")
+    assert "Engineering" in alice.get("/groups").text
+    carols_home = carol.get("/groups")
     assert "Engineering" in carols_home.text
     assert "Board" not in carols_home.text
     assert carol.get("/g/board").status_code == 404

@@ -223,7 +223,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
     """Every page of the hub as the client sees it: path (and form) to status and HTML."""
     anonymous = TestClient(create_app(context), headers=client.headers)
     gets = {
-        "/": client, "/g/tuin": client, f"/p/{made['post']}": client, f"/p/{made['post']}?reply_to={made['comment']}": client,
+        "/": client, "/groups": client, "/?cursor=nonsense": client, "/g/tuin": client, f"/p/{made['post']}": client, f"/p/{made['post']}?reply_to={made['comment']}": client,
         f"/comments/{made['comment']}/original": client, "/people/mona@plein.test": client,
         "/people/bram@plein.test": client, "/search?q=compost": client, "/search?q=compost&kind=nonsense": client,
         "/preferences": client, "/g/tuin/moderation": client, "/admin/inbound": client, "/g/nowhere": client,
@@ -268,7 +268,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 50
+    assert len(seen) == 52
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

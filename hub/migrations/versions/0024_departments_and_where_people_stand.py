@@ -2,7 +2,7 @@
 and when they left
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from hub.models.base import UTCDateTime
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
