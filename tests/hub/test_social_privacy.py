@@ -17,8 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from hub.models import Comment, Follow, Group, Membership, Post, Reaction, Tagging, User
-from hub.services import accounts, follows, groups, posts, reactions
+from hub.models import (
+    Comment, Follow, Group, Membership, Notification, NotificationChannel, OutgoingMail, Post, Reaction, Tagging,
+    ThreadRead, User,
+)
+from hub.services import accounts, follows, groups, inbox, posts, reactions
 from hub.web.app import create_app
 
 TAGS = ["glasvezel", "kabelgoot", "begroting"]
@@ -39,7 +42,10 @@ worlds = st.fixed_dictionaries({
 
 
 def clear(session):
-    for table in (Reaction, Tagging, Follow, Comment, Post, Membership, Group, User):
+    for table in (
+        Notification, NotificationChannel, OutgoingMail, ThreadRead, Reaction, Tagging, Follow, Comment, Post,
+        Membership, Group, User,
+    ):
         session.execute(delete(table))
     session.flush()
 
@@ -75,6 +81,8 @@ def build(session, world):
         targets = {"person": people, "group": made_groups, "post": made_posts, "tag": TAGS}[kind]
         follows.follow(session, people[person_n], targets[target_n % len(targets)])
     session.flush()
+    for post in made_posts:  # the fan-out job of each new post, as a worker runs it
+        inbox.notify_post(session, post.id)
     return made_groups, people, made_posts, members
 
 
