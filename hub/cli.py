@@ -250,6 +250,8 @@ def user_list(context: Context) -> None:
             markers = ["admin"] if person.is_admin else []
             if moderates := sorted(m.group.slug for m in person.memberships if m.is_moderator):
                 markers.append(f"moderates {','.join(moderates)}")
+            if not accounts.is_active(person):
+                markers.append("deactivated")
             click.echo("\t".join([person.email, person.name, *([", ".join(markers)] if markers else [])]))
         if not found:
             click.echo("No users")
@@ -265,6 +267,28 @@ def user_admin(context: Context, email: str, revoke: bool) -> None:
     with context.session_scope() as session:
         changed = accounts.set_admin(session, accounts.get_user(session, email), not revoke)
         click.echo(f"{changed.email} is {'no longer ' if revoke else ''}an admin")
+
+
+@user.command("deactivate")
+@click.argument("email")
+@handles_errors
+@with_context
+def user_deactivate(context: Context, email: str) -> None:
+    """EMAIL has left: signed out, tokens gone, no sign-in, no mail in or out; what they wrote stays."""
+    with context.session_scope() as session:
+        changed = accounts.deactivate(session, accounts.get_user(session, email))
+        click.echo(f"{changed.email} is deactivated (a former colleague since {changed.deactivated_at:%Y-%m-%d})")
+
+
+@user.command("reactivate")
+@click.argument("email")
+@handles_errors
+@with_context
+def user_reactivate(context: Context, email: str) -> None:
+    """EMAIL is back: they sign in with a new link and get mail again."""
+    with context.session_scope() as session:
+        changed = accounts.reactivate(session, accounts.get_user(session, email))
+        click.echo(f"{changed.email} is active again")
 
 
 @main.group()

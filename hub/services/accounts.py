@@ -1,4 +1,9 @@
-"""People: creating them, finding them, and the API tokens they use."""
+"""People: creating them, finding them, deactivating them when they leave, and the API tokens they use.
+
+A deactivated person (a former colleague) keeps their row, so what they wrote stays under their
+name; `deactivate` ends their sessions and API tokens, and the sign-in, mail in and mail out
+paths each ask `is_active` (or `is_former_address`) before they act for them.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from hub.context import context_of
-from hub.models import ApiToken, Membership, User
+from hub.models import ApiToken, Membership, User, WebSession, utcnow
 from hub.services.errors import Conflict, Invalid, NotFound
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
@@ -69,12 +74,43 @@ def set_admin(session: Session, user: User, admin: bool = True) -> User:
     return user
 
 
+def is_active(user: User) -> bool:
+    return user.deactivated_at is None
+
+
+def is_former_address(session: Session, email: str) -> bool:
+    """Whether `email` is a deactivated person's: one indexed lookup, asked for every mail queued."""
+    return session.scalar(
+        select(User.id).where(User.email == email.strip().lower(), User.deactivated_at.is_not(None))
+    ) is not None
+
+
+def deactivate(session: Session, user: User) -> User:
+    """`user` has left: they are signed out everywhere, their API tokens are gone, and from now on they
+    cannot sign in, get no mail and may not send any. Deactivating them again keeps the first date."""
+    if user.deactivated_at is None:
+        user.deactivated_at = utcnow()
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.flush()
+    return user
+
+
+def reactivate(session: Session, user: User) -> User:
+    """`user` is back: they sign in again with a new link and new tokens; none of the old ones return."""
+    user.deactivated_at = None
+    session.flush()
+    return user
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_api_token(session: Session, user: User) -> str:
     """A new bearer token for `user`; it is shown once and only its hash is kept."""
+    if not is_active(user):
+        raise Invalid("%(email)s is a former colleague: reactivate them first", email=user.email)
     token = "plein_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_hash(token)))
     session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
-from hub.services import follows, indexing
+from hub.services import accounts, follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see, find_membership, visible_groups_query
 from mailgateway.addresses import GROUP_SLUG, RESERVED
@@ -83,6 +83,8 @@ def add_member(
     session: Session, group: Group, user: User, delivery: Delivery | str = Delivery.EACH
 ) -> Membership:
     """Add `user` to `group`, who then follows it, or change how an existing member gets its mail."""
+    if not accounts.is_active(user):
+        raise Invalid("%(email)s is a former colleague and cannot be added to a group", email=user.email)
     try:
         delivery = Delivery(delivery)
     except ValueError:

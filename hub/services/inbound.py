@@ -232,8 +232,8 @@ def _refusal_by_header(
         return None
     if noise := _noise(inbound, headers):
         return Outcome(InboundStatus.REFUSED, noise)
-    if accounts.find_user(session, headers.from_address) is None:
-        return Outcome(InboundStatus.REFUSED, _not_a_user(headers.from_address))
+    if refusal := _sender_refusal(accounts.find_user(session, headers.from_address), headers.from_address):
+        return Outcome(InboundStatus.REFUSED, refusal)
     if destination.kind in ("group", "command") and session.scalar(
         select(Group.id).where(Group.slug == destination.value)
     ) is None:
@@ -241,8 +241,13 @@ def _refusal_by_header(
     return None
 
 
-def _not_a_user(address: str) -> str:
-    return f"sender {address or '(none)'} is not a user of this hub"
+def _sender_refusal(sender: User | None, address: str) -> str | None:
+    """Why mail from `address` is taken from no one, or None when `sender` may send it."""
+    if sender is None:
+        return f"sender {address or '(none)'} is not a user of this hub"
+    if not accounts.is_active(sender):
+        return f"sender {address} belongs to a former colleague"
+    return None
 
 
 def _routes(addresses: list[str], domain: str) -> list[Route]:
@@ -273,8 +278,8 @@ def _deliver(
     if noise := _noise(inbound, message):
         return Outcome(InboundStatus.REFUSED, noise)
     sender = accounts.find_user(session, message.from_address)
-    if sender is None:
-        return Outcome(InboundStatus.REFUSED, _not_a_user(message.from_address))
+    if refusal := _sender_refusal(sender, message.from_address):
+        return Outcome(InboundStatus.REFUSED, refusal)
     if destination.kind in ("command", "confirm"):
         return _command(session, inbound, sender, destination)
     if destination.kind in (moderation.APPROVE, moderation.REJECT):

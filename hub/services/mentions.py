@@ -84,7 +84,8 @@ def mentioned_people(session: Session, text: str) -> list[User]:
 
 
 def suggest_people(session: Session, typed: str, limit: int = 8) -> list[User]:
-    """People to mention after `@typed`: whose name, a word of it, or address starts with it, by name.
+    """People to mention after `@typed`: whose name, a word of it, or address starts with it, by name;
+    former colleagues are not suggested.
 
     Everyone may mention anyone: people are not private (their profiles are not), so this tells nothing a
     reader may not know.
@@ -98,6 +99,7 @@ def suggest_people(session: Session, typed: str, limit: int = 8) -> list[User]:
             name.startswith(prefix, autoescape=True),
             name.contains(f" {prefix}", autoescape=True),
             email.startswith(prefix, autoescape=True),
-        )
+        ),
+        User.deactivated_at.is_(None),
     )
     return list(session.scalars(query.order_by(User.name, User.id).limit(max(1, min(limit, SUGGESTED_PEOPLE)))))

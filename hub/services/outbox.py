@@ -41,11 +41,13 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import Context
 from hub.models import OutgoingMail, OutgoingStatus, utcnow
-from hub.services import addresses, bounces
+from hub.services import accounts, addresses, bounces
 from hub.settings import Settings
 from mailgateway.addresses import BOUNCES
 
 MAX_ATTEMPTS = 10
+BOUNCED = "not sent: mail to this address bounced; waiting for its owner to confirm it"
+FORMER_COLLEAGUE = "not sent: this address belongs to a former colleague"
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 
@@ -159,17 +161,24 @@ def queue_mail(session: Session, key: str, message: Composed, *, essential: bool
 
     Mail to an address whose delivery is switched off after bounces is recorded as failed
     with that reason, unless it is `essential` (a sign-in link the person just asked for).
+    Mail to a former colleague (`accounts.deactivate`) is recorded as failed, essential or not:
+    this is the one place every mail Plein sends passes, so none reaches them. Recorded rather
+    than dropped, so a run that marks what it mailed (digests, daily notifications) moves on.
     One INSERT that skips a taken key, then the VERP sender that names the new row: a digest
     run queues thousands of these.
     """
-    held = not essential and bounces.is_disabled(session, message.recipient)
+    if accounts.is_former_address(session, message.recipient):
+        held, reason = True, FORMER_COLLEAGUE
+    else:
+        held = not essential and bounces.is_disabled(session, message.recipient)
+        reason = BOUNCED if held else ""
     insert, set_sender = _statements(session.get_bind().dialect.name)
     outgoing_id = session.scalar(
         insert,
         {
             "key": key, "recipient": message.recipient, "envelope_from": "", "message": message.data,
             "status": OutgoingStatus.FAILED if held else OutgoingStatus.QUEUED, "attempts": 0,
-            "last_error": "not sent: mail to this address bounced; waiting for its owner to confirm it" if held else "",
+            "last_error": reason,
             "created_at": utcnow(),
         },
     )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
-from hub.services import mail_keys, posts, signing, subscriptions
+from hub.services import accounts, mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.outbox import compose_answer, queue_mail
 from hub.templating import format_clock
@@ -132,6 +132,8 @@ def _open(session: Session, kind: str, token: str) -> ByLink:
         raise Forbidden(
             "This link has expired: a receipt's links work for %(minutes)s minutes after posting.", minutes=minutes
         )
+    if not accounts.is_active((found.comment or found.post).author):
+        raise Forbidden("This link no longer works: its author has left.")
     return found
 
 

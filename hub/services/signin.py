@@ -70,9 +70,9 @@ def admit_request(session: Session, email: str, client: str, now: datetime | Non
 
 
 def request_sign_in(session: Session, email: str) -> None:
-    """Mail a sign-in link if `email` belongs to a user; say nothing either way."""
+    """Mail a sign-in link if `email` belongs to an active user; say nothing either way."""
     user = accounts.find_user(session, email)
-    if user is None:
+    if user is None or not accounts.is_active(user):
         return
     token, catalogue = sign_in_token(user), context_of(session).catalogue
     text, html = catalogue.render_mail(
@@ -99,11 +99,12 @@ def sign_in_token(user: User, lifetime_seconds: int = LINK_LIFETIME_SECONDS) -> 
 
 
 def user_for_sign_in(session: Session, token: str) -> User | None:
-    """Whom an unused, unexpired link signs in; it stays unused."""
+    """Whom an unused, unexpired link signs in, unless they left since; it stays unused."""
     parts = signing.verify_expiring(session, "sign-in", token)
     if parts is None or session.get(UsedSignInLink, _link_digest(token)) is not None:
         return None
-    return session.get(User, parts[0])
+    user = session.get(User, parts[0])
+    return user if user is not None and accounts.is_active(user) else None
 
 
 def use_sign_in_link(session: Session, token: str) -> User | None:

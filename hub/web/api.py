@@ -21,12 +21,12 @@ from hub.services.visibility import find_membership
 from hub.urls import comment_path, post_path
 from hub.web.deps import DB, ApiUser, Id, context_of_app
 from hub.web.schemas import (
+    Author,
     CommentEdit,
     CommentOut,
     GroupOut,
     HeldOut,
     HistoryOut,
-    Person,
     PostEdit,
     PostList,
     PostOut,
@@ -57,7 +57,7 @@ def list_group_posts(slug: str, session: DB, user: ApiUser, page: int = Query(1,
         group=group.slug, page=found.page, pages=found.pages,
         posts=[
             PostSummary(
-                id=p.id, title=p.title, author=Person.of(p.author), created_at=p.created_at,
+                id=p.id, title=p.title, author=Author.of(p.author), created_at=p.created_at,
                 comment_count=found.comment_counts.get(p.id, 0), url=context_of(session).url(post_path(p.id)),
             )
             for p in found.posts

@@ -14,7 +14,7 @@ from hub.services import feed
 from hub.urls import group_path
 from hub.web.deps import DB, ApiUser, CSRFChecked, PageUser
 from hub.web.pages import render
-from hub.web.schemas import Person
+from hub.web.schemas import Author
 
 router = APIRouter()
 
@@ -28,7 +28,7 @@ class FeedItemOut(BaseModel):
     title: str
     """The thread's title."""
     snippet: str
-    author: Person
+    author: Author
     group: str
     """The group's slug."""
     created_at: datetime
@@ -44,7 +44,7 @@ class FeedItemOut(BaseModel):
             id=item.id,
             title=item.title,
             snippet=item.snippet,
-            author=Person.of(item.author),
+            author=Author.of(item.author),
             group=item.group.slug,
             created_at=item.created_at,
             reactions=item.reactions,

@@ -22,7 +22,7 @@ from hub.services.errors import Invalid, NotFound
 from hub.urls import comment_path, post_path
 from hub.web.deps import DB, LARGEST_ID, ApiUser, CSRFChecked, PageUser
 from hub.web.pages import render
-from hub.web.schemas import Person
+from hub.web.schemas import Author
 
 router = APIRouter()
 
@@ -102,7 +102,7 @@ class TaggedOut(BaseModel):
     id: int
     post_id: int
     title: str
-    author: Person
+    author: Author
     group: str
     created_at: datetime
     url: str
@@ -121,7 +121,7 @@ def _tagged_out(session: Session, tagged: tags.Tagged) -> TaggedOut:
     post, item = tagged.post, tagged.item
     return TaggedOut(
         kind="comment" if tagged.comment else "post", id=item.id, post_id=post.id, title=post.title,
-        author=Person.of(item.author), group=post.group.slug, created_at=item.created_at,
+        author=Author.of(item.author), group=post.group.slug, created_at=item.created_at,
         url=context_of(session).url(comment_path(post.id, item.id) if tagged.comment else post_path(post.id)),
     )
 

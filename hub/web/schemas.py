@@ -21,9 +21,15 @@ class Person(BaseModel):
     name: str
     email: str
 
+
+class Author(Person):
+    """Who wrote or edited something; `former_colleague` when they have left: it stays under their name."""
+
+    former_colleague: bool
+
     @classmethod
-    def of(cls, user: User) -> Person:
-        return cls(name=user.name, email=user.email)
+    def of(cls, user: User) -> Author:
+        return cls(name=user.name, email=user.email, former_colleague=user.deactivated_at is not None)
 
 
 class GroupOut(BaseModel):
@@ -49,7 +55,7 @@ class GroupOut(BaseModel):
 class PostSummary(BaseModel):
     id: int
     title: str
-    author: Person
+    author: Author
     created_at: datetime
     comment_count: int
     url: str
@@ -98,7 +104,7 @@ def reactions_out(item: ItemReactions) -> dict[str, ReactionOut]:
 class CommentOut(BaseModel):
     id: int
     parent_id: int | None
-    author: Person
+    author: Author
     body_text: str
     """Empty once `removed`."""
     created_at: datetime
@@ -111,7 +117,7 @@ class CommentOut(BaseModel):
     @classmethod
     def of(cls, comment: Comment, reactions: ItemReactions) -> CommentOut:
         return cls(
-            id=comment.id, parent_id=comment.parent_id, author=Person.of(comment.author),
+            id=comment.id, parent_id=comment.parent_id, author=Author.of(comment.author),
             body_text=comment.body_text, created_at=comment.created_at, edited_at=edited_at(comment),
             removed=comment.removed_at is not None, reactions=reactions_out(reactions),
         )
@@ -122,7 +128,7 @@ class PostOut(BaseModel):
     title: str
     body_text: str
     body_html: str | None
-    author: Person
+    author: Author
     group: str
     created_at: datetime
     edited_at: datetime | None
@@ -137,7 +143,7 @@ class PostOut(BaseModel):
         """`reactions`: the thread's, as the caller sees them (`hub.services.reactions.of_thread`)."""
         return cls(
             id=post.id, title=post.title, body_text=post.body_text, body_html=post.body_html,
-            author=Person.of(post.author), group=post.group.slug, created_at=post.created_at,
+            author=Author.of(post.author), group=post.group.slug, created_at=post.created_at,
             edited_at=edited_at(post),
             url=context_of(post).url(post_path(post.id)),
             attachments=[AttachmentOut.of(a) for a in post.attachments],
@@ -257,12 +263,14 @@ class ProfileOut(BaseModel):
     bio: str
     expertise: list[str]
     url: str
+    former_colleague: bool
 
     @classmethod
     def of(cls, user: User) -> ProfileOut:
         return cls(
             name=user.name, email=user.email, department=user.department, job_title=user.job_title,
             bio=user.bio, expertise=expertise_tags(user.expertise), url=context_of(user).url(person_path(user.email)),
+            former_colleague=user.deactivated_at is not None,
         )
 
 
@@ -299,12 +307,12 @@ class RevisionOut(BaseModel):
     title: str | None
     """A post's title before the edit; None for a comment."""
     body_text: str
-    editor: Person
+    editor: Author
     edited_at: datetime
 
     @classmethod
     def of(cls, revision: Revision) -> RevisionOut:
-        return cls(title=revision.title, body_text=revision.body_text, editor=Person.of(revision.editor),
+        return cls(title=revision.title, body_text=revision.body_text, editor=Author.of(revision.editor),
                    edited_at=revision.created_at)
 
 
