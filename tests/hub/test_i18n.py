@@ -205,6 +205,9 @@ def make_hub(context, language: str) -> dict[str, object]:
         posts.edit_comment(session, own, mona, "Fijn, dank je.")
         posts.delete_comment(session, posts.create_comment(session, post, mona, "Laat maar."), mona)
         posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de #compost?")
+        sam = accounts.create_user(session, "sam@plein.test", "Sam Smit")
+        posts.create_comment(session, post, sam, "Ik had er een.")
+        accounts.deactivate(session, sam)
         reactions.react(session, bram, post, "like")
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
@@ -235,7 +238,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
-        "/notifications": client,
+        "/notifications": client, "/people/sam@plein.test": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -268,7 +271,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 52
+    assert len(seen) == 53
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
