@@ -162,8 +162,9 @@ def queue_mail(session: Session, key: str, message: Composed, *, essential: bool
     Mail to an address whose delivery is switched off after bounces is recorded as failed
     with that reason, unless it is `essential` (a sign-in link the person just asked for).
     Mail to a former colleague (`accounts.deactivate`) is recorded as failed, essential or not:
-    this is the one place every mail Plein sends passes, so none reaches them. Recorded rather
-    than dropped, so a run that marks what it mailed (digests, daily notifications) moves on.
+    this is the one place every mail Plein sends passes, so none reaches them (and `send_claimed`
+    asks again, for mail queued before they left). Recorded rather than dropped, so a run that
+    marks what it mailed (digests, daily notifications) moves on.
     One INSERT that skips a taken key, then the VERP sender that names the new row: a digest
     run queues thousands of these.
     """
@@ -327,6 +328,8 @@ def send_claimed(
     outgoing = session.get(OutgoingMail, outgoing_id)
     if outgoing is None or outgoing.status != OutgoingStatus.QUEUED:
         return "sent"
+    if accounts.is_former_address(session, outgoing.recipient):  # queued before they left
+        return _failed(outgoing, FORMER_COLLEAGUE, permanent=True, now=now)
     try:
         transport.send(outgoing.envelope_from, outgoing.recipient, outgoing.message)
     except smtplib.SMTPResponseException as error:

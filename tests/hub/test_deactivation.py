@@ -231,11 +231,35 @@ def test_even_essential_mail_is_not_sent_to_a_former_colleague(session, team):
     signin.request_sign_in(session, "dirk@example.com")
     assert mail_to(session, "dirk@example.com") == []
     message = outbox.compose(
-        subject="Sign in", sender=("Plein", "no-reply@plein.test"), recipient=("Dirk", "dirk@example.com"),
-        text="x", html="<p>x</p>",
+        subject="Sign in",
+        sender=("Plein", "no-reply@plein.test"),
+        recipient=("Dirk", "dirk@example.com"),
+        text="x",
+        html="<p>x</p>",
     )
     outbox.queue_mail(session, "sign-in:by-hand", message, essential=True)
     assert_kept_back(session, "dirk@example.com", "sign-in:")
+
+
+def test_mail_queued_before_they_left_is_not_sent_after(context, team_committed):
+    with context.session_scope() as session:
+        post = posts.create_post(
+            session,
+            groups.get_group(session, "team"),
+            accounts.get_user(session, "anna@example.com"),
+            "Planning",
+            "Tekst",
+        )
+        notifications.notify_post(session, post.id)
+    with context.session_scope() as session:
+        accounts.deactivate(session, accounts.get_user(session, "dirk@example.com"))
+
+    assert outbox.drain(context).sent == 1
+    with context.session_scope() as session:
+        assert [row.status for row in mail_to(session, "bram@example.com")] == [OutgoingStatus.SENT]
+        assert_kept_back(session, "dirk@example.com", "post:")
+    delivered = [path.read_bytes() for path in (context.settings.outbox_dir / "new").iterdir()]
+    assert len(delivered) == 1 and b"bram@example.com" in delivered[0]
 
 
 # Refused as a sender
@@ -248,7 +272,8 @@ def test_mail_from_a_former_colleague_is_refused_with_the_reason_and_posts_nothi
     )
     refused = inbound.process_inbound(session, stored.id)
     assert (refused.status, refused.reason) == (
-        InboundStatus.REFUSED, "sender dirk@example.com belongs to a former colleague",
+        InboundStatus.REFUSED,
+        "sender dirk@example.com belongs to a former colleague",
     )
     assert session.query(Post).count() == 0
 
@@ -271,8 +296,8 @@ def test_their_posts_and_comments_stay_under_their_name_marked_on_pages_and_in_t
     client.post(link, data={"csrf": csrf_of(client.get(link).text)})
 
     page = client.get(f"/p/{post_id}").text
-    assert page.count("Dirk Dam</a> <span class=\"badge\">former colleague</span>") == 2
-    assert "Anna de Vries</a> <span class=\"badge\">former colleague" not in page
+    assert page.count('Dirk Dam</a> <span class="badge">former colleague</span>') == 2
+    assert 'Anna de Vries</a> <span class="badge">former colleague' not in page
     assert "former colleague" in client.get("/people/dirk@example.com").text
     assert "former colleague" in client.get("/g/team").text
     assert "former colleague" not in client.get("/people/anna@example.com").text
