@@ -23,6 +23,7 @@ from hub.services import (
     groups,
     inbox,
     moderation,
+    person_details,
     posts,
     preferences,
     profiles,
@@ -330,7 +331,8 @@ def person_page(request: Request, email: str, session: DB, user: PageUser) -> HT
     person = accounts.get_user(session, email)
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=False,
                   expertise=profiles.expertise_tags(person.expertise),
-                  following=follows.standing_of(session, user, person))
+                  following=follows.standing_of(session, user, person),
+                  details=person_details.person_details(session, user, person))
 
 
 @router.post("/people/{email}", dependencies=[CSRFChecked])
@@ -343,18 +345,23 @@ def person_update(
     job_title: Annotated[str, Form()] = "",
     expertise: Annotated[str, Form()] = "",
     bio: Annotated[str, Form()] = "",
+    phone: Annotated[str | None, Form()] = None,
+    location: Annotated[str | None, Form()] = None,
+    languages: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     person = accounts.get_user(session, email)
     if person.id != user.id:
         raise Forbidden("you can only change your own profile")
-    form = profiles.ProfileForm(department, job_title, bio, expertise)
+    form = profiles.ProfileForm(department, job_title, bio, expertise, phone, location, languages)
     try:
         profiles.update_profile(session, user, form)
     except Invalid as error:
         return render(request, "person.html", status_code=400, user=user, person=person, form=form,
-                      error=error, saved=False, expertise=profiles.expertise_tags(person.expertise))
+                      error=error, saved=False, expertise=profiles.expertise_tags(person.expertise),
+                      details=person_details.person_details(session, user, person))
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=True,
-                  expertise=profiles.expertise_tags(person.expertise))
+                  expertise=profiles.expertise_tags(person.expertise),
+                  details=person_details.person_details(session, user, person))
 
 
 @router.get("/sign-in")
