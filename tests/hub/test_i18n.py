@@ -20,7 +20,18 @@ from fastapi.testclient import TestClient
 
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
-from hub.services import accounts, groups, moderation, posts, reactions, receipts, signing, submissions, subscriptions
+from hub.services import (
+    accounts,
+    groups,
+    moderation,
+    organisation,
+    posts,
+    reactions,
+    receipts,
+    signing,
+    submissions,
+    subscriptions,
+)
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
@@ -209,8 +220,12 @@ def make_hub(context, language: str) -> dict[str, object]:
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
+        garden = organisation.department_for_path(session, "Gemeente/Groen")
+        bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
+        mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
         session.flush()
         return {
+            "department": garden.id,
             "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
@@ -236,6 +251,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
         "/notifications": client,
+        "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
+        "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -268,7 +285,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 52
+    assert len(seen) == 59
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
