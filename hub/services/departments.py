@@ -10,8 +10,8 @@ The manager of a department is the person in it with the most direct reports amo
 department and the departments below it (a head of department manages the heads of its sub-departments
 more often than the people beside them); ties go to the first by name; with no reports at all, no one
 is marked. The most active groups count posts and comments of the department's people (below it too)
-in the last `ACTIVE_DAYS` days, in the groups the reader may see only: a private group is neither
-shown nor counted for a non-member.
+in the last `ACTIVE_DAYS` days (at most the newest `ACTIVITY_SAMPLE` of each), in the groups the reader
+may see only: a private group is neither shown nor counted for a non-member.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from hub.services.visibility import visible_group_ids
 
 ACTIVE_DAYS = 90
 ACTIVE_GROUPS = 5
+ACTIVITY_SAMPLE = 1_000
+"""The newest posts, and comments, of those days that are counted: all of them for most departments, the latest
+for the largest, so a page costs the same at the top of the tree as at the bottom."""
 
 
 @dataclass
@@ -119,10 +122,14 @@ def active_groups(
     since = utcnow() - timedelta(days=ACTIVE_DAYS)
     authors = select(User.id).where(User.department_id.in_(subtree_ids(department)))
     seen = visible_group_ids(reader)
-    written = union_all(
-        select(Post.group_id.label("group_id")).where(
-            Post.author_id.in_(authors), Post.created_at >= since, Post.group_id.in_(seen)
-        ),
+    wrote = (
+        select(Post.group_id.label("group_id"))
+        .where(Post.author_id.in_(authors), Post.created_at >= since, Post.group_id.in_(seen))
+        .order_by(Post.created_at.desc())
+        .limit(ACTIVITY_SAMPLE)
+        .subquery()
+    )
+    answered = (
         select(Post.group_id.label("group_id"))
         .join(Comment, Comment.post_id == Post.id)
         .where(
@@ -130,8 +137,12 @@ def active_groups(
             Comment.created_at >= since,
             Comment.removed_at.is_(None),
             Post.group_id.in_(seen),
-        ),
-    ).subquery()
+        )
+        .order_by(Comment.created_at.desc())
+        .limit(ACTIVITY_SAMPLE)
+        .subquery()
+    )
+    written = union_all(select(wrote.c.group_id), select(answered.c.group_id)).subquery()
     items = func.count().label("items")
     rows = session.execute(
         select(Group, items)

@@ -278,3 +278,22 @@ def test_annas_notifications_are_one_click_from_the_bell_and_read_well_at_both_w
     anna.wait_for_url(f"{demo.base_url}/notifications")
     look_at(anna, "notifications", tmp_path)
     assert anna.errors == []
+
+
+def test_anna_finds_colleagues_in_the_directory_and_the_department_tree_at_both_widths(anna, demo, tmp_path):
+    anna.goto(f"{demo.base_url}/people")
+    assert anna.locator("ul.people li").count() == 6
+    look_at(anna, "people", tmp_path)
+    anna.get_by_role("navigation", name="A tot Z").get_by_role("link", name="B", exact=True).click()
+    assert anna.locator("ul.people li").all_inner_texts()[0].startswith("BJ")
+    anna.locator("header.top").get_by_role("link", name="Organisatie").click()
+    anna.get_by_text("Techniek", exact=True).first.wait_for()
+    look_at(anna, "org", tmp_path)
+    anna.get_by_role("link", name="Field Engineering").click()
+    anna.wait_for_load_state()
+    assert anna.locator("main li").first.inner_text().startswith("AV")
+    assert "leidinggevende" in anna.locator("main li").first.inner_text()
+    look_at(anna, "department", tmp_path)
+    anna.goto(f"{demo.base_url}/people/bram@plein.localhost")
+    assert "Anna de Vries" in anna.locator("dl.details").inner_text()
+    look_at(anna, "person-details", tmp_path)
