@@ -13,9 +13,11 @@ from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        # The directory reads people A to Z and offers their locations (hub.services.directory).
+        # The directory reads people A to Z and offers their locations (hub.services.directory); the department
+        # tree counts the people still with the company in each department (hub.services.departments).
         Index("ix_users_name_id", "name", "id"),
-        Index("ix_users_location", "location"),
+        Index("ix_users_location_deactivated_at", "location", "deactivated_at"),
+        Index("ix_users_department_id_deactivated_at", "department_id", "deactivated_at"),
         IDS_NEVER_REUSED,
     )
 

@@ -79,16 +79,12 @@ def _conditions(session: Session, filters: Filters) -> list:
     rules = [User.deactivated_at.is_(None)]
     if len(filters.q) > MAX_QUERY:
         raise Invalid("a search is at most %(max)s characters", max=MAX_QUERY)
+    # SQLite's LIKE ignores case already (as its lower() does, for ASCII only); `ilike` would add a lower() a row.
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for word in filters.q.split():
-        pattern = f"%{_like(word.lower())}%"
-        rules.append(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (User.name, User.email, User.job_title, User.expertise)
-                )
-            )
-        )
+        pattern = f"%{_like(word)}%"
+        columns = (User.name, User.email, User.job_title, User.expertise)
+        rules.append(or_(*(c.like(pattern, escape="\\") if sqlite else c.ilike(pattern, escape="\\") for c in columns)))
     if filters.department.strip():
         rules.append(User.department_id.in_(subtree_ids(get_department_by_path(session, filters.department))))
     if filters.location.strip():
