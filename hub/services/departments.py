@@ -146,7 +146,7 @@ def active_groups(
     in_threads = select(Post.group_id.label("group_id")).join(answered, answered.c.post_id == Post.id)
     written = union_all(select(wrote.c.group_id), in_threads).subquery()
     items = func.count().label("items")
-    # What the reader may not see is dropped only after the sample is taken: counted, it would be told by the others.
+    # The sample is of everything they wrote; what the reader may not see is then left out, neither shown nor counted.
     rows = session.execute(
         select(Group, items)
         .join(written, written.c.group_id == Group.id)

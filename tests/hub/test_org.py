@@ -89,7 +89,11 @@ def test_a_department_where_no_one_reports_to_anyone_marks_no_manager(context, o
         assert page.manager is None and [p.name for p in page.people] == ["Fien Fokker"]
 
 
-def test_most_active_groups_count_the_last_90_days_and_never_a_private_group_for_a_non_member(context, org):
+@pytest.mark.parametrize("few", [departments.FEW, 0], ids=["read by author", "read by time"])
+def test_most_active_groups_count_the_last_90_days_and_never_a_private_group_for_a_non_member(
+    context, org, monkeypatch, few
+):
+    monkeypatch.setattr(departments, "FEW", few)
     with context.session_scope() as session:
         zoe, cor = zoe_of(session), accounts.get_user(session, "cor@example.com")
         department = departments.get_department(session, org["consumer"])
