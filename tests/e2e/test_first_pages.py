@@ -288,6 +288,7 @@ def test_anna_finds_colleagues_in_the_directory_and_the_department_tree_at_both_
     assert anna.locator("ul.people li").all_inner_texts()[0].startswith("BJ")
     anna.locator("header.top").get_by_role("link", name="Organisatie").click()
     anna.get_by_text("Techniek", exact=True).first.wait_for()
+    anna.get_by_role("link", name="Techniek", exact=True).locator("xpath=../details/summary").click()
     look_at(anna, "org", tmp_path)
     anna.get_by_role("link", name="Field Engineering").click()
     anna.wait_for_load_state()

@@ -113,7 +113,7 @@ def test_the_department_page_never_shows_a_private_group_to_a_non_member(context
 
 def test_the_org_page_nests_departments_in_details_with_their_counts(context, org):
     page = browser(context, "zoe@example.com").get("/org").text
-    assert page.count("<details") == 2 and f'href="/org/{org["field"]}">Field Service</a>' in page
+    assert page.count("<details") == 2 and "2 departments below it" in page and f'href="/org/{org["field"]}">Field Service</a>' in page
     assert "3 people" in page
 
 
