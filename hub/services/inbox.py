@@ -360,6 +360,15 @@ def mark_read(session: Session, user: User, ids: list[int] | None = None) -> int
     return session.execute(query.values(read_at=utcnow())).rowcount
 
 
+def mark_thread_read(session: Session, user: User, post: Post) -> int:
+    """Reading a thread reads what `user` was notified of in it; how many; one UPDATE."""
+    return session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.post_id == post.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
+
+
 def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=None, group="", others=0) -> str:
     """One notification in words, in the language of `t`: "Sanne and 4 others liked “Lift stuck”"."""
     title = f"\u201c{title}\u201d"

@@ -358,6 +358,32 @@ def test_the_header_counts_unread_in_a_labelled_link_and_the_page_marks_all_read
     assert 'aria-label="Notifications, 0 unread"' in client.get("/g/team").text
 
 
+def test_opening_a_thread_reads_its_notifications_and_no_others(context, session, team):
+    read = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    other = posts.create_post(session, team["team"], team["anna"], "Lampen", "Tekst")
+    posts.create_comment(session, read, team["bram"], "Een")
+    reactions.react(session, team["carol"], read, "like")
+    posts.create_comment(session, other, team["bram"], "Twee")
+    client, _ = _browser(context, session, team["anna"])
+
+    page = client.get(f"/p/{read.id}").text
+
+    assert 'aria-label="Notifications, 1 unread"' in page, "the header counts what is left"
+    session.expire_all()
+    assert [n.post_id for n in of(session, team["anna"]) if n.read_at is None] == [other.id]
+
+
+def test_opening_a_thread_one_may_not_see_reads_nothing(context, session, team):
+    secret = posts.create_post(session, team["board"], team["anna"], "Geheim", "Tekst")
+    posts.create_comment(session, secret, team["bram"], "Een")
+    groups.remove_member(session, team["board"], team["anna"])
+    client, _ = _browser(context, session, team["anna"])
+
+    assert client.get(f"/p/{secret.id}").status_code == 404
+    session.expire_all()
+    assert [n.read_at for n in of(session, team["anna"])] == [None]
+
+
 def test_the_preferences_page_has_a_notifications_section_that_saves(context, session, team):
     client, csrf = _browser(context, session, team["anna"])
     assert 'id="channel-reaction"' in client.get("/preferences").text
