@@ -172,6 +172,7 @@ def _held_notice(held: HeldMessage) -> Message:
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
     feed.mark_read(session, user, post)
+    inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
                **extra}
     response = render(

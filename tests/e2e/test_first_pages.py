@@ -277,4 +277,7 @@ def test_annas_notifications_are_one_click_from_the_bell_and_read_well_at_both_w
     anna.locator("header").get_by_role("link", name=re.compile(r"^Meldingen, \d+ ongelezen$")).click()
     anna.wait_for_url(f"{demo.base_url}/notifications")
     look_at(anna, "notifications", tmp_path)
+    anna.goto(f"{demo.base_url}/notifications?cursor=9999999999999999-1")  # a later page: a way back to the newest
+    assert anna.locator("nav.pager").get_by_role("link", name=re.compile("Nieuwste")).count() == 1
+    look_at(anna, "notifications-later-page", tmp_path)
     assert anna.errors == []

@@ -235,7 +235,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
-        "/notifications": client,
+        "/notifications": client, "/notifications?cursor=9999999999999999-1": client, "/notifications?cursor=later": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -268,7 +268,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 52
+    assert len(seen) == 54
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
