@@ -395,6 +395,18 @@ def group_remove_member(context: Context, slug: str, email: str) -> None:
         click.echo(f"{person.email} is no longer in {found.slug}")
 
 
+@group.command("archive")
+@click.argument("slug")
+@click.option("--reopen", is_flag=True, help="Open an archived group again.")
+@handles_errors
+@with_context
+def group_archive(context: Context, slug: str, reopen: bool) -> None:
+    """Make SLUG read-only: still read and searched, no new posts, comments, reactions or members; mail is refused."""
+    with context.session_scope() as session:
+        archived = groups.archive_group(session, groups.get_group(session, slug), not reopen)
+        click.echo(f"{archived.slug} is {'archived' if archived.archived_at else 'open'}")
+
+
 @main.group()
 def token() -> None:
     """Manage API tokens."""

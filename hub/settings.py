@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     loop between autoresponders) and answered by no mail. 0 for no limit."""
     max_mail_comments_per_thread_per_hour: int = 60
     """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
+    group_creation: Literal["everyone", "admins"] = "everyone"
+    """Who creates groups on the web and over the API: every active person, or hub admins only."""
 
     @field_validator("default_language")
     @classmethod
