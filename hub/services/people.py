@@ -269,9 +269,9 @@ def _reject_unknown_managers_and_loops(
         managers = {**managers_now, **{email: wanted[email].manager for email in taken}}
         on_loops = False
         for loop in _loops(managers):
-            described = " -> ".join([*loop, loop[0]])
-            for email in loop:
+            for place, email in enumerate(loop):
                 if email in taken:
+                    described = " -> ".join([*loop[place:], *loop[: place + 1]])
                     _reject(taken.pop(email), Invalid("manager loop: %(loop)s", loop=described))
                     on_loops = True
         if not on_loops:
