@@ -158,3 +158,33 @@ def test_active_directory_defaults_read_display_name_department_and_office():
 def test_the_search_reads_every_page(context, directory, monkeypatch):
     monkeypatch.setattr(ldap_directory, "PAGE_SIZE", 1)
     assert plein("people", "sync-ldap").stdout.splitlines()[-1].startswith("3 created")
+
+
+@pytest.mark.parametrize("url, schedule", [("", None), ("ldap://ldap.example.com", 900.0)])
+def test_beat_runs_the_sync_every_few_minutes_only_when_a_directory_is_set(data_dir, url, schedule):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PLEIN_LDAP_URL": url, "PLEIN_LDAP_SYNC_MINUTES": "15"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import json; from workers.app import app;"
+         "print(json.dumps(app.conf.beat_schedule.get('sync-ldap')))"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    assert json.loads(shown) == (schedule and {"task": "plein.people.sync_ldap", "schedule": schedule})
+
+
+def test_the_beat_task_syncs_the_directory(data_dir, directory, monkeypatch):
+    from tests.support.hub import hub_context
+    from workers import tasks
+
+    built = hub_context(data_dir, ldap_url=directory.url, ldap_bind_dn=ADMIN_DN, ldap_password=PASSWORD,
+                        ldap_base_dn=f"ou=People,{SUFFIX}")
+    monkeypatch.setattr(tasks, "context", built)  # the worker's own, built from the environment at import
+    try:
+        tasks.sync_ldap.apply()
+        assert set(everyone(built)) == {"ceo@example.com", "mona@example.com", "tom@example.com"}
+    finally:
+        built.close()
