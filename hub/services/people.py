@@ -189,7 +189,7 @@ def apply_records(
             if user.deactivated_at is None and email not in named:
                 (report.kept_admins if user.is_admin else report.deactivated).append(email)
     if not dry_run:
-        _write(session, taken, wanted, people, {path: id for id, path in paths.items()}, report.deactivated, progress)
+        _write(session, taken, wanted, people, report.deactivated, progress)
     if progress:
         progress(len(records))
     return report
@@ -299,13 +299,11 @@ def _write(
     taken: Iterable[RecordResult],
     wanted: dict[str, _Wanted],
     people: dict[str, User],
-    department_ids: dict[str, int],
     deactivated: list[str],
     progress: Callable[[int], None] | None,
 ) -> None:
     changes = [result for result in taken if result.outcome is not Outcome.UNCHANGED]
-    for path in sorted({wanted[result.email].department for result in changes} - department_ids.keys() - {""}):
-        department_ids[path] = organisation.department_for_path(session, path).id
+    departments = organisation.departments_for_paths(session, {wanted[result.email].department for result in changes})
     settings = context_of(session).settings
     changed: list[User] = []
     for handled, result in enumerate(changes, 1):
@@ -320,13 +318,10 @@ def _write(
                 language=settings.default_language,
             )
             session.add(user)
-        user.name, user.department, user.department_id = want.name, want.department, department_ids.get(want.department)
-        user.job_title, user.phone, user.location, user.expertise = (
-            want.job_title,
-            want.phone,
-            want.location,
-            want.expertise,
-        )
+        department = departments.get(want.department)
+        user.name, user.department, user.department_id = want.name, want.department, department and department.id
+        user.job_title, user.phone, user.location = want.job_title, want.phone, want.location
+        user.expertise = want.expertise
         user.deactivated_at = None
         changed.append(user)
         if progress and handled % 1000 == 0:
@@ -340,5 +335,4 @@ def _write(
         people[email].deactivated_at = now
         changed.append(people[email])
     session.flush()
-    for user in changed:
-        indexing.mark(session, "person", user.id)
+    indexing.mark_many(session, "person", (user.id for user in changed))
