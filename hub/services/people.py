@@ -199,10 +199,10 @@ def _reject(result: RecordResult, reason: PleinError) -> None:
     result.outcome, result.reason = Outcome.REJECTED, reason
 
 
-def _tidy(text: str, limit: int, what: str) -> str:
+def _tidy(text: str, limit: int, column: str) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
-        raise Invalid("the %(what)s is longer than %(limit)s characters", what=what, limit=limit)
+        raise Invalid("the column %(column)s is longer than %(limit)s characters", column=column, limit=limit)
     return text
 
 
@@ -224,7 +224,7 @@ def _wanted(record: PersonRecord) -> _Wanted:
         department=_tidy(department, MAX_LINE, "department"),
         job_title=_tidy(record.title, MAX_LINE, "title"),
         manager=manager,
-        phone=_tidy(record.phone, MAX_PHONE, "phone number"),
+        phone=_tidy(record.phone, MAX_PHONE, "phone"),
         location=_tidy(record.location, MAX_LINE, "location"),
         expertise=", ".join(tags),
     )
