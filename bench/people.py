@@ -9,7 +9,7 @@ everyone exists), phone, location and two or three expertise tags. It builds a f
 temporary data directory (SQLite as `plein run` has it, or the database given), migrates it, and
 runs the real command as a child process (`python -m hub.cli people import FILE`) twice: the
 first run creates everyone, the second finds nothing changed. Each figure is that command's
-wall-clock time, output to a file. Requirement: under 60 s and under 15 s.
+wall-clock time, output to a file, and the CPU time it used. Requirement: under 60 s and under 15 s.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,12 @@ def write_csv(path: Path, count: int) -> None:
         writer.writerows(rows)
 
 
+def _children_cpu() -> float:
+    """CPU seconds the finished children used: on a machine others share, what the command itself costs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=30_000)
@@ -73,15 +80,15 @@ def main() -> None:
         write_csv(base / "people.csv", args.people)
         print(f"{args.people} people in {len(departments())} squads, 6 levels deep")
         for run in ("first run (creates everyone)", "second run (nothing changed)"):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _children_cpu()
             with (base / "output.txt").open("w") as output:
                 done = subprocess.run(
                     [sys.executable, "-m", "hub.cli", "people", "import", str(base / "people.csv")],
                     env=env, cwd=ROOT, stdout=output, stderr=subprocess.DEVNULL,
                 )
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
             summary = (base / "output.txt").read_text().splitlines()[-1]
-            print(f"{run}: {elapsed:.1f} s, exit {done.returncode}: {summary}")
+            print(f"{run}: {elapsed:.1f} s ({cpu:.1f} s of CPU), exit {done.returncode}: {summary}")
 
 
 if __name__ == "__main__":

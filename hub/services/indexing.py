@@ -26,7 +26,6 @@ from hub.models import Comment, IndexPending, Post, utcnow
 FLUSH_TASK = "plein.search.flush"
 PENDING_KINDS = ("post", "person", "group")
 """What may be marked: a `post` stands for its whole thread, with its comments and attachments."""
-MARK_BATCH = 500
 STALLED_AFTER = timedelta(seconds=5)
 """A pending row this old had its flush lost (or the indexer is behind): the sweep queues one."""
 
@@ -45,22 +44,19 @@ def mark(session: Session, kind: str, item_id: int) -> None:
 
 
 def mark_many(session: Session, kind: str, item_ids: Iterable[int]) -> None:
-    """`mark` for many items of one kind at once (an import of thousands of people), a few statements in all."""
+    """`mark` for many items of one kind at once (an import of thousands of people), as one executemany."""
     if kind not in PENDING_KINDS:
         raise ValueError(f"unknown pending kind {kind!r}, expected one of {PENDING_KINDS}")
+    ids = sorted(set(item_ids))
+    if not ids:
+        return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    ids, now = sorted(set(item_ids)), utcnow()
-    for start in range(0, len(ids), MARK_BATCH):
-        batch = ids[start : start + MARK_BATCH]
-        rows = [{"kind": kind, "item_id": item_id, "version": 1, "queued_at": now} for item_id in batch]
-        statement = insert(IndexPending).values(rows)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["kind", "item_id"], set_={"version": IndexPending.version + 1}
-            )
-        )
-    if ids:
-        jobs.after_commit_coalesced(session, FLUSH_TASK)
+    upsert = insert(IndexPending).on_conflict_do_update(
+        index_elements=["kind", "item_id"], set_={"version": IndexPending.version + 1}
+    )
+    now = utcnow()
+    session.connection().execute(upsert, [{"kind": kind, "item_id": i, "version": 1, "queued_at": now} for i in ids])
+    jobs.after_commit_coalesced(session, FLUSH_TASK)
 
 
 def mark_writers(session: Session, post: Post) -> None:
