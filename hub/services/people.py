@@ -164,10 +164,10 @@ def apply_records(
     named: set[str] = set()
     for result in results:
         try:
+            result.email = normalize_email(result.record.email)
+            named.add(result.email)  # a rejected line still names its person: a typo deactivates nobody
             if result.record.problem:
                 raise result.record.problem
-            result.email = normalize_email(result.record.email)
-            named.add(result.email)
             if result.email in first_seen:
                 raise Invalid("%(email)s is also on %(where)s", email=result.email, where=first_seen[result.email])
             first_seen[result.email] = result.record.where

@@ -184,6 +184,14 @@ def test_deactivate_missing_deactivates_those_left_out_but_no_administrator(cont
     assert person(context, "root@example.com").deactivated_at is None
 
 
+def test_a_person_on_a_rejected_line_is_not_deactivated_as_missing(context, tmp_path):
+    plein("people", "import", write(tmp_path, COMPANY))
+    broken = COMPANY.replace("mona@example.com,,Utrecht,Glasvezel", "nobody@example.com,,Utrecht,Glasvezel")
+    result = plein("people", "import", "--deactivate-missing", write(tmp_path, broken))
+    assert result.exit_code == 1 and "line 4\ttom@example.com\trejected: unknown manager nobody@example.com" in result.stdout
+    assert person(context, "tom@example.com").deactivated_at is None
+
+
 def test_without_deactivate_missing_those_left_out_stay_active(context, tmp_path):
     plein("people", "import", write(tmp_path, COMPANY))
     plein("people", "import", write(tmp_path, HEADER + "ceo@example.com,Carla Ceo,KPN,Chief executive,,,,\n"))
