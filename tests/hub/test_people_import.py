@@ -227,3 +227,21 @@ def test_quoted_fields_and_blank_lines_keep_their_line_numbers(session):
 def test_an_empty_file_is_a_wrong_header(session):
     with pytest.raises(Invalid, match="not nothing"):
         people.read_csv(io.StringIO(""))
+
+
+def test_an_import_and_its_second_run_work_on_postgresql(postgres, tmp_path):
+    from hub.db import upgrade_database
+    from tests.support.hub import hub_context
+
+    built = hub_context(tmp_path / "data", database_url=postgres.fresh_database("people_import"))
+    upgrade_database(built.settings)
+    try:
+        for expected in (people.Outcome.CREATED, people.Outcome.UNCHANGED):
+            with built.session_scope() as session:
+                report = people.apply_records(session, people.read_csv(io.StringIO(COMPANY)))
+                assert [result.outcome for result in report.results] == [expected] * 3
+        with built.session_scope() as session:
+            assert session.scalar(select(User.manager_id).where(User.email == "tom@example.com")) is not None
+            assert len(session.scalars(select(IndexPending).where(IndexPending.kind == "person")).all()) == 3
+    finally:
+        built.close()
