@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     ldap_schema: Literal["openldap", "ad"] = "openldap"
     """Whose attribute names to read: OpenLDAP's inetOrgPerson or Active Directory's."""
     ldap_attributes: str = ""
-    """Changes to the schema's attribute map, `field=attribute|fallback,...`, e.g. `department=ou,expertise=businessCategory`."""
+    """Changes to the schema's attribute map, `field=attribute|fallback,...`, e.g.
+    `department=ou,expertise=businessCategory`."""
     ldap_sync_minutes: float = 60.0
 
     @field_validator("default_language")
