@@ -188,3 +188,16 @@ def test_the_beat_task_syncs_the_directory(data_dir, directory, monkeypatch):
         assert set(everyone(built)) == {"ceo@example.com", "mona@example.com", "tom@example.com"}
     finally:
         built.close()
+
+
+def test_a_manager_outside_the_search_rejects_that_entry_only(context, directory):
+    directory.modify(
+        f"dn: uid=tom,{FIELD},{SUFFIX}\nchangetype: modify\nreplace: manager\nmanager: uid=ghost,ou=Gone,{SUFFIX}\n\n"
+    )
+    result = plein("people", "sync-ldap")
+    assert result.exit_code == 1
+    assert (
+        f"uid=tom,{FIELD},{SUFFIX}\ttom@example.com\trejected: the manager 'uid=ghost,ou=Gone,{SUFFIX}' is not an email"
+        " address" in result.stdout.splitlines()
+    )
+    assert set(everyone(context)) == {"ceo@example.com", "mona@example.com"}
