@@ -17,16 +17,19 @@ down_revision = "0024"
 branch_labels = None
 depends_on = None
 
+KEEP_AUTOINCREMENT = {"sqlite_autoincrement": True}
+"""SQLite rebuilds a table to add a column with a default: keep its AUTOINCREMENT (see IDS_NEVER_REUSED)."""
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("groups", schema=None) as batch_op:
+    with op.batch_alter_table("groups", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(sa.Column("archived_at", UTCDateTime(), nullable=True))
-    with op.batch_alter_table("memberships", schema=None) as batch_op:
+    with op.batch_alter_table("memberships", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(sa.Column("is_owner", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("memberships", schema=None) as batch_op:
+    with op.batch_alter_table("memberships", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_column("is_owner")
-    with op.batch_alter_table("groups", schema=None) as batch_op:
+    with op.batch_alter_table("groups", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_column("archived_at")
