@@ -6,10 +6,10 @@ At `--scale 1` it builds a hub of 30,000 people in 1,000 groups (every tenth pri
 1,000,000 posts and comments (a quarter posts) written over two years, 8% of posts and comments
 tagged from 500 tags (a few tags common, most rare) and 1% of comments removed. Each person
 is a member of 10 groups and follows them, and follows 50 people, 5 tags and 20 threads; they
-have opened 10 threads. The rows go in by bulk inserts, not through the services: this
-measures reading the feed, not writing.
+have opened 10 threads. The rows go in by COPY on PostgreSQL and by bulk inserts on SQLite,
+not through the services: this measures reading the feed, not writing.
 
-Then a child process serves the hub (`create_app`, as `plein run` does) and 8 clients ask for
+Then a child process serves the hub (`create_app`, one process as `plein web` runs it) and 8 clients ask for
 the first page of `GET /api/feed` of random people (each with an API token), `--rounds` times
 each; beside it, in the same run, 8 threads send the same SQL that finds a page's items
 (`hub.services.feed.feed_keys`: the statements it sent for each person, with their values)
