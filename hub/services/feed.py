@@ -434,7 +434,7 @@ def home_feed(session: Session, reader: User, cursor: str | None = None, size: i
 
 def postable_groups(session: Session, reader: User) -> list[Group]:
     """The groups `reader` may see and post to, by name (the rule of `groups.can_post`, in one query)."""
-    query = visible_groups_query(reader)
+    query = visible_groups_query(reader).where(Group.archived_at.is_(None))
     if not reader.is_admin:
         member_of = select(Membership.group_id).where(Membership.user_id == reader.id)
         query = query.where(or_(Group.posting_policy != PostingPolicy.MEMBERS, Group.id.in_(member_of)))
