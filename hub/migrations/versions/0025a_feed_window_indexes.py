@@ -1,13 +1,13 @@
 """covering indexes for the home feed's windows of the newest posts and comments
 
 Revision ID: 0025a
-Revises: 0024
+Revises: 0027
 """
 
 from alembic import op
 
 revision = "0025a"
-down_revision = "0024"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
