@@ -44,7 +44,7 @@ class FeedItemOut(BaseModel):
             id=item.id,
             title=item.title,
             snippet=item.snippet,
-            author=Person.of(item.author),
+            author=Person(name=item.author.name, email=item.author.email),
             group=item.group.slug,
             created_at=item.created_at,
             reactions=item.reactions,

@@ -99,7 +99,8 @@ def choose_language(
 def groups_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
     visible = groups.visible_groups(session, user)
     memberships = {g.id: find_membership(session, g, user) for g in visible}
-    return render(request, "groups.html", user=user, groups=visible, memberships=memberships)
+    may_create = user.is_admin or context_of_app(request).settings.group_creation == "everyone"
+    return render(request, "groups.html", user=user, groups=visible, memberships=memberships, may_create=may_create)
 
 
 @router.get("/g/{slug}")
@@ -122,7 +123,7 @@ def _group_page(
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
                   max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
-                  following=follows.standing_of(session, user, group))
+                  following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
@@ -173,6 +174,7 @@ def _held_notice(held: HeldMessage) -> Message:
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
     feed.mark_read(session, user, post)
+    inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
                **extra}
     response = render(

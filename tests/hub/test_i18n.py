@@ -165,6 +165,8 @@ MAILS = {
                 for kind in ("post", "comment")],
     "reply": [dict(recipient=anna, post=post, comment=comment, own_post=own, **links) for own in (True, False)],
     "sign_in": [dict(recipient=anna, url=links["url"], minutes=30)],
+    "invitation": [dict(recipient=anna, inviter=bram, group=SimpleNamespace(name="Tuinclub", description=about),
+                        url=links["url"], days=14) for about in ("", "Alles over compost")],
 }
 
 
@@ -250,7 +252,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
-        "/notifications": client,
+        "/notifications": client, "/notifications?cursor=9999999999999999-1": client, "/notifications?cursor=later": client,
+        "/groups/new": client, "/g/tuin/settings": client, "/invitations/1-2-3": client,
         "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
         "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
     }
@@ -273,6 +276,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/following/group/tuin": (client, {"csrf": csrf, "do": "adore"}),
         f"/comments/{made['own_comment']}/edit": (client, {"csrf": csrf, "body": "**Fijn**", "preview": "1"}),
         "/preferences/notifications": (client, {"csrf": csrf, "channel-post": "owl"}),
+        "/groups/new": (client, {"csrf": csrf, "slug": "Geen Adres", "name": "Moestuin"}),
+        "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -285,7 +290,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 59
+    assert len(seen) == 66
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -1,13 +1,13 @@
 """the directory's indexes: people A to Z by name, their locations, and the people of each department
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025a
 """
 
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025a"
 branch_labels = None
 depends_on = None
 
