@@ -6,10 +6,10 @@ At `--scale 1` it builds a hub of 30,000 people in 1,000 groups (every tenth pri
 1,000,000 posts and comments (a quarter posts) written over two years, 8% of posts and comments
 tagged from 500 tags (a few tags common, most rare) and 1% of comments removed. Each person
 is a member of 10 groups and follows them, and follows 50 people, 5 tags and 20 threads; they
-have opened 10 threads. The rows go in by bulk inserts, not through the services: this
-measures reading the feed, not writing.
+have opened 10 threads. The rows go in by COPY on PostgreSQL and by bulk inserts on SQLite,
+not through the services: this measures reading the feed, not writing.
 
-Then a child process serves the hub (`create_app`, as `plein run` does) and 8 clients ask for
+Then a child process serves the hub (`create_app`, one process as `plein web` runs it) and 8 clients ask for
 the first page of `GET /api/feed` of random people (each with an API token), `--rounds` times
 each; beside it, in the same run, 8 threads send the same SQL that finds a page's items
 (`hub.services.feed.feed_keys`: the statements it sent for each person, with their values)
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -200,7 +201,9 @@ class Hub:
 
 
 def load(connection, table: str, rows) -> int:
-    """Bulk insert of `rows` in chunks; how many there were."""
+    """`rows` into `table`: by COPY on PostgreSQL (psycopg's copy), by bulk inserts in chunks elsewhere; how many."""
+    if connection.dialect.name == "postgresql":
+        return copy(connection, table, rows)
     count, batch = 0, []
     for row in rows:
         batch.append(row)
@@ -210,6 +213,26 @@ def load(connection, table: str, rows) -> int:
     if batch:
         connection.execute(insert(Base.metadata.tables[table]), batch)
     return count + len(batch)
+
+
+def copy(connection, table: str, rows) -> int:
+    """`COPY table FROM STDIN` of `rows`, in the transaction of `connection`: timestamps as naive UTC, as
+    `hub.models.base.UTCDateTime` stores them."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    columns, count = list(first), 0
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copying:
+        for row in itertools.chain([first], rows):
+            copying.write_row([naive(row[column]) for column in columns])
+            count += 1
+    return count
+
+
+def naive(value):
+    return value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def generate(context, hub: Hub) -> None:

@@ -16,7 +16,7 @@ from hub.context import Context, build_context
 from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
-from hub.services import accounts, digests, groups, index_writer, moderation, outbox, profiles
+from hub.services import accounts, digests, groups, index_writer, ldap_directory, moderation, outbox, people, profiles
 from hub.services.errors import PleinError
 from search.index import IndexBusyError
 
@@ -291,6 +291,79 @@ def user_reactivate(context: Context, email: str) -> None:
         click.echo(f"{changed.email} is active again")
 
 
+@main.group("people")
+def people_group() -> None:
+    """Bring everyone in at once: from a CSV file or from the directory server."""
+
+
+@people_group.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Say what would happen, line by line, and change nothing.")
+@click.option("--deactivate-missing", is_flag=True,
+              help="Deactivate the active people the file leaves out (administrators stay active).")
+@handles_errors
+@with_context
+def people_import(context: Context, file, dry_run: bool, deactivate_missing: bool) -> None:
+    """Create and update people from FILE, a CSV file with the columns
+    email,name,department,title,manager,phone,location,expertise (department as a path KPN/Consumer/Field Service,
+    manager as an address, expertise separated by `;`).
+
+    Each line is reported; a rejected one, with its reason, changes nothing and the others are still taken.
+    Exit status 0 when every line was taken, 1 when one or more were rejected or the file could not be read.
+    """
+    records = people.read_csv(file)
+    with context.session_scope() as session:
+        report = _with_progress(len(records), lambda progress: people.apply_records(
+            session, records, deactivate_missing=deactivate_missing, dry_run=dry_run, progress=progress
+        ))
+    _print_report(report, dry_run)
+
+
+@people_group.command("sync-ldap")
+@click.option("--dry-run", is_flag=True, help="Say what would happen, person by person, and change nothing.")
+@handles_errors
+@with_context
+def people_sync_ldap(context: Context, dry_run: bool) -> None:
+    """Create, update and deactivate people as the directory server (PLEIN_LDAP_URL) has them.
+
+    Exit status 0 when every entry was taken, 1 when one or more were rejected or the server could not be read
+    (then nothing changed).
+    """
+    records = ldap_directory.read_people(context.settings)
+    with context.session_scope() as session:
+        report = _with_progress(len(records), lambda progress: ldap_directory.apply_directory(
+            session, records, dry_run=dry_run, progress=progress
+        ))
+    _print_report(report, dry_run)
+
+
+def _with_progress(total: int, apply):
+    """Run `apply(progress)` under a progress bar on the terminal (none when the output is not one)."""
+    with click.progressbar(length=total, label="People", file=sys.stderr) as bar:
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
+
+        return apply(advance)
+
+
+def _print_report(report: people.SyncReport, dry_run: bool) -> None:
+    for result in report.results:
+        outcome = f"rejected: {result.reason}" if result.reason else result.outcome.value
+        click.echo(f"{result.record.where}\t{result.email or result.record.email}\t{outcome}")
+    for email in report.deactivated:
+        click.echo(f"-\t{email}\tdeactivated")
+    for email in report.kept_admins:
+        click.echo(f"-\t{email}\tnot named, kept active: an administrator")
+    counts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in people.Outcome)
+    click.echo(f"{counts}, {len(report.deactivated)} deactivated{' (dry run: nothing changed)' if dry_run else ''}")
+    if report.rejected:
+        sys.exit(1)
+
+
 @main.group()
 def group() -> None:
     """Manage groups and their members."""
@@ -417,6 +490,18 @@ def group_remove_member(context: Context, slug: str, email: str) -> None:
         found, person = groups.get_group(session, slug), accounts.get_user(session, email)
         groups.remove_member(session, found, person)
         click.echo(f"{person.email} is no longer in {found.slug}")
+
+
+@group.command("archive")
+@click.argument("slug")
+@click.option("--reopen", is_flag=True, help="Open an archived group again.")
+@handles_errors
+@with_context
+def group_archive(context: Context, slug: str, reopen: bool) -> None:
+    """Make SLUG read-only: still read and searched, no new posts, comments, reactions or members; mail is refused."""
+    with context.session_scope() as session:
+        archived = groups.archive_group(session, groups.get_group(session, slug), not reopen)
+        click.echo(f"{archived.slug} is {'archived' if archived.archived_at else 'open'}")
 
 
 @main.group()

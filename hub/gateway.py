@@ -93,12 +93,14 @@ class HubInboundSink:
         self.commits = GroupCommit(self._record)
         self._known_until: dict[str, float] = {}
 
-    def accepts(self, address: str) -> bool:
+    def accepts(self, address: str) -> bool | str:
         key = address.lower()
         if self._known_until.get(key, 0.0) > time.monotonic():
             return True
         with self.context.session_scope() as session:
             accepted = inbound.accepts_recipient(session, address)
+            if accepted and (refusal := inbound.recipient_refusal(session, address)):
+                return refusal
         if accepted:
             if len(self._known_until) >= self.KNOWN_RECIPIENTS_KEPT:  # signed reply addresses are many
                 self._known_until.clear()

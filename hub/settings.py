@@ -112,6 +112,23 @@ class Settings(BaseSettings):
     loop between autoresponders) and answered by no mail. 0 for no limit."""
     max_mail_comments_per_thread_per_hour: int = 60
     """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
+    group_creation: Literal["everyone", "admins"] = "everyone"
+    """Who creates groups on the web and over the API: every active person, or hub admins only."""
+    ldap_url: str = ""
+    """`ldap://host:389` or `ldaps://host:636` of the directory server `plein people sync-ldap` reads; when set,
+    beat runs the sync every `ldap_sync_minutes`."""
+    ldap_bind_dn: str = ""
+    """Who the sync binds as; empty binds anonymously."""
+    ldap_password: str = ""
+    ldap_base_dn: str = ""
+    ldap_filter: str = ""
+    """Which entries are people; empty for the schema's default (hub/services/ldap_directory.py)."""
+    ldap_schema: Literal["openldap", "ad"] = "openldap"
+    """Whose attribute names to read: OpenLDAP's inetOrgPerson or Active Directory's."""
+    ldap_attributes: str = ""
+    """Changes to the schema's attribute map, `field=attribute|fallback,...`, e.g.
+    `department=ou,expertise=businessCategory`."""
+    ldap_sync_minutes: float = 60.0
 
     @field_validator("default_language")
     @classmethod

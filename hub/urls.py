@@ -56,3 +56,7 @@ def receipt_undo_path(kind: str, token: str) -> str:
 
 def receipts_off_path(token: str) -> str:
     return f"/unsubscribe/receipts/{token}"
+
+
+def invitation_path(token: str) -> str:
+    return f"/invitations/{token}"

@@ -33,6 +33,8 @@ MAX_RECIPIENTS = 100
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 RECIPIENT_OK = "250 2.1.5 OK"
 UNKNOWN_RECIPIENT = "550 5.1.1 No such group or address here: {}"
+REFUSED_RECIPIENT = "550 5.2.1 Not taking mail: {}"
+"""An address that exists but takes no mail (RFC 3463: 5.2.1 mailbox disabled), with the sink's reason."""
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 TRY_AGAIN_LATER = "451 4.3.0 Could not store the message; try again later"
 SENDER_OK = "250 2.1.0 OK"
@@ -76,8 +78,8 @@ class RateLimiter:
 class InboundSink(Protocol):
     """What the SMTP server needs from the rest of Plein."""
 
-    def accepts(self, address: str) -> bool:
-        """Whether mail to `address` has somewhere to go."""
+    def accepts(self, address: str) -> bool | str:
+        """Whether mail to `address` has somewhere to go, or why it is refused although it does (one line)."""
 
     def store(self, raw: bytes, envelope_from: str, recipients: list[str]) -> None:
         """Store the message durably, or raise to have the client try again later."""
@@ -112,6 +114,8 @@ class InboundHandler:
         except Exception:
             log.exception("could not check recipient %s", address)
             return TRY_AGAIN_LATER
+        if isinstance(accepted, str):
+            return REFUSED_RECIPIENT.format(accepted)
         if not accepted:
             return UNKNOWN_RECIPIENT.format(address)
         envelope.rcpt_tos.append(address)

@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
     "retry-stalled-outbox": {"task": "plein.outbox.sweep", "schedule": 60.0},
     "flush-stalled-index": {"task": "plein.search.sweep", "schedule": 10.0},
 }
+if context.settings.ldap_url:
+    app.conf.beat_schedule["sync-ldap"] = {
+        "task": "plein.people.sync_ldap", "schedule": context.settings.ldap_sync_minutes * 60,
+    }
 
 
 @setup_logging.connect

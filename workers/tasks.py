@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from hub.models import utcnow
 from hub.services import attachments, digests, inbound, inbox, index_writer, indexing, notifications, outbox
+from hub.services.ldap_directory import apply_directory, read_people
+from hub.services.people import Outcome
 from workers.app import app, context
 
 log = logging.getLogger(__name__)
@@ -114,3 +116,15 @@ def send_due_digests() -> None:
             if run.last_user_id == after_user_id:
                 break
             after_user_id = run.last_user_id
+
+
+@app.task(name="plein.people.sync_ldap")
+def sync_ldap() -> None:
+    """Bring people in line with the directory server; a server that is down fails this run, and beat tries again."""
+    records = read_people(context.settings)
+    with context.session_scope() as session:
+        report = apply_directory(session, records)
+        counts = {outcome.value: report.count(outcome) for outcome in Outcome}
+    for result in report.rejected:
+        log.warning("directory entry %s rejected: %s", result.record.where, result.reason)
+    log.info("directory synced: %s, %s deactivated", counts, len(report.deactivated), extra=counts)

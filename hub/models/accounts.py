@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
@@ -12,7 +12,14 @@ from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = IDS_NEVER_REUSED
+    __table_args__ = (
+        # The directory reads people A to Z and offers their locations (hub.services.directory); the department
+        # tree counts the people still with the company in each department (hub.services.departments).
+        Index("ix_users_name_id", "name", "id"),
+        Index("ix_users_location_deactivated_at", "location", "deactivated_at"),
+        Index("ix_users_department_id_deactivated_at", "department_id", "deactivated_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)

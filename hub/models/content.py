@@ -19,6 +19,8 @@ class Post(Base):
         # The home feed and the group page read newest first per author and per group (hub.services.feed).
         Index("ix_posts_author_id_created_at", "author_id", "created_at", "id"),
         Index("ix_posts_group_id_created_at", "group_id", "created_at", "id"),
+        # The feed's window of the newest posts, read from the index alone.
+        Index("ix_posts_created_at_id_covering", "created_at", "id", "author_id", "group_id"),
         IDS_NEVER_REUSED,
     )
 
@@ -49,6 +51,7 @@ class Comment(Base):
         UniqueConstraint("post_id", "message_id"),
         Index("ix_comments_author_id_created_at", "author_id", "created_at", "id"),
         Index("ix_comments_post_id_created_at", "post_id", "created_at", "id"),
+        Index("ix_comments_created_at_id_covering", "created_at", "id", "post_id", "author_id", "removed_at"),
         IDS_NEVER_REUSED,
     )
 

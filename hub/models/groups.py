@@ -49,6 +49,8 @@ class Group(Base):
     untrusted_mail: Mapped[str] = mapped_column(String(16), default="hold", server_default="hold")
     """Mail with a From that could not be verified is held for a moderator or refused (`UntrustedMail`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set by an admin: the group stays readable and searchable, and takes no posts, comments, reactions or members."""
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="group", cascade="all, delete-orphan"
@@ -68,6 +70,9 @@ class Membership(Base):
     )
     is_moderator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Approves or rejects the group's held mail (hub admins may too)."""
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Edits the group and its members on `/g/SLUG/settings` (hub admins may too). Whoever creates a
+    group on the web or the API owns it; groups made before owners existed have none until an admin names one."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -56,7 +56,12 @@ class Tagging(Base):
     """A `#tag` written in a post (its title or body) or in a comment; `comment_id` is None for the post's own."""
 
     __tablename__ = "taggings"
-    __table_args__ = (Index("ix_taggings_tag_created_at", "tag", "created_at"),)
+    __table_args__ = (
+        Index("ix_taggings_tag_created_at", "tag", "created_at"),
+        # Whether a post or a comment has a followed or muted tag, from the index alone (hub.services.feed).
+        Index("ix_taggings_post_id_comment_id_tag", "post_id", "comment_id", "tag"),
+        Index("ix_taggings_comment_id_tag", "comment_id", "tag"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(String(64))

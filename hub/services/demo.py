@@ -39,6 +39,7 @@ from hub.context import context_of
 from hub.models import Comment, Group, InboundMessage, Post, User, utcnow
 from hub.services import accounts, groups, inbound, message_ids, moderation, notifications, posts, preferences, profiles
 from hub.services.attachments import attach
+from hub.services.organisation import department_for_path
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,16 @@ PEOPLE = [
     ),
 ]
 
+ORGANISATION = {
+    "daan": ("Plein Glasvezel/Directie", None, "Utrecht"),
+    "anna": ("Plein Glasvezel/Techniek/Field Engineering", "daan", "Utrecht"),
+    "bram": ("Plein Glasvezel/Techniek/Field Engineering", "anna", "Amersfoort"),
+    "chloe": ("Plein Glasvezel/Techniek/Network Operations", "daan", "Utrecht"),
+    "tom": ("Plein Glasvezel/Techniek/Planning & Work Preparation", "daan", "Zwolle"),
+    "sanne": ("Plein Glasvezel/Communicatie", "daan", "Utrecht"),
+}
+"""Where each demo person stands: department path, manager and location (the directory and `/org`)."""
+
 
 def seed_demo(session: Session) -> bool:
     """Create the demo company; False when it is already there."""
@@ -131,6 +142,10 @@ class _Seeder:
         self.anna, self.bram, self.chloe, self.daan, self.sanne, self.tom = (
             made[name] for name in ("anna", "bram", "chloe", "daan", "sanne", "tom")
         )
+        for name, (path, manager, location) in ORGANISATION.items():
+            department = department_for_path(self.session, path)
+            made[name].department_id, made[name].department, made[name].location = department.id, path, location
+            made[name].manager_id = made[manager].id if manager else None
         accounts.set_admin(self.session, self.anna)
         preferences.update_settings(self.session, self.daan, replace(
             preferences.settings_of(self.daan), digest_weekday=4, digest_hour=16, notify_replies=False,

@@ -1,4 +1,4 @@
-"""Digests: one mail per person and period covering all their groups on that frequency.
+"""Digests: one mail per person and period covering all their groups on that frequency but those they muted.
 
 A watermark per user and frequency holds the newest post and comment ids a digest covered.
 A run takes what lies above it, up to the newest ids no open transaction can still add below
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from hub.context import context_of
 from hub.models import Comment, Delivery, DigestWatermark, Membership, Post, User, utcnow
-from hub.services import addresses, digest_horizon
+from hub.services import addresses, digest_horizon, follows
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
@@ -318,7 +318,9 @@ def _memberships(session: Session, user_ids: list[int], frequency: Delivery) -> 
     found: dict[int, list[Membership]] = defaultdict(list)
     for membership in session.scalars(
         select(Membership).options(joinedload(Membership.group)).where(
-            Membership.user_id.in_(user_ids), Membership.delivery == frequency
+            Membership.user_id.in_(user_ids),
+            Membership.delivery == frequency,
+            ~follows.mutes_group(Membership.user_id, Membership.group_id),
         )
     ):
         found[membership.user_id].append(membership)

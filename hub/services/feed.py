@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, func, literal, or_, select, union
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, tuple_, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,7 +27,7 @@ from hub.models import Comment, Follow, Group, Membership, Post, PostingPolicy, 
 from hub.models.base import utcnow
 from hub.services import reactions
 from hub.services.errors import Invalid
-from hub.services.visibility import visible_group_ids, visible_groups_query
+from hub.services.visibility import visible_group_ids_of, visible_groups_query
 
 PAGE_SIZE = 20
 RECENT = 1_000
@@ -62,14 +62,28 @@ def decode_cursor(cursor: str) -> Key:
 
 
 @dataclass(frozen=True)
+class FeedAuthor:
+    name: str
+    email: str
+    deactivated_at: datetime | None
+    """When they left (a former colleague), or None."""
+
+
+@dataclass(frozen=True)
+class FeedGroup:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
 class FeedItem:
     kind: str
     post_id: int
     id: int
     title: str
     snippet: str
-    author: User
-    group: Group
+    author: FeedAuthor
+    group: FeedGroup
     created_at: datetime
     reactions: dict[str, int]
     unread: bool
@@ -81,155 +95,224 @@ class FeedPage:
     next_cursor: str | None
 
 
+_KINDS = ("person", "group", "post", "tag")
+
+
 @dataclass
 class _Standing:
     """A reader's follows and mutes, by kind of target."""
 
-    following: dict[str, set] = field(
-        default_factory=lambda: {"person": set(), "group": set(), "post": set(), "tag": set()}
-    )
-    muted: dict[str, set] = field(
-        default_factory=lambda: {"person": set(), "group": set(), "post": set(), "tag": set()}
-    )
+    following: dict[str, list] = field(default_factory=lambda: {kind: [] for kind in _KINDS})
+    muted: dict[str, list] = field(default_factory=lambda: {kind: [] for kind in _KINDS})
+
+    def parameters(self, reader_id: int) -> dict:
+        """The values the feed's statements are built to take (`_list`, `bindparam`)."""
+        return {
+            "reader": reader_id,
+            **{f"following_{kind}": targets for kind, targets in self.following.items()},
+            **{f"muted_{kind}": targets for kind, targets in self.muted.items()},
+        }
 
 
-def _standing(session: Session, reader: User) -> _Standing:
+# The statements below are built once, with bound parameters for everything that differs from reader to reader
+# and page to page, and run on the session's connection as plain rows: per page the database does the work,
+# not the building of statements or of ORM objects.
+
+
+def _list(name: str):
+    return bindparam(name, expanding=True)
+
+
+_STANDING = select(Follow.kind, Follow.person_id, Follow.group_id, Follow.post_id, Follow.tag, Follow.muted).where(
+    Follow.user_id == bindparam("reader"), or_(Follow.muted, Follow.following)
+)
+
+
+def _standing(connection, reader: User) -> _Standing:
     standing = _Standing()
-    for row in session.scalars(select(Follow).where(Follow.user_id == reader.id)):
-        target = {"person": row.person_id, "group": row.group_id, "post": row.post_id, "tag": row.tag}[row.kind]
-        if row.muted:
-            standing.muted[row.kind].add(target)
-        elif row.following:
-            standing.following[row.kind].add(target)
+    for kind, person_id, group_id, post_id, tag, muted in connection.execute(_STANDING, {"reader": reader.id}):
+        target = {"person": person_id, "group": group_id, "post": post_id, "tag": tag}[kind]
+        (standing.muted if muted else standing.following)[kind].append(target)
     return standing
 
 
-def _past(created_at, rank: int, item_id, cursor: Key | None):
-    """Items of one `rank` that come after `cursor` in the feed."""
-    if cursor is None:
-        return literal(True)
-    at, cursor_rank, cursor_id = cursor
-    if rank < cursor_rank:
-        same_instant = literal(True)
-    elif rank == cursor_rank:
-        same_instant = item_id < cursor_id
-    else:
-        same_instant = literal(False)
-    return or_(created_at < at, and_(created_at == at, same_instant))
+_BEYOND = 2**62
+"""Greater than any id: at the cursor's instant, every item of a lower rank comes after it."""
+_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""Later than anything written: the place of the first page's cursor."""
 
 
-def _rules(reader: User, muted: dict[str, set]) -> tuple[list, list]:
-    """What every post and every comment in the feed must pass: visible, not muted, not removed."""
-    seen = visible_group_ids(reader)
-    post_rules, comment_rules = [Post.group_id.in_(seen)], [Comment.removed_at.is_(None), Post.group_id.in_(seen)]
-    if muted["group"]:
-        post_rules.append(Post.group_id.not_in(muted["group"]))
-        comment_rules.append(Post.group_id.not_in(muted["group"]))
-    if muted["post"]:
-        post_rules.append(Post.id.not_in(muted["post"]))
-        comment_rules.append(Comment.post_id.not_in(muted["post"]))
-    if muted["person"]:
-        post_rules.append(Post.author_id.not_in(muted["person"]))
-        comment_rules.append(Comment.author_id.not_in(muted["person"]))
-    if muted["tag"]:
-        tagged = Tagging.tag.in_(muted["tag"])
-        post_rules.append(~exists().where(Tagging.post_id == Post.id, Tagging.comment_id.is_(None), tagged))
-        comment_rules.append(~exists().where(Tagging.comment_id == Comment.id, tagged))
-    return post_rules, comment_rules
-
-
-def _posts(*where):
-    return select(literal(_POST).label("rank"), Post.id.label("id"), Post.created_at.label("created_at")).where(*where)
-
-
-def _comments(*where):
-    return (
-        select(literal(_COMMENT).label("rank"), Comment.id.label("id"), Comment.created_at.label("created_at"))
-        .join(Post, Post.id == Comment.post_id)
-        .where(*where)
+def _past(model):
+    """Posts or comments that come after the cursor in the feed: with `_bounds`, (written at, id) below
+    (`at`, `below_<rank>`), a range of the `(created_at, id)` indexes."""
+    rank = _POST if model is Post else _COMMENT
+    return tuple_(model.created_at, model.id) < tuple_(
+        bindparam("at", type_=Post.created_at.type), bindparam(f"below_{rank}")
     )
 
 
-def _newest_first(statement, model, limit: int):
+def _bounds(cursor: Key | None) -> dict:
+    if cursor is None:
+        return {"at": _NEVER, f"below_{_POST}": _BEYOND, f"below_{_COMMENT}": _BEYOND}
+    at, cursor_rank, cursor_id = cursor
+
+    def below(rank: int) -> int:
+        return _BEYOND if rank < cursor_rank else cursor_id if rank == cursor_rank else 0
+
+    return {"at": at, f"below_{_POST}": below(_POST), f"below_{_COMMENT}": below(_COMMENT)}
+
+
+def _post_rules(post_id, author_id, group_id) -> list:
+    """What every post in the feed must pass: in a group the reader may see, nothing of it muted."""
+    return [
+        group_id.in_(visible_group_ids_of(bindparam("reader"))),
+        group_id.not_in(_list("muted_group")),
+        post_id.not_in(_list("muted_post")),
+        author_id.not_in(_list("muted_person")),
+        ~exists().where(Tagging.post_id == post_id, Tagging.comment_id.is_(None), Tagging.tag.in_(_list("muted_tag"))),
+    ]
+
+
+def _comment_rules(comment_id, post_id, author_id, removed_at) -> list:
+    """What every comment in the feed must pass: not removed, in a visible group, nothing of it muted; its
+    post is joined as `Post`."""
+    return [
+        removed_at.is_(None),
+        Post.group_id.in_(visible_group_ids_of(bindparam("reader"))),
+        Post.group_id.not_in(_list("muted_group")),
+        post_id.not_in(_list("muted_post")),
+        author_id.not_in(_list("muted_person")),
+        ~exists().where(Tagging.comment_id == comment_id, Tagging.tag.in_(_list("muted_tag"))),
+    ]
+
+
+def _followed_post(post_id, author_id, group_id):
+    return or_(
+        author_id.in_(_list("following_person")),
+        group_id.in_(_list("following_group")),
+        exists().where(
+            Tagging.post_id == post_id, Tagging.comment_id.is_(None), Tagging.tag.in_(_list("following_tag"))
+        ),
+    )
+
+
+def _followed_comment(comment_id, post_id, author_id):
+    return or_(
+        author_id.in_(_list("following_person")),
+        Post.group_id.in_(_list("following_group")),
+        post_id.in_(_list("following_post")),
+        exists().where(Tagging.comment_id == comment_id, Tagging.tag.in_(_list("following_tag"))),
+    )
+
+
+def _newest_first(statement, model, limit):
     return statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit)
 
 
-def _sources(follows: dict[str, set], rules: tuple[list, list], cursor: Key | None, limit: int):
-    """For each kind of follow, the newest `limit` items past `cursor` that it brings."""
-    post_rules = [*rules[0], _past(Post.created_at, _POST, Post.id, cursor)]
-    comment_rules = [*rules[1], _past(Comment.created_at, _COMMENT, Comment.id, cursor)]
-
-    def posts(where):
-        return _newest_first(_posts(where, *post_rules), Post, limit)
-
-    def comments(where):
-        return _newest_first(_comments(where, *comment_rules), Comment, limit)
-
-    if follows["person"]:
-        yield posts(Post.author_id.in_(follows["person"]))
-        yield comments(Comment.author_id.in_(follows["person"]))
-    if follows["group"]:
-        yield posts(Post.group_id.in_(follows["group"]))
-        yield comments(Post.group_id.in_(follows["group"]))
-    if follows["tag"]:
-        with_tag = select(Tagging.post_id).where(Tagging.tag.in_(follows["tag"]), Tagging.comment_id.is_(None))
-        yield posts(Post.id.in_(with_tag))
-        yield comments(Comment.id.in_(select(Tagging.comment_id).where(Tagging.tag.in_(follows["tag"]))))
-    if follows["post"]:
-        yield comments(Comment.post_id.in_(follows["post"]))
-
-
-def _followed(follows: dict[str, set]) -> tuple[object, object]:
-    """Whether a post, and a comment, is brought by any of `follows`: one condition each, checked row by row."""
-    tags = Tagging.tag.in_(follows["tag"])
-    post_by = [Post.author_id.in_(follows["person"]), Post.group_id.in_(follows["group"])]
-    comment_by = [
-        Comment.author_id.in_(follows["person"]),
-        Post.group_id.in_(follows["group"]),
-        Comment.post_id.in_(follows["post"]),
-    ]
-    if follows["tag"]:
-        post_by.append(exists().where(Tagging.post_id == Post.id, Tagging.comment_id.is_(None), tags))
-        comment_by.append(exists().where(Tagging.comment_id == Comment.id, tags))
-    return or_(*post_by), or_(*comment_by)
-
-
-def _floor(session: Session, model, rank: int, cursor: Key | None) -> Key | None:
-    """The key of the `RECENT`-th newest post or comment past `cursor`; None when there are fewer."""
-    row = session.execute(
-        select(model.created_at, model.id)
-        .where(_past(model.created_at, rank, model.id, cursor))
-        .order_by(model.created_at.desc(), model.id.desc())
-        .offset(RECENT - 1)
-        .limit(1)
-    ).first()
-    return None if row is None else (_aware(row[0]), rank, row[1])
-
-
-def _recent(follows: dict[str, set], rules: tuple[list, list], cursor: Key | None):
-    """The followed items among the newest `RECENT` posts and the newest `RECENT` comments past `cursor`: the
-    window is picked by the index on `created_at` alone, so the database looks at no more rows than that."""
-    post_by, comment_by = _followed(follows)
-    window = [
-        _newest_first(select(model.id).where(_past(model.created_at, rank, model.id, cursor)), model, RECENT)
-        for model, rank in ((Post, _POST), (Comment, _COMMENT))
-    ]
-    yield _posts(Post.id.in_(window[0]), post_by, *rules[0])
-    yield _comments(Comment.id.in_(window[1]), comment_by, *rules[1])
-
-
-def _union(statements, size: int):
+def _union(statements):
     every = union(*[select(s.c.rank, s.c.id, s.c.created_at) for s in (st.subquery() for st in statements)])
     every = every.subquery()
     return (
         select(every.c.created_at, every.c.rank, every.c.id)
         .order_by(every.c.created_at.desc(), every.c.rank.desc(), every.c.id.desc())
-        .limit(size + 1)
+        .limit(bindparam("size"))
     )
 
 
-def _keys(session: Session, statement) -> list[Key]:
-    return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in session.execute(statement)]
+def _floors():
+    """The `RECENT`-th newest post and comment past the cursor: where a window ends (a row each, if there are
+    that many)."""
+    return union(
+        *[
+            select(literal(rank).label("rank"), w.c.created_at, w.c.id)
+            for rank, w in (
+                (
+                    rank,
+                    _newest_first(select(model.created_at, model.id).where(_past(model)), model, 1)
+                    .offset(bindparam("recent") - 1)
+                    .subquery(),
+                )
+                for model, rank in ((Post, _POST), (Comment, _COMMENT))
+            )
+        ]
+    )
+
+
+def _recent():
+    """The followed items among the newest `RECENT` posts and the newest `RECENT` comments past the cursor: each
+    window is read from an index on `(created_at, id, ...)` that holds every column the rules look at
+    (migration 0025a), so the database looks at no more than those rows, and at no table row but a comment's
+    post."""
+    posts = _newest_first(
+        select(Post.id, Post.created_at, Post.author_id, Post.group_id).where(_past(Post)),
+        Post,
+        bindparam("recent"),
+    ).subquery()
+    comments = _newest_first(
+        select(Comment.id, Comment.created_at, Comment.post_id, Comment.author_id, Comment.removed_at).where(
+            _past(Comment)
+        ),
+        Comment,
+        bindparam("recent"),
+    ).subquery()
+    return _union(
+        [
+            select(literal(_POST).label("rank"), posts.c.id, posts.c.created_at).where(
+                _followed_post(posts.c.id, posts.c.author_id, posts.c.group_id),
+                *_post_rules(posts.c.id, posts.c.author_id, posts.c.group_id),
+            ),
+            select(literal(_COMMENT).label("rank"), comments.c.id, comments.c.created_at)
+            .join(Post, Post.id == comments.c.post_id)
+            .where(
+                _followed_comment(comments.c.id, comments.c.post_id, comments.c.author_id),
+                *_comment_rules(comments.c.id, comments.c.post_id, comments.c.author_id, comments.c.removed_at),
+            ),
+        ]
+    )
+
+
+_FLOORS, _RECENT = _floors(), _recent()
+
+
+def _sources(standing: _Standing):
+    """For each kind of follow the reader has, the newest page of items past the cursor that it brings: an index
+    range scan each (migration 0023). Built per reader, as only the kinds they follow may be asked for."""
+    follows = standing.following
+
+    def posts(where):
+        rules = _post_rules(Post.id, Post.author_id, Post.group_id)
+        return _newest_first(
+            select(literal(_POST).label("rank"), Post.id, Post.created_at).where(where, _past(Post), *rules),
+            Post,
+            bindparam("size"),
+        )
+
+    def comments(where):
+        rules = _comment_rules(Comment.id, Comment.post_id, Comment.author_id, Comment.removed_at)
+        return _newest_first(
+            select(literal(_COMMENT).label("rank"), Comment.id, Comment.created_at)
+            .join(Post, Post.id == Comment.post_id)
+            .where(where, _past(Comment), *rules),
+            Comment,
+            bindparam("size"),
+        )
+
+    if follows["person"]:
+        yield posts(Post.author_id.in_(_list("following_person")))
+        yield comments(Comment.author_id.in_(_list("following_person")))
+    if follows["group"]:
+        yield posts(Post.group_id.in_(_list("following_group")))
+        yield comments(Post.group_id.in_(_list("following_group")))
+    if follows["tag"]:
+        tagged = Tagging.tag.in_(_list("following_tag"))
+        yield posts(Post.id.in_(select(Tagging.post_id).where(tagged, Tagging.comment_id.is_(None))))
+        yield comments(Comment.id.in_(select(Tagging.comment_id).where(tagged)))
+    if follows["post"]:
+        yield comments(Comment.post_id.in_(_list("following_post")))
+
+
+def _keys(rows) -> list[Key]:
+    return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
 
 
 def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
@@ -240,20 +323,25 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
     windows the rest is read per kind of follow (`_sources`), each an index range scan that stops after one
     page: a reader who follows little gets there, and little to read.
     """
-    standing = _standing(session, reader)
+    connection = session.connection()
+    standing = _standing(connection, reader)
     if not any(standing.following.values()):
         return []
-    rules = _rules(reader, standing.muted)
+    given = {**standing.parameters(reader.id), "size": size + 1, "recent": RECENT}
     found: list[Key] = []
     for _ in range(WINDOWS):
-        floors = [f for f in (_floor(session, Post, _POST, cursor), _floor(session, Comment, _COMMENT, cursor)) if f]
+        floors = [
+            (_aware(at), rank, item_id)
+            for rank, at, item_id in connection.execute(_FLOORS, {**given, **_bounds(cursor)})
+        ]
         floor = max(floors, default=None)
-        recent = _keys(session, _union(_recent(standing.following, rules, cursor), size))
+        recent = _keys(connection.execute(_RECENT, {**given, **_bounds(cursor)}))
         found += [key for key in recent if floor is None or key >= floor]
         if floor is None or len(found) > size:
             return found[: size + 1]
         cursor = floor
-    return (found + _keys(session, _union(_sources(standing.following, rules, cursor, size + 1), size)))[: size + 1]
+    rest = _keys(connection.execute(_union(_sources(standing)), {**given, **_bounds(cursor)}))
+    return (found + rest)[: size + 1]
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -268,43 +356,79 @@ def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
 
 
+def _items():
+    """What a page shows of its posts and comments, with their authors, groups and the reader's read marks."""
+    read = and_(ThreadRead.user_id == bindparam("reader"), ThreadRead.post_id == Post.id)
+    columns = (User.name, User.email, User.deactivated_at, Group.slug, Group.name.label("group_name"), ThreadRead.read_at)
+    posts = (
+        select(
+            literal(_POST).label("rank"),
+            Post.id,
+            Post.id.label("post_id"),
+            Post.title,
+            Post.body_text,
+            Post.author_id,
+            *columns,
+        )
+        .join(User, User.id == Post.author_id)
+        .join(Group, Group.id == Post.group_id)
+        .outerjoin(ThreadRead, read)
+        .where(Post.id.in_(_list("posts")))
+    )
+    comments = (
+        select(
+            literal(_COMMENT).label("rank"),
+            Comment.id,
+            Comment.post_id,
+            Post.title,
+            Comment.body_text,
+            Comment.author_id,
+            *columns,
+        )
+        .join(Post, Post.id == Comment.post_id)
+        .join(User, User.id == Comment.author_id)
+        .join(Group, Group.id == Post.group_id)
+        .outerjoin(ThreadRead, read)
+        .where(Comment.id.in_(_list("comments")))
+    )
+    return union_all(posts, comments)
+
+
+_ITEMS = _items()
+
+
 def home_feed(session: Session, reader: User, cursor: str | None = None, size: int = PAGE_SIZE) -> FeedPage:
     """One page of `reader`'s feed after `cursor` (from the page before; None for the newest)."""
     keys = feed_keys(session, reader, decode_cursor(cursor) if cursor else None, size)
     more, keys = len(keys) > size, keys[:size]
-    post_ids = [item_id for _, rank, item_id in keys if rank == _POST]
-    comment_ids = [item_id for _, rank, item_id in keys if rank == _COMMENT]
-    found: dict[tuple[int, int], Post | Comment] = {}
-    if post_ids:
-        query = select(Post).where(Post.id.in_(post_ids)).options(joinedload(Post.author), joinedload(Post.group))
-        found.update(((_POST, p.id), p) for p in session.scalars(query))
-    if comment_ids:
-        query = (
-            select(Comment)
-            .where(Comment.id.in_(comment_ids))
-            .options(joinedload(Comment.author), joinedload(Comment.post).joinedload(Post.group))
-        )
-        found.update(((_COMMENT, c.id), c) for c in session.scalars(query))
-    counts = reactions.counts_of(session, reader, [(_KIND[rank], item_id) for _, rank, item_id in keys])
-    read = read_marks(
-        session, reader, {item.post_id if rank == _COMMENT else item.id for (rank, _), item in found.items()}
+    if not keys:
+        return FeedPage([], None)
+    rows = session.connection().execute(
+        _ITEMS,
+        {
+            "reader": reader.id,
+            "posts": [item_id for _, rank, item_id in keys if rank == _POST],
+            "comments": [item_id for _, rank, item_id in keys if rank == _COMMENT],
+        },
     )
+    found = {(row.rank, row.id): row for row in rows}
+    counts = reactions.counts_of(session, reader, [(_KIND[rank], item_id) for _, rank, item_id in keys])
     items = []
     for created_at, rank, item_id in keys:
-        item = found[rank, item_id]
-        post = item.post if isinstance(item, Comment) else item
+        row = found[rank, item_id]
+        read_at = None if row.read_at is None else _aware(row.read_at)
         items.append(
             FeedItem(
                 kind=_KIND[rank],
-                post_id=post.id,
-                id=item.id,
-                title=post.title,
-                snippet=snippet(item.body_text),
-                author=item.author,
-                group=post.group,
+                post_id=row.post_id,
+                id=item_id,
+                title=row.title,
+                snippet=snippet(row.body_text),
+                author=FeedAuthor(row.name, row.email, row.deactivated_at),
+                group=FeedGroup(row.slug, row.group_name),
                 created_at=created_at,
-                reactions=counts.get((_KIND[rank], item.id)) or dict.fromkeys(reactions.REACTIONS, 0),
-                unread=item.author_id != reader.id and _after(created_at, read.get(post.id)),
+                reactions=counts.get((_KIND[rank], item_id)) or dict.fromkeys(reactions.REACTIONS, 0),
+                unread=row.author_id != reader.id and _after(created_at, read_at),
             )
         )
     return FeedPage(items, encode_cursor(keys[-1]) if more else None)
@@ -312,7 +436,7 @@ def home_feed(session: Session, reader: User, cursor: str | None = None, size: i
 
 def postable_groups(session: Session, reader: User) -> list[Group]:
     """The groups `reader` may see and post to, by name (the rule of `groups.can_post`, in one query)."""
-    query = visible_groups_query(reader)
+    query = visible_groups_query(reader).where(Group.archived_at.is_(None))
     if not reader.is_admin:
         member_of = select(Membership.group_id).where(Membership.user_id == reader.id)
         query = query.where(or_(Group.posting_policy != PostingPolicy.MEMBERS, Group.id.in_(member_of)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from hub.models import Follow, FollowKind, Group, Post, User
@@ -92,6 +92,20 @@ def is_following(session: Session, user: User, target: Target) -> bool:
 def is_muted(session: Session, user: User, target: Target) -> bool:
     row = standing(session, user, target)
     return row is not None and row.muted
+
+
+def mutes_group(user_id: object, group_id: object) -> ColumnElement[bool]:
+    """Whether reader `user_id` muted group `group_id`: values or columns, so one query asks it of many readers."""
+    return exists().where(Follow.user_id == user_id, Follow.group_id == group_id, Follow.muted.is_(True))
+
+
+def mutes_thread(user_id: object, post: Post) -> ColumnElement[bool]:
+    """Whether reader `user_id` muted `post`'s thread or its group, as `mutes_group`."""
+    return exists().where(
+        Follow.user_id == user_id,
+        Follow.muted.is_(True),
+        or_(Follow.group_id == post.group_id, Follow.post_id == post.id),
+    )
 
 
 def list_follows(session: Session, user: User) -> list[Follow]:

@@ -1,7 +1,13 @@
-"""Groups and membership: creating and editing groups, joining and leaving them.
+"""Groups and membership: creating and editing groups, joining and leaving them, owners and archiving.
 
 Who sees which group is `hub.services.visibility`; only an admin's command lists them all
 (`list_groups`). Joining a group follows it and leaving unfollows it (`hub.services.follows`).
+
+Whoever creates a group on the web or the API owns it (`start_group`); owners, and hub admins
+for every group, edit it and its members (`manage`). A group made by `plein group create`, or
+before owners existed, has none until an admin names one. A group keeps at least one owner
+once it has one. An archived group stays readable and searchable, and takes nothing new
+(`require_open`).
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
-from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User
+from hub.context import context_of
+from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User, utcnow
 from hub.services import accounts, follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see, find_membership, visible_groups_query
@@ -35,17 +42,47 @@ def create_group(
     return group
 
 
+def start_group(
+    session: Session, creator: User, slug: str, name: str, *, private: bool = False, description: str = "",
+    posting_policy: str = PostingPolicy.MEMBERS,
+) -> Group:
+    """A group made by `creator` on the web or the API, who becomes its first member and owner."""
+    if creator.deactivated_at is not None:
+        raise Forbidden("a former colleague cannot create groups")
+    if context_of(session).settings.group_creation == "admins" and not creator.is_admin:
+        raise Forbidden("Only administrators create groups here. Ask one to create it for you.")
+    if not " ".join(name.split()):
+        raise Invalid("a group's name cannot be empty")
+    policy = _policy(posting_policy)
+    group = create_group(session, slug, name, private=private, description=description.strip())
+    group.posting_policy = policy
+    membership = add_member(session, group, creator, creator.default_delivery)
+    membership.is_owner = membership.is_moderator = True
+    session.flush()
+    return group
+
+
+def _policy(posting_policy: str) -> str:
+    try:
+        return PostingPolicy(posting_policy).value
+    except ValueError:
+        raise Invalid(
+            "posting policy must be one of %(choices)s", choices=", ".join(p.value for p in PostingPolicy)
+        ) from None
+
+
 def edit_group(
     session: Session, group: Group, *, name: str | None = None, description: str | None = None,
-    private: bool | None = None,
+    private: bool | None = None, posting_policy: str | None = None,
 ) -> Group:
-    """Change what is given of `group`'s name, description and privacy; None leaves it as it is.
+    """Change what is given of `group`'s name, description, privacy and posting policy; None leaves it as it is.
 
     The index keeps no privacy: each item carries its group's id, and who may see a group is
     decided per query (`group_access`). What a change of privacy alters is the people's items,
     whose learned expertise comes from public groups only, so everyone who wrote in the group
     is marked; the group's own item is marked for its name and description.
     """
+    policy = None if posting_policy is None else _policy(posting_policy)
     if name is not None:
         name = " ".join(name.split())
         if not name:
@@ -53,6 +90,8 @@ def edit_group(
         group.name = name
     if description is not None:
         group.description = description.strip()
+    if policy is not None:
+        group.posting_policy = policy
     if private is not None and private != group.is_private:
         group.is_private = private
         for user_id in _writers(session, group):
@@ -91,6 +130,7 @@ def add_member(
         raise Invalid("delivery must be one of %(choices)s", choices=', '.join(d.value for d in Delivery)) from None
     membership = find_membership(session, group, user)
     if membership is None:
+        require_open(group)
         membership = Membership(group_id=group.id, user_id=user.id)
         session.add(membership)
         follows.follow(session, user, group)
@@ -108,6 +148,8 @@ def remove_member(session: Session, group: Group, user: User) -> None:
     membership = find_membership(session, group, user)
     if membership is None:
         raise NotFound("%(email)s is not a member of %(slug)s", email=user.email, slug=group.slug)
+    if membership.is_owner:
+        _keep_an_owner(session, group, membership)
     session.delete(membership)
     follows.unfollow(session, user, group)
     session.flush()
@@ -117,6 +159,7 @@ def join_group(session: Session, group: Group, user: User) -> Membership:
     """`user` joins a public group themselves, with their default delivery."""
     if group.is_private:
         raise Forbidden("%(name)s is private: a member adds people to it", name=group.name)
+    require_open(group)
     return find_membership(session, group, user) or add_member(session, group, user, user.default_delivery)
 
 
@@ -152,6 +195,90 @@ def can_post(session: Session, user: User, group: Group) -> bool:
     Members post to a members-only group (the default), hub admins too; in a group open to
     anyone or moderated everyone may send, and in a moderated one it waits for a moderator.
     """
+    if group.archived_at is not None:
+        return False
     if group.posting_policy == PostingPolicy.MEMBERS:
         return user.is_admin or find_membership(session, group, user) is not None
     return True
+
+
+ROLES = ("member", "moderator", "owner")
+"""What a member may do: read and post; also decide on held mail; also edit the group and its members."""
+
+
+def role_of(membership: Membership) -> str:
+    return "owner" if membership.is_owner else "moderator" if membership.is_moderator else "member"
+
+
+def is_owner(session: Session, user: User, group: Group) -> bool:
+    """Whether `user` may edit `group` and its members: its owners and every hub admin."""
+    if user.is_admin:
+        return True
+    membership = find_membership(session, group, user)
+    return membership is not None and membership.is_owner
+
+
+def manage(session: Session, user: User, slug: str) -> Group:
+    """The group `user` edits: NotFound when they may not see it, Forbidden when they see it but do not own it.
+
+    Hub admins edit every group, private ones too, as `plein group` commands do.
+    """
+    group = get_group(session, slug) if user.is_admin else get_visible_group(session, user, slug)
+    if not is_owner(session, user, group):
+        raise Forbidden("Only the owners of %(name)s change its settings and members.", name=group.name)
+    return group
+
+
+def set_member(
+    session: Session, group: Group, user: User, *, role: str | None = None, delivery: Delivery | str | None = None,
+) -> Membership:
+    """Add `user` to `group` as `role` (a member by default), or change an existing member's role or delivery."""
+    if role is not None and role not in ROLES:
+        raise Invalid("role must be one of %(choices)s", choices=", ".join(ROLES))
+    if user.deactivated_at is not None:
+        raise Invalid("%(email)s is a former colleague and cannot join groups", email=user.email)
+    membership = find_membership(session, group, user)
+    if membership is None or delivery is not None:
+        membership = add_member(session, group, user, delivery or user.default_delivery)
+    if role is not None:
+        if membership.is_owner and role != "owner":
+            _keep_an_owner(session, group, membership)
+        membership.is_owner = role == "owner"
+        membership.is_moderator = role != "member"
+    session.flush()
+    return membership
+
+
+def _keep_an_owner(session: Session, group: Group, leaving: Membership) -> None:
+    others = session.scalar(select(func.count(Membership.id)).where(
+        Membership.group_id == group.id, Membership.is_owner.is_(True), Membership.id != leaving.id,
+    ))
+    if not others:
+        raise Conflict(
+            "%(email)s is the last owner of %(name)s: make someone else an owner first",
+            email=leaving.user.email, name=group.name,
+        )
+
+
+def list_members(session: Session, group: Group) -> list[Membership]:
+    """Owners first, then moderators, then everyone else, each by name."""
+    return list(session.scalars(
+        select(Membership).join(User, User.id == Membership.user_id).where(Membership.group_id == group.id)
+        .order_by(Membership.is_owner.desc(), Membership.is_moderator.desc(), User.name, User.email)
+    ))
+
+
+def require_open(group: Group) -> None:
+    if group.archived_at is not None:
+        raise Forbidden("%(name)s is archived: it can be read, but takes no new posts, comments, reactions or members.",
+                        name=group.name)
+
+
+def archive_group(session: Session, group: Group, archived: bool = True) -> Group:
+    """Make `group` read-only, or open it again; only admins do this (the edges check)."""
+    if archived and group.archived_at is None:
+        group.archived_at = utcnow()
+    elif not archived:
+        group.archived_at = None
+    session.flush()
+    return group

@@ -63,6 +63,26 @@ def accepts_recipient(session: Session, address: str) -> bool:
     return destination.kind == BOUNCES
 
 
+def recipient_refusal(session: Session, address: str) -> str | None:
+    """Why mail to `address` is refused although it goes somewhere, or None: a group that was archived,
+    or a reply into one. Said at RCPT time, so the sender's server tells them at once."""
+    destination = route(address, context_of(session).settings.mail_domain)
+    group = None
+    if destination is not None and destination.kind in ("group", "command"):
+        group = session.scalar(select(Group).where(Group.slug == destination.value))
+    elif destination is not None and destination.kind == "reply":
+        parts = addresses.token_parts(session, "reply", destination.value)
+        post = session.get(Post, parts[0]) if parts else None
+        group = post.group if post else None
+    return _archived(group) if group is not None else None
+
+
+def _archived(group: Group) -> str | None:
+    if group.archived_at is None:
+        return None
+    return f"the group {group.slug} is archived: it can still be read on the web, but takes no new mail"
+
+
 def store_inbound(
     session: Session, raw: bytes, envelope_from: str, recipients: list[str]
 ) -> InboundMessage:
@@ -318,6 +338,8 @@ def _publish_unless_screened(
     A comment over `hub.services.loops`' limits is refused before it could be held: a held
     notice, like a receipt, is mail back to the sender, and an autoresponder answers it.
     """
+    if archived := _archived(group):
+        return Outcome(InboundStatus.REFUSED, archived)
     if post is not None and (liked := _like_by_mail(session, inbound, message, sender, post, parent)):
         return liked
     if post is not None and (loop := loops.mail_comment_refusal(session, sender, post)):

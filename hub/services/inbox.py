@@ -17,9 +17,10 @@ A new post can have thousands of followers; that fan-out runs as a job (`NOTIFY_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from gettext import NullTranslations
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -299,6 +300,8 @@ class Entry:
 class Inbox:
     unread: int
     entries: list[Entry]
+    next_cursor: str | None = None
+    """Where the next, older page starts (`list_notifications`); None on the last page."""
 
 
 def _visible(user: User):
@@ -320,21 +323,54 @@ def unread_count(session: Session, user: User) -> int:
     )
 
 
-def list_notifications(session: Session, user: User, limit: int = PAGE_SIZE) -> Inbox:
-    """The newest entries `user` may still see; the reactions to one item in one reaction are one entry."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"(\d{1,19})-(\d{1,19})")
+
+
+def _cursor_of(row: Notification) -> str:
+    """The position just past `row`: its time in microseconds and its id, as `1765100000000000-42`."""
+    return f"{(row.created_at - _EPOCH) // timedelta(microseconds=1)}-{row.id}"
+
+
+def _position(cursor: str) -> tuple[datetime, int]:
+    found = _CURSOR.fullmatch(cursor)
+    try:
+        if found is None:
+            raise ValueError(cursor)
+        return _EPOCH + timedelta(microseconds=int(found[1])), int(found[2])
+    except (ValueError, OverflowError):
+        raise Invalid("a cursor is the next_cursor of an earlier page, such as 1765100000000000-42") from None
+
+
+def list_notifications(session: Session, user: User, limit: int | None = None, cursor: str | None = None) -> Inbox:
+    """A page of `limit` (else `PAGE_SIZE`) entries `user` may still see, newest first, older than `cursor` (an
+    earlier page's `next_cursor`) when given; the reactions to one item in one reaction are one entry.
+
+    A page is an unbroken run of notifications in time, so none is skipped or shown twice from page to page;
+    reactions to one item on both sides of a page's end are an entry on each page.
+    """
+    limit = limit or PAGE_SIZE
+    query = select(Notification).where(_visible(user))
+    if cursor is not None:
+        at, last_id = _position(cursor)
+        query = query.where(
+            (Notification.created_at < at) | ((Notification.created_at == at) & (Notification.id < last_id))
+        )
+    window = limit * 5
     rows = session.scalars(
-        select(Notification)
-        .where(_visible(user))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit * 5)
+        query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(window + 1)
     ).all()
-    grouped: dict[tuple, list[Notification]] = {}
-    for row in rows:
+    grouped: dict[tuple | int, list[Notification]] = {}
+    taken = 0
+    for row in rows[:window]:
         key = (row.post_id, row.comment_id, row.reaction) if row.kind == NotificationKind.REACTION else row.id
+        if key not in grouped and len(grouped) == limit:
+            break
         grouped.setdefault(key, []).append(row)
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.actor_id for r in rows})))}
+        taken += 1
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.actor_id for r in rows[:taken]})))}
     entries = []
-    for group in list(grouped.values())[:limit]:
+    for group in grouped.values():
         newest = group[0]
         entries.append(
             Entry(
@@ -349,7 +385,8 @@ def list_notifications(session: Session, user: User, limit: int = PAGE_SIZE) -> 
                 read=all(n.read_at is not None for n in group),
             )
         )
-    return Inbox(unread_count(session, user), entries)
+    next_cursor = _cursor_of(rows[taken - 1]) if taken < len(rows) else None
+    return Inbox(unread_count(session, user), entries, next_cursor)
 
 
 def mark_read(session: Session, user: User, ids: list[int] | None = None) -> int:
@@ -358,6 +395,15 @@ def mark_read(session: Session, user: User, ids: list[int] | None = None) -> int
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     return session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def mark_thread_read(session: Session, user: User, post: Post) -> int:
+    """Reading a thread reads what `user` was notified of in it; how many; one UPDATE."""
+    return session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.post_id == post.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
 
 
 def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=None, group="", others=0) -> str:

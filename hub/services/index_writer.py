@@ -177,22 +177,39 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
 
 
 def learned_expertise(session: Session, user: User) -> str:
-    """Titles of the public posts `user` wrote or answered, newest first: what they know about."""
+    """Titles and #tags of the public posts `user` wrote or answered, newest first, with the #tags of their own
+    answers: what they know about."""
     public = select(Group.id).where(Group.is_private.is_(False))
-    # Post.id is selected so DISTINCT may order by it (PostgreSQL requires that).
-    wrote = select(Post.id, Post.title, Post.body_text).where(Post.author_id == user.id, Post.group_id.in_(public))
-    answered = (
-        select(Post.id, Post.title, Post.body_text)
+    wrote = (
+        select(Post.title, Post.body_text)
+        .where(Post.author_id == user.id, Post.group_id.in_(public))
+        .order_by(Post.id.desc())
+        .limit(LEARNED_FROM_POSTS)
+    )
+    lines = [f"{title} {_hashtags(body)}".strip() for title, body in session.execute(wrote)]
+    threads = (
+        select(Post.id)
         .join(Comment, Comment.post_id == Post.id)
         .where(Comment.author_id == user.id, Comment.removed_at.is_(None), Post.group_id.in_(public))
-        .distinct()
+        .group_by(Post.id)
+        .order_by(Post.id.desc())
+        .limit(LEARNED_FROM_POSTS)
     )
-    lines = []
-    for query in (wrote, answered):
-        for _, title, body in session.execute(query.order_by(Post.id.desc()).limit(LEARNED_FROM_POSTS)):
-            tags = " ".join(word for word in body.split() if word.startswith("#"))
-            lines.append(f"{title} {tags}".strip())
+    answered = (
+        select(Post.id, Post.title, Post.body_text, Comment.body_text)
+        .join(Comment, Comment.post_id == Post.id)
+        .where(Post.id.in_(threads), Comment.author_id == user.id, Comment.removed_at.is_(None))
+        .order_by(Post.id.desc(), Comment.id)
+    )
+    thread_lines: dict[int, list[str]] = {}
+    for post_id, title, body, answer in session.execute(answered):
+        thread_lines.setdefault(post_id, [title, _hashtags(body)]).append(_hashtags(answer))
+    lines += [" ".join(part for part in parts if part) for parts in thread_lines.values()]
     return "\n".join(lines)
+
+
+def _hashtags(text: str) -> str:
+    return " ".join(word for word in text.split() if word.startswith("#"))
 
 
 def item_for_person(session: Session, user: User) -> IndexedItem:

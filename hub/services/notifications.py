@@ -2,7 +2,8 @@
 
 A comment is also mailed to the people following its thread (the post's author and everyone
 who commented before), whatever their delivery, unless they switched reply notifications off
-or may no longer see the group. One key per comment and person (`mail_keys.comment_mail`) means a
+or may no longer see the group. Who muted a thread or its group (`hub.services.follows`) gets
+none of its mail, as a member on `each` nor as a follower. One key per comment and person (`mail_keys.comment_mail`) means a
 person who is both a member on `each` and a follower gets the comment once.
 
 Each mail carries a stable Message-ID (`hub.services.message_ids`) and the
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
-from hub.services import addresses, mail_keys
+from hub.services import addresses, follows, mail_keys
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
@@ -68,13 +69,15 @@ def list_headers(membership: Membership) -> dict[str, str]:
     }
 
 
-def _members_for_each(session: Session, group: Group, author: User) -> list[Membership]:
+def _members_for_each(session: Session, post: Post, author: User) -> list[Membership]:
+    """Members on `each` but the author, minus who muted the group or the thread."""
     return list(
         session.scalars(
             select(Membership).where(
-                Membership.group_id == group.id,
+                Membership.group_id == post.group_id,
                 Membership.delivery == Delivery.EACH,
                 Membership.user_id != author.id,
+                ~follows.mutes_thread(Membership.user_id, post),
             )
         )
     )
@@ -102,7 +105,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
     post = session.get(Post, post_id)
     if post is None:
         return 0
-    members = _members_for_each(session, post.group, post.author)
+    members = _members_for_each(session, post, post.author)
     if at_most is not None and len(members) > at_most:
         return None
     queued, render_mail, url = 0, context_of(session).catalogue.render_mail, context_of(session).url
@@ -131,7 +134,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
     if comment is None or comment.removed_at is not None:
         return 0
     post = comment.post
-    members = _members_for_each(session, post.group, comment.author)
+    members = _members_for_each(session, post, comment.author)
     followers = _followers(session, comment)
     if at_most is not None and len(members) + len(followers) > at_most:
         return None
@@ -186,7 +189,8 @@ def _comment_mail(
 
 
 def _followers(session: Session, comment: Comment) -> list[User]:
-    """Who wrote the post or commented on it before, wants reply mail, and may still see it."""
+    """Who wrote the post or commented on it before, wants reply mail, muted neither thread nor group, and may
+    still see it."""
     post = comment.post
     earlier = select(Comment.author_id).where(Comment.post_id == post.id, Comment.id < comment.id)
     people = session.scalars(
@@ -194,6 +198,7 @@ def _followers(session: Session, comment: Comment) -> list[User]:
             (User.id == post.author_id) | User.id.in_(earlier),
             User.id != comment.author_id,
             User.notify_replies.is_(True),
+            ~follows.mutes_thread(User.id, post),
         ).order_by(User.id)
     )
     return [user for user in people if can_see(session, user, post.group)]

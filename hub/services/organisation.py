@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,3 +41,22 @@ def department_for_path(session: Session, path: str) -> Department | None:
             session.flush()
         department = found
     return department
+
+
+def departments_for_paths(session: Session, paths: Iterable[str]) -> dict[str, Department]:
+    """The department at each of `paths`, as `department_for_path` finds or makes it, for a whole import at once:
+    the tree is read in one query and what is missing is added with one flush."""
+    wanted = {SEPARATOR.join(split_path(path)) for path in paths} - {""}
+    found = {department.path: department for department in session.scalars(select(Department))}
+    for path in sorted(wanted - found.keys()):
+        parent = None
+        walked: list[str] = []
+        for name in split_path(path):
+            walked.append(name)
+            full = SEPARATOR.join(walked)
+            if full not in found:
+                found[full] = Department(name=name, path=full, parent=parent)
+                session.add(found[full])
+            parent = found[full]
+    session.flush()
+    return {path: found[path] for path in wanted}

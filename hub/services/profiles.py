@@ -1,4 +1,5 @@
-"""What colleagues find a person by: department, job title, bio and expertise tags.
+"""What colleagues find a person by: department, job title, bio and expertise tags, and how to reach
+them: phone, location and the languages they speak.
 
 A change is marked for the index in the same transaction (`indexing.mark`), so the
 profile page, `plein user add` and search agree within seconds.
@@ -6,6 +7,7 @@ profile page, `plein user add` and search agree within seconds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from hub.services.errors import Invalid
 MAX_LINE = 200
 MAX_BIO = 5000
 MAX_TAGS = 30
+MAX_PHONE = 64
+PHONE = re.compile(r"\+?[0-9 ()./-]*")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class ProfileForm:
     bio: str = ""
     expertise: str = ""
     """Comma-separated tags."""
+    phone: str | None = None
+    location: str | None = None
+    languages: str | None = None
+    """Comma-separated. None, for these three, leaves what the person has."""
 
 
 def expertise_tags(expertise: str) -> list[str]:
@@ -48,7 +56,29 @@ def update_profile(session: Session, user: User, form: ProfileForm) -> User:
     tags = expertise_tags(form.expertise)
     if len(tags) > MAX_TAGS or any(len(tag) > 50 for tag in tags):
         raise Invalid("at most %(max_tags)s expertise tags of at most 50 characters each", max_tags=MAX_TAGS)
+    phone = user.phone if form.phone is None else _phone(form.phone)
+    location = user.location if form.location is None else _line(form.location)
+    languages = (
+        user.languages
+        if form.languages is None
+        else _line(", ".join(" ".join(part.split()) for part in form.languages.split(",") if part.strip()))
+    )
     user.department, user.job_title, user.bio, user.expertise = department, job_title, bio, ", ".join(tags)
+    user.phone, user.location, user.languages = phone, location, languages
     session.flush()
     indexing.mark(session, "person", user.id)
     return user
+
+
+def _phone(phone: str) -> str:
+    phone = " ".join(phone.split())
+    if len(phone) > MAX_PHONE or not PHONE.fullmatch(phone):
+        raise Invalid("a phone number is at most %(max_phone)s digits, spaces and + ( ) . / -", max_phone=MAX_PHONE)
+    return phone
+
+
+def _line(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > MAX_LINE:
+        raise Invalid("location and languages are at most %(max_line)s characters", max_line=MAX_LINE)
+    return text

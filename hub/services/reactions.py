@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Group, Membership, Post, Reaction, User
 from hub.services import inbox
 from hub.services.errors import Invalid
+from hub.services.groups import require_open
 
 REACTIONS = ("like", "thanks", "agree", "insightful", "celebrate")
 
@@ -78,6 +79,7 @@ def _mine(user: User, item: Post | Comment, reaction: str):
 def react(session: Session, user: User, item: Post | Comment, reaction: str) -> bool:
     """Give `reaction` to an item the caller found visible to `user`; False when they had given it already."""
     _checked(reaction)
+    require_open(item.group if isinstance(item, Post) else item.post.group)
     if isinstance(item, Comment) and item.removed_at is not None:
         raise Invalid("a comment removed by its author takes no reactions")
     if session.scalar(_mine(user, item, reaction)) is not None:

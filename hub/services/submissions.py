@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hub.models import Comment, Group, HeldMessage, Post, PostingPolicy, User
 from hub.services import attachments, moderation, posts
 from hub.services.errors import Forbidden, Invalid
-from hub.services.groups import can_post
+from hub.services.groups import can_post, require_open
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def submit_comment(
 
 
 def _require_poster(session: Session, user: User, group: Group) -> None:
+    require_open(group)
     if not can_post(session, user, group):
         raise Forbidden("Only members post to %(name)s. Join it to post and comment.", name=group.name)
 

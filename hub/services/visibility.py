@@ -19,9 +19,13 @@ def find_membership(session: Session, group: Group, user: User) -> Membership | 
     return session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
 
 
+def _visible_to(user_id):
+    member_of = select(Membership.group_id).where(Membership.user_id == user_id)
+    return or_(Group.is_private.is_(False), Group.id.in_(member_of))
+
+
 def visible_groups_query(user: User):
-    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    return select(Group).where(or_(Group.is_private.is_(False), Group.id.in_(member_of)))
+    return select(Group).where(_visible_to(user.id))
 
 
 @dataclass(frozen=True)
@@ -48,4 +52,10 @@ def can_see(session: Session, user: User, group: Group) -> bool:
 
 def visible_group_ids(user: User):
     """The ids of the groups `user` may see, as a subquery to filter any listing by."""
-    return visible_groups_query(user).with_only_columns(Group.id)
+    return visible_group_ids_of(user.id)
+
+
+def visible_group_ids_of(user_id):
+    """`visible_group_ids` of the user with `user_id`, which may be a bound parameter: a statement built once
+    then serves every reader."""
+    return select(Group.id).where(_visible_to(user_id))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hub.context import context_of
 from hub.locale import N_
 from hub.models import Comment, HeldMessage, Post, User
-from hub.services import accounts, groups, inbox, posts, preferences, reactions, searching, submissions
+from hub.services import groups, inbox, posts, preferences, reactions, searching, submissions
 from hub.services.errors import Invalid
 from hub.services.visibility import find_membership
 from hub.urls import comment_path, post_path
@@ -31,7 +31,6 @@ from hub.web.schemas import (
     PostList,
     PostOut,
     PostSummary,
-    ProfileOut,
     ReactionOut,
     RelatedOut,
     SearchOut,
@@ -98,11 +97,6 @@ def related_posts(post_id: Id, session: DB, user: ApiUser) -> RelatedOut:
     posts.get_post(session, user, post_id)
     found = searching.related_posts(session, user, post_id)
     return RelatedOut(results=[SearchResultOut.of(f, context_of(session).url) for f in found])
-
-
-@router.get("/people/{email}")
-def person(email: str, session: DB, user: ApiUser) -> ProfileOut:
-    return ProfileOut.of(accounts.get_user(session, email))
 
 
 class DeliveryIn(BaseModel):

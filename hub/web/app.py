@@ -19,6 +19,8 @@ from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinErr
 from hub.web import admin, api, docs, feed, follows, health, mentions, moderation, notifications, pages, receipts
 from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
+from hub.web.directory import router as directory_router
+from hub.web.group_admin import router as group_admin_router
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
@@ -114,4 +116,6 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(follows.router)
     app.include_router(mentions.router)
     app.include_router(notifications.router)
+    app.include_router(group_admin_router)
+    app.include_router(directory_router)
     return app

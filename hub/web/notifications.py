@@ -46,10 +46,11 @@ def _items(request: Request, user: User, entries: list[inbox.Entry]) -> list[dic
 
 
 @router.get("/api/notifications")
-def list_notifications(request: Request, session: DB, user: ApiUser) -> dict:
-    """Newest first; the reactions of several people to one item are one item, `ids` naming each."""
-    found = inbox.list_notifications(session, user)
-    return {"unread": found.unread, "items": _items(request, user, found.entries)}
+def list_notifications(request: Request, session: DB, user: ApiUser, cursor: str | None = None) -> dict:
+    """Newest first, a page at a time: `cursor` is the `next_cursor` of the page before, null on the last page;
+    the reactions of several people to one item are one item, `ids` naming each."""
+    found = inbox.list_notifications(session, user, cursor=cursor)
+    return {"unread": found.unread, "items": _items(request, user, found.entries), "next_cursor": found.next_cursor}
 
 
 class ReadIn(BaseModel):
@@ -64,13 +65,15 @@ def mark_read(session: DB, user: ApiUser, wanted: ReadIn | None = None) -> dict:
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, session: DB, user: PageUser) -> Response:
-    found = inbox.list_notifications(session, user)
+def notifications_page(request: Request, session: DB, user: PageUser, cursor: str | None = None) -> Response:
+    found = inbox.list_notifications(session, user, cursor=cursor)
     return render(
         request,
         "notifications.html",
         user=user,
         unread=found.unread,
+        cursor=cursor,
+        next_cursor=found.next_cursor,
         entries=list(zip(found.entries, _items(request, user, found.entries), strict=True)),
     )
 

@@ -23,6 +23,7 @@ from hub.services import (
     groups,
     inbox,
     moderation,
+    person_details,
     posts,
     preferences,
     profiles,
@@ -98,7 +99,8 @@ def choose_language(
 def groups_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
     visible = groups.visible_groups(session, user)
     memberships = {g.id: find_membership(session, g, user) for g in visible}
-    return render(request, "groups.html", user=user, groups=visible, memberships=memberships)
+    may_create = user.is_admin or context_of_app(request).settings.group_creation == "everyone"
+    return render(request, "groups.html", user=user, groups=visible, memberships=memberships, may_create=may_create)
 
 
 @router.get("/g/{slug}")
@@ -121,7 +123,7 @@ def _group_page(
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
                   max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
-                  following=follows.standing_of(session, user, group))
+                  following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
@@ -172,6 +174,7 @@ def _held_notice(held: HeldMessage) -> Message:
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
     feed.mark_read(session, user, post)
+    inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
                **extra}
     response = render(
@@ -330,7 +333,8 @@ def person_page(request: Request, email: str, session: DB, user: PageUser) -> HT
     person = accounts.get_user(session, email)
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=False,
                   expertise=profiles.expertise_tags(person.expertise),
-                  following=follows.standing_of(session, user, person))
+                  following=follows.standing_of(session, user, person),
+                  details=person_details.person_details(session, user, person))
 
 
 @router.post("/people/{email}", dependencies=[CSRFChecked])
@@ -343,18 +347,23 @@ def person_update(
     job_title: Annotated[str, Form()] = "",
     expertise: Annotated[str, Form()] = "",
     bio: Annotated[str, Form()] = "",
+    phone: Annotated[str | None, Form()] = None,
+    location: Annotated[str | None, Form()] = None,
+    languages: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     person = accounts.get_user(session, email)
     if person.id != user.id:
         raise Forbidden("you can only change your own profile")
-    form = profiles.ProfileForm(department, job_title, bio, expertise)
+    form = profiles.ProfileForm(department, job_title, bio, expertise, phone, location, languages)
     try:
         profiles.update_profile(session, user, form)
     except Invalid as error:
         return render(request, "person.html", status_code=400, user=user, person=person, form=form,
-                      error=error, saved=False, expertise=profiles.expertise_tags(person.expertise))
+                      error=error, saved=False, expertise=profiles.expertise_tags(person.expertise),
+                      details=person_details.person_details(session, user, person))
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=True,
-                  expertise=profiles.expertise_tags(person.expertise))
+                  expertise=profiles.expertise_tags(person.expertise),
+                  details=person_details.person_details(session, user, person))
 
 
 @router.get("/sign-in")

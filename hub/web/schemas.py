@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from hub.context import context_of
 from hub.models import Attachment, Comment, Group, HeldMessage, Membership, Post, Revision, User
-from hub.services import addresses
+from hub.services import addresses, groups
 from hub.services.posts import edited_at
 from hub.services.profiles import expertise_tags
 from hub.services.reactions import REACTIONS, ItemReactions, ThreadReactions
@@ -20,6 +20,10 @@ from hub.urls import attachment_path, group_path, person_path, post_path
 class Person(BaseModel):
     name: str
     email: str
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        return cls(name=user.name, email=user.email)
 
 
 class Author(Person):
@@ -41,6 +45,12 @@ class GroupOut(BaseModel):
     url: str
     delivery: str | None
     """How the caller gets this group's mail, or None when they are not a member."""
+    posting_policy: str
+    """Who may post: members, anyone or moderated."""
+    archived: bool
+    """Read-only: it takes no posts, comments, reactions, members or mail."""
+    role: str | None
+    """The caller's: member, moderator or owner; None when they are not a member."""
 
     @classmethod
     def of(cls, group: Group, membership: Membership | None) -> GroupOut:
@@ -49,6 +59,8 @@ class GroupOut(BaseModel):
             private=group.is_private, address=addresses.address(group, "group", group.slug),
             url=context_of(group).url(group_path(group.slug)),
             delivery=membership.delivery.value if membership else None,
+            posting_policy=group.posting_policy, archived=group.archived_at is not None,
+            role=groups.role_of(membership) if membership else None,
         )
 
 

@@ -277,4 +277,48 @@ def test_annas_notifications_are_one_click_from_the_bell_and_read_well_at_both_w
     anna.locator("header").get_by_role("link", name=re.compile(r"^Meldingen, \d+ ongelezen$")).click()
     anna.wait_for_url(f"{demo.base_url}/notifications")
     look_at(anna, "notifications", tmp_path)
+    anna.goto(f"{demo.base_url}/notifications?cursor=9999999999999999-1")  # a later page: a way back to the newest
+    assert anna.locator("nav.pager").get_by_role("link", name=re.compile("Nieuwste")).count() == 1
+    look_at(anna, "notifications-later-page", tmp_path)
     assert anna.errors == []
+
+
+def test_anna_starts_a_group_and_runs_it_from_its_settings_at_both_widths(anna, demo, tmp_path):
+    """In Dutch, as Anna reads Plein."""
+    anna.goto(f"{demo.base_url}/groups")
+    anna.get_by_role("link", name="Nieuwe groep").click()
+    anna.wait_for_url(f"{demo.base_url}/groups/new")
+    look_at(anna, "group-new", tmp_path)
+    anna.get_by_label("Naam", exact=True).fill("Koffieclub")
+    anna.get_by_label("Beschrijving").fill("Bonen, bekers en de beste machine op de vloer.")
+    anna.get_by_label("Besloten: alleen leden zien hem; eigenaars voegen ze toe en nodigen ze uit").check()
+    anna.get_by_label("Adres", exact=True).fill("koffie")
+    anna.get_by_role("button", name="Groep aanmaken").click()
+    anna.wait_for_url(f"{demo.base_url}/g/koffie")
+    anna.get_by_role("link", name="Groepsinstellingen").click()
+    anna.wait_for_url(f"{demo.base_url}/g/koffie/settings")
+    anna.get_by_label("E-mailadres").first.fill("bram@plein.localhost")
+    anna.get_by_role("button", name="Toevoegen", exact=True).click()
+    assert "bram@plein.localhost is nu lid." in anna.content()
+    look_at(anna, "group-settings", tmp_path)
+    assert anna.errors == []
+
+
+def test_anna_finds_colleagues_in_the_directory_and_the_department_tree_at_both_widths(anna, demo, tmp_path):
+    anna.goto(f"{demo.base_url}/people")
+    assert anna.locator("ul.people li").count() == 6
+    look_at(anna, "people", tmp_path)
+    anna.get_by_role("navigation", name="A tot Z").get_by_role("link", name="B", exact=True).click()
+    assert anna.locator("ul.people li").all_inner_texts()[0].startswith("BJ")
+    anna.locator("header.top").get_by_role("link", name="Organisatie").click()
+    anna.get_by_text("Techniek", exact=True).first.wait_for()
+    anna.get_by_role("link", name="Techniek", exact=True).locator("xpath=../details/summary").click()
+    look_at(anna, "org", tmp_path)
+    anna.get_by_role("link", name="Field Engineering").click()
+    anna.wait_for_load_state()
+    assert anna.locator("main li").first.inner_text().startswith("AV")
+    assert "leidinggevende" in anna.locator("main li").first.inner_text()
+    look_at(anna, "department", tmp_path)
+    anna.goto(f"{demo.base_url}/people/bram@plein.localhost")
+    assert "Anna de Vries" in anna.locator("dl.details").inner_text()
+    look_at(anna, "person-details", tmp_path)

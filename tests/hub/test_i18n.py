@@ -20,7 +20,18 @@ from fastapi.testclient import TestClient
 
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
-from hub.services import accounts, groups, moderation, posts, reactions, receipts, signing, submissions, subscriptions
+from hub.services import (
+    accounts,
+    groups,
+    moderation,
+    organisation,
+    posts,
+    reactions,
+    receipts,
+    signing,
+    submissions,
+    subscriptions,
+)
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
@@ -154,6 +165,8 @@ MAILS = {
                 for kind in ("post", "comment")],
     "reply": [dict(recipient=anna, post=post, comment=comment, own_post=own, **links) for own in (True, False)],
     "sign_in": [dict(recipient=anna, url=links["url"], minutes=30)],
+    "invitation": [dict(recipient=anna, inviter=bram, group=SimpleNamespace(name="Tuinclub", description=about),
+                        url=links["url"], days=14) for about in ("", "Alles over compost")],
 }
 
 
@@ -212,8 +225,12 @@ def make_hub(context, language: str) -> dict[str, object]:
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
+        garden = organisation.department_for_path(session, "Gemeente/Groen")
+        bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
+        mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
         session.flush()
         return {
+            "department": garden.id,
             "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
@@ -238,7 +255,11 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         f"/p/{made['post']}/history": client, f"/comments/{made['own_comment']}/edit": client,
         f"/comments/{made['own_comment']}/delete": client, f"/comments/{made['own_comment']}/history": client,
         "/following": client, "/tags/compost": client, "/tags/12": client,
-        "/notifications": client, "/people/sam@plein.test": client,
+        "/notifications": client, "/notifications?cursor=9999999999999999-1": client, "/notifications?cursor=later": client,
+        "/groups/new": client, "/g/tuin/settings": client, "/invitations/1-2-3": client,
+        "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
+        "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
+        "/people/sam@plein.test": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -259,6 +280,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/following/group/tuin": (client, {"csrf": csrf, "do": "adore"}),
         f"/comments/{made['own_comment']}/edit": (client, {"csrf": csrf, "body": "**Fijn**", "preview": "1"}),
         "/preferences/notifications": (client, {"csrf": csrf, "channel-post": "owl"}),
+        "/groups/new": (client, {"csrf": csrf, "slug": "Geen Adres", "name": "Moestuin"}),
+        "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -271,7 +294,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 53
+    assert len(seen) == 67
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -171,6 +171,40 @@ def test_reactions_to_one_item_are_one_entry_that_names_one_person_and_counts_th
         assert inbox.describe(t, "reaction", "Bram Bos", "Planning", reaction="like", others=1).startswith(words)
 
 
+def test_pages_follow_each_other_by_cursor_with_nothing_skipped_or_shown_twice(session, team):
+    post = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    posts.create_comment(session, post, team["bram"], "Een")
+    reactions.react(session, team["carol"], post, "like")
+    reactions.react(session, team["bram"], post, "like")
+    posts.create_comment(session, post, team["carol"], "Twee")
+    posts.create_comment(session, post, team["bram"], "Drie")
+
+    first = inbox.list_notifications(session, team["anna"], limit=2)
+    second = inbox.list_notifications(session, team["anna"], limit=2, cursor=first.next_cursor)
+
+    assert [e.comment.body_text for e in first.entries] == ["Drie", "Twee"]
+    assert [(e.kind, e.others) for e in second.entries] == [("reaction", 1), ("reply", 0)]
+    assert second.next_cursor is None
+    shown = [i for page in (first, second) for e in page.entries for i in e.ids]
+    assert sorted(shown) == [n.id for n in of(session, team["anna"])]
+    assert first.unread == second.unread == 4
+
+
+def test_a_reader_who_left_a_private_group_pages_through_none_of_its_notifications(context, session, team):
+    secret = posts.create_post(session, team["board"], team["anna"], "Reorganisatie", "Geheim")
+    open_post = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    inbox.notify_post(session, secret.id)
+    inbox.notify_post(session, open_post.id)
+    groups.remove_member(session, team["board"], team["bram"])
+
+    page = inbox.list_notifications(session, team["bram"], limit=1)
+
+    assert [e.post.title for e in page.entries] == ["Planning"]
+    assert page.next_cursor is None, "no further page hints at what is hidden"
+    listed = _api(context, session, team["bram"]).get("/api/notifications").json()
+    assert (listed["unread"], [i["title"] for i in listed["items"]], listed["next_cursor"]) == (1, ["Planning"], None)
+
+
 def test_marking_read_marks_all_or_only_the_given_ids_of_the_reader(session, team):
     post = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
     posts.create_comment(session, post, team["bram"], "Een")
@@ -312,13 +346,35 @@ def test_the_api_lists_newest_first_and_marks_read(context, session, team):
     assert client.post("/api/notifications/read").json() == {"marked": 1, "unread": 0}
 
 
+def test_the_api_pages_by_next_cursor_and_refuses_a_cursor_it_did_not_give(context, session, team):
+    post = posts.create_post(session, team["team"], team["bram"], "Planning", "Tekst")
+    for number in range(inbox.PAGE_SIZE + 1):
+        session.add(
+            Notification(
+                user_id=team["anna"].id, key=f"test:{number}", kind="post", actor_id=team["bram"].id,
+                group_id=team["team"].id, post_id=post.id, channel="web",
+            )
+        )
+    client = _api(context, session, team["anna"])
+
+    first = client.get("/api/notifications").json()
+    second = client.get("/api/notifications", params={"cursor": first["next_cursor"]}).json()
+
+    assert (len(first["items"]), len(second["items"]), second["next_cursor"]) == (inbox.PAGE_SIZE, 1, None)
+    assert {i["id"] for i in first["items"]}.isdisjoint(i["id"] for i in second["items"])
+    for bad in ("later", "12-", "-1-2", "99999999999999999999-1", "9999999999999999999-1"):
+        refused = client.get("/api/notifications", params={"cursor": bad})
+        assert refused.status_code == 400, bad
+        assert "cursor" in refused.json()["detail"]
+
+
 def test_a_non_member_gets_no_notification_or_count_of_a_private_post(context, session, team):
     follows.follow(session, team["carol"], team["anna"])
     secret = posts.create_post(session, team["board"], team["anna"], "Reorganisatie @carol", "Geheim")
     reactions.react(session, team["bram"], secret, "like")
     inbox.notify_post(session, secret.id)
     client = _api(context, session, team["carol"])
-    assert client.get("/api/notifications").json() == {"unread": 0, "items": []}
+    assert client.get("/api/notifications").json() == {"unread": 0, "items": [], "next_cursor": None}
     assert session.query(Notification).filter_by(user_id=team["carol"].id).count() == 0
 
 
@@ -356,6 +412,48 @@ def test_the_header_counts_unread_in_a_labelled_link_and_the_page_marks_all_read
 
     client.post("/notifications/read", data={"csrf": csrf})
     assert 'aria-label="Notifications, 0 unread"' in client.get("/g/team").text
+
+
+def test_opening_a_thread_reads_its_notifications_and_no_others(context, session, team):
+    read = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    other = posts.create_post(session, team["team"], team["anna"], "Lampen", "Tekst")
+    posts.create_comment(session, read, team["bram"], "Een")
+    reactions.react(session, team["carol"], read, "like")
+    posts.create_comment(session, other, team["bram"], "Twee")
+    client, _ = _browser(context, session, team["anna"])
+
+    page = client.get(f"/p/{read.id}").text
+
+    assert 'aria-label="Notifications, 1 unread"' in page, "the header counts what is left"
+    session.expire_all()
+    assert [n.post_id for n in of(session, team["anna"]) if n.read_at is None] == [other.id]
+
+
+def test_opening_a_thread_one_may_not_see_reads_nothing(context, session, team):
+    secret = posts.create_post(session, team["board"], team["anna"], "Geheim", "Tekst")
+    posts.create_comment(session, secret, team["bram"], "Een")
+    groups.remove_member(session, team["board"], team["anna"])
+    client, _ = _browser(context, session, team["anna"])
+
+    assert client.get(f"/p/{secret.id}").status_code == 404
+    session.expire_all()
+    assert [n.read_at for n in of(session, team["anna"])] == [None]
+
+
+def test_the_page_links_to_older_notifications_by_cursor(context, session, team, monkeypatch):
+    post = posts.create_post(session, team["team"], team["anna"], "Planning", "Tekst")
+    posts.create_comment(session, post, team["bram"], "Een")
+    posts.create_comment(session, post, team["carol"], "Twee")
+    client, _ = _browser(context, session, team["anna"])
+    newest = inbox.list_notifications(session, team["anna"], limit=1)
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 1)
+
+    first = client.get("/notifications").text
+    older = client.get(f"/notifications?cursor={newest.next_cursor}").text
+
+    assert f'href="/notifications?cursor={newest.next_cursor}"' in first and "Bram Bos" not in first
+    assert "Bram Bos answered you" in older and "Carol Claes" not in older and 'href="/notifications"' in older
+    assert client.get("/notifications?cursor=later").status_code == 400
 
 
 def test_the_preferences_page_has_a_notifications_section_that_saves(context, session, team):

@@ -65,6 +65,14 @@ def test_a_transaction_that_marks_many_items_queues_one_flush(context, data_dir)
     assert pending_rows(context) == [("post", 1, 2), *(("post", n, 1) for n in range(2, 6))]
 
 
+def test_marking_many_at_once_marks_each_once_and_bumps_those_already_waiting(context):
+    with context.session_scope() as session:
+        indexing.mark(session, "person", 3)
+        indexing.mark_many(session, "person", [1, 2, 3, 4, 5, 1])
+        assert [name for name, _ in jobs.queued(session)] == [indexing.FLUSH_TASK]
+    assert pending_rows(context) == [("person", 1, 1), ("person", 2, 1), ("person", 3, 2), *(("person", n, 1) for n in (4, 5))]
+
+
 def test_many_posts_are_indexed_with_one_commit(context, hub):
     write_posts(context, hub, 40)
     before = context.index.commits

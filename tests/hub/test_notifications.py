@@ -4,7 +4,17 @@ from email import message_from_bytes, policy
 
 from hub import jobs
 from hub.models import Comment, OutgoingMail, Post
-from hub.services import accounts, groups, inbound, message_ids, notifications, posts, subscriptions
+from hub.services import (
+    accounts,
+    digests,
+    follows,
+    groups,
+    inbound,
+    message_ids,
+    notifications,
+    posts,
+    subscriptions,
+)
 from tests.hub.test_receipts import mail
 
 
@@ -71,6 +81,51 @@ def test_people_who_can_no_longer_see_a_private_group_hear_nothing(session):
     comment = posts.create_comment(session, post, bob, "Ok")
     notifications.notify_comment(session, comment.id)
     assert mails_to(session, "alice@example.com") == []
+
+
+def test_who_muted_a_thread_gets_neither_its_answer_mail_nor_its_comment_mail_on_each(session):
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, alice, "Storing", "Tekst")
+    posts.create_comment(session, post, bob, "Ik kijk")
+    follows.mute(session, alice, post)
+    follows.mute(session, bob, post)
+    comment = posts.create_comment(session, post, carol, "Opgelost")
+
+    assert notifications.notify_comment(session, comment.id) == 0
+    assert mails_to(session, "alice@example.com") == mails_to(session, "bob@example.com") == []
+
+
+def test_a_member_who_muted_the_group_hears_nothing_from_it_by_mail_until_unmuting(session):
+    alice, bob, carol, group = company(session)
+    own = posts.create_post(session, group, bob, "Van bob", "Tekst")
+    follows.mute(session, bob, group)
+    answer = posts.create_comment(session, own, alice, "Antwoord aan bob")
+    muted = posts.create_post(session, group, alice, "Gemist", "Tekst")
+
+    notifications.notify_comment(session, answer.id)
+    notifications.notify_post(session, muted.id)
+    assert mails_to(session, "bob@example.com") == [], "no answer mail, no post mail on each"
+
+    follows.unmute(session, bob, group)
+    heard = posts.create_post(session, group, alice, "Gehoord", "Tekst")
+    notifications.notify_post(session, heard.id)
+    assert [m["Subject"] for m in mails_to(session, "bob@example.com")] == ["[Engineering] Gehoord"]
+
+
+def test_a_muted_group_is_left_out_of_the_digest(session):
+    alice, bob, carol, group = company(session)
+    social = groups.create_group(session, "social", "Social")
+    groups.add_member(session, social, carol, "weekly")
+    follows.mute(session, carol, group)
+    posts.create_post(session, group, bob, "Storing", "Tekst")
+    posts.create_post(session, social, bob, "Borrel", "Vrijdag")
+
+    digests.send_digests(session, "weekly")
+
+    [digest] = mails_to(session, "carol@example.com")
+    text = digest.get_body(preferencelist=("plain",)).get_content()
+    assert "Borrel" in text and "Storing" not in text
+    assert len(mails_to(session, "alice@example.com")) == 0, "alice is on daily; the weekly run is not hers"
 
 
 def test_dutch_readers_get_post_comment_and_answer_mails_in_dutch(session):

@@ -18,8 +18,18 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from hub.models import (
-    Comment, Follow, Group, Membership, Notification, NotificationChannel, OutgoingMail, Post, Reaction, Tagging,
-    ThreadRead, User,
+    Comment,
+    Follow,
+    Group,
+    Membership,
+    Notification,
+    NotificationChannel,
+    OutgoingMail,
+    Post,
+    Reaction,
+    Tagging,
+    ThreadRead,
+    User,
 )
 from hub.services import accounts, follows, groups, inbox, posts, reactions
 from hub.web.app import create_app
@@ -108,7 +118,7 @@ def test_no_feed_notification_follow_list_tag_page_suggestion_or_reaction_list_r
         secrets = [f"geheimcode{n}" for n, _ in hidden_posts] + [g.slug for g in made_groups if g.id not in visible]
         client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
-        answers = [*pages(client, "/api/feed"), client.get("/api/follows"), client.get("/api/notifications")]
+        answers = [*pages(client, "/api/feed"), client.get("/api/follows"), *pages(client, "/api/notifications")]
         answers += [client.get(f"/api/tags/{tag}") for tag in TAGS]
         answers += [client.get("/api/mentions/suggest", params={"q": "mens"})]
         for answer in answers:

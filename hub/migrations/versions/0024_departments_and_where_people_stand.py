@@ -31,7 +31,8 @@ def upgrade() -> None:
     with op.batch_alter_table("departments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_departments_parent_id"), ["parent_id"], unique=False)
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    # The foreign keys make SQLite rebuild the table: keep its AUTOINCREMENT (see IDS_NEVER_REUSED).
+    with op.batch_alter_table("users", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.add_column(sa.Column("department_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("manager_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("phone", sa.String(length=64), server_default="", nullable=False))
@@ -44,9 +45,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f("fk_users_manager_id_users"), "users", ["manager_id"], ["id"], ondelete="SET NULL")
 
 
-
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    with op.batch_alter_table("users", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_users_manager_id_users"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_users_department_id_departments"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_users_manager_id"))

@@ -1,0 +1,182 @@
+"""The department tree as people browse it: every department with how many people work in it, and a
+department's page: its people with the manager first, its sub-departments, and the groups its people
+are most active in.
+
+A department's number of people counts everyone in it and in the departments below it, deactivated
+people left out. The tree is read in two queries (the departments, and the people per department)
+and summed up the tree in Python.
+
+The manager of a department is the person in it with the most direct reports among the people of the
+department and the departments below it (a head of department manages the heads of its sub-departments
+more often than the people beside them); ties go to the first by name; with no reports at all, no one
+is marked. The most active groups count posts and comments of the department's people (below it too)
+in the last `ACTIVE_DAYS` days (at most the newest `ACTIVITY_SAMPLE` of each), in the groups the reader
+may see only: a private group is neither shown nor counted for a non-member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session
+
+from hub.models import Comment, Department, Group, Post, User
+from hub.models.base import utcnow
+from hub.services.directory import subtree_ids
+from hub.services.errors import NotFound
+from hub.services.visibility import visible_group_ids
+
+ACTIVE_DAYS = 90
+ACTIVE_GROUPS = 5
+ACTIVITY_SAMPLE = 1_000
+"""The newest posts, and comments, of those days that are counted: all of them for most departments, the latest
+for the largest, so a page costs the same at the top of the tree as at the bottom."""
+FEW = 300
+"""Up to this many people, a department's items are found by author; above, by time."""
+
+
+@dataclass
+class DepartmentNode:
+    id: int
+    name: str
+    path: str
+    parent_id: int | None
+    people: int = 0
+    """In this department and every department below it."""
+    children: list[DepartmentNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ActiveGroup:
+    group: Group
+    items: int
+    """Posts and comments by the department's people in the last `ACTIVE_DAYS` days."""
+
+
+@dataclass(frozen=True)
+class DepartmentPage:
+    department: Department
+    ancestors: list[Department]
+    manager: User | None
+    people: list[User]
+    """Everyone in this department itself, the manager first, then by name."""
+    children: list[DepartmentNode]
+    active_groups: list[ActiveGroup]
+
+
+def _active():
+    return User.deactivated_at.is_(None)
+
+
+def _nodes(session: Session, among=None) -> dict[int, DepartmentNode]:
+    """The departments (all, or those whose ids the subquery `among` selects) with their people counted up the
+    tree."""
+    statement = select(Department.id, Department.name, Department.path, Department.parent_id)
+    counted = select(User.department_id, func.count()).where(_active(), User.department_id.is_not(None))
+    if among is not None:
+        statement, counted = statement.where(Department.id.in_(among)), counted.where(User.department_id.in_(among))
+    nodes = {row.id: DepartmentNode(row.id, row.name, row.path, row.parent_id) for row in session.execute(statement)}
+    for department_id, people in session.execute(counted.group_by(User.department_id)):
+        node = nodes.get(department_id)
+        while node is not None:
+            node.people += people
+            node = nodes.get(node.parent_id)
+    for node in sorted(nodes.values(), key=lambda n: (n.name.lower(), n.id)):
+        if node.parent_id in nodes:
+            nodes[node.parent_id].children.append(node)
+    return nodes
+
+
+def department_tree(session: Session) -> list[DepartmentNode]:
+    """The departments at the top, A to Z, each with the departments below it."""
+    nodes = _nodes(session)
+    return sorted((n for n in nodes.values() if n.parent_id is None), key=lambda n: (n.name.lower(), n.id))
+
+
+def get_department(session: Session, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound("no department %(id)s", id=department_id)
+    return department
+
+
+def _manager(session: Session, department: Department, people: list[User]) -> User | None:
+    here = {person.id: person for person in people}
+    if not here:
+        return None
+    reports = session.execute(
+        select(User.manager_id, func.count())
+        .where(_active(), User.manager_id.in_(here), User.department_id.in_(subtree_ids(department)))
+        .group_by(User.manager_id)
+    ).all()
+    if not reports:
+        return None
+    most = max(count for _, count in reports)
+    return min((here[manager_id] for manager_id, count in reports if count == most), key=lambda p: (p.name, p.id))
+
+
+def active_groups(
+    session: Session, reader: User, department: Department, limit: int = ACTIVE_GROUPS
+) -> list[ActiveGroup]:
+    """The groups the reader may see that the department's people wrote most in lately, most first."""
+    since = utcnow() - timedelta(days=ACTIVE_DAYS)
+    authors = select(User.id).where(User.department_id.in_(subtree_ids(department)))
+    people = session.scalar(select(func.count()).select_from(authors.subquery()))
+    # A few people's items are read by author (an index each); many people's by time, newest first, until the
+    # sample is full: `+ 0` keeps the database from the author index, which would read every item of them all.
+    post_author, comment_author = (
+        (Post.author_id, Comment.author_id) if people <= FEW else (Post.author_id + 0, Comment.author_id + 0)
+    )
+    wrote = (
+        select(Post.group_id.label("group_id"))
+        .where(post_author.in_(authors), Post.created_at >= since)
+        .order_by(Post.created_at.desc())
+        .limit(ACTIVITY_SAMPLE)
+        .subquery()
+    )
+    answered = (
+        select(Comment.post_id)
+        .where(comment_author.in_(authors), Comment.created_at >= since, Comment.removed_at.is_(None))
+        .order_by(Comment.created_at.desc())
+        .limit(ACTIVITY_SAMPLE)
+        .subquery()
+    )
+    in_threads = select(Post.group_id.label("group_id")).join(answered, answered.c.post_id == Post.id)
+    written = union_all(select(wrote.c.group_id), in_threads).subquery()
+    items = func.count().label("items")
+    # The sample is of everything they wrote; what the reader may not see is then left out, neither shown nor counted.
+    rows = session.execute(
+        select(Group, items)
+        .join(written, written.c.group_id == Group.id)
+        .where(Group.id.in_(visible_group_ids(reader)))
+        .group_by(Group.id)
+        .order_by(items.desc(), Group.name, Group.id)
+        .limit(limit)
+    ).all()
+    return [ActiveGroup(group, count) for group, count in rows]
+
+
+def department_page(session: Session, reader: User, department_id: int) -> DepartmentPage:
+    department = get_department(session, department_id)
+    people = list(
+        session.scalars(select(User).where(_active(), User.department_id == department.id).order_by(User.name, User.id))
+    )
+    manager = _manager(session, department, people)
+    if manager is not None:
+        people = [manager, *(person for person in people if person.id != manager.id)]
+    nodes = _nodes(session, subtree_ids(department))
+    ancestors = []
+    parent = department.parent
+    while parent is not None:
+        ancestors.insert(0, parent)
+        parent = parent.parent
+    return DepartmentPage(
+        department,
+        ancestors,
+        manager,
+        people,
+        nodes[department.id].children,
+        active_groups(session, reader, department),
+    )
