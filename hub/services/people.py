@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Department, User, utcnow
-from hub.services import indexing, organisation
+from hub.models import Department, User
+from hub.services import accounts, indexing, organisation
 from hub.services.accounts import normalize_email
 from hub.services.errors import Invalid, PleinError
 from hub.services.profiles import MAX_LINE, MAX_TAGS, expertise_tags
@@ -330,9 +330,7 @@ def _write(
     for user in changed:
         manager = wanted[user.email].manager
         user.manager_id = people[manager].id if manager else None
-    now = utcnow()
-    for email in deactivated:
-        people[email].deactivated_at = now
-        changed.append(people[email])
+    for email in deactivated:  # signed out and tokens gone, as `plein user deactivate` does
+        changed.append(accounts.deactivate(session, people[email]))
     session.flush()
     indexing.mark_many(session, "person", (user.id for user in changed))

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from hub.cli import main
-from hub.models import Department, IndexPending, User
+from hub.models import ApiToken, Department, IndexPending, User
 from hub.services import accounts, people
 from hub.services.errors import Invalid
 
@@ -245,3 +245,11 @@ def test_an_import_and_its_second_run_work_on_postgresql(postgres, tmp_path):
             assert len(session.scalars(select(IndexPending).where(IndexPending.kind == "person")).all()) == 3
     finally:
         built.close()
+
+
+def test_someone_an_import_deactivates_is_signed_out_and_loses_their_api_tokens(session):
+    gone = accounts.create_user(session, "weg@example.com", "Weg Gegaan")
+    accounts.create_api_token(session, gone)
+    people.apply_records(session, [], deactivate_missing=True)
+    assert gone.deactivated_at is not None
+    assert session.query(ApiToken).filter_by(user_id=gone.id).count() == 0
