@@ -49,3 +49,15 @@ def context(data_dir):
 def session(context):
     with context.session_scope() as session:
         yield session
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_context(request, tmp_path):
+    """A hub on an empty data directory and database, SQLite or PostgreSQL, not yet migrated: for migration tests."""
+    settings = {}
+    if request.param == "postgresql":
+        settings["database_url"] = request.getfixturevalue("postgres").fresh_database("unmigrated")
+    (tmp_path / "unmigrated").mkdir()
+    built = hub_context(tmp_path / "unmigrated", **settings)
+    yield built
+    built.close()

@@ -6,43 +6,26 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
+from hub.db import upgrade_database
 from hub.models import Tagging
 from hub.services import accounts, follows, groups, posts
-from tests.support.hub import hub_context
+from tests.support.migrations import at_revision, insert
 
 NOW = datetime(2026, 11, 2, 9, 0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def context(request, tmp_path):
-    settings = {}
-    if request.param == "postgresql":
-        settings["database_url"] = request.getfixturevalue("postgres").fresh_database("follows_backfill")
-    (tmp_path / "data").mkdir()
-    built = hub_context(tmp_path / "data", **settings)
-    yield built
-    built.close()
 
-
-def insert(connection, table: str, **values) -> None:
-    names = ", ".join(values)
-    connection.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"), values)
+@pytest.fixture
+def context(unmigrated_context):
+    """Here the hub's database is made at an older revision by the test itself."""
+    return unmigrated_context
 
 
 def made_before_0021(context) -> None:
     """Anna is in Team and wrote a post with tags; Bram, in no group, commented on it with a tag and a removed one."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["settings"] = context.settings
-    engine = get_engine(context.settings.database_url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0020")
+    with at_revision(context, "0020") as connection:
         for user_id, email in ((1, "anna@example.com"), (2, "bram@example.com")):
             insert(connection, "users", id=user_id, email=email, name=email.split("@")[0].title(), created_at=NOW,
                    timezone="UTC", digest_hour=7, digest_weekday=0, language="nl", notify_replies=True)
@@ -52,7 +35,6 @@ def made_before_0021(context) -> None:
                body_text="Ticket #12, zie #glasvezel.", created_at=NOW)
         insert(connection, "comments", id=1, post_id=1, author_id=2, body_text="Ook in #utrecht-oost", created_at=NOW)
         insert(connection, "comments", id=2, post_id=1, author_id=2, body_text="", created_at=NOW, removed_at=NOW)
-    engine.dispose()
 
 
 def test_members_follow_their_groups_writers_their_threads_and_old_tags_are_recorded(context):

@@ -12,28 +12,20 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
-from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
+from hub.db import upgrade_database
 from hub.models import Attachment, HeldMessage, InboundMessage, Post
 from hub.services import accounts, attachments, groups, moderation, submissions
-from tests.support.hub import hub_context
+from tests.support.migrations import at_revision, insert
 
 NOW = datetime(2026, 3, 2, 9, 0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def context(request, tmp_path):
-    """A hub on an empty data directory and database, SQLite or PostgreSQL, not yet migrated."""
-    settings = {}
-    if request.param == "postgresql":
-        settings["database_url"] = request.getfixturevalue("postgres").fresh_database("held_web_items")
-    (tmp_path / "data").mkdir()
-    built = hub_context(tmp_path / "data", **settings)
-    yield built
-    built.close()
+@pytest.fixture
+def context(unmigrated_context):
+    """Here the hub's database is made at an older revision by the test itself."""
+    return unmigrated_context
 
 
 def as_mail(title: str, body: str, files: dict[str, bytes]) -> bytes:
@@ -46,10 +38,6 @@ def as_mail(title: str, body: str, files: dict[str, bytes]) -> bytes:
         message.add_attachment(data, maintype="text", subtype="plain", filename=filename)
     return message.as_bytes(policy=SMTP)
 
-
-def insert(connection, table: str, **values) -> None:
-    names = ", ".join(values)
-    connection.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"), values)
 
 
 def inbound(connection, data_dir, inbound_id: int, raw: bytes | None, status: str, on_web: bool) -> None:
@@ -73,13 +61,7 @@ def made_before_0017(context) -> None:
     (held 9, made post 3), and a mail held (held 10). Held message 11 and inbound record 12 were the last
     rows and were deleted: their ids stay used."""
     data_dir = context.settings.data_dir
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["settings"] = context.settings
-    engine = get_engine(context.settings.database_url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0016")
+    with at_revision(context, "0016") as connection:
         for user_id, email, admin in ((1, "alice@example.com", False), (2, "mona@example.com", True)):
             insert(connection, "users", id=user_id, email=email, name=email.split("@")[0].title(), created_at=NOW,
                    timezone="UTC", digest_hour=7, digest_weekday=0, language="en", notify_replies=True, is_admin=admin)
@@ -103,7 +85,6 @@ def made_before_0017(context) -> None:
         if connection.dialect.name == "postgresql":  # rows given their ids leave the sequence where it was
             for table, last in (("held_messages", 11), ("inbound_messages", 12)):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))
-    engine.dispose()
 
 
 def test_a_web_post_held_before_the_migration_is_kept_as_written_with_its_file(context):
