@@ -69,7 +69,13 @@ def test_the_directory_lists_everyone_a_to_z_and_leaves_deactivated_people_out(c
     assert names(context) == ["Anna de Vries", "Bram Bakker", "Carl Claes", "bea Bos"]
 
 
-def test_a_search_matches_name_address_title_and_expertise_every_word(context, company):
+@pytest.fixture(params=["first people by name", "everyone read through"])
+def scan_window(request, monkeypatch):
+    """A search first matches the next `SCAN_WINDOW` people by name, then, for a rare word, everyone."""
+    monkeypatch.setattr(directory, "SCAN_WINDOW", directory.SCAN_WINDOW if request.param.startswith("first") else 1)
+
+
+def test_a_search_matches_name_address_title_and_expertise_every_word(context, company, scan_window):
     assert names(context, q="bakker") == ["Bram Bakker"]
     assert names(context, q="CARL@") == ["Carl Claes"]
     assert names(context, q="monteur") == ["Bram Bakker"]
@@ -78,7 +84,9 @@ def test_a_search_matches_name_address_title_and_expertise_every_word(context, c
     assert names(context, q="100%") == []
 
 
-def test_a_department_filter_takes_the_departments_below_it_too(context, company):
+@pytest.mark.parametrize("many", [directory.MANY, 1], ids=["read by department", "read by name"])
+def test_a_department_filter_takes_the_departments_below_it_too(context, company, monkeypatch, many):
+    monkeypatch.setattr(directory, "MANY", many)
     assert names(context, department="KPN/Consumer") == ["Anna de Vries", "Bram Bakker", "bea Bos"]
     assert names(context, department="KPN/Consumer/Field Service") == ["Bram Bakker", "bea Bos"]
     assert names(context, department="KPN") == ["Anna de Vries", "Bram Bakker", "Carl Claes", "bea Bos"]
@@ -90,7 +98,7 @@ def test_a_department_whose_name_starts_another_ones_does_not_bring_its_people(c
     assert "Dirk Dijk" not in names(context, department="KPN/Consumer")
 
 
-def test_location_and_expertise_filters_match_exactly(context, company):
+def test_location_and_expertise_filters_match_exactly(context, company, scan_window):
     assert names(context, location="Utrecht") == ["Bram Bakker", "bea Bos"]
     assert names(context, expertise="glasvezel") == ["Bram Bakker"]
     assert names(context, expertise="#Modems") == ["Bram Bakker"]
@@ -115,6 +123,27 @@ def test_pages_follow_each_other_without_a_gap_or_a_repeat(context, company):
             if not (cursor := page.next_cursor):
                 break
     assert len(seen) == len(set(seen)) == 11
+
+
+def test_a_search_pages_without_a_gap_or_a_repeat_whichever_way_it_reads(context, company, scan_window):
+    with context.session_scope() as session:
+        for number in range(7):
+            person(session, f"same{number}@example.com", f"Jan Jansen {7 - number}", job_title="Glasvezel")
+    seen, cursor = [], None
+    with context.session_scope() as session:
+        while True:
+            page = directory.people_page(session, directory.Filters(q="glasvezel"), cursor, size=3)
+            seen += [p.name for p in page.people]
+            if not (cursor := page.next_cursor):
+                break
+    assert seen == ["Bram Bakker", "Carl Claes", *(f"Jan Jansen {n}" for n in range(1, 8))]
+
+
+def test_the_locations_offered_are_those_of_people_still_with_the_company_a_to_z(context, company):
+    with context.session_scope() as session:
+        person(session, "weg@example.com", "Wim Weg", location="Zwolle", deactivated_at=utcnow())
+        person(session, "nergens@example.com", "Nel Nergens")
+        assert directory.locations(session) == ["Den Haag", "Utrecht"]
 
 
 def test_bad_filters_and_cursors_are_clear_errors(context, company):
