@@ -155,8 +155,9 @@ def apply_records(
     With `dry_run` the report says what would happen and nothing is written. `progress` is told, now
     and then, how many records were handled so far.
     """
-    people = {user.email: user for user in session.scalars(select(User))}
-    by_id = {user.id: user for user in people.values()}
+    # Plain rows of what an import compares: a second run that changes no one makes no objects of everyone.
+    people = {row.email: row for row in session.execute(select(*_COMPARED))}
+    by_id = {row.id: row for row in people.values()}
     paths = dict(session.execute(select(Department.id, Department.path)).tuples().all())
     results = [RecordResult(record, Outcome.UNCHANGED) for record in records]
     wanted: dict[str, _Wanted] = {}
@@ -195,6 +196,22 @@ def apply_records(
     return report
 
 
+_COMPARED = (
+    User.id,
+    User.email,
+    User.name,
+    User.department,
+    User.department_id,
+    User.job_title,
+    User.manager_id,
+    User.phone,
+    User.location,
+    User.expertise,
+    User.deactivated_at,
+    User.is_admin,
+)
+
+
 def _reject(result: RecordResult, reason: PleinError) -> None:
     result.outcome, result.reason = Outcome.REJECTED, reason
 
@@ -230,7 +247,7 @@ def _wanted(record: PersonRecord) -> _Wanted:
     )
 
 
-def _current(user: User, paths: dict[int, str], by_id: dict[int, User]) -> _Wanted:
+def _current(user, paths: dict[int, str], by_id: dict[int, User]) -> _Wanted:
     """What `user` has now, in the shape of a record; a department whose text and place in the tree
     disagree never equals a record's."""
     manager = by_id.get(user.manager_id) if user.manager_id else None
@@ -247,7 +264,7 @@ def _current(user: User, paths: dict[int, str], by_id: dict[int, User]) -> _Want
 
 
 def _reject_unknown_managers_and_loops(
-    results: list[RecordResult], wanted: dict[str, _Wanted], people: dict[str, User], by_id: dict[int, User]
+    results: list[RecordResult], wanted: dict[str, _Wanted], people: dict, by_id: dict
 ) -> None:
     """Reject the records whose manager is nobody, and those on a loop of managers, until none is left.
 
@@ -298,11 +315,16 @@ def _write(
     session: Session,
     taken: Iterable[RecordResult],
     wanted: dict[str, _Wanted],
-    people: dict[str, User],
+    people: dict,
     deactivated: list[str],
     progress: Callable[[int], None] | None,
 ) -> None:
+    """Write the changes; `people` holds rows of those there were, and is given the objects of those written."""
     changes = [result for result in taken if result.outcome is not Outcome.UNCHANGED]
+    written = [people[r.email].id for r in changes if r.email in people] + [people[e].id for e in deactivated]
+    for start in range(0, len(written), 500):
+        for user in session.scalars(select(User).where(User.id.in_(written[start : start + 500]))):
+            people[user.email] = user
     departments = organisation.departments_for_paths(session, {wanted[result.email].department for result in changes})
     settings = context_of(session).settings
     changed: list[User] = []
