@@ -135,13 +135,10 @@ def people_page(session: Session, filters: Filters, cursor: str | None = None, s
     if cursor:
         name, user_id = _decode_cursor(cursor)
         after.append(or_(User.name > name, and_(User.name == name, User.id > user_id)))
-    found = []
-    if (filters.q.strip() or filters.expertise.strip()) and not (
-        filters.department.strip() or filters.location.strip()
-    ):
-        # Words and tags are matched row by row: first along the name index over the next `SCAN_WINDOW` people,
-        # where a common word fills the page; a rare word (or one that matches no one) is then matched over the
-        # table read straight through and sorted, not person by person in name order (`|| ''` hides the index).
+    if filters.q.strip() and not (filters.department.strip() or filters.location.strip()):
+        # Words are matched row by row: first along the name index over the next `SCAN_WINDOW` people, where a
+        # common word fills the page; a rare word (or one that matches no one) is then matched over the table read
+        # straight through and sorted, not person by person in name order (`|| ''` hides the index).
         window = (
             select(User)
             .where(User.deactivated_at.is_(None), *after)

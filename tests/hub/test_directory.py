@@ -98,7 +98,7 @@ def test_a_department_whose_name_starts_another_ones_does_not_bring_its_people(c
     assert "Dirk Dijk" not in names(context, department="KPN/Consumer")
 
 
-def test_location_and_expertise_filters_match_exactly(context, company, scan_window):
+def test_location_and_expertise_filters_match_exactly(context, company):
     assert names(context, location="Utrecht") == ["Bram Bakker", "bea Bos"]
     assert names(context, expertise="glasvezel") == ["Bram Bakker"]
     assert names(context, expertise="#Modems") == ["Bram Bakker"]
