@@ -290,3 +290,16 @@ def test_people_taken_in_together_get_their_own_default_delivery(context):
     with context.session_scope() as session:
         delivery = session.scalar(select(Membership.delivery).join(User).where(User.email == "mona@example.com"))
         assert delivery == Delivery.DAILY
+
+
+def test_leaving_on_the_web_or_being_removed_over_the_api_is_refused(company, admin):
+    tom = browser(company, "tom@example.com")
+    page = tom.get("/g/everyone").text
+    left = tom.post("/g/everyone/leave", data={"csrf": csrf(page)})
+    assert left.status_code == 403 and "follow the directory" in left.text
+    with company.session_scope() as session:
+        token = accounts.create_api_token(session, accounts.get_user(session, "ceo@example.com"))
+    api = TestClient(create_app(company), headers={"Authorization": f"Bearer {token}"})
+    removed = api.delete("/api/groups/consumer/members/tom@example.com")
+    assert removed.status_code == 403 and "follow the directory" in removed.json()["detail"]
+    assert "tom@example.com" in members(company, "everyone") & members(company, "consumer")
