@@ -53,15 +53,14 @@ def make_company_group(session: Session, slug: str = "", name: str = "") -> Grou
 
 
 def ensure_company_group(session: Session) -> Group | None:
-    """At start: the all-company group made or brought in step, unless `PLEIN_COMPANY_GROUP` is empty or
-    another group has its address (said in the log)."""
+    """At start: the all-company group made or brought in step, unless `PLEIN_COMPANY_GROUP` is empty, not an
+    address, or another group's (said in the log: Plein starts all the same)."""
+    if not context_of(session).settings.company_group.strip():
+        return None
     try:
-        return make_company_group(session) if context_of(session).settings.company_group.strip() else None
-    except Conflict:
-        log.warning(
-            "PLEIN_COMPANY_GROUP %s is the address of another group: no all-company group made",
-            context_of(session).settings.company_group,
-        )
+        return make_company_group(session)
+    except (Conflict, Invalid) as error:
+        log.warning("no all-company group: %s", error)
         return None
 
 

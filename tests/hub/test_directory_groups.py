@@ -179,8 +179,9 @@ def test_the_company_group_is_made_at_start_with_its_name_in_the_default_languag
     assert len(members(context, "everyone")) == 4
 
 
-def test_an_empty_setting_makes_no_company_group_at_start(context):
-    context.settings.company_group = ""
+@pytest.mark.parametrize("setting", ["", "Every One"])
+def test_an_empty_or_bad_setting_makes_no_company_group_and_start_goes_on(context, setting):
+    context.settings.company_group = setting
     with context.session_scope() as session:
         assert directory_groups.ensure_company_group(session) is None
         assert session.scalar(select(Group)) is None
