@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from hub.models import Delivery, Department, Follow, FollowKind, Group, Membership, User
+from hub.models import Delivery, Department, Follow, FollowKind, Group, Membership, User, utcnow
 
 CHUNK = 500
 """Ids per statement: SQLite takes at most 32,766 parameters in one."""
@@ -105,9 +105,13 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 def _join(session: Session, group_id: int, user_ids: list[int], delivery: dict[int, str]) -> None:
     if not user_ids:
         return
+    now = utcnow()  # one moment for the batch, as the rows are written in bulk, around the ORM
     session.execute(
-        insert(Membership),
-        [{"group_id": group_id, "user_id": user_id, "delivery": Delivery(delivery[user_id])} for user_id in user_ids],
+        insert(Membership.__table__),
+        [
+            {"group_id": group_id, "user_id": user_id, "delivery": Delivery(delivery[user_id]), "created_at": now}
+            for user_id in user_ids
+        ],
     )
     for chunk in _chunks(user_ids):
         rows = select(Follow.user_id).where(Follow.group_id == group_id, Follow.user_id.in_(chunk))
@@ -122,9 +126,16 @@ def _join(session: Session, group_id: int, user_ids: list[int], delivery: dict[i
         fresh = [user_id for user_id in chunk if user_id not in known]
         if fresh:
             session.execute(
-                insert(Follow),
+                insert(Follow.__table__),
                 [
-                    {"user_id": user_id, "kind": FollowKind.GROUP.value, "group_id": group_id, "following": True}
+                    {
+                        "user_id": user_id,
+                        "kind": FollowKind.GROUP.value,
+                        "group_id": group_id,
+                        "following": True,
+                        "muted": False,
+                        "created_at": now,
+                    }
                     for user_id in fresh
                 ],
             )
