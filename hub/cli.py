@@ -16,7 +16,18 @@ from hub.context import Context, build_context
 from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
-from hub.services import accounts, digests, groups, index_writer, ldap_directory, moderation, outbox, people, profiles
+from hub.services import (
+    accounts,
+    digests,
+    directory_groups,
+    groups,
+    index_writer,
+    ldap_directory,
+    moderation,
+    outbox,
+    people,
+    profiles,
+)
 from hub.services.errors import PleinError
 from search.index import IndexBusyError
 
@@ -502,6 +513,34 @@ def group_archive(context: Context, slug: str, reopen: bool) -> None:
     with context.session_scope() as session:
         archived = groups.archive_group(session, groups.get_group(session, slug), not reopen)
         click.echo(f"{archived.slug} is {'archived' if archived.archived_at else 'open'}")
+
+
+@group.command("company")
+@click.option("--slug", default="", help="Its address; PLEIN_COMPANY_GROUP by default.")
+@click.option("--name", default="", help="Its name; 'Everyone' in the default language by default.")
+@handles_errors
+@with_context
+def group_company(context: Context, slug: str, name: str) -> None:
+    """Make the all-company group, whose members are every active person, or bring it in step with the directory."""
+    with context.session_scope() as session:
+        made = directory_groups.make_company_group(session, slug, name)
+        click.echo(f"{made.slug} follows the directory: {len(made.memberships)} members")
+
+
+@group.command("for-department")
+@click.argument("path")
+@click.option("--slug", default="", help="Its address; made of the department's name by default.")
+@click.option("--name", default="", help="Its name; the department's by default.")
+@click.option("--private", is_flag=True, help="Only its members see the group.")
+@handles_errors
+@with_context
+def group_for_department(context: Context, path: str, slug: str, name: str, private: bool) -> None:
+    """Make a group for the department at PATH (`KPN/Consumer`) whose members are the active people of it
+    and of every department below it."""
+    with context.session_scope() as session:
+        department = directory_groups.find_department(session, path)
+        made = directory_groups.make_department_group(session, department, slug=slug, name=name, private=private)
+        click.echo(f"{made.slug} follows {department.path}: {len(made.memberships)} members")
 
 
 @main.group()

@@ -34,7 +34,7 @@ from hub.context import Context
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
-from hub.services import accounts, demo, health, index_writer, indexing, signin
+from hub.services import accounts, demo, directory_groups, health, index_writer, indexing, signin
 from hub.settings import Settings
 from hub.urls import sign_in_path
 from hub.web.app import create_app
@@ -74,6 +74,8 @@ def prepare(context: Context, *, demo_data: bool = False) -> None:
         with context.session_scope() as session:
             if demo.seed_demo(session):
                 log.info("seeded the demo company")
+    with context.session_scope() as session:
+        directory_groups.ensure_company_group(session)
     if context.index.needs_rebuild:
         log.info("rebuilt the search index: %d items", index_writer.reindex(context))
     with context.session_scope() as session:

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
     group_creation: Literal["everyone", "admins"] = "everyone"
     """Who creates groups on the web and over the API: every active person, or hub admins only."""
+    company_group: str = "everyone"
+    """The address (slug) of the all-company group, whose members are every active person: made when Plein
+    starts or by `plein group company`; empty for none."""
     ldap_url: str = ""
     """`ldap://host:389` or `ldaps://host:636` of the directory server `plein people sync-ldap` reads; when set,
     beat runs the sync every `ldap_sync_minutes`."""

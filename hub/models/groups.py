@@ -51,6 +51,12 @@ class Group(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set by an admin: the group stays readable and searchable, and takes no posts, comments, reactions or members."""
+    follows_everyone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The all-company group: every active person is a member (`hub.services.directory_members`)."""
+    follows_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    """A department group: the active people of this department and of every department below it are its members."""
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="group", cascade="all, delete-orphan"

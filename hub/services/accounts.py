@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hub.context import context_of
 from hub.models import ApiToken, Membership, User, WebSession, utcnow
+from hub.services import directory_members
 from hub.services.errors import Conflict, Invalid, NotFound
 
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
@@ -42,6 +43,7 @@ def create_user(session: Session, email: str, name: str) -> User:
     )
     session.add(user)
     session.flush()
+    directory_members.place(session, user)
     return user
 
 
@@ -87,19 +89,19 @@ def is_former_address(session: Session, email: str) -> bool:
 
 def deactivate(session: Session, user: User) -> User:
     """`user` has left: they are signed out everywhere, their API tokens are gone, and from now on they
-    cannot sign in, get no mail and may not send any. Deactivating them again keeps the first date."""
+    cannot sign in, get no mail and may not send any, and they leave the groups that follow the directory. Deactivating them again keeps the first date."""
     if user.deactivated_at is None:
         user.deactivated_at = utcnow()
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-    session.flush()
+    directory_members.place(session, user)
     return user
 
 
 def reactivate(session: Session, user: User) -> User:
     """`user` is back: they sign in again with a new link and new tokens; none of the old ones return."""
     user.deactivated_at = None
-    session.flush()
+    directory_members.place(session, user)
     return user
 
 

@@ -7,7 +7,8 @@ Whoever creates a group on the web or the API owns it (`start_group`); owners, a
 for every group, edit it and its members (`manage`). A group made by `plein group create`, or
 before owners existed, has none until an admin names one. A group keeps at least one owner
 once it has one. An archived group stays readable and searchable, and takes nothing new
-(`require_open`).
+(`require_open`). The members of a group that follows the directory (`hub.services.directory_members`)
+are not added or taken out by hand.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User, utcnow
-from hub.services import accounts, follows, indexing
+from hub.services import accounts, directory_members, follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see, find_membership, visible_groups_query
 from mailgateway.addresses import GROUP_SLUG, RESERVED
@@ -131,6 +132,7 @@ def add_member(
     membership = find_membership(session, group, user)
     if membership is None:
         require_open(group)
+        _require_by_hand(group)
         membership = Membership(group_id=group.id, user_id=user.id)
         session.add(membership)
         follows.follow(session, user, group)
@@ -148,6 +150,7 @@ def remove_member(session: Session, group: Group, user: User) -> None:
     membership = find_membership(session, group, user)
     if membership is None:
         raise NotFound("%(email)s is not a member of %(slug)s", email=user.email, slug=group.slug)
+    _require_by_hand(group)
     if membership.is_owner:
         _keep_an_owner(session, group, membership)
     session.delete(membership)
@@ -266,6 +269,15 @@ def list_members(session: Session, group: Group) -> list[Membership]:
         select(Membership).join(User, User.id == Membership.user_id).where(Membership.group_id == group.id)
         .order_by(Membership.is_owner.desc(), Membership.is_moderator.desc(), User.name, User.email)
     ))
+
+
+def _require_by_hand(group: Group) -> None:
+    if directory_members.follows_directory(group):
+        raise Forbidden(
+            "The members of %(name)s follow the directory: no one joins or leaves it by hand, "
+            "but each member chooses how they get its mail.",
+            name=group.name,
+        )
 
 
 def require_open(group: Group) -> None:

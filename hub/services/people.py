@@ -12,7 +12,8 @@ record is compared in memory, so a run where nothing changed writes nothing.
 `deactivate_missing` deactivates the active people the batch does not name, except
 administrators: they run Plein, are often not in the HR file or the directory, and deactivating
 them would lock out the people who can put it right. Someone deactivated who is in a batch
-again is active again.
+again is active again. After each batch the groups that follow the directory take in and let go of
+people (`hub.services.directory_members`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.models import Department, User
-from hub.services import accounts, indexing, organisation
+from hub.services import accounts, directory_members, indexing, organisation
 from hub.services.accounts import normalize_email
 from hub.services.errors import Invalid, PleinError
 from hub.services.profiles import MAX_LINE, MAX_TAGS, expertise_tags
@@ -354,5 +355,5 @@ def _write(
         user.manager_id = people[manager].id if manager else None
     for email in deactivated:  # signed out and tokens gone, as `plein user deactivate` does
         changed.append(accounts.deactivate(session, people[email]))
-    session.flush()
+    directory_members.keep_in_step(session)
     indexing.mark_many(session, "person", (user.id for user in changed))

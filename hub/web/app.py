@@ -20,6 +20,7 @@ from hub.web import admin, api, docs, feed, follows, health, mentions, moderatio
 from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.directory import router as directory_router
+from hub.web.directory_groups import router as directory_groups_router
 from hub.web.group_admin import router as group_admin_router
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
@@ -118,4 +119,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(group_admin_router)
     app.include_router(directory_router)
+    app.include_router(directory_groups_router)
     return app

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from hub.context import context_of
 from hub.models import Group, User
-from hub.services import accounts, departments, directory, person_details, profiles
+from hub.services import accounts, departments, directory, directory_groups, person_details, profiles
 from hub.urls import comment_path, group_path, person_path, post_path
 from hub.web.deps import DB, ApiUser, Id, PageUser
 from hub.web.pages import render
@@ -168,7 +168,9 @@ def org_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
 
 @router.get("/org/{department_id}")
 def department_page(request: Request, department_id: Id, session: DB, user: PageUser) -> HTMLResponse:
-    return render(request, "department.html", user=user, page=departments.department_page(session, user, department_id))
+    page = departments.department_page(session, user, department_id)
+    groups = directory_groups.department_groups(session, user, page.department)
+    return render(request, "department.html", user=user, page=page, department_groups=groups)
 
 
 @router.get("/api/people/{email}")

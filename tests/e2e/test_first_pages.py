@@ -322,3 +322,20 @@ def test_anna_finds_colleagues_in_the_directory_and_the_department_tree_at_both_
     anna.goto(f"{demo.base_url}/people/bram@plein.localhost")
     assert "Anna de Vries" in anna.locator("dl.details").inner_text()
     look_at(anna, "person-details", tmp_path)
+
+
+def test_anna_makes_a_group_for_a_department_whose_page_says_who_is_in_it_at_both_widths(anna, demo, tmp_path):
+    anna.goto(f"{demo.base_url}/g/everyone")
+    assert "Iedereen in het bedrijf is lid" in anna.content()
+    look_at(anna, "company-group", tmp_path)
+    anna.goto(f"{demo.base_url}/org")
+    anna.get_by_role("link", name="Techniek", exact=True).locator("xpath=../details/summary").click()
+    anna.get_by_role("link", name="Field Engineering").click()
+    anna.wait_for_load_state()
+    look_at(anna, "department-group-form", tmp_path)
+    anna.get_by_role("button", name="Maak een groep voor deze afdeling").click()
+    anna.wait_for_load_state()
+    assert "/g/field-engineering" in anna.url
+    assert "Iedereen in deze afdeling en de afdelingen daaronder is lid" in anna.locator("p.notice").inner_text()
+    look_at(anna, "department-group", tmp_path)
+    assert anna.errors == []
