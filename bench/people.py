@@ -81,7 +81,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "hub.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True)
 
         def plein(*command: str) -> None:
-            subprocess.run([sys.executable, "-m", "hub.cli", *command], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "hub.cli", *command], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+            )
 
         write_csv(base / "people.csv", args.people)
         print(f"{args.people} people in {len(departments())} squads, 6 levels deep")

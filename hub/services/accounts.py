@@ -89,7 +89,8 @@ def is_former_address(session: Session, email: str) -> bool:
 
 def deactivate(session: Session, user: User) -> User:
     """`user` has left: they are signed out everywhere, their API tokens are gone, and from now on they
-    cannot sign in, get no mail and may not send any, and they leave the groups that follow the directory. Deactivating them again keeps the first date."""
+    cannot sign in, get no mail and may not send any, and they leave the groups that follow the directory.
+    Deactivating them again keeps the first date."""
     if user.deactivated_at is None:
         user.deactivated_at = utcnow()
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))

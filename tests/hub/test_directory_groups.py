@@ -125,7 +125,9 @@ def test_leaving_or_being_removed_by_hand_is_refused_with_the_reason(company):
         with pytest.raises(Forbidden, match="follow the directory"):
             groups.remove_member(session, group, tom)
         with pytest.raises(Forbidden, match="follow the directory"):
-            groups.add_member(session, groups.get_group(session, "consumer"), accounts.get_user(session, "fay@example.com"))
+            groups.add_member(
+                session, groups.get_group(session, "consumer"), accounts.get_user(session, "fay@example.com")
+            )
     result = plein("group", "remove-member", "everyone", "tom@example.com")
     assert result.exit_code != 0 and "follow the directory" in result.output
     assert "tom@example.com" in members(company, "everyone")
@@ -150,7 +152,10 @@ def test_a_second_import_with_nothing_changed_keeps_the_members_and_their_delive
     assert len(members(company, "everyone")) == 4
     with company.session_scope() as session:
         delivery = session.scalar(
-            select(Membership.delivery).join(Group).join(User).where(Group.slug == "everyone", User.email == "tom@example.com")
+            select(Membership.delivery)
+            .join(Group)
+            .join(User)
+            .where(Group.slug == "everyone", User.email == "tom@example.com")
         )
         assert delivery == Delivery.WEEKLY
 
