@@ -40,9 +40,8 @@ _LISTENING = "plein.photos.listening"
 def set_photo(session: Session, actor: User, person: User, data: bytes) -> str:
     """Make `data` `person`'s photo; its version. Invalid (nothing stored) if it is not a photo Plein takes."""
     _may_change(actor, person)
-    limit = context_of(session).settings.photo_max_bytes
-    if len(data) > limit:
-        raise Invalid("The photo is too large: at most %(megabytes)s MB.", megabytes=_megabytes(limit))
+    if len(data) > context_of(session).settings.photo_max_bytes:
+        raise too_large(session)
     squares = _squares(data)
     version = secrets.token_hex(8)
     folder = _folder(session, person)
@@ -70,7 +69,7 @@ def photo_path(session: Session, person: User, size: int) -> Path:
 
 def versions(session: Session) -> dict[str, str]:
     """The photo version of each person who has a photo, by email address."""
-    return dict(session.execute(select(User.email, User.photo_version).where(User.photo_version.is_not(None))).tuples())
+    return dict(session.execute(select(User.email, User.photo_version).where(User.photo_version.is_not(None))).all())
 
 
 def _may_change(actor: User, person: User) -> None:
@@ -105,8 +104,10 @@ def _squares(data: bytes) -> dict[int, bytes]:
     return squares
 
 
-def _megabytes(limit: int) -> str:
-    return f"{limit / 1024 / 1024:g}"
+def too_large(session: Session) -> Invalid:
+    """Why a photo larger than `PLEIN_PHOTO_MAX_BYTES` is refused."""
+    limit = context_of(session).settings.photo_max_bytes
+    return Invalid("The photo is too large: at most %(megabytes)s MB.", megabytes=f"{limit / 1024 / 1024:g}")
 
 
 def _folder(session: Session, person: User) -> Path:
