@@ -31,8 +31,10 @@ from hub.services.errors import Forbidden, Invalid, NotFound
 SIZES = (64, 256)
 """Pixels a side: the avatar beside a name (sharp at twice its size on the page), and the profile's."""
 MAX_PIXELS = 40_000_000
-"""A photo from any camera fits (a 40-megapixel one); decoding one takes about 160 MB."""
+"""A photo from any camera fits (a 40-megapixel one); decoding one takes at most 160 MB, four bytes a pixel."""
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+_REDUCIBLE = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr")
+"""Modes `Image.reduce` takes; a palette, one-bit or 16-bit image is converted first."""
 _STALE = "plein.photos.stale"
 _LISTENING = "plein.photos.listening"
 
@@ -87,6 +89,10 @@ def _squares(data: bytes) -> dict[int, bytes]:
                 raise Image.DecompressionBombError(image.size)
             image.draft("RGB", (max(SIZES), max(SIZES)))  # JPEG decodes at a fraction of its size: less memory
             image.load()
+            if image.mode not in _REDUCIBLE:
+                image = image.convert("RGBA")
+            # Shrunk at once, so no other full-size copy is made.
+            image = image.reduce(max(1, min(image.size) // (2 * max(SIZES))))
             upright = ImageOps.exif_transpose(image).convert("RGBA")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Invalid(

@@ -92,6 +92,18 @@ def test_a_wide_photo_comes_out_square_in_each_size_cropped_to_its_centre(contex
     assert stored(data_dir) == [f"{version}-256.jpg", f"{version}-64.jpg"]
 
 
+@pytest.mark.parametrize("mode", ["P", "1", "I;16", "LA", "CMYK"])
+def test_a_large_image_in_any_mode_comes_out_as_a_square_jpeg(context, people, mode):
+    picture = Image.new(mode, (1500, 1100))
+    out = BytesIO()
+    picture.save(out, "JPEG" if mode == "CMYK" else "PNG")
+
+    answer = api(context, people["anna"]).put("/api/people/anna@example.com/photo", content=out.getvalue())
+
+    assert answer.status_code == 200
+    assert fetched(api(context, people["anna"]), "anna@example.com", 256).size == (256, 256)
+
+
 def test_a_photo_taken_sideways_comes_out_upright_by_its_exif_orientation(context, people):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: the camera was turned; show it rotated 90 degrees clockwise
