@@ -263,3 +263,24 @@ def test_the_photo_form_without_its_csrf_token_changes_nothing(context, people, 
 
     assert refused.status_code == 403
     assert stored(data_dir) == []
+
+
+def test_only_someone_signed_in_sees_a_photo(context, people):
+    api(context, people["anna"]).put("/api/people/anna@example.com/photo", content=image(80, 80))
+    stranger = TestClient(create_app(context), follow_redirects=False)
+
+    assert stranger.get("/people/anna@example.com/photo?size=64").headers["location"] == "/sign-in"
+    assert stranger.get("/api/people/anna@example.com/photo").status_code == 401
+    assert stranger.put("/api/people/anna@example.com/photo", content=image(80, 80)).status_code == 401
+
+
+def test_a_person_who_leaves_keeps_their_photo_beside_what_they_wrote(context, people):
+    version = (
+        api(context, people["anna"]).put("/api/people/anna@example.com/photo", content=image(80, 80)).json()["version"]
+    )
+    with context.session_scope() as session:
+        accounts.deactivate(session, accounts.get_user(session, "anna@example.com"))
+
+    team = signed_in(context, "bert@example.com").get("/g/team").text
+
+    assert f'src="/people/anna@example.com/photo?v={version}&amp;size=64"' in team
