@@ -33,6 +33,7 @@ SIZES = (64, 256)
 MAX_PIXELS = 40_000_000
 """A photo from any camera fits (a 40-megapixel one); decoding one takes at most 160 MB, four bytes a pixel."""
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _REDUCIBLE = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr")
 """Modes `Image.reduce` takes; a palette, one-bit or 16-bit image is converted first."""
 _STALE = "plein.photos.stale"

@@ -46,7 +46,16 @@ class PhotoOut(BaseModel):
     """Where each size is, by pixels a side."""
 
 
-@router.put("/api/people/{email}/photo")
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in photos.MEDIA_TYPES},
+    }
+}
+"""The raw body of a PUT, as `/api/docs` shows it: FastAPI does not see a body read by a dependency."""
+
+
+@router.put("/api/people/{email}/photo", openapi_extra=IMAGE_BODY)
 def api_set_photo(email: str, session: DB, user: ApiUser, data: Annotated[bytes, Depends(photo_body)]) -> PhotoOut:
     """Set a person's photo: the request body is the image (JPEG, PNG, GIF or WebP, at most `PLEIN_PHOTO_MAX_BYTES`).
     One's own photo, or anyone's for an admin. It is turned upright by its EXIF orientation and cropped to a
