@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     """Changes to the schema's attribute map, `field=attribute|fallback,...`, e.g.
     `department=ou,expertise=businessCategory`."""
     ldap_sync_minutes: float = 60.0
+    photo_max_bytes: int = 10 * 1024 * 1024
+    """The largest profile photo a person may upload, in bytes; a larger one is refused, nothing stored."""
 
     @field_validator("default_language")
     @classmethod
@@ -192,6 +194,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
 
     @property
     def inbound_dir(self) -> Path:

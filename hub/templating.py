@@ -8,11 +8,16 @@ numbers are written by Babel for the reader's locale (docs/translations.md).
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -58,13 +63,37 @@ AVATAR_COLOURS = (
 class Avatar:
     initials: str
     colour: str
+    photo: str = ""
+    """The address of their profile photo without its size (`&size=64` or `256`), or "" for none."""
+
+
+_photo_versions: ContextVar[Callable[[], Mapping[str, str]] | None] = ContextVar("photo_versions", default=None)
+
+
+@contextmanager
+def showing_photos(versions: Callable[[], Mapping[str, str]]) -> Iterator[None]:
+    """While a page renders: avatars show the photos of the people in `versions()`, the photo version of each by
+    email address, asked for once, when the first avatar is drawn.
+
+    A context variable rather than an argument: avatars are drawn by macros (templates/web/_person.html) that
+    pages import without their context, wherever a name appears.
+    """
+    token = _photo_versions.set(functools.cache(versions))
+    try:
+        yield
+    finally:
+        _photo_versions.reset(token)
 
 
 def avatar(name: str, email: str = "") -> Avatar:
-    """Initials of `name` (or of the address when there is no name) on a colour that stays the person's."""
+    """Initials of `name` (or of the address when there is no name) on a colour that stays the person's, and their
+    photo if they have one and the page shows photos (`showing_photos`)."""
     words = name.split() or [email.partition("@")[0] or "?"]
     initials = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
-    return Avatar(initials, AVATAR_COLOURS[zlib.crc32((name or email).casefold().encode()) % len(AVATAR_COLOURS)])
+    colour = AVATAR_COLOURS[zlib.crc32((name or email).casefold().encode()) % len(AVATAR_COLOURS)]
+    versions = _photo_versions.get()
+    version = versions().get(email) if versions and email else None
+    return Avatar(initials, colour, f"/people/{quote(email, safe='@')}/photo?v={version}" if version else "")
 
 
 def _translations(language: str) -> NullTranslations:

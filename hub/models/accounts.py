@@ -58,6 +58,8 @@ class User(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When they left: they cannot sign in, get no mail and may not send any; what they wrote stays, under
     their name, as a former colleague's."""
+    photo_version: Mapped[str | None] = mapped_column(String(32))
+    """A random name of their profile photo, new with each one (hub/services/photos.py); None for none."""
 
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"

@@ -22,6 +22,7 @@ from hub.web.deps import SignInRequired, context_of_app, reader_language, signed
 from hub.web.directory import router as directory_router
 from hub.web.directory_groups import router as directory_groups_router
 from hub.web.group_admin import router as group_admin_router
+from hub.web.photos import router as photos_router
 from hub.web.security import CONTENT_SECURITY_POLICY
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
@@ -120,4 +121,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(group_admin_router)
     app.include_router(directory_router)
     app.include_router(directory_groups_router)
+    app.include_router(photos_router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Annotated
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from hub.services import (
     inbox,
     moderation,
     person_details,
+    photos,
     posts,
     preferences,
     profiles,
@@ -37,6 +39,7 @@ from hub.services import (
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.visibility import find_membership
+from hub.templating import showing_photos
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (
@@ -72,9 +75,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     language, catalogue = reader_language(request, user), context_of_app(request).catalogue
     gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
-    html = catalogue.environment(language).get_template(f"web/{template}").render(
-        request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
-    )
+    with showing_photos(functools.partial(photos.versions, object_session(user)) if user else dict):
+        html = catalogue.environment(language).get_template(f"web/{template}").render(
+            request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
+        )
     return HTMLResponse(html, status_code=status_code)
 
 

@@ -339,3 +339,31 @@ def test_anna_makes_a_group_for_a_department_whose_page_says_who_is_in_it_at_bot
     assert "Iedereen in deze afdeling en de afdelingen daaronder is lid" in anna.locator("p.notice").inner_text()
     look_at(anna, "department-group", tmp_path)
     assert anna.errors == []
+
+
+def test_anna_uploads_a_photo_on_her_profile_and_it_shows_as_her_avatar_at_both_widths(anna, demo, tmp_path):
+    """In Dutch, as Anna reads Plein; a portrait she took, cropped to a square. She removes it again, so the other
+    tests see her initials."""
+    from PIL import Image, ImageDraw
+
+    portrait = Image.new("RGB", (600, 900), "#d8e4f0")
+    draw = ImageDraw.Draw(portrait)
+    draw.ellipse((180, 250, 420, 550), fill="#e0b89a")
+    draw.rectangle((120, 600, 480, 900), fill="#1f5fa8")
+    portrait.save(tmp_path / "anna.jpg", "JPEG")
+    anna.goto(f"{demo.base_url}/people/anna@plein.localhost")
+    anna.get_by_label("Een foto van jou").set_input_files(tmp_path / "anna.jpg")
+    anna.get_by_role("button", name="Foto uploaden").click()
+    anna.wait_for_load_state()
+    try:
+        avatar = anna.locator("h1 img.avatar")
+        assert avatar.evaluate("image => image.complete && image.naturalWidth") == 256
+        look_at(anna, "person-photo", tmp_path)
+        anna.goto(f"{demo.base_url}/g/engineering")
+        look_at(anna, "group-with-photo", tmp_path)
+        assert anna.errors == []
+    finally:
+        anna.goto(f"{demo.base_url}/people/anna@plein.localhost")
+        anna.get_by_role("button", name="Foto verwijderen").click()
+        anna.wait_for_load_state()
+    assert anna.locator("h1 img.avatar").count() == 0

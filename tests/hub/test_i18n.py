@@ -282,6 +282,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/preferences/notifications": (client, {"csrf": csrf, "channel-post": "owl"}),
         "/groups/new": (client, {"csrf": csrf, "slug": "Geen Adres", "name": "Moestuin"}),
         "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
+        "/people/mona@plein.test/photo": (client, {"csrf": csrf}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -294,7 +295,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 67
+    assert len(seen) == 68
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -12,13 +12,14 @@ import inspect
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from hub.web import uploads
+from hub.web import photos, uploads
 from hub.web.app import create_app
 from hub.web.deps import form_fields
 
 ONLY_AWAITS = {
     form_fields: "awaits the form, parsed by Starlette with its files spooled in the thread pool",
     uploads.read_upload_form: "awaits the request body; each chunk goes to disk in the thread pool",
+    photos.photo_body: "awaits a photo's body, no more than PLEIN_PHOTO_MAX_BYTES of it, into memory",
 }
 
 

@@ -1,14 +1,14 @@
 """groups whose membership follows the directory: the all-company group and department groups
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0028
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0026"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
