@@ -24,10 +24,12 @@ from sqlalchemy import and_, bindparam, exists, false, func, literal, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from hub.context import context_of
 from hub.models import Comment, Follow, Group, Membership, Post, PostingPolicy, Tagging, ThreadRead, User
 from hub.models.base import utcnow
 from hub.services import reactions
 from hub.services.errors import Invalid
+from hub.services.newest_items import NewestItems, Window
 from hub.services.visibility import hidden_group_ids_of, visible_groups_query
 
 PAGE_SIZE = 20
@@ -142,7 +144,7 @@ _HIDDEN = hidden_group_ids_of(bindparam("reader"))
 
 
 def _standing(connection, reader: User) -> _Standing:
-    standing = _Standing(hidden_groups=list(connection.scalars(_HIDDEN, {"reader": reader.id})))
+    standing = _Standing(hidden_groups=connection.scalars(_HIDDEN, {"reader": reader.id}).all())
     for kind, person_id, group_id, post_id, tag, muted in connection.execute(_STANDING, {"reader": reader.id}).all():
         target = {"person": person_id, "group": group_id, "post": post_id, "tag": tag}[kind]
         (standing.muted if muted else standing.following)[kind].append(target)
@@ -351,6 +353,80 @@ def _keys(rows) -> list[Key]:
     return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
 
 
+@dataclass(frozen=True)
+class _Tagged:
+    following: frozenset[tuple[int, int]]
+    muted: frozenset[tuple[int, int]]
+    """(rank, id) of the items with a followed tag, and with a muted one."""
+
+
+_TAGGED_SINCE = select(Tagging.post_id, Tagging.comment_id, Tagging.tag).where(
+    Tagging.tag.in_(_list("tags")), Tagging.created_at >= bindparam("since", type_=Tagging.created_at.type)
+)
+
+
+def _tagged_since(connection, standing: _Standing, since: datetime | None) -> _Tagged:
+    """The items written since `since` with a tag the reader follows or mutes: an index range per tag."""
+    following, muted = set(standing.following["tag"]), set(standing.muted["tag"])
+    if since is None or not (following or muted):
+        return _Tagged(frozenset(), frozenset())
+    rows = connection.execute(_TAGGED_SINCE, {"tags": [*following, *muted], "since": since}).all()
+    items = [
+        ((_POST, post_id) if comment_id is None else (_COMMENT, comment_id), tag) for post_id, comment_id, tag in rows
+    ]
+    return _Tagged(
+        frozenset(item for item, tag in items if tag in following),
+        frozenset(item for item, tag in items if tag in muted),
+    )
+
+
+def _followed_among_newest(window: Window, standing: _Standing, tagged: _Tagged, cursor: Key | None) -> list[Key]:
+    """The keys past `cursor` of the items in `window` that the reader follows and may see, newest first, as
+    far as the window knows them: a removed comment or a deleted post is still among them (`_still_there`)."""
+    following, muted = standing.following, standing.muted
+    found: set = set()
+    for person in following["person"]:
+        found.update(window.by_author.get(person, ()))
+    for group in following["group"]:
+        found.update(window.by_group.get(group, ()))
+    for post in following["post"]:
+        found.update(window.by_thread.get(post, ()))
+    found.update(window.items[item] for item in tagged.following if item in window.items)
+    hidden = {*standing.hidden_groups, *muted["group"]}
+    muted_people, muted_threads = set(muted["person"]), set(muted["post"])
+    return sorted(
+        (
+            item.key
+            for item in found
+            if item.group_id not in hidden
+            and item.author_id not in muted_people
+            and item.post_id not in muted_threads
+            and (item.key[1], item.key[2]) not in tagged.muted
+            and (cursor is None or item.key < cursor)
+        ),
+        reverse=True,
+    )
+
+
+_THERE = union_all(
+    select(literal(_POST), Post.id).where(Post.id.in_(_list("posts"))),
+    select(literal(_COMMENT), Comment.id).where(Comment.id.in_(_list("comments")), Comment.removed_at.is_(None)),
+)
+
+
+def _still_there(connection, keys: list[Key], wanted: int) -> list[Key]:
+    """The first `wanted` of `keys` whose item is still there: not deleted, and not removed by its author."""
+    kept: list[Key] = []
+    for start in range(0, len(keys), 2 * wanted):
+        chunk = keys[start : start + 2 * wanted]
+        given = {rank: [item_id for _, r, item_id in chunk if r == rank] for rank in _KIND}
+        there = set(connection.execute(_THERE, {"posts": given[_POST], "comments": given[_COMMENT]}).all())
+        kept += [key for key in chunk if (key[1], key[2]) in there]
+        if len(kept) >= wanted:
+            break
+    return kept[:wanted]
+
+
 def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
     """The keys of the next `size` items of `reader`'s feed after `cursor`, and one more if there is one.
 
@@ -366,7 +442,18 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
         return []
     given = {**standing.parameters(reader.id), "size": size + 1, "recent": RECENT}
     found: list[Key] = []
-    for _ in range(WINDOWS):
+    window = context_of(session).kept.setdefault("newest items", NewestItems()).window(connection, RECENT * WINDOWS)
+    windows = WINDOWS
+    if cursor is None or window.floor is None or cursor > window.floor:
+        tagged = _tagged_since(connection, standing, window.oldest)
+        newest = _followed_among_newest(window, standing, tagged, cursor)
+        found = _still_there(
+            connection, [key for key in newest if window.floor is None or key >= window.floor], size + 1
+        )
+        if window.floor is None or len(found) > size:
+            return found[: size + 1]
+        cursor, windows = window.floor, 0
+    for _ in range(windows):
         bounds = _bounds(cursor)
         floors = {
             rank: (_aware(at), rank, item_id) for rank, at, item_id in connection.execute(_FLOORS, {**given, **bounds})
