@@ -1,6 +1,6 @@
 """Benchmark: the home feed over HTTP with 8 clients, beside the same query in plain SQL, on SQLite and PostgreSQL.
 
-    python bench/feed.py [--scale 1.0] [--rounds 100] [--engines sqlite,postgres]
+    python bench/feed.py [--scale 1.0] [--rounds 100] [--engines sqlite,postgres] [--web-processes N] [--keep DIR]
 
 At `--scale 1` it builds a hub of 30,000 people in 1,000 groups (every tenth private), with
 1,000,000 posts and comments (a quarter posts) written over two years, 8% of posts and comments
@@ -9,7 +9,8 @@ is a member of 10 groups and follows them, and follows 50 people, 5 tags and 20 
 have opened 10 threads. The rows go in by COPY on PostgreSQL and by bulk inserts on SQLite,
 not through the services: this measures reading the feed, not writing.
 
-Then a child process serves the hub (`create_app`, one process as `plein web` runs it) and 8 clients ask for
+Then `plein web` serves the hub (`--web-processes`, one per core by default, as docs/deployment.md advises
+for a machine that serves the web) and 8 clients ask for
 the first page of `GET /api/feed` of random people (each with an API token), `--rounds` times
 each; beside it, in the same run, 8 threads send the same SQL that finds a page's items
 (`hub.services.feed.feed_keys`: the statements it sent for each person, with their values)
@@ -270,14 +271,18 @@ def settings_for(data_dir: Path, database_url: str) -> Settings:
     return Settings(data_dir=data_dir, mail_domain="plein.bench", database_url=database_url)
 
 
-def serve(data_dir: str, database_url: str, port: int) -> None:
-    """The child process: the hub's web app, as `plein run` serves it."""
-    import uvicorn
-
-    from hub.web.app import create_app
-
-    context = build_context(settings_for(Path(data_dir), "" if database_url == "-" else database_url))
-    uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning")
+def serve(data_dir: Path, database_url: str, port: int, processes: int) -> subprocess.Popen:
+    """`plein web` on the bench hub, as a deployment runs it: `processes` processes on one port."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PLEIN_")} | {
+        "PLEIN_DATA_DIR": str(data_dir),
+        "PLEIN_DATABASE_URL": database_url,
+        "PLEIN_MAIL_DOMAIN": "plein.bench",
+        "PLEIN_HTTP_PORT": str(port),
+        "PLEIN_METRICS_PORT": "0",
+        "PLEIN_WEB_PROCESSES": str(processes),
+    }
+    command = [sys.executable, "-m", "hub.cli", "web"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def measure(clients: int, rounds: int, ask) -> dict:
@@ -331,6 +336,7 @@ def feed_statements(context, session, reader: User) -> list[tuple[str, object]]:
     def keep(connection, cursor, statement, parameters, context, executemany) -> None:
         sent.append((statement, parameters))
 
+    feed.feed_keys(session, reader)  # the process's newest items (hub.services.newest_items) are read once
     event.listen(context.engine, "before_cursor_execute", keep)
     try:
         feed.feed_keys(session, reader)
@@ -363,28 +369,37 @@ def report(label: str, figures: dict) -> None:
     )
 
 
-def run(engine: str, database_url: str, scale: float, rounds: int, readers: int) -> None:
+def run(engine: str, database_url: str, scale: float, rounds: int, readers: int, processes: int, kept: Path | None):
     print(f"{engine}:", flush=True)
     with tempfile.TemporaryDirectory(prefix="plein-bench-feed-") as work:
-        settings = settings_for(Path(work), database_url)
-        upgrade_database(settings)
-        context = build_context(settings)
+        data_dir = kept or Path(work)
+        settings = settings_for(data_dir, database_url)
         hub = Hub(scale)
-        generate(context, hub)
+        built = data_dir / f"built-at-scale-{scale}"
+        if not built.exists():
+            upgrade_database(settings)
+            context = build_context(settings)
+            generate(context, hub)
+            built.touch()
+        else:
+            print(f"  data: kept in {data_dir}", flush=True)
+            context = build_context(settings)
         chosen = random.Random(3).sample(range(1, hub.people + 1), readers)
         with context.session_scope() as session:
             tokens = [accounts.create_api_token(session, session.get(User, user_id)) for user_id in chosen]
         with context.session_scope() as session:
             statements = [feed_statements(context, session, session.get(User, user_id)) for user_id in chosen]
         port = free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", work, database_url or "-", str(port)])
+        server = serve(data_dir, database_url, port, processes)
         try:
-            wait_for(lambda: serving(port), timeout=60, what="the hub")
+            wait_for(lambda: serving(port), timeout=120, what="the hub")
             asked_over_http, asked_in_sql = http_asker(port, tokens), sql_asker(context, statements)
             measure(8, max(5, rounds // 4), asked_over_http)  # warm up caches and connections
             measure(8, max(5, rounds // 4), asked_in_sql)
+            print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
             report("plain SQL, feed query", measure(8, rounds, asked_in_sql))
-            report("GET /api/feed over HTTP", measure(8, rounds, asked_over_http))
+            report(f"GET /api/feed, {processes} web processes", measure(8, rounds, asked_over_http))
+            print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -406,11 +421,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100, help="pages per client, for each of HTTP and SQL")
     parser.add_argument("--readers", type=int, default=200, help="people whose feeds are asked for, in turn")
     parser.add_argument("--engines", default="sqlite,postgres")
-    parser.add_argument("--serve", nargs=3, metavar=("DATA_DIR", "DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="PLEIN_WEB_PROCESSES of the `plein web` serving the hub (default: one per core, as docs/deployment.md advises)",
+    )
+    parser.add_argument("--keep", type=Path, help="SQLite only: build the hub in this directory once, and use it again")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve[0], args.serve[1], int(args.serve[2]))
-        return
     print(
         f"scale {args.scale}, {args.rounds} pages per client, machine: {os.uname().machine}, "
         f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
@@ -418,7 +436,7 @@ def main() -> None:
     )
     for engine in args.engines.split(","):
         if engine == "sqlite":
-            run("sqlite", "", args.scale, args.rounds, args.readers)
+            run("sqlite", "", args.scale, args.rounds, args.readers, args.web_processes, args.keep)
         elif engine == "postgres":
             from tests.support import databases
 
@@ -427,7 +445,7 @@ def main() -> None:
                 continue
             postgres = databases.PostgresServer()
             try:
-                run("postgres", postgres.url, args.scale, args.rounds, args.readers)
+                run("postgres", postgres.url, args.scale, args.rounds, args.readers, args.web_processes, None)
             finally:
                 postgres.close()
         else:

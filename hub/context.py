@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,9 @@ class Context:
     """Syncs every commit to disk, for what a 250 has promised (see `hub.db.get_engine`)."""
     installation_part: str | None = None
     """The installation's part of Message-IDs, read once by `hub.services.message_ids`."""
+    kept: dict = field(default_factory=dict)
+    """What a service keeps for the life of the process, by its name: the newest items of the hub for the home
+    feed (`hub.services.newest_items`)."""
 
     def __post_init__(self) -> None:
         self._sessions = {

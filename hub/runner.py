@@ -28,9 +28,10 @@ from typing import IO
 
 import click
 import uvicorn
+from fastapi import FastAPI
 
 from hub.broker import use_write_ahead_log
-from hub.context import Context
+from hub.context import Context, build_context
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
@@ -122,10 +123,26 @@ def _web_server(context: Context) -> uvicorn.Server:
 
 
 def run_web(context: Context) -> None:
-    configure_logging(log_format=context.settings.log_format)
-    context.settings.signing_key()
+    settings = context.settings
+    configure_logging(log_format=settings.log_format)
+    settings.signing_key()
     serve_metrics(context)
-    _web_server(context).run()
+    if settings.web_processes == 1:
+        _web_server(context).run()
+        return
+    log.info("web hub on %s, %d processes", settings.base_url, settings.web_processes)
+    uvicorn.run(
+        "hub.runner:web_app", factory=True, workers=settings.web_processes, host=settings.http_host,
+        port=settings.http_port, log_level="info", log_config=None,
+        timeout_worker_healthcheck=60,  # a process starting on a busy machine is not a hung one
+    )
+
+
+def web_app() -> FastAPI:
+    """The hub in one of `plein web`'s processes (`PLEIN_WEB_PROCESSES`): each builds its own context."""
+    context = build_context()
+    configure_logging(log_format=context.settings.log_format)
+    return create_app(context)
 
 
 def run_smtp(context: Context) -> None:

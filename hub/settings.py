@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     worker_nice: int = 10
     """How much Celery workers lower their CPU priority (nice(2)), so that when background work
     fills the CPU, SMTP still answers and pages still load; 0 for none."""
+    web_processes: int = Field(default=1, ge=1)
+    """Processes `plein web` serves the hub with, on one port: one per core on a machine that only
+    serves the web (docs/deployment.md). `plein run` serves it in its own process."""
     searches_at_once: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     """Searches a process answers at a time (the web process, or the indexer's query service);
     the next ones wait their turn. The number of cores by default (search/turns.py)."""

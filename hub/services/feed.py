@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, tuple_, union, union_all
+from sqlalchemy import and_, bindparam, exists, false, func, literal, or_, select, tuple_, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from hub.context import context_of
 from hub.models import Comment, Follow, Group, Membership, Post, PostingPolicy, Tagging, ThreadRead, User
 from hub.models.base import utcnow
 from hub.services import reactions
 from hub.services.errors import Invalid
-from hub.services.visibility import visible_group_ids_of, visible_groups_query
+from hub.services.newest_items import NewestItems, Window
+from hub.services.visibility import hidden_group_ids_of, visible_groups_query
 
 PAGE_SIZE = 20
 RECENT = 1_000
@@ -100,23 +103,34 @@ _KINDS = ("person", "group", "post", "tag")
 
 @dataclass
 class _Standing:
-    """A reader's follows and mutes, by kind of target."""
+    """A reader's follows and mutes, by kind of target, and the private groups they may not see."""
 
     following: dict[str, list] = field(default_factory=lambda: {kind: [] for kind in _KINDS})
     muted: dict[str, list] = field(default_factory=lambda: {kind: [] for kind in _KINDS})
+    hidden_groups: list[int] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The kinds the reader follows and the kinds they mute: what their statements must look at."""
+        return (
+            frozenset(kind for kind, targets in self.following.items() if targets),
+            frozenset(kind for kind, targets in self.muted.items() if targets),
+        )
 
     def parameters(self, reader_id: int) -> dict:
         """The values the feed's statements are built to take (`_list`, `bindparam`)."""
         return {
             "reader": reader_id,
+            "hidden_group": self.hidden_groups,
             **{f"following_{kind}": targets for kind, targets in self.following.items()},
             **{f"muted_{kind}": targets for kind, targets in self.muted.items()},
         }
 
 
-# The statements below are built once, with bound parameters for everything that differs from reader to reader
-# and page to page, and run on the session's connection as plain rows: per page the database does the work,
-# not the building of statements or of ORM objects.
+# The statements below are built once for each shape of a reader's follows (`_Standing.shape`: which kinds they
+# follow and mute, so a statement looks at nothing a reader has none of), with bound parameters for everything
+# that differs from reader to reader and page to page, and run on the session's connection as plain rows: per
+# page the database does the work, not the building of statements or of ORM objects.
 
 
 def _list(name: str):
@@ -126,11 +140,12 @@ def _list(name: str):
 _STANDING = select(Follow.kind, Follow.person_id, Follow.group_id, Follow.post_id, Follow.tag, Follow.muted).where(
     Follow.user_id == bindparam("reader"), or_(Follow.muted, Follow.following)
 )
+_HIDDEN = hidden_group_ids_of(bindparam("reader"))
 
 
 def _standing(connection, reader: User) -> _Standing:
-    standing = _Standing()
-    for kind, person_id, group_id, post_id, tag, muted in connection.execute(_STANDING, {"reader": reader.id}):
+    standing = _Standing(hidden_groups=connection.scalars(_HIDDEN, {"reader": reader.id}).all())
+    for kind, person_id, group_id, post_id, tag, muted in connection.execute(_STANDING, {"reader": reader.id}).all():
         target = {"person": person_id, "group": group_id, "post": post_id, "tag": tag}[kind]
         (standing.muted if muted else standing.following)[kind].append(target)
     return standing
@@ -140,6 +155,8 @@ _BEYOND = 2**62
 """Greater than any id: at the cursor's instant, every item of a lower rank comes after it."""
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 """Later than anything written: the place of the first page's cursor."""
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)
+"""Earlier than anything written: the floor of a window that holds everything past the cursor."""
 
 
 def _past(model):
@@ -162,47 +179,28 @@ def _bounds(cursor: Key | None) -> dict:
     return {"at": at, f"below_{_POST}": below(_POST), f"below_{_COMMENT}": below(_COMMENT)}
 
 
-def _post_rules(post_id, author_id, group_id) -> list:
-    """What every post in the feed must pass: in a group the reader may see, nothing of it muted."""
-    return [
-        group_id.in_(visible_group_ids_of(bindparam("reader"))),
-        group_id.not_in(_list("muted_group")),
-        post_id.not_in(_list("muted_post")),
-        author_id.not_in(_list("muted_person")),
-        ~exists().where(Tagging.post_id == post_id, Tagging.comment_id.is_(None), Tagging.tag.in_(_list("muted_tag"))),
+def _followed(following: frozenset[str], *, person, group, tagged, thread=None):
+    """Whether an item comes from what the reader follows, of the kinds they follow: its author, its group, its
+    thread (for a comment) or one of its tags (`tagged(list)`: whether it has a tag in that list)."""
+    columns = {"person": person, "group": group, "post": thread}
+    terms = [
+        column.in_(_list(f"following_{kind}"))
+        for kind, column in columns.items()
+        if kind in following and column is not None
     ]
+    if "tag" in following:
+        terms.append(tagged("following_tag"))
+    return or_(false(), *terms)
 
 
-def _comment_rules(comment_id, post_id, author_id, removed_at) -> list:
-    """What every comment in the feed must pass: not removed, in a visible group, nothing of it muted; its
-    post is joined as `Post`."""
-    return [
-        removed_at.is_(None),
-        Post.group_id.in_(visible_group_ids_of(bindparam("reader"))),
-        Post.group_id.not_in(_list("muted_group")),
-        post_id.not_in(_list("muted_post")),
-        author_id.not_in(_list("muted_person")),
-        ~exists().where(Tagging.comment_id == comment_id, Tagging.tag.in_(_list("muted_tag"))),
-    ]
-
-
-def _followed_post(post_id, author_id, group_id):
-    return or_(
-        author_id.in_(_list("following_person")),
-        group_id.in_(_list("following_group")),
-        exists().where(
-            Tagging.post_id == post_id, Tagging.comment_id.is_(None), Tagging.tag.in_(_list("following_tag"))
-        ),
-    )
-
-
-def _followed_comment(comment_id, post_id, author_id):
-    return or_(
-        author_id.in_(_list("following_person")),
-        Post.group_id.in_(_list("following_group")),
-        post_id.in_(_list("following_post")),
-        exists().where(Tagging.comment_id == comment_id, Tagging.tag.in_(_list("following_tag"))),
-    )
+def _rules(muted: frozenset[str], *, person, group, thread, tagged) -> list:
+    """What every item in the feed must pass: in a group the reader may see, nothing of it muted."""
+    rules = [group.not_in(_list("hidden_group"))]
+    columns = {"person": person, "group": group, "post": thread}
+    rules += [column.not_in(_list(f"muted_{kind}")) for kind, column in columns.items() if kind in muted]
+    if "tag" in muted:
+        rules.append(~tagged("muted_tag"))
+    return rules
 
 
 def _newest_first(statement, model, limit):
@@ -238,11 +236,29 @@ def _floors():
     )
 
 
-def _recent():
-    """The followed items among the newest `RECENT` posts and the newest `RECENT` comments past the cursor: each
-    window is read from an index on `(created_at, id, ...)` that holds every column the rules look at
+_FLOORS = _floors()
+
+
+def _since_floor(rank: int):
+    """Written no earlier than the window of `rank` reaches (`_floor_parameters`)."""
+    return Tagging.created_at >= bindparam(f"floor_{rank}", type_=Tagging.created_at.type)
+
+
+def _own_tagging_of_a_post():
+    """`comment_id IS NULL`, written so that no index on `comment_id` serves it: SQLite would otherwise seek
+    every post's tagging by `(comment_id, tag)` rather than range over `(tag, created_at)` from the floor."""
+    return func.coalesce(Tagging.comment_id, 0) == 0
+
+
+@functools.cache
+def _recent(following: frozenset[str], muted: frozenset[str]):
+    """The followed items among the newest `RECENT` posts and the newest `RECENT` comments past the cursor.
+
+    Each window is read from an index on `(created_at, id, ...)` that holds every column the rules look at
     (migration 0025a), so the database looks at no more than those rows, and at no table row but a comment's
-    post."""
+    post; the followed and muted tags are an index range of the taggings written since the window's floor, read
+    once per statement, not a lookup per row.
+    """
     posts = _newest_first(
         select(Post.id, Post.created_at, Post.author_id, Post.group_id).where(_past(Post)),
         Post,
@@ -255,32 +271,50 @@ def _recent():
         Comment,
         bindparam("recent"),
     ).subquery()
+
+    def post_tagged(tags: str):
+        return posts.c.id.in_(
+            select(Tagging.post_id).where(Tagging.tag.in_(_list(tags)), _own_tagging_of_a_post(), _since_floor(_POST))
+        )
+
+    def comment_tagged(tags: str):
+        return comments.c.id.in_(
+            select(Tagging.comment_id).where(
+                Tagging.tag.in_(_list(tags)), Tagging.comment_id.is_not(None), _since_floor(_COMMENT)
+            )
+        )
+
+    post_columns = {"person": posts.c.author_id, "group": posts.c.group_id, "tagged": post_tagged}
+    comment_columns = {"person": comments.c.author_id, "group": Post.group_id, "tagged": comment_tagged}
     return _union(
         [
             select(literal(_POST).label("rank"), posts.c.id, posts.c.created_at).where(
-                _followed_post(posts.c.id, posts.c.author_id, posts.c.group_id),
-                *_post_rules(posts.c.id, posts.c.author_id, posts.c.group_id),
+                _followed(following, **post_columns), *_rules(muted, thread=posts.c.id, **post_columns)
             ),
             select(literal(_COMMENT).label("rank"), comments.c.id, comments.c.created_at)
             .join(Post, Post.id == comments.c.post_id)
             .where(
-                _followed_comment(comments.c.id, comments.c.post_id, comments.c.author_id),
-                *_comment_rules(comments.c.id, comments.c.post_id, comments.c.author_id, comments.c.removed_at),
+                comments.c.removed_at.is_(None),
+                _followed(following, thread=comments.c.post_id, **comment_columns),
+                *_rules(muted, thread=comments.c.post_id, **comment_columns),
             ),
         ]
     )
 
 
-_FLOORS, _RECENT = _floors(), _recent()
-
-
-def _sources(standing: _Standing):
+@functools.cache
+def _sources(following: frozenset[str], muted: frozenset[str]):
     """For each kind of follow the reader has, the newest page of items past the cursor that it brings: an index
-    range scan each (migration 0023). Built per reader, as only the kinds they follow may be asked for."""
-    follows = standing.following
+    range scan each (migration 0023), the tags looked up per item as the scan goes."""
+
+    def post_tagged(tags: str):
+        return exists().where(Tagging.post_id == Post.id, Tagging.comment_id.is_(None), Tagging.tag.in_(_list(tags)))
+
+    def comment_tagged(tags: str):
+        return exists().where(Tagging.comment_id == Comment.id, Tagging.tag.in_(_list(tags)))
 
     def posts(where):
-        rules = _post_rules(Post.id, Post.author_id, Post.group_id)
+        rules = _rules(muted, person=Post.author_id, group=Post.group_id, thread=Post.id, tagged=post_tagged)
         return _newest_first(
             select(literal(_POST).label("rank"), Post.id, Post.created_at).where(where, _past(Post), *rules),
             Post,
@@ -288,31 +322,109 @@ def _sources(standing: _Standing):
         )
 
     def comments(where):
-        rules = _comment_rules(Comment.id, Comment.post_id, Comment.author_id, Comment.removed_at)
+        rules = _rules(
+            muted, person=Comment.author_id, group=Post.group_id, thread=Comment.post_id, tagged=comment_tagged
+        )
         return _newest_first(
             select(literal(_COMMENT).label("rank"), Comment.id, Comment.created_at)
             .join(Post, Post.id == Comment.post_id)
-            .where(where, _past(Comment), *rules),
+            .where(where, _past(Comment), Comment.removed_at.is_(None), *rules),
             Comment,
             bindparam("size"),
         )
 
-    if follows["person"]:
-        yield posts(Post.author_id.in_(_list("following_person")))
-        yield comments(Comment.author_id.in_(_list("following_person")))
-    if follows["group"]:
-        yield posts(Post.group_id.in_(_list("following_group")))
-        yield comments(Post.group_id.in_(_list("following_group")))
-    if follows["tag"]:
+    statements = []
+    if "person" in following:
+        statements += [posts(Post.author_id.in_(_list("following_person")))]
+        statements += [comments(Comment.author_id.in_(_list("following_person")))]
+    if "group" in following:
+        statements += [posts(Post.group_id.in_(_list("following_group")))]
+        statements += [comments(Post.group_id.in_(_list("following_group")))]
+    if "tag" in following:
         tagged = Tagging.tag.in_(_list("following_tag"))
-        yield posts(Post.id.in_(select(Tagging.post_id).where(tagged, Tagging.comment_id.is_(None))))
-        yield comments(Comment.id.in_(select(Tagging.comment_id).where(tagged)))
-    if follows["post"]:
-        yield comments(Comment.post_id.in_(_list("following_post")))
+        statements += [posts(Post.id.in_(select(Tagging.post_id).where(tagged, Tagging.comment_id.is_(None))))]
+        statements += [comments(Comment.id.in_(select(Tagging.comment_id).where(tagged)))]
+    if "post" in following:
+        statements += [comments(Comment.post_id.in_(_list("following_post")))]
+    return _union(statements)
 
 
 def _keys(rows) -> list[Key]:
     return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    following: frozenset[tuple[int, int]]
+    muted: frozenset[tuple[int, int]]
+    """(rank, id) of the items with a followed tag, and with a muted one."""
+
+
+_TAGGED_SINCE = select(Tagging.post_id, Tagging.comment_id, Tagging.tag).where(
+    Tagging.tag.in_(_list("tags")), Tagging.created_at >= bindparam("since", type_=Tagging.created_at.type)
+)
+
+
+def _tagged_since(connection, standing: _Standing, since: datetime | None) -> _Tagged:
+    """The items written since `since` with a tag the reader follows or mutes: an index range per tag."""
+    following, muted = set(standing.following["tag"]), set(standing.muted["tag"])
+    if since is None or not (following or muted):
+        return _Tagged(frozenset(), frozenset())
+    rows = connection.execute(_TAGGED_SINCE, {"tags": [*following, *muted], "since": since}).all()
+    items = [
+        ((_POST, post_id) if comment_id is None else (_COMMENT, comment_id), tag) for post_id, comment_id, tag in rows
+    ]
+    return _Tagged(
+        frozenset(item for item, tag in items if tag in following),
+        frozenset(item for item, tag in items if tag in muted),
+    )
+
+
+def _followed_among_newest(window: Window, standing: _Standing, tagged: _Tagged, cursor: Key | None) -> list[Key]:
+    """The keys past `cursor` of the items in `window` that the reader follows and may see, newest first, as
+    far as the window knows them: a removed comment or a deleted post is still among them (`_still_there`)."""
+    following, muted = standing.following, standing.muted
+    found: set = set()
+    for person in following["person"]:
+        found.update(window.by_author.get(person, ()))
+    for group in following["group"]:
+        found.update(window.by_group.get(group, ()))
+    for post in following["post"]:
+        found.update(window.by_thread.get(post, ()))
+    found.update(window.items[item] for item in tagged.following if item in window.items)
+    hidden = {*standing.hidden_groups, *muted["group"]}
+    muted_people, muted_threads = set(muted["person"]), set(muted["post"])
+    return sorted(
+        (
+            item.key
+            for item in found
+            if item.group_id not in hidden
+            and item.author_id not in muted_people
+            and item.post_id not in muted_threads
+            and (item.key[1], item.key[2]) not in tagged.muted
+            and (cursor is None or item.key < cursor)
+        ),
+        reverse=True,
+    )
+
+
+_THERE = union_all(
+    select(literal(_POST), Post.id).where(Post.id.in_(_list("posts"))),
+    select(literal(_COMMENT), Comment.id).where(Comment.id.in_(_list("comments")), Comment.removed_at.is_(None)),
+)
+
+
+def _still_there(connection, keys: list[Key], wanted: int) -> list[Key]:
+    """The first `wanted` of `keys` whose item is still there: not deleted, and not removed by its author."""
+    kept: list[Key] = []
+    for start in range(0, len(keys), 2 * wanted):
+        chunk = keys[start : start + 2 * wanted]
+        given = {rank: [item_id for _, r, item_id in chunk if r == rank] for rank in _KIND}
+        there = set(connection.execute(_THERE, {"posts": given[_POST], "comments": given[_COMMENT]}).all())
+        kept += [key for key in chunk if (key[1], key[2]) in there]
+        if len(kept) >= wanted:
+            break
+    return kept[:wanted]
 
 
 def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
@@ -325,22 +437,35 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
     """
     connection = session.connection()
     standing = _standing(connection, reader)
-    if not any(standing.following.values()):
+    following, muted = standing.shape
+    if not following:
         return []
     given = {**standing.parameters(reader.id), "size": size + 1, "recent": RECENT}
     found: list[Key] = []
-    for _ in range(WINDOWS):
-        floors = [
-            (_aware(at), rank, item_id)
-            for rank, at, item_id in connection.execute(_FLOORS, {**given, **_bounds(cursor)})
-        ]
-        floor = max(floors, default=None)
-        recent = _keys(connection.execute(_RECENT, {**given, **_bounds(cursor)}))
+    window = context_of(session).kept.setdefault("newest items", NewestItems()).window(connection, RECENT * WINDOWS)
+    windows = WINDOWS
+    if cursor is None or window.floor is None or cursor > window.floor:
+        tagged = _tagged_since(connection, standing, window.oldest)
+        newest = _followed_among_newest(window, standing, tagged, cursor)
+        found = _still_there(
+            connection, [key for key in newest if window.floor is None or key >= window.floor], size + 1
+        )
+        if window.floor is None or len(found) > size:
+            return found[: size + 1]
+        cursor, windows = window.floor, 0
+    for _ in range(windows):
+        bounds = _bounds(cursor)
+        floors = {
+            rank: (_aware(at), rank, item_id) for rank, at, item_id in connection.execute(_FLOORS, {**given, **bounds})
+        }
+        reaches = {f"floor_{rank}": floors[rank][0] if rank in floors else _EVER for rank in _KIND}
+        floor = max(floors.values(), default=None)
+        recent = _keys(connection.execute(_recent(following, muted), {**given, **bounds, **reaches}))
         found += [key for key in recent if floor is None or key >= floor]
         if floor is None or len(found) > size:
             return found[: size + 1]
         cursor = floor
-    rest = _keys(connection.execute(_union(_sources(standing)), {**given, **_bounds(cursor)}))
+    rest = _keys(connection.execute(_sources(following, muted), {**given, **_bounds(cursor)}))
     return (found + rest)[: size + 1]
 
 
@@ -359,7 +484,14 @@ def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
 def _items():
     """What a page shows of its posts and comments, with their authors, groups and the reader's read marks."""
     read = and_(ThreadRead.user_id == bindparam("reader"), ThreadRead.post_id == Post.id)
-    columns = (User.name, User.email, User.deactivated_at, Group.slug, Group.name.label("group_name"), ThreadRead.read_at)
+    columns = (
+        User.name,
+        User.email,
+        User.deactivated_at,
+        Group.slug,
+        Group.name.label("group_name"),
+        ThreadRead.read_at,
+    )
     posts = (
         select(
             literal(_POST).label("rank"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,6 +134,28 @@ def of_item(session: Session, viewer: User, item: Post | Comment) -> ItemReactio
     return thread.of(item) if isinstance(item, Comment) else thread.post
 
 
+def _counts():
+    member_of = select(Membership.group_id).where(Membership.user_id == bindparam("viewer"))
+    return (
+        select(Reaction.post_id, Reaction.comment_id, Reaction.reaction, func.count())
+        .join(Post, Post.id == Reaction.post_id)
+        .join(Group, Group.id == Post.group_id)
+        .where(
+            or_(Group.is_private.is_(False), Group.id.in_(member_of)),
+            or_(
+                Reaction.post_id.in_(bindparam("posts", expanding=True)) & Reaction.comment_id.is_(None),
+                Reaction.comment_id.in_(bindparam("comments", expanding=True)),
+            ),
+            Reaction.reaction.in_(REACTIONS),
+        )
+        .group_by(Reaction.post_id, Reaction.comment_id, Reaction.reaction)
+    )
+
+
+_COUNTS = _counts()
+"""Built once: a page of the feed or of search hits asks for it each time."""
+
+
 def counts_of(session: Session, viewer: User, items: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, int]]:
     """Counts per reaction of posts and comments (`("post", id)`, `("comment", id)`) in one query, say a page of
     search hits; items of other kinds, or in groups `viewer` may not see, are left out."""
@@ -141,21 +163,7 @@ def counts_of(session: Session, viewer: User, items: list[tuple[str, int]]) -> d
     comment_ids = [item_id for kind, item_id in items if kind == "comment"]
     if not post_ids and not comment_ids:
         return {}
-    member_of = select(Membership.group_id).where(Membership.user_id == viewer.id)
-    rows = session.execute(
-        select(Reaction.post_id, Reaction.comment_id, Reaction.reaction, func.count())
-        .join(Post, Post.id == Reaction.post_id)
-        .join(Group, Group.id == Post.group_id)
-        .where(
-            or_(Group.is_private.is_(False), Group.id.in_(member_of)),
-            or_(
-                Reaction.post_id.in_(post_ids) & Reaction.comment_id.is_(None),
-                Reaction.comment_id.in_(comment_ids),
-            ),
-            Reaction.reaction.in_(REACTIONS),
-        )
-        .group_by(Reaction.post_id, Reaction.comment_id, Reaction.reaction)
-    ).all()
+    rows = session.execute(_COUNTS, {"viewer": viewer.id, "posts": post_ids, "comments": comment_ids}).all()
     wanted = {(kind, item_id) for kind, item_id in items if kind in ("post", "comment")}
     counts: dict[tuple[str, int], dict[str, int]] = {}
     for post_id, comment_id, reaction, count in rows:

@@ -59,3 +59,10 @@ def visible_group_ids_of(user_id):
     """`visible_group_ids` of the user with `user_id`, which may be a bound parameter: a statement built once
     then serves every reader."""
     return select(Group.id).where(_visible_to(user_id))
+
+
+def hidden_group_ids_of(user_id):
+    """The ids of the private groups the user with `user_id` (which may be a bound parameter) is not a member
+    of: what a listing must leave out, a short list where most groups are public."""
+    member_of = select(Membership.group_id).where(Membership.user_id == user_id)
+    return select(Group.id).where(Group.is_private.is_(True), Group.id.not_in(member_of))

@@ -6,7 +6,6 @@ A service error becomes a 4xx: JSON with a `detail` under /api, a page everywher
 from __future__ import annotations
 
 import logging
-import time
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +22,7 @@ from hub.web.directory import router as directory_router
 from hub.web.directory_groups import router as directory_groups_router
 from hub.web.group_admin import router as group_admin_router
 from hub.web.photos import router as photos_router
-from hub.web.security import CONTENT_SECURITY_POLICY
+from hub.web.security import SecurityHeaders
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
 
@@ -62,22 +61,8 @@ def create_app(context: Context | None = None) -> FastAPI:
     if not settings.search_url:
         app.add_middleware(SearchTurns, paths=TURN_TAKING_PATHS, at_once=settings.searches_at_once)
 
-    @app.middleware("http")
-    async def observe_search_latency(request: Request, call_next):
-        if request.url.path not in SEARCH_PATHS:
-            return await call_next(request)
-        started = time.perf_counter()
-        response = await call_next(request)
-        health.SEARCH_SECONDS.labels(request.url.path).observe(time.perf_counter() - started)
-        return response
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(health.SearchLatency, paths=SEARCH_PATHS)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(PleinError)
     def service_error(request: Request, error: PleinError) -> Response:

@@ -13,6 +13,7 @@ installation; search latency is this process's own.
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -102,3 +103,19 @@ def serve_metrics(context: Context) -> None:
         )
         return
     log.info("metrics on http://%s:%s/metrics", settings.metrics_host, settings.metrics_port)
+
+
+class SearchLatency:
+    """ASGI middleware: how long the searches of `paths` take, into `SEARCH_SECONDS`."""
+
+    def __init__(self, app, paths: set[str]) -> None:
+        self.app, self.paths = app, paths
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            SEARCH_SECONDS.labels(scope["path"]).observe(time.perf_counter() - started)
