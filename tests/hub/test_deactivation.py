@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
 from hub.cli import main
 from hub.models import InboundStatus, OutgoingMail, OutgoingStatus, Post
@@ -27,8 +26,8 @@ from hub.services import (
     signin,
 )
 from hub.services.errors import Forbidden, Invalid
-from hub.web.app import create_app
 from tests.hub.test_moderation import mail
+from tests.support.web import browser, csrf_of
 
 
 @pytest.fixture
@@ -61,14 +60,6 @@ def assert_kept_back(session, address: str, key_start: str) -> None:
     rows = mail_to(session, address)
     assert any(row.key.startswith(key_start) for row in rows), [row.key for row in rows]
     assert {(row.status, row.last_error) for row in rows} == {(OutgoingStatus.FAILED, outbox.FORMER_COLLEAGUE)}
-
-
-def browser(context) -> TestClient:
-    return TestClient(create_app(context), follow_redirects=False)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 # Deactivating and reactivating
@@ -115,7 +106,7 @@ def test_asking_for_a_link_for_a_former_colleague_answers_as_for_an_unknown_addr
 ):
     with context.session_scope() as session:
         accounts.deactivate(session, accounts.get_user(session, "dirk@example.com"))
-    client = browser(context)
+    client = browser(context, follow_redirects=False)
     answers = []
     for address in ("dirk@example.com", "nobody@example.com"):
         answer = client.post("/sign-in", data={"email": address, "csrf": csrf_of(client.get("/sign-in").text)})
@@ -131,7 +122,7 @@ def test_an_old_link_session_or_api_token_of_a_former_colleague_no_longer_works(
         link = "/sign-in/" + signin.sign_in_token(dirk)
         unused_link = "/sign-in/" + signin.sign_in_token(dirk)
         token = accounts.create_api_token(session, dirk)
-    signed_in = browser(context)
+    signed_in = browser(context, follow_redirects=False)
     signed_in.post(link, data={"csrf": csrf_of(signed_in.get(link).text)})
     assert signed_in.get("/").status_code == 200
     assert signed_in.get("/api/groups", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -141,7 +132,7 @@ def test_an_old_link_session_or_api_token_of_a_former_colleague_no_longer_works(
 
     assert signed_in.get("/").status_code != 200
     assert signed_in.get("/api/groups", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    other = browser(context)
+    other = browser(context, follow_redirects=False)
     assert other.get(unused_link).status_code == 400
     assert other.post(unused_link, data={"csrf": csrf_of(other.get(unused_link).text)}).status_code == 400
     assert other.get("/").status_code != 200
@@ -292,7 +283,7 @@ def test_their_posts_and_comments_stay_under_their_name_marked_on_pages_and_in_t
         accounts.deactivate(session, dirk)
         token = accounts.create_api_token(session, anna)
         link = "/sign-in/" + signin.sign_in_token(anna)
-    client = browser(context)
+    client = browser(context, follow_redirects=False)
     client.post(link, data={"csrf": csrf_of(client.get(link).text)})
 
     page = client.get(f"/p/{post_id}").text

@@ -5,15 +5,14 @@ they wrote lately, never anything of a private group the reader is not in."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
 from hub.models.base import utcnow
-from hub.services import accounts, directory, groups, index_writer, organisation, posts, profiles, signing
+from hub.services import accounts, directory, groups, index_writer, organisation, posts, profiles
 from hub.services.errors import Invalid, NotFound
 from hub.web.app import create_app
+from tests.support.web import csrf_of, signed_in
 
 
 def person(session, email, name, department=None, manager=None, **fields):
@@ -50,19 +49,6 @@ def api(context, company) -> TestClient:
 def names(context, **filters) -> list[str]:
     with context.session_scope() as session:
         return [p.name for p in directory.people_page(session, directory.Filters(**filters)).people]
-
-
-def browser(context, email: str) -> TestClient:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    page = client.get(f"/sign-in/{token}").text
-    client.post(f"/sign-in/{token}", data={"csrf": csrf(page)})
-    return client
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
 def test_the_directory_lists_everyone_a_to_z_and_leaves_deactivated_people_out(context, company):
@@ -182,7 +168,7 @@ def test_the_api_answers_a_bad_query_with_a_4xx_json_detail(context, company, qu
 
 
 def test_the_people_page_shows_filters_letters_and_the_next_page(context, company):
-    client = browser(context, "anna@example.com")
+    client = signed_in(context, "anna@example.com")
     page = client.get("/people", params={"location": "Utrecht"})
     assert page.status_code == 200
     assert "Bram Bakker" in page.text and "Carl Claes" not in page.text and "Bert Weg" not in page.text
@@ -191,7 +177,7 @@ def test_the_people_page_shows_filters_letters_and_the_next_page(context, compan
 
 
 def test_the_header_links_the_directory_and_the_organisation(context, company):
-    page = browser(context, "anna@example.com").get("/groups").text
+    page = signed_in(context, "anna@example.com").get("/groups").text
     assert 'href="/people"' in page and 'href="/org"' in page
 
 
@@ -222,7 +208,7 @@ def test_a_profile_shows_where_someone_stands_their_groups_and_activity_the_read
 
 
 def test_the_profile_page_never_names_a_private_group_to_a_non_member(context, profile):
-    page = browser(context, "anna@example.com").get("/people/bram@example.com").text
+    page = signed_in(context, "anna@example.com").get("/people/bram@example.com").text
     assert "Kast open" in page and "Monteurs" in page and "Anna de Vries" in page
     assert "Geheim" not in page and "Reorganisatie" not in page and "vertrouwelijk" not in page.lower()
     assert 'href="/org/' in page
@@ -239,9 +225,9 @@ def test_a_member_of_the_private_group_sees_its_activity_on_the_profile(context,
 
 
 def test_a_person_edits_phone_location_and_languages_on_their_own_profile(context, company):
-    client = browser(context, "bram@example.com")
+    client = signed_in(context, "bram@example.com")
     form = client.get("/people/bram@example.com").text
-    fields = {"csrf": csrf(form), "job_title": "Monteur", "expertise": "glasvezel", "phone": "+31 6 1234 5678",
+    fields = {"csrf": csrf_of(form), "job_title": "Monteur", "expertise": "glasvezel", "phone": "+31 6 1234 5678",
               "location": "  Amersfoort ", "languages": "Nederlands,  English"}
     saved = client.post("/people/bram@example.com", data=fields)
     assert saved.status_code == 200 and 'href="tel:+31612345678"' in saved.text
@@ -251,8 +237,8 @@ def test_a_person_edits_phone_location_and_languages_on_their_own_profile(contex
 
 
 def test_a_bad_phone_number_changes_nothing_of_the_profile(context, company):
-    client = browser(context, "bram@example.com")
-    fields = {"csrf": csrf(client.get("/people/bram@example.com").text), "job_title": "Baas",
+    client = signed_in(context, "bram@example.com")
+    fields = {"csrf": csrf_of(client.get("/people/bram@example.com").text), "job_title": "Baas",
               "phone": "bel me maar", "location": "Amersfoort"}
     refused = client.post("/people/bram@example.com", data=fields)
     assert refused.status_code == 400 and "phone number" in refused.text

@@ -3,7 +3,6 @@ with a composer, the list of groups at `/groups`, and a group's threads by last 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from hub.models import Comment, Post, ThreadRead
-from hub.services import accounts, feed, follows, groups, posts, reactions, signing
+from hub.services import accounts, feed, follows, groups, posts, reactions
 from hub.services.errors import Invalid
 from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -271,18 +271,6 @@ def web(context):
         }
 
 
-def browser(context, email: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
 def test_api_feed_gives_items_with_exactly_the_contract_fields(context, web):
     client = TestClient(create_app(context), headers={"Authorization": f"Bearer {web['token']}"})
     answer = client.get("/api/feed")
@@ -318,7 +306,7 @@ def test_api_feed_refuses_a_bad_cursor_with_400_and_a_reason(context, web):
 
 
 def test_home_is_the_feed_with_a_composer_and_the_groups_moved_to_their_own_page(context, web):
-    client, _ = browser(context, "anna@example.com")
+    client, _ = signed_in_with_csrf(context, "anna@example.com")
     home = client.get("/").text
     assert "Planning" in home and 'action="/compose"' in home and '<option value="team">' in home
     assert '<option value="board">' not in home and "Reorganisatie" not in home
@@ -328,7 +316,7 @@ def test_home_is_the_feed_with_a_composer_and_the_groups_moved_to_their_own_page
 
 
 def test_the_composer_posts_to_the_chosen_group_through_its_post_path(context, web):
-    client, csrf = browser(context, "anna@example.com")
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
     posted = client.post(
         "/compose",
         data={"csrf": csrf, "group": "team", "title": "Vanaf thuis", "body": "Hallo"},
@@ -344,7 +332,7 @@ def test_the_composer_posts_to_the_chosen_group_through_its_post_path(context, w
 
 
 def test_opening_a_thread_on_the_web_marks_it_read_and_the_group_page_shows_it(context, web):
-    client, _ = browser(context, "anna@example.com")
+    client, _ = signed_in_with_csrf(context, "anna@example.com")
     assert 'class="badge unread"' in client.get("/g/team").text
     client.get(f"/p/{web['post']}")
     assert 'class="badge unread"' not in client.get("/g/team").text
@@ -352,7 +340,7 @@ def test_opening_a_thread_on_the_web_marks_it_read_and_the_group_page_shows_it(c
 
 
 def test_a_non_member_opening_a_private_thread_gets_the_404_of_a_missing_one_and_no_read_mark(context, web):
-    client, _ = browser(context, "carol@example.com")
+    client, _ = signed_in_with_csrf(context, "carol@example.com")
     assert client.get(f"/p/{web['secret']}").status_code == client.get("/p/999999").status_code == 404
     with context.session_scope() as session:
         assert session.scalar(select(ThreadRead)) is None

@@ -4,13 +4,12 @@ missing as one that does not exist."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.services import accounts, follows, groups, posts, signing
+from hub.services import accounts, follows, groups, posts
 from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 
 @pytest.fixture
@@ -34,18 +33,6 @@ def hub(context):
 
 def api(context, hub, who: str) -> TestClient:
     return TestClient(create_app(context), headers={"Authorization": f"Bearer {hub['tokens'][who]}"})
-
-
-def browser(context, email: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
 def test_following_each_kind_answers_its_standing_and_lists_it_with_a_name_and_link(context, hub):
@@ -126,7 +113,7 @@ def test_what_a_member_followed_in_a_private_group_is_not_listed_after_they_leav
 
 
 def test_the_follow_button_on_a_page_follows_and_comes_back_to_that_page(context, hub):
-    client, csrf = browser(context, "carol@example.com")
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
     page = client.get("/g/team").text
     assert 'action="/following/group/team"' in page and 'value="follow"' in page
     answer = client.post("/following/group/team", data={"csrf": csrf, "do": "follow", "back": "/g/team?page=1"},
@@ -141,7 +128,7 @@ def test_the_follow_button_on_a_page_follows_and_comes_back_to_that_page(context
 
 
 def test_the_follow_buttons_show_on_a_profile_a_thread_and_a_tag_page_and_the_following_page_undoes(context, hub):
-    client, csrf = browser(context, "carol@example.com")
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
     assert 'action="/following/person/anna%40example.com"' in client.get("/people/anna@example.com").text
     assert f'action="/following/post/{hub["post"]}"' in client.get(f"/p/{hub['post']}").text
     assert 'action="/following/tag/storing"' in client.get("/tags/storing").text
@@ -154,7 +141,7 @@ def test_the_follow_buttons_show_on_a_profile_a_thread_and_a_tag_page_and_the_fo
 
 
 def test_a_button_without_its_csrf_token_or_with_a_bad_action_changes_nothing(context, hub):
-    client, csrf = browser(context, "carol@example.com")
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
     assert client.post("/following/group/team", data={"do": "follow"}).status_code == 403
     assert client.post("/following/group/team", data={"csrf": csrf, "do": "adore"}).status_code == 400
     assert client.post("/following/group/board", data={"csrf": csrf, "do": "follow"}).status_code == 404

@@ -17,6 +17,7 @@ from hub.services import accounts, groups, inbound, posts, signing
 from hub.services.errors import Conflict
 from hub.web.app import create_app
 from tests.support.hub import MAIL_DOMAIN, hub_context
+from tests.support.web import signed_in_with_csrf
 
 PEOPLE = ("owen", "mia", "nina", "adam")
 
@@ -37,18 +38,6 @@ def api(context, tokens, who: str) -> TestClient:
     return TestClient(create_app(context), headers={"Authorization": f"Bearer {tokens[who]}"})
 
 
-def browser(context, email: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
 def role_in(context, slug: str, email: str) -> str | None:
     with context.session_scope() as session:
         found = groups.find_membership(session, groups.get_group(session, slug), accounts.get_user(session, email))
@@ -56,7 +45,7 @@ def role_in(context, slug: str, email: str) -> str | None:
 
 
 def test_anyone_creates_a_group_on_the_web_and_becomes_its_owner(context, hub):
-    client, csrf = browser(context, "nina@example.com")
+    client, csrf = signed_in_with_csrf(context, "nina@example.com")
     assert 'href="/groups/new"' in client.get("/groups").text
     assert client.get("/groups/new").status_code == 200
     made = client.post("/groups/new", data={
@@ -72,7 +61,7 @@ def test_anyone_creates_a_group_on_the_web_and_becomes_its_owner(context, hub):
 
 
 def test_a_refused_new_group_form_comes_back_with_its_reason_and_values_and_makes_nothing(context, hub):
-    client, csrf = browser(context, "nina@example.com")
+    client, csrf = signed_in_with_csrf(context, "nina@example.com")
     taken = client.post("/groups/new", data={"csrf": csrf, "slug": "board", "name": "Mijn bord"})
     assert taken.status_code == 409 and "already exists" in taken.text and 'value="Mijn bord"' in taken.text
     bad = client.post("/groups/new", data={"csrf": csrf, "slug": "no spaces", "name": "X"})
@@ -99,7 +88,7 @@ def test_where_only_admins_create_groups_others_are_refused_on_the_web_and_the_a
     try:
         refused = api(restricted, hub, "nina").post("/api/groups", json={"slug": "x", "name": "X"})
         assert refused.status_code == 403 and "Only administrators" in refused.json()["detail"]
-        client, csrf = browser(restricted, "nina@example.com")
+        client, csrf = signed_in_with_csrf(restricted, "nina@example.com")
         assert 'href="/groups/new"' not in client.get("/groups").text
         assert client.get("/groups/new").status_code == 403
         assert client.post("/groups/new", data={"csrf": csrf, "slug": "x", "name": "X"}).status_code == 403
@@ -126,7 +115,7 @@ def test_an_owner_edits_the_group_and_its_members_over_the_api(context, hub):
 
 
 def test_an_owner_changes_settings_and_members_on_the_settings_page(context, hub):
-    client, csrf = browser(context, "owen@example.com")
+    client, csrf = signed_in_with_csrf(context, "owen@example.com")
     page = client.get("/g/board/settings")
     assert page.status_code == 200 and "Mia" in page.text
     saved = client.post("/g/board/settings", data={"csrf": csrf, "name": "Bestuur", "description": "Wekelijks",
@@ -142,8 +131,8 @@ def test_an_owner_changes_settings_and_members_on_the_settings_page(context, hub
 
 
 def test_a_private_groups_settings_are_missing_to_a_non_member_and_forbidden_to_a_member(context, hub):
-    nina, _ = browser(context, "nina@example.com")
-    mia, mia_csrf = browser(context, "mia@example.com")
+    nina, _ = signed_in_with_csrf(context, "nina@example.com")
+    mia, mia_csrf = signed_in_with_csrf(context, "mia@example.com")
     missing, forbidden = nina.get("/g/board/settings"), mia.get("/g/board/settings")
     assert missing.status_code == 404 and "Board" not in missing.text
     assert forbidden.status_code == 403
@@ -175,7 +164,7 @@ def test_the_last_owner_can_neither_leave_nor_be_removed_nor_step_down(context, 
         api(context, hub, "adam").delete("/api/groups/board/members/owen@example.com"),
     ):
         assert answer.status_code == 409 and "last owner" in answer.json()["detail"]
-    client, csrf = browser(context, "owen@example.com")
+    client, csrf = signed_in_with_csrf(context, "owen@example.com")
     assert client.post("/g/board/leave", data={"csrf": csrf}).status_code == 409
     assert role_in(context, "board", "owen@example.com") == "owner"
     owner.put("/api/groups/board/members/mia@example.com", json={"role": "owner"})
@@ -200,7 +189,7 @@ def test_an_invitation_joins_its_person_to_a_private_group_in_one_click(context,
     invited = api(context, hub, "owen").post("/api/groups/board/invitations", json={"email": "nina@example.com"})
     assert invited.status_code == 201 and invited.json() == {"email": "nina@example.com", "expires_in_days": 14}
     path = invitation_link(context, "nina@example.com")
-    nina, _ = browser(context, "nina@example.com")
+    nina, _ = signed_in_with_csrf(context, "nina@example.com")
     joined = nina.get(path, follow_redirects=False)
     assert (joined.status_code, joined.headers["location"]) == (303, "/g/board")
     assert role_in(context, "board", "nina@example.com") == "member"
@@ -210,7 +199,7 @@ def test_an_invitation_joins_its_person_to_a_private_group_in_one_click(context,
 def test_an_invitation_on_the_settings_page_is_mailed_in_the_invited_persons_language(context, hub):
     with context.session_scope() as session:
         accounts.get_user(session, "nina@example.com").language = "nl"
-    client, csrf = browser(context, "owen@example.com")
+    client, csrf = signed_in_with_csrf(context, "owen@example.com")
     sent = client.post("/g/board/settings/invite", data={"csrf": csrf, "email": "nina@example.com"})
     assert sent.status_code == 200 and "An invitation is on its way to nina@example.com." in sent.text
     with context.session_scope() as session:
@@ -226,11 +215,11 @@ def test_an_expired_forged_or_someone_elses_invitation_joins_nobody(context, hub
         good = signing.sign_expiring(session, "invitation", board.id, nina.id, lifetime_seconds=600)
         other_purpose = signing.sign_expiring(session, "sign-in", board.id, nina.id, lifetime_seconds=600)
     forged = good[:-1] + ("0" if good[-1] != "0" else "1")
-    nina_browser, _ = browser(context, "nina@example.com")
+    nina_browser, _ = signed_in_with_csrf(context, "nina@example.com")
     for token in (expired, forged, other_purpose, "12-34"):
         refused = nina_browser.get(f"/invitations/{token}", follow_redirects=False)
         assert refused.status_code == 404 and "Board" not in refused.text
-    adam_browser, _ = browser(context, "adam@example.com")
+    adam_browser, _ = signed_in_with_csrf(context, "adam@example.com")
     someone_else = adam_browser.get(f"/invitations/{good}", follow_redirects=False)
     assert someone_else.status_code == 403 and "Board" not in someone_else.text
     assert TestClient(create_app(context)).get(f"/invitations/{good}", follow_redirects=False).status_code == 303
@@ -265,7 +254,7 @@ def test_an_archived_group_is_read_only_on_the_web_the_api_and_by_mail(context, 
     ]
     assert [r.status_code for r in refused] == [403] * 5
     assert all("archived" in r.json()["detail"] for r in refused)
-    client, csrf = browser(context, "owen@example.com")
+    client, csrf = signed_in_with_csrf(context, "owen@example.com")
     web = client.post("/g/board/posts", data={"csrf": csrf, "title": "Nieuw", "body": "Tekst"})
     assert web.status_code == 403 and "archived" in web.text
     assert client.post(f"/p/{post_id}/comments", data={"csrf": csrf, "body": "Eens"}).status_code == 403
@@ -284,7 +273,7 @@ def test_an_archived_group_is_read_only_on_the_web_the_api_and_by_mail(context, 
 def test_a_public_archived_group_takes_no_joins_and_is_gone_from_the_composer(context, hub):
     api(context, hub, "nina").post("/api/groups", json={"slug": "oud", "name": "Oud"})
     assert api(context, hub, "adam").put("/api/groups/oud/archive").json()["archived"] is True
-    client, csrf = browser(context, "mia@example.com")
+    client, csrf = signed_in_with_csrf(context, "mia@example.com")
     joined = client.post("/g/oud/join", data={"csrf": csrf})
     assert joined.status_code == 403 and "archived" in joined.text
     assert 'value="oud"' not in client.get("/").text
@@ -294,10 +283,10 @@ def test_a_public_archived_group_takes_no_joins_and_is_gone_from_the_composer(co
 
 def test_only_admins_archive_and_see_the_archive_button(context, hub):
     assert api(context, hub, "owen").put("/api/groups/board/archive").status_code == 403
-    owner, owner_csrf = browser(context, "owen@example.com")
+    owner, owner_csrf = signed_in_with_csrf(context, "owen@example.com")
     assert "Archive this group" not in owner.get("/g/board/settings").text
     assert owner.post("/g/board/settings/archive", data={"csrf": owner_csrf}).status_code == 403
-    admin, admin_csrf = browser(context, "adam@example.com")
+    admin, admin_csrf = signed_in_with_csrf(context, "adam@example.com")
     assert "Archive this group" in admin.get("/g/board/settings").text
     archived = admin.post("/g/board/settings/archive", data={"csrf": admin_csrf, "do": "archive"})
     assert archived.status_code == 200 and "The group is archived." in archived.text

@@ -35,6 +35,7 @@ from hub.services import (
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
+from tests.support.web import csrf_of, signed_in_with_csrf
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
@@ -186,18 +187,6 @@ def test_every_mail_reads_in_dutch_and_in_english(name, context):
 
 
 # Every page, walked in both languages.
-def signed_in_client(context, email: str, **headers: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context), headers=headers)
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
 def lang_of(page: str) -> str:
     return re.search(r'<html lang="([a-z]+)">', page).group(1)
 
@@ -293,7 +282,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(language, context):
     made = make_hub(context, language)
-    client, csrf = signed_in_client(context, "mona@plein.test", **{"accept-language": language})
+    client, csrf = signed_in_with_csrf(context, "mona@plein.test", **{"accept-language": language})
     seen = walk(context, client, csrf, made)
     assert len(seen) == 68
     for path, (status, page) in seen.items():
@@ -306,7 +295,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
 
 def test_the_preference_of_a_signed_in_person_comes_before_the_cookie_and_the_browser(context):
     make_hub(context, "nl")
-    client, _ = signed_in_client(context, "mona@plein.test", **{"accept-language": "en"})
+    client, _ = signed_in_with_csrf(context, "mona@plein.test", **{"accept-language": "en"})
     client.cookies.set("plein_language", "en")
     assert lang_of(client.get("/").text) == "nl"
 
@@ -351,7 +340,7 @@ def test_the_footer_switch_sets_a_visitors_cookie_and_returns_to_the_same_page(c
 
 def test_the_footer_switch_changes_a_signed_in_persons_language_for_pages_and_mail(context):
     made = make_hub(context, "en")
-    client, csrf = signed_in_client(context, "mona@plein.test")
+    client, csrf = signed_in_with_csrf(context, "mona@plein.test")
     answer = client.post("/language", data={"csrf": csrf, "language": "nl", "back": f"/p/{made['post']}"},
                          follow_redirects=False)
     assert answer.headers["location"] == f"/p/{made['post']}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
@@ -20,10 +19,10 @@ from hub.services import (
     notifications,
     posts,
     reactions,
-    signing,
 )
 from hub.services.errors import Invalid
 from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 
 @pytest.fixture
@@ -390,15 +389,8 @@ def test_the_api_preferences_show_and_change_the_channels(context, session, team
 
 
 def _browser(context, session, person) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    token = signing.sign_expiring(session, "sign-in", person.id, lifetime_seconds=600)
-    session.commit()
-    client.post(f"/sign-in/{token}", data={"csrf": _csrf(client.get(f"/sign-in/{token}").text)})
-    return client, _csrf(client.get("/preferences").text)
-
-
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    session.commit()  # the sign-in reads in a session of its own
+    return signed_in_with_csrf(context, person.email)
 
 
 def test_the_header_counts_unread_in_a_labelled_link_and_the_page_marks_all_read(context, session, team):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.services import accounts, signing
+from hub.services import accounts
 from hub.web.app import create_app
+from tests.support.web import signed_in
 
 
 @pytest.fixture
@@ -23,15 +22,6 @@ def people(context):
             accounts.create_user(session, f"an{n:02}@example.com", f"Annelies {n:02}")
         session.flush()
         return accounts.create_api_token(session, anna)
-
-
-def signed_in(context, email: str) -> TestClient:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/sign-in/{token}").text).group(1)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf})
-    return client
 
 
 def names(answer) -> list[str]:

@@ -11,7 +11,6 @@ from email.utils import make_msgid
 import dkim
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
 from hub.cli import main
 from hub.models import (
@@ -29,9 +28,9 @@ from hub.models import (
 from hub.runner import log_sender_authentication
 from hub.services import accounts, groups, inbound, moderation, signing
 from hub.settings import Settings
-from hub.web.app import create_app
 from tests.hub.test_receipts import SENDERS_MESSAGE_IDS, written_by_hand
 from tests.support.dnsmasq import Dnsmasq, new_dkim_key
+from tests.support.web import csrf_of, signed_in
 
 DOMAIN = "plein.test"
 
@@ -373,18 +372,6 @@ def test_an_unverified_moderator_answer_decides_nothing(relay_auth, session, com
 
 
 # The web and the CLI
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def signed_in(context, email: str) -> TestClient:
-    client = TestClient(create_app(context), follow_redirects=True)
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client
-
 
 def test_a_moderator_approves_on_the_queue_page_linked_from_the_group(context, data_dir):
     with context.session_scope() as session:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 
 from hub.models import Delivery, Membership
-from hub.services import accounts, groups, signing
+from hub.services import accounts, groups
 from hub.web.app import create_app
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def signed_in_client(context, email: str) -> tuple[TestClient, str]:
-    """A browser session for `email`, signed in through a sign-in link as Plein mails it."""
-    client = TestClient(create_app(context), follow_redirects=True)
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    confirm = client.get(f"/sign-in/{token}")
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(confirm.text)})
-    return client, csrf_of(client.get("/preferences").text)
+from tests.support.web import signed_in_with_csrf
 
 
 def make_member(context, delivery: str = "each") -> str:
@@ -77,7 +62,7 @@ def test_the_api_reads_and_changes_the_digest_time_zone_hour_and_language(contex
 
 def test_the_preferences_page_changes_delivery_and_digest_settings(context, data_dir):
     make_member(context)
-    client, csrf = signed_in_client(context, "rick@example.com")
+    client, csrf = signed_in_with_csrf(context, "rick@example.com")
     page = client.get("/preferences")
     assert 'name="delivery-engineering"' in page.text
 
@@ -97,7 +82,7 @@ def test_the_preferences_page_changes_delivery_and_digest_settings(context, data
 
 def test_a_bad_value_on_the_preferences_page_is_explained_and_nothing_changes(context, data_dir):
     make_member(context)
-    client, csrf = signed_in_client(context, "rick@example.com")
+    client, csrf = signed_in_with_csrf(context, "rick@example.com")
     answer = client.post("/preferences", data={
         "csrf": csrf, "delivery-engineering": "daily", "digest_hour": "25", "digest_weekday": "0",
         "timezone": "Europe/Amsterdam", "language": "en", "notify_replies": "on",

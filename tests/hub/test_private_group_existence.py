@@ -7,13 +7,11 @@ and the two answers must be the same once the slug is taken out.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.services import accounts, groups, inbound, moderation, signin
-from hub.web.app import create_app
+from hub.services import accounts, groups, inbound, moderation
+from tests.support.web import csrf_of, signed_in
 
 PRIVATE, MISSING = "board", "bored"
 
@@ -32,17 +30,10 @@ def carol(context, data_dir):
         raw = b"From: carol@example.com\r\nTo: board@plein.test\r\nSubject: Vraag\r\n\r\nMag ik iets vragen?\r\n"
         stored = inbound.store_inbound(session, raw, "carol@example.com", ["board@plein.test"])
         assert inbound.process_inbound(session, stored.id).status.value == "held"
-        token = signin.sign_in_token(user)
         api_token = accounts.create_api_token(session, user)
-    client = TestClient(create_app(context), follow_redirects=False)
-    csrf = csrf_of(client.get(f"/sign-in/{token}").text)
-    assert client.post(f"/sign-in/{token}", data={"csrf": csrf}).status_code == 303
+    client = signed_in(context, "carol@example.com", follow_redirects=False)
     client.headers["Authorization"] = f"Bearer {api_token}"
     return client
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 ROUTES = {

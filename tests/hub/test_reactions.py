@@ -21,10 +21,10 @@ from hub.services import (
     notifications,
     posts,
     reactions,
-    signing,
 )
 from hub.services.errors import Invalid
 from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 DOMAIN = "plein.test"
 
@@ -54,18 +54,6 @@ def hub(context):
 
 def api(context, hub, who: str) -> TestClient:
     return TestClient(create_app(context), headers={"Authorization": f"Bearer {hub['tokens'][who]}"})
-
-
-def browser(context, email: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
 def user(session, name: str):
@@ -235,7 +223,7 @@ def test_a_non_member_reacting_to_a_private_post_or_comment_gets_the_404_of_a_mi
 
 
 def test_a_reaction_button_is_a_form_that_works_without_javascript_and_shows_who_gave_it(context, hub):
-    client, csrf = browser(context, "bram@example.com")
+    client, csrf = signed_in_with_csrf(context, "bram@example.com")
     given = client.post(f"/p/{hub['post']}/reactions/like", data={"csrf": csrf, "given": "1"}, follow_redirects=False)
     assert (given.status_code, given.headers["location"]) == (303, f"/p/{hub['post']}#reactions")
     page = client.get(f"/p/{hub['post']}").text
@@ -252,7 +240,7 @@ def test_a_reaction_button_is_a_form_that_works_without_javascript_and_shows_who
 
 
 def test_a_reaction_to_a_comment_on_the_web_returns_to_that_comment(context, hub):
-    client, csrf = browser(context, "anna@example.com")
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
     answer = client.post(f"/comments/{hub['comment']}/reactions/agree", data={"csrf": csrf}, follow_redirects=False)
     assert answer.headers["location"] == f"/p/{hub['post']}#reactions-{hub['comment']}"
     page = client.get(f"/p/{hub['post']}").text
@@ -263,14 +251,14 @@ def test_a_reaction_to_a_comment_on_the_web_returns_to_that_comment(context, hub
 
 
 def test_a_reaction_form_without_its_csrf_token_is_refused(context, hub):
-    client, _ = browser(context, "anna@example.com")
+    client, _ = signed_in_with_csrf(context, "anna@example.com")
     assert client.post(f"/p/{hub['post']}/reactions/like", data={"given": "1"}).status_code == 403
     with context.session_scope() as session:
         assert session.query(Reaction).count() == 0
 
 
 def test_a_non_member_reacting_on_the_web_to_a_private_post_gets_the_page_of_a_missing_one(context, hub):
-    client, csrf = browser(context, "carol@example.com")
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
     seen = client.post(f"/p/{hub['secret']}/reactions/like", data={"csrf": csrf})
     absent = client.post("/p/999999/reactions/like", data={"csrf": csrf})
     assert seen.status_code == absent.status_code == 404
@@ -282,7 +270,7 @@ def test_the_reaction_words_read_in_dutch(context, hub):
     with context.session_scope() as session:
         user(session, "anna").language = "nl"
         reactions.react(session, user(session, "bram"), session.get(Post, hub["post"]), "like")
-    client, _ = browser(context, "anna@example.com")
+    client, _ = signed_in_with_csrf(context, "anna@example.com")
     page = client.get(f"/p/{hub['post']}").text
     assert '<span class="sr-only">Vind ik leuk</span>' in page and "1 waardering" in page
     assert 'aria-label="Waarderingen"' in page
@@ -408,7 +396,7 @@ def test_search_over_the_api_and_on_the_page_shows_reaction_counts_of_posts_and_
     people = api(context, hub, "carol").get("/api/search", params={"q": "Bram", "kind": "person"}).json()["results"]
     assert people and all("reactions" not in r for r in people)
 
-    client, _ = browser(context, "carol@example.com")
+    client, _ = signed_in_with_csrf(context, "carol@example.com")
     page = client.get("/search", params={"q": "planning"}).text
     assert '<span class="sr-only">Like</span> 2</span>' in page
 

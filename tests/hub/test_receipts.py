@@ -14,10 +14,7 @@ from hub.models import Comment, InboundStatus, OutgoingMail, Post, utcnow
 from hub.services import accounts, groups, inbound, mail_keys, message_ids, posts, preferences, receipts, signing
 from hub.services.errors import Forbidden
 from hub.web.app import create_app
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+from tests.support.web import csrf_of
 
 
 def mail(subject: str, body: str, sender: str = "Alice Aalders <alice@example.com>", **headers: str) -> bytes:

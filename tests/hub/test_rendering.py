@@ -6,12 +6,11 @@ import re
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from hub.services import accounts, groups, posts, rendering, signing
+from hub.services import accounts, groups, posts, rendering
 from hub.templating import AVATAR_COLOURS, avatar
-from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 
 @pytest.fixture
@@ -76,9 +75,9 @@ def test_huge_or_deeply_nested_text_is_rendered_within_a_budget(session, hostile
 
 
 def test_the_worst_markdown_under_the_limit_still_renders_quickly(session):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not make the renderer slow
     html_of(session, "[" * rendering.MARKDOWN_MAX_CHARS)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_text_past_the_limit_is_shown_as_plain_escaped_text(session):
@@ -159,20 +158,8 @@ def hub(context):
         return {"post": post.id, "comment": comment.id, "secret": secret.id}
 
 
-def browser(context, email: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    client.post(f"/sign-in/{token}", data={"csrf": csrf_of(client.get(f"/sign-in/{token}").text)})
-    return client, csrf_of(client.get("/preferences").text)
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
 def test_a_thread_shows_markdown_mentions_tags_and_names_with_avatars(context, hub):
-    client, _ = browser(context, "carol@example.com")
+    client, _ = signed_in_with_csrf(context, "carol@example.com")
     page = client.get(f"/p/{hub['post']}").text
     assert "<strong>Wie</strong> doet wat?" in page
     assert 'href="/people/bram@example.com" class="mention"' in page and 'href="/tags/planning" class="tag"' in page
@@ -182,7 +169,7 @@ def test_a_thread_shows_markdown_mentions_tags_and_names_with_avatars(context, h
 
 
 def test_names_on_group_history_and_profile_pages_link_to_profiles(context, hub):
-    client, csrf = browser(context, "anna@example.com")
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
     client.post(f"/p/{hub['post']}/edit", data={"csrf": csrf, "title": "Planning", "body": "*Nieuw*"})
     assert 'href="/people/anna%40example.com"><span class="avatar"' in client.get("/g/team").text
     history = client.get(f"/p/{hub['post']}/history").text
@@ -191,7 +178,7 @@ def test_names_on_group_history_and_profile_pages_link_to_profiles(context, hub)
 
 
 def test_preview_of_a_comment_shows_it_rendered_and_keeps_the_text_without_posting(context, hub):
-    client, csrf = browser(context, "bram@example.com")
+    client, csrf = signed_in_with_csrf(context, "bram@example.com")
     typed = "Een **vraag** voor @anna"
     page = client.post(f"/p/{hub['post']}/comments", data={"csrf": csrf, "body": typed, "preview": "1"})
     assert page.status_code == 200
@@ -204,7 +191,7 @@ def test_preview_of_a_comment_shows_it_rendered_and_keeps_the_text_without_posti
 
 
 def test_preview_of_a_new_post_keeps_title_and_text_and_posts_nothing(context, hub):
-    client, csrf = browser(context, "anna@example.com")
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
     page = client.post("/g/team/posts", data={"csrf": csrf, "title": "Vrijdag", "body": "- taart\n- koffie",
                                               "preview": "1"}, files={"files": ("", b"", "application/octet-stream")})
     assert page.status_code == 200 and "<li>taart</li>" in page.text
@@ -213,20 +200,20 @@ def test_preview_of_a_new_post_keeps_title_and_text_and_posts_nothing(context, h
 
 
 def test_preview_of_an_edit_shows_the_new_text_and_saves_nothing(context, hub):
-    client, csrf = browser(context, "bram@example.com")
+    client, csrf = signed_in_with_csrf(context, "bram@example.com")
     page = client.post(f"/comments/{hub['comment']}/edit", data={"csrf": csrf, "body": "_anders_", "preview": "1"})
     assert page.status_code == 200 and "<em>anders</em>" in page.text and ">_anders_</textarea>" in page.text
     assert "Ik doe de kabels" in client.get(f"/p/{hub['post']}").text
 
 
 def test_preview_needs_the_forms_csrf_token(context, hub):
-    client, _ = browser(context, "bram@example.com")
+    client, _ = signed_in_with_csrf(context, "bram@example.com")
     refused = client.post(f"/p/{hub['post']}/comments", data={"csrf": "forged", "body": "x", "preview": "1"})
     assert refused.status_code == 403
 
 
 def test_a_non_member_previewing_in_a_private_thread_learns_nothing(context, hub):
-    client, csrf = browser(context, "carol@example.com")
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
     secret = client.post(f"/p/{hub['secret']}/comments", data={"csrf": csrf, "body": "x", "preview": "1"})
     missing = client.post("/p/999999/comments", data={"csrf": csrf, "body": "x", "preview": "1"})
     assert secret.status_code == missing.status_code == 404
@@ -234,7 +221,7 @@ def test_a_non_member_previewing_in_a_private_thread_learns_nothing(context, hub
 
 
 def test_composer_pages_load_the_mention_script_from_this_origin_only(context, hub):
-    client, _ = browser(context, "bram@example.com")
+    client, _ = signed_in_with_csrf(context, "bram@example.com")
     page = client.get(f"/p/{hub['post']}")
     assert '<script src="/mentions.js" defer></script>' in page.text and "<script>" not in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]

@@ -12,20 +12,13 @@ from sqlalchemy import event
 from hub.models import OutgoingMail
 from hub.services import accounts, signin
 from hub.web.app import create_app
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+from tests.support.web import browser, csrf_of, signed_in
 
 
 @pytest.fixture
 def alice(context, data_dir):
     with context.session_scope() as session:
         accounts.create_user(session, "alice@example.com", "Alice Aalders")
-
-
-def browser(context, client_host: str = "testclient") -> TestClient:
-    return TestClient(create_app(context), follow_redirects=False, client=(client_host, 50000))
 
 
 def mailed_link(context) -> str:
@@ -43,26 +36,18 @@ def follow(client: TestClient, link: str):
     return client.post(link, data={"csrf": csrf_of(confirm.text)})
 
 
-def sign_in(context, email: str = "alice@example.com") -> TestClient:
-    client = browser(context)
-    with context.session_scope() as session:
-        link = "/sign-in/" + signin.sign_in_token(accounts.get_user(session, email))
-    assert follow(client, link).status_code == 303
-    return client
-
-
 def is_signed_in(client: TestClient) -> bool:
     return client.get("/").status_code == 200
 
 
 def test_a_used_sign_in_link_does_not_sign_in_again_from_another_browser(context, alice):
-    ask_for_link(browser(context), "alice@example.com")
+    ask_for_link(browser(context, follow_redirects=False), "alice@example.com")
     link = mailed_link(context)
-    first = browser(context)
+    first = browser(context, follow_redirects=False)
     assert follow(first, link).headers["location"] == "/"
     assert is_signed_in(first)
 
-    second = browser(context)
+    second = browser(context, follow_redirects=False)
     confirm = second.get(link)
     assert confirm.status_code == 400 and "A sign-in link works once, for 30 minutes." in confirm.text
     again = second.post(link, data={"csrf": csrf_of(second.get("/sign-in").text)})  # as the first browser did
@@ -76,12 +61,12 @@ def test_two_links_asked_for_one_after_the_other_each_work_once(context, alice):
         links = [f"/sign-in/{signin.sign_in_token(user)}" for _ in range(2)]
     assert links[0] != links[1]
     for link in links:
-        assert follow(browser(context), link).status_code == 303
+        assert follow(browser(context, follow_redirects=False), link).status_code == 303
 
 
 def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(context, alice):
-    victim = sign_in(context)
-    thief = browser(context)
+    victim = signed_in(context, "alice@example.com", follow_redirects=False)
+    thief = browser(context, follow_redirects=False)
     thief.cookies.set("plein_session", victim.cookies["plein_session"])
     assert is_signed_in(thief)
 
@@ -92,7 +77,7 @@ def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_wor
 
 
 def test_the_cookie_carries_a_random_id_and_nothing_else(context, alice):
-    client = sign_in(context)
+    client = signed_in(context, "alice@example.com", follow_redirects=False)
     cookie = client.cookies["plein_session"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie)
     with context.session_scope() as session:
@@ -102,7 +87,8 @@ def test_the_cookie_carries_a_random_id_and_nothing_else(context, alice):
 def test_sign_out_everywhere_on_the_preferences_page_ends_every_session_of_the_person(context, alice, data_dir):
     with context.session_scope() as session:
         accounts.create_user(session, "bob@example.com", "Bob Bos")
-    laptop, phone, bob = sign_in(context), sign_in(context), sign_in(context, "bob@example.com")
+    laptop, phone = (signed_in(context, "alice@example.com", follow_redirects=False) for _ in range(2))
+    bob = signed_in(context, "bob@example.com", follow_redirects=False)
     preferences = laptop.get("/preferences")
     assert "Sign out everywhere" in preferences.text
 
@@ -114,7 +100,8 @@ def test_sign_out_everywhere_on_the_preferences_page_ends_every_session_of_the_p
 
 
 def test_an_address_gets_at_most_five_links_a_quarter_of_an_hour_and_every_ask_the_same_answer(context, alice):
-    answers = [ask_for_link(browser(context, f"10.0.0.{n}"), "alice@example.com") for n in range(7)]
+    browsers = [browser(context, f"10.0.0.{n}", follow_redirects=False) for n in range(7)]
+    answers = [ask_for_link(client, "alice@example.com") for client in browsers]
 
     assert {a.status_code for a in answers} == {200}
     assert all("a sign-in link is on its way" in a.text for a in answers)
@@ -123,7 +110,7 @@ def test_an_address_gets_at_most_five_links_a_quarter_of_an_hour_and_every_ask_t
 
 
 def test_a_client_asking_for_many_addresses_gets_429_after_twenty(context, alice):
-    client = browser(context, "192.0.2.7")
+    client = browser(context, "192.0.2.7", follow_redirects=False)
     answers = [ask_for_link(client, f"someone{n}@example.com") for n in range(20)]
     assert {a.status_code for a in answers} == {200}
 
@@ -131,7 +118,7 @@ def test_a_client_asking_for_many_addresses_gets_429_after_twenty(context, alice
 
     assert limited.status_code == 429
     assert "Many sign-in links were asked for from here" in limited.text
-    assert ask_for_link(browser(context, "192.0.2.8"), "alice@example.com").status_code == 200
+    assert ask_for_link(browser(context, "192.0.2.8", follow_redirects=False), "alice@example.com").status_code == 200
 
 
 class AnswerWatcher:

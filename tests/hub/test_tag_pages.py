@@ -3,13 +3,12 @@ and never show or count what the reader may not see; a post's tags link to their
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.services import accounts, groups, posts, signing, tags
+from hub.services import accounts, groups, posts, tags
 from hub.web.app import create_app
+from tests.support.web import signed_in
 
 
 @pytest.fixture
@@ -36,15 +35,6 @@ def api(context, hub, who: str) -> TestClient:
     return TestClient(create_app(context), headers={"Authorization": f"Bearer {hub['tokens'][who]}"})
 
 
-def browser(context, email: str) -> TestClient:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    page = client.get(f"/sign-in/{token}").text
-    client.post(f"/sign-in/{token}", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
-    return client
-
-
 def test_the_tag_api_lists_posts_and_comments_newest_first_with_the_count(context, hub):
     found = api(context, hub, "anna").get("/api/tags/Storing").json()
     assert (found["tag"], found["total"], found["following"]) == ("storing", 3, False)
@@ -58,7 +48,7 @@ def test_a_non_member_neither_sees_nor_counts_a_private_groups_tagged_items(cont
     carol = api(context, hub, "carol")
     found = carol.get("/api/tags/storing").json()
     assert found["total"] == 2 and hub["secret"] not in [i["post_id"] for i in found["items"]]
-    page = browser(context, "carol@example.com").get("/tags/storing").text
+    page = signed_in(context, "carol@example.com").get("/tags/storing").text
     assert "Reorganisatie" not in page and "Board" not in page
 
 
@@ -67,7 +57,7 @@ def test_a_tag_used_only_in_a_private_group_looks_to_a_non_member_as_one_nobody_
     secret, unused = carol.get("/api/tags/geheim"), carol.get("/api/tags/nooitgebruikt")
     assert secret.status_code == unused.status_code == 200
     assert {k: v for k, v in secret.json().items() if k != "tag"} == {k: v for k, v in unused.json().items() if k != "tag"}
-    client = browser(context, "carol@example.com")
+    client = signed_in(context, "carol@example.com")
     assert client.get("/tags/geheim").text.replace("geheim", "X") == client.get("/tags/nooitgebruikt").text.replace(
         "nooitgebruikt", "X")
 
@@ -95,11 +85,11 @@ def test_the_tag_page_pages_through_many_items(context, hub, session):
 
 
 def test_the_tag_page_shows_the_count_the_items_and_a_follow_button(context, hub):
-    page = browser(context, "anna@example.com").get("/tags/storing").text
+    page = signed_in(context, "anna@example.com").get("/tags/storing").text
     assert "3 posts and comments" in page and "Storing in Noord" in page and "Reorganisatie" in page
     assert 'action="/following/tag/storing"' in page
 
 
 def test_a_posts_tags_show_on_its_page_and_link_to_their_tag_pages(context, hub):
-    page = browser(context, "carol@example.com").get(f"/p/{hub['post']}").text
+    page = signed_in(context, "carol@example.com").get(f"/p/{hub['post']}").text
     assert '<a class="badge" href="/tags/storing">#storing</a>' in page
