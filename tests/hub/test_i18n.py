@@ -282,7 +282,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(language, context):
     made = make_hub(context, language)
-    client, csrf = signed_in_with_csrf(context, "mona@plein.test", **{"accept-language": language})
+    client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
     assert len(seen) == 68
     for path, (status, page) in seen.items():
@@ -295,7 +295,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
 
 def test_the_preference_of_a_signed_in_person_comes_before_the_cookie_and_the_browser(context):
     make_hub(context, "nl")
-    client, _ = signed_in_with_csrf(context, "mona@plein.test", **{"accept-language": "en"})
+    client, _ = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": "en"})
     client.cookies.set("plein_language", "en")
     assert lang_of(client.get("/").text) == "nl"
 
