@@ -19,10 +19,12 @@ def plein(tmp_path):
     server = ProductionPlein(
         tmp_path / "data", postgres.url, redis.url, sweep_interval="2", sweep_after="4",
     )
-    server.cli("db", "upgrade")
-    server.cli("user", "add", "alice@example.com", "--name", "Alice")
-    server.cli("group", "create", "engineering", "--name", "Engineering")
-    server.cli("group", "add-member", "engineering", "alice@example.com")
+    server.cli_batch(
+        ["db", "upgrade"],
+        ["user", "add", "alice@example.com", "--name", "Alice"],
+        ["group", "create", "engineering", "--name", "Engineering"],
+        ["group", "add-member", "engineering", "alice@example.com"],
+    )
     server.start()
     yield server, postgres, redis
     server.stop()

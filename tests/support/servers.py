@@ -80,7 +80,7 @@ class PleinServer:
 
     def wait_until_ready(self) -> None:
         try:
-            wait_for(self._ready, timeout=60, what=f"Plein to listen (logs beside {self.data_dir})")
+            wait_for(self._ready, timeout=120, what=f"Plein to listen (logs beside {self.data_dir})")
         except BaseException:
             self.stop()
             raise
