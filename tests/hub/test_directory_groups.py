@@ -3,8 +3,6 @@ imports, directory syncs, new people, deactivation and reactivation; made with `
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -13,9 +11,10 @@ from sqlalchemy import select
 from hub.cli import main
 from hub.models import Delivery, Department, Follow, Group, Membership, User
 from hub.runner import prepare
-from hub.services import accounts, directory_groups, follows, groups, preferences, signing
+from hub.services import accounts, directory_groups, follows, groups, preferences
 from hub.services.errors import Conflict, Forbidden
 from hub.web.app import create_app
+from tests.support.web import csrf_of, signed_in
 
 HEADER = "email,name,department,title,manager,phone,location,expertise\n"
 COMPANY = HEADER + (
@@ -209,19 +208,6 @@ def test_slugs_are_made_of_department_names():
 # On the web.
 
 
-def browser(context, email: str) -> TestClient:
-    client = TestClient(create_app(context))
-    with context.session_scope() as session:
-        token = signing.sign_expiring(session, "sign-in", accounts.get_user(session, email).id, lifetime_seconds=600)
-    page = client.get(f"/sign-in/{token}").text
-    client.post(f"/sign-in/{token}", data={"csrf": csrf(page)})
-    return client
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
 def department_id(context, path: str) -> int:
     with context.session_scope() as session:
         return session.scalar(select(Department.id).where(Department.path == path))
@@ -231,7 +217,7 @@ def department_id(context, path: str) -> int:
 def admin(company):
     with company.session_scope() as session:
         accounts.set_admin(session, accounts.get_user(session, "ceo@example.com"))
-    return browser(company, "ceo@example.com")
+    return signed_in(company, "ceo@example.com")
 
 
 def test_an_admin_makes_a_private_group_for_a_department_on_its_page(company, admin):
@@ -240,12 +226,12 @@ def test_an_admin_makes_a_private_group_for_a_department_on_its_page(company, ad
     assert "Make a group for this department" in page.text
     made = admin.post(
         f"/org/{finance}/group",
-        data={"csrf": csrf(page.text), "name": "Geld", "slug": "geld", "privacy": "private"},
+        data={"csrf": csrf_of(page.text), "name": "Geld", "slug": "geld", "privacy": "private"},
         follow_redirects=False,
     )
     assert (made.status_code, made.headers["location"]) == (303, "/g/geld")
     assert members(company, "geld") == {"fay@example.com"}
-    shown = browser(company, "fay@example.com").get("/g/geld").text
+    shown = signed_in(company, "fay@example.com").get("/g/geld").text
     assert "Everyone in" in shown and "Leave this group" not in shown
 
 
@@ -256,16 +242,16 @@ def test_a_second_group_for_a_department_is_refused_on_its_page_and_nothing_is_m
     with company.session_scope() as session:
         consumer_group = groups.get_group(session, "consumer")
         consumer_group.follows_department_id = None
-    refused = admin.post(f"/org/{consumer}/group", data={"csrf": csrf(page.text), "slug": "consumer"})
+    refused = admin.post(f"/org/{consumer}/group", data={"csrf": csrf_of(page.text), "slug": "consumer"})
     assert refused.status_code == 409 and "already exists" in refused.text
 
 
 def test_only_an_admin_makes_a_department_group(company):
-    tom = browser(company, "tom@example.com")
+    tom = signed_in(company, "tom@example.com")
     finance = department_id(company, "KPN/Finance")
     page = tom.get(f"/org/{finance}")
     assert "Make a group for this department" not in page.text
-    refused = tom.post(f"/org/{finance}/group", data={"csrf": csrf(page.text), "slug": "sneaky"})
+    refused = tom.post(f"/org/{finance}/group", data={"csrf": csrf_of(page.text), "slug": "sneaky"})
     assert refused.status_code == 403
     assert members(company, "sneaky") == set()
 
@@ -273,18 +259,18 @@ def test_only_an_admin_makes_a_department_group(company):
 def test_a_private_department_group_leaks_nothing_to_non_members(company):
     assert plein("group", "for-department", "KPN/Finance", "--slug", "secret-finance", "--private").exit_code == 0
     finance = department_id(company, "KPN/Finance")
-    tom = browser(company, "tom@example.com")
+    tom = signed_in(company, "tom@example.com")
     assert "secret-finance" not in tom.get(f"/org/{finance}").text
     assert tom.get("/g/secret-finance").status_code == 404
     assert "secret-finance" not in tom.get("/groups").text
-    fay = browser(company, "fay@example.com")
+    fay = signed_in(company, "fay@example.com")
     assert "secret-finance" in fay.get(f"/org/{finance}").text
 
 
 def test_the_group_page_says_membership_follows_the_directory_in_dutch_too(company):
     with company.session_scope() as session:
         accounts.get_user(session, "tom@example.com").language = "nl"
-    page = browser(company, "tom@example.com").get("/g/everyone").text
+    page = signed_in(company, "tom@example.com").get("/g/everyone").text
     assert "Iedereen in het bedrijf is lid" in page
     assert "Deze groep verlaten" not in page
 
@@ -299,9 +285,9 @@ def test_people_taken_in_together_get_their_own_default_delivery(context):
 
 
 def test_leaving_on_the_web_or_being_removed_over_the_api_is_refused(company, admin):
-    tom = browser(company, "tom@example.com")
+    tom = signed_in(company, "tom@example.com")
     page = tom.get("/g/everyone").text
-    left = tom.post("/g/everyone/leave", data={"csrf": csrf(page)})
+    left = tom.post("/g/everyone/leave", data={"csrf": csrf_of(page)})
     assert left.status_code == 403 and "follow the directory" in left.text
     with company.session_scope() as session:
         token = accounts.create_api_token(session, accounts.get_user(session, "ceo@example.com"))

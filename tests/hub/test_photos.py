@@ -15,7 +15,7 @@ from hub.models import User
 from hub.services import accounts, groups, photos, posts
 from hub.services.errors import Forbidden, Invalid
 from hub.web.app import create_app
-from tests.hub.test_moderation import csrf_of, signed_in
+from tests.support.web import csrf_of, signed_in
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
