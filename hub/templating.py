@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,18 +67,18 @@ class Avatar:
     """The address of their profile photo without its size (`&size=64` or `256`), or "" for none."""
 
 
-_photo_versions: ContextVar[Callable[[], Mapping[str, str]] | None] = ContextVar("photo_versions", default=None)
+_photo_versions: ContextVar[Callable[[str], str | None] | None] = ContextVar("photo_versions", default=None)
 
 
 @contextmanager
-def showing_photos(versions: Callable[[], Mapping[str, str]]) -> Iterator[None]:
-    """While a page renders: avatars show the photos of the people in `versions()`, the photo version of each by
-    email address, asked for once, when the first avatar is drawn.
+def showing_photos(version_of: Callable[[str], str | None]) -> Iterator[None]:
+    """While a page renders: avatars show the photo of each person `version_of(email)` gives a version for, asked
+    once per person on the page, when their first avatar is drawn.
 
     A context variable rather than an argument: avatars are drawn by macros (templates/web/_person.html) that
     pages import without their context, wherever a name appears.
     """
-    token = _photo_versions.set(functools.cache(versions))
+    token = _photo_versions.set(functools.cache(version_of))
     try:
         yield
     finally:
@@ -91,8 +91,8 @@ def avatar(name: str, email: str = "") -> Avatar:
     words = name.split() or [email.partition("@")[0] or "?"]
     initials = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
     colour = AVATAR_COLOURS[zlib.crc32((name or email).casefold().encode()) % len(AVATAR_COLOURS)]
-    versions = _photo_versions.get()
-    version = versions().get(email) if versions and email else None
+    version_of = _photo_versions.get()
+    version = version_of(email) if version_of and email else None
     return Avatar(initials, colour, f"/people/{quote(email, safe='@')}/photo?v={version}" if version else "")
 
 

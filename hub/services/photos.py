@@ -70,9 +70,9 @@ def photo_path(session: Session, person: User, size: int) -> Path:
     return _folder(session, person) / _name(person.photo_version, size)
 
 
-def versions(session: Session) -> dict[str, str]:
-    """The photo version of each person who has a photo, by email address."""
-    return dict(session.execute(select(User.email, User.photo_version).where(User.photo_version.is_not(None))).all())
+def version_of(session: Session, email: str) -> str | None:
+    """The version of the photo of the person with `email`, if they have one."""
+    return session.scalar(select(User.photo_version).where(User.email == email))
 
 
 def _may_change(actor: User, person: User) -> None:

@@ -65,6 +65,10 @@ router = APIRouter()
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
 
 
+def _no_photo(email: str) -> None:
+    """Photos are for people signed in."""
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
     """Page `template` in the reader's language; a `Message` or service error in `context` is translated into it."""
     context.setdefault("user", None)
@@ -75,7 +79,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     language, catalogue = reader_language(request, user), context_of_app(request).catalogue
     gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
-    with showing_photos(functools.partial(photos.versions, object_session(user)) if user else dict):
+    with showing_photos(functools.partial(photos.version_of, object_session(user)) if user else _no_photo):
         html = catalogue.environment(language).get_template(f"web/{template}").render(
             request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
         )
