@@ -1,7 +1,7 @@
 """Benchmark: the people directory (`/people`) and the department tree (`/org`, `/org/{id}`) over HTTP with
 8 clients, on SQLite and PostgreSQL.
 
-    python bench/directory.py [--scale 1.0] [--rounds 60] [--engines sqlite,postgres]
+    python bench/directory.py [--scale 1.0] [--rounds 60] [--engines sqlite,postgres] [--web-processes N]
 
 At `--scale 1` it builds, by bulk inserts, 30,000 people in a 6-level tree of 1,066 departments
 (1 at the top, then 5, 4, 4, 3 and 3 below each), each department headed by its first person
@@ -9,8 +9,8 @@ whom the others in it report to, the head reporting to the head above; 20 locati
 expertise tags from 200 each, 2 % deactivated; 300 groups (every tenth private) with 40,000
 posts and 120,000 comments over the last 120 days (about the density of bench/feed.py's hub).
 
-Then a child process serves the hub (`create_app`, as `plein run` does, started by bench/feed.py)
-and 8 signed-in browsers ask, `--rounds` times each, for the pages as people use them: `/people`
+Then `plein web` serves the hub (`--web-processes`, one per core by default, as docs/deployment.md
+advises for a machine that serves the web) and 8 signed-in browsers ask, `--rounds` times each, for the pages as people use them: `/people`
 (the first page, a letter, a search word, a department, a location, an expertise, the second
 page), `/org` (the whole tree), and `/org/{id}` of departments from the top to the bottom.
 Figures: p50, p95 and p99 per kind of page and pages per second. Nothing is asserted; the target
@@ -24,7 +24,6 @@ import http.client
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.feed import free_port, load, measure, report, serving, settings_for  # noqa: E402
+from bench.feed import free_port, load, measure, report, serve, serving, settings_for  # noqa: E402
 from hub.context import build_context  # noqa: E402
 from hub.db import upgrade_database  # noqa: E402
 from hub.services import signing  # noqa: E402
@@ -179,7 +178,7 @@ def page_asker(port: int, cookies: list[str], paths: list[str]):
     return for_client
 
 
-def run(engine: str, database_url: str, scale: float, rounds: int) -> None:
+def run(engine: str, database_url: str, scale: float, rounds: int, processes: int) -> None:
     print(f"{engine}:", flush=True)
     with tempfile.TemporaryDirectory(prefix="plein-bench-directory-") as work:
         settings = settings_for(Path(work), database_url)
@@ -188,11 +187,9 @@ def run(engine: str, database_url: str, scale: float, rounds: int) -> None:
         hub = Hub(scale)
         generate(context, hub)
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "feed.py"), "--serve", work, database_url or "-", str(port)]
-        )
+        server = serve(Path(work), database_url, port, processes)
         try:
-            wait_for(lambda: serving(port), timeout=60, what="the hub")
+            wait_for(lambda: serving(port), timeout=120, what="the hub")
             readers = random.Random(3).sample(range(len(hub.departments) + 1, hub.people + 1), 8)
             cookies = [signed_in_cookie(context, port, user_id) for user_id in readers]
             asked = {
@@ -215,6 +212,10 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 is 30,000 people")
     parser.add_argument("--rounds", type=int, default=60, help="pages per client, for each kind of page")
     parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument(
+        "--web-processes", type=int, default=os.cpu_count() or 1,
+        help="PLEIN_WEB_PROCESSES of the `plein web` serving the hub (default: one per core, as docs/deployment.md advises)",
+    )
     args = parser.parse_args()
     print(
         f"scale {args.scale}, {args.rounds} pages per client, machine: {os.uname().machine}, "
@@ -223,7 +224,7 @@ def main() -> None:
     )
     for engine in args.engines.split(","):
         if engine == "sqlite":
-            run("sqlite", "", args.scale, args.rounds)
+            run("sqlite", "", args.scale, args.rounds, args.web_processes)
         elif engine == "postgres":
             from tests.support import databases
 
@@ -232,7 +233,7 @@ def main() -> None:
                 continue
             postgres = databases.PostgresServer()
             try:
-                run("postgres", postgres.url, args.scale, args.rounds)
+                run("postgres", postgres.url, args.scale, args.rounds, args.web_processes)
             finally:
                 postgres.close()
         else:
