@@ -121,5 +121,4 @@ def create_api_token(session: Session, user: User) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
-    return api_token.user if api_token else None
+    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == _hash(token)))
