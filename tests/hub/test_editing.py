@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hub.models import Attachment, Comment, HeldMessage, Post, Revision
 from hub.services import accounts, groups, index_writer, moderation, posts, searching
 from hub.web.app import create_app
-from tests.hub.test_moderation import csrf_of, signed_in
+from tests.support.web import csrf_of, signed_in
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from hub.models.base import utcnow
 from hub.services import accounts, departments, groups, organisation, posts
 from hub.services.errors import NotFound
 from hub.web.app import create_app
-from tests.hub.test_directory import browser, person
+from tests.hub.test_directory import person
+from tests.support.web import signed_in
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_most_active_groups_count_the_last_90_days_and_never_a_private_group_for
 
 
 def test_the_department_page_never_shows_a_private_group_to_a_non_member(context, org):
-    page = browser(context, "zoe@example.com").get(f"/org/{org['consumer']}")
+    page = signed_in(context, "zoe@example.com").get(f"/org/{org['consumer']}")
     assert page.status_code == 200
     assert "Tuin" in page.text and "Board" not in page.text and "Geheim" not in page.text
     assert page.text.index("Dirk Dijk") < page.text.index("Anna Aalders")
@@ -112,13 +113,13 @@ def test_the_department_page_never_shows_a_private_group_to_a_non_member(context
 
 
 def test_the_org_page_nests_departments_in_details_with_their_counts(context, org):
-    page = browser(context, "zoe@example.com").get("/org").text
+    page = signed_in(context, "zoe@example.com").get("/org").text
     assert page.count("<details") == 2 and "2 departments below it" in page and f'href="/org/{org["field"]}">Field Service</a>' in page
     assert "3 people" in page
 
 
 def test_an_unknown_department_is_a_404(context, org):
-    client = browser(context, "zoe@example.com")
+    client = signed_in(context, "zoe@example.com")
     assert client.get("/org/999999").status_code == 404
     assert client.get("/org/0").status_code == 404
     assert client.get("/org/abc").status_code == 400

@@ -12,8 +12,9 @@ from hub.db import upgrade_database
 from hub.models import Attachment, Comment, HeldFile, HeldMessage, InboundMessage, InboundStatus, OutgoingMail, Post
 from hub.services import accounts, attachments, groups, moderation, posts, submissions
 from hub.services.submissions import Upload
-from tests.hub.test_moderation import csrf_of, receive, signed_in
+from tests.hub.test_moderation import receive
 from tests.support.hub import hub_context
+from tests.support.web import csrf_of, signed_in
 
 DOMAIN = "plein.test"
 

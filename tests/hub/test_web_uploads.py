@@ -18,8 +18,8 @@ import uvicorn
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, groups, signin
 from hub.web.app import create_app
-from tests.hub.test_moderation import csrf_of, signed_in
 from tests.support.servers import free_port, wait_for
+from tests.support.web import csrf_of, signed_in
 
 MB = 1024 * 1024
 
