@@ -144,12 +144,14 @@ def test_unsubscribe_link_confirms_on_get_and_acts_on_one_post(company: Company)
     page = httpx.get(url)
     assert "Stop mail from Engineering?" in page.text
     assert company.server.query(
-        "SELECT delivery FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bob@example.com'"
+        "SELECT delivery FROM memberships m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id "
+        "WHERE u.email = 'bob@example.com' AND g.slug = 'engineering'"
     ) == [("each",)]
     done = httpx.post(url, data={"List-Unsubscribe": "One-Click"})
     assert "Unsubscribed" in done.text
     assert company.server.query(
-        "SELECT delivery FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bob@example.com'"
+        "SELECT delivery FROM memberships m JOIN users u ON u.id = m.user_id JOIN groups g ON g.id = m.group_id "
+        "WHERE u.email = 'bob@example.com' AND g.slug = 'engineering'"
     ) == [("none",)]
     company.server.cli("group", "add-member", "engineering", "bob@example.com", "--delivery", "each")
 

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from hub.models import InboundStatus, OutgoingMail, OutgoingStatus
 from hub.services import accounts, bounces, groups, inbound, notifications, posts, signin
 from mailgateway.addresses import route
+from tests.support.web import signed_in_with_csrf
 
 
 def delivery_report(recipient: str, status: str = "5.1.1", action: str = "failed") -> bytes:
@@ -119,13 +120,11 @@ def test_a_forged_bounce_token_counts_nothing(session):
 
 
 def test_the_web_shows_a_notice_and_mail_starts_again_when_the_owner_confirms(context, data_dir):
-    from tests.hub.test_preferences import signed_in_client
-
     with context.session_scope() as session:
         alice, bob, group = company(session)
         for number in range(3):
             bounce(session, post_mail_to_bob(session, alice, group, f"Bericht {number}"), delivery_report("bob@example.com"))
-    client, csrf = signed_in_client(context, "bob@example.com")
+    client, csrf = signed_in_with_csrf(context, "bob@example.com")
     page = client.get("/")
     assert "Mail to bob@example.com is stopped" in page.text
     assert client.post("/preferences/address", data={"csrf": csrf}).status_code == 200
