@@ -5,10 +5,11 @@ comments by followed people, in followed groups and with followed tags, and comm
 threads. What they mute (a thread, a group, a person, a tag) stays out, and so does everything
 in a group they may not see and every comment removed by its author.
 
-A page is looked for first among the newest posts and comments of the whole hub, a window of
-them at a time, then per kind of follow, each an index range scan (migration 0023) that stops
-after one page (`feed_keys`). So a page costs a bounded number of rows however large the hub
-grows and however far back the reader pages; bench/feed.py measures it (docs/performance.md).
+A page is looked for first among the newest posts and comments of the whole hub, which each
+process keeps (hub.services.newest_items); further back, a window of them at a time in SQL; past
+those, per kind of follow, each an index range scan (migration 0023) that stops after one page
+(`feed_keys`). So a page costs a bounded number of rows however large the hub grows and however
+far back the reader pages; bench/feed.py measures it (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -430,10 +431,11 @@ def _still_there(connection, keys: list[Key], wanted: int) -> list[Key]:
 def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: int = PAGE_SIZE) -> list[Key]:
     """The keys of the next `size` items of `reader`'s feed after `cursor`, and one more if there is one.
 
-    First among the newest items of the whole hub, a window at a time (`_recent`): where a reader follows
-    enough, their page is there, found in a few thousand rows whatever the size of the hub. Past `WINDOWS`
-    windows the rest is read per kind of follow (`_sources`), each an index range scan that stops after one
-    page: a reader who follows little gets there, and little to read.
+    First among the newest `RECENT * WINDOWS` posts and comments, as this process keeps them
+    (`_followed_among_newest`): where a reader follows enough, their page is there, found in a few dictionary
+    lookups whatever the size of the hub. A cursor further back than those is looked for a window at a time
+    in SQL (`_recent`). Past the windows the rest is read per kind of follow (`_sources`), each an index range
+    scan that stops after one page: a reader who follows little gets there, and little to read.
     """
     connection = session.connection()
     standing = _standing(connection, reader)
