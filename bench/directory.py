@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.feed import free_port, load, measure, report, serve, serving, settings_for  # noqa: E402
+from bench.feed import each_database, free_port, load, measure, report, serve, serving, settings_for  # noqa: E402
 from hub.context import build_context  # noqa: E402
 from hub.db import upgrade_database  # noqa: E402
 from hub.services import signing  # noqa: E402
@@ -222,22 +222,8 @@ def main() -> None:
         f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    for engine in args.engines.split(","):
-        if engine == "sqlite":
-            run("sqlite", "", args.scale, args.rounds, args.web_processes)
-        elif engine == "postgres":
-            from tests.support import databases
-
-            if databases.POSTGRES_BIN is None:
-                print("postgres: not installed (Debian package postgresql): left out")
-                continue
-            postgres = databases.PostgresServer()
-            try:
-                run("postgres", postgres.url, args.scale, args.rounds, args.web_processes)
-            finally:
-                postgres.close()
-        else:
-            parser.error(f"unknown engine {engine!r}: sqlite or postgres")
+    for engine, database_url in each_database(args.engines, parser):
+        run(engine, database_url, args.scale, args.rounds, args.web_processes)
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 

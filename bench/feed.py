@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -415,6 +416,27 @@ def serving(port: int) -> bool:
         return False
 
 
+def each_database(engines: str, parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
+    """(engine, database URL) for each of the comma-separated `engines`: SQLite in the bench's data directory
+    (an empty URL), or a PostgreSQL started for the run and stopped after it."""
+    for engine in engines.split(","):
+        if engine == "sqlite":
+            yield engine, ""
+        elif engine == "postgres":
+            from tests.support import databases
+
+            if databases.POSTGRES_BIN is None:
+                print("postgres: not installed (Debian package postgresql): left out")
+                continue
+            postgres = databases.PostgresServer()
+            try:
+                yield engine, postgres.url
+            finally:
+                postgres.close()
+        else:
+            parser.error(f"unknown engine {engine!r}: sqlite or postgres")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 is 30,000 people and 1,000,000 items")
@@ -434,22 +456,9 @@ def main() -> None:
         f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    for engine in args.engines.split(","):
-        if engine == "sqlite":
-            run("sqlite", "", args.scale, args.rounds, args.readers, args.web_processes, args.keep)
-        elif engine == "postgres":
-            from tests.support import databases
-
-            if databases.POSTGRES_BIN is None:
-                print("postgres: not installed (Debian package postgresql): left out")
-                continue
-            postgres = databases.PostgresServer()
-            try:
-                run("postgres", postgres.url, args.scale, args.rounds, args.readers, args.web_processes, None)
-            finally:
-                postgres.close()
-        else:
-            parser.error(f"unknown engine {engine!r}: sqlite or postgres")
+    for engine, database_url in each_database(args.engines, parser):
+        kept = args.keep if engine == "sqlite" else None
+        run(engine, database_url, args.scale, args.rounds, args.readers, args.web_processes, kept)
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
