@@ -30,7 +30,9 @@ from hub.models import Comment, Follow, Group, Membership, Post, PostingPolicy, 
 from hub.models.base import utcnow
 from hub.services import reactions
 from hub.services.errors import Invalid
-from hub.services.newest_items import NewestItems, Window
+from hub.services.newest_items import COMMENT as _COMMENT
+from hub.services.newest_items import POST as _POST
+from hub.services.newest_items import Key, NewestItems, Window, aware
 from hub.services.visibility import hidden_group_ids_of, visible_groups_query
 
 PAGE_SIZE = 20
@@ -39,12 +41,7 @@ WINDOWS = 4
 """How many of the newest posts, and of the newest comments, a page looks through at a time, and how many
 times, before it reads per kind of follow."""
 SNIPPET_LENGTH = 200
-_POST, _COMMENT = 1, 0
-"""Ranks: of a post and a comment written at the same instant, the post comes first."""
 _KIND = {_POST: "post", _COMMENT: "comment"}
-
-Key = tuple[datetime, int, int]
-"""Where an item stands in the feed: (written at, rank, id), newest first."""
 
 
 def encode_cursor(key: Key) -> str:
@@ -351,7 +348,7 @@ def _sources(following: frozenset[str], muted: frozenset[str]):
 
 
 def _keys(rows) -> list[Key]:
-    return [(_aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
+    return [(aware(created_at), rank, item_id) for created_at, rank, item_id in rows]
 
 
 @dataclass(frozen=True)
@@ -458,7 +455,7 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
     for _ in range(windows):
         bounds = _bounds(cursor)
         floors = {
-            rank: (_aware(at), rank, item_id) for rank, at, item_id in connection.execute(_FLOORS, {**given, **bounds})
+            rank: (aware(at), rank, item_id) for rank, at, item_id in connection.execute(_FLOORS, {**given, **bounds})
         }
         reaches = {f"floor_{rank}": floors[rank][0] if rank in floors else _EVER for rank in _KIND}
         floor = max(floors.values(), default=None)
@@ -469,13 +466,6 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
         cursor = floor
     rest = _keys(connection.execute(_sources(following, muted), {**given, **_bounds(cursor)}))
     return (found + rest)[: size + 1]
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A timestamp from a union, which SQLite hands back untyped: as an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
@@ -550,7 +540,7 @@ def home_feed(session: Session, reader: User, cursor: str | None = None, size: i
     items = []
     for created_at, rank, item_id in keys:
         row = found[rank, item_id]
-        read_at = None if row.read_at is None else _aware(row.read_at)
+        read_at = None if row.read_at is None else aware(row.read_at)
         items.append(
             FeedItem(
                 kind=_KIND[rank],
@@ -658,9 +648,9 @@ def threads_by_activity(session: Session, reader: User, group: Group, page: int 
     threads = []
     for post, last in rows:
         count, latest = stats.get(post.id, (0, None))
-        by_others = [_aware(latest)] if latest is not None else []
+        by_others = [aware(latest)] if latest is not None else []
         if post.author_id != reader.id:
             by_others.append(post.created_at)
         unread = bool(by_others) and _after(max(by_others), read.get(post.id))
-        threads.append(Thread(post, _aware(last), count, unread))
+        threads.append(Thread(post, aware(last), count, unread))
     return ThreadPage(threads, page, pages)

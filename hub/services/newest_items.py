@@ -27,10 +27,11 @@ from sqlalchemy import bindparam, func, select
 from hub.models import Comment, Post
 
 POST, COMMENT = 1, 0
-"""Ranks, as in hub.services.feed: of a post and a comment written at the same instant, the post comes first."""
+"""Ranks in the feed: of a post and a comment written at the same instant, the post comes first."""
 LAG = 64
 
 Key = tuple[datetime, int, int]
+"""Where an item stands in the feed: (written at, rank, id), newest first."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Window:
     """Comments by the post they answer."""
 
 
-def _aware(value: datetime | str) -> datetime:
+def aware(value: datetime | str) -> datetime:
+    """A timestamp as SQLite may hand it back (untyped, from a union or a join): an aware UTC datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
@@ -153,4 +155,4 @@ class NewestItems:
 
 def _item(rank: int, row) -> Item:
     created_at, item_id, post_id, author_id, group_id = row
-    return Item((_aware(created_at), rank, item_id), post_id, author_id, group_id)
+    return Item((aware(created_at), rank, item_id), post_id, author_id, group_id)
