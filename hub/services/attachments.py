@@ -36,6 +36,12 @@ from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
 
+PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
+_PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
+_PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif"}
+_VIDEO_TYPES = {"video/mp4", "video/webm", "video/quicktime"}
+_VIDEO_SUFFIXES = {".mp4", ".m4v", ".webm", ".mov"}
+
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 _CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -63,6 +69,18 @@ def _sync_directory(folder: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def media_kind(content_type: str, filename: str) -> str:
+    """PHOTO, VIDEO or DOCUMENT: how a file is shown and found. Phones often send `application/octet-stream`,
+    so the file's suffix counts as much as its declared type."""
+    content_type = content_type.split(";", 1)[0].strip().lower()
+    suffix = Path(filename).suffix.lower()
+    if content_type in _PHOTO_TYPES or suffix in _PHOTO_SUFFIXES:
+        return PHOTO
+    if content_type in _VIDEO_TYPES or suffix in _VIDEO_SUFFIXES:
+        return VIDEO
+    return DOCUMENT
 
 
 def blob_path(folder: Path, sha256: str) -> Path:
