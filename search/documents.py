@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-KINDS = ("post", "comment", "document", "person", "group")
+KINDS = ("post", "status", "comment", "document", "photo", "video", "person", "group")
+KEYED_AS = {"status": "post", "photo": "document", "video": "document"}
+"""Kinds that name what an item shows as, keyed as the kind of row it is: a post that loses its title
+becomes a status, and the same post's item must replace the one before it."""
 SORTS = ("relevance", "newest")
 EVERYONE = 0
 """The group id of items every user may see: people. Real group ids start at 1."""

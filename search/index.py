@@ -118,7 +118,7 @@ FACET_AGGREGATIONS = {
     "author": {"terms": {"field": "author_email", "size": FACET_SIZES["author"]}},
     "tag": {"terms": {"field": "tag_name", "size": FACET_SIZES["tag"]}},
 }
-TAG_FACET_KINDS = ("post", "comment")
+TAG_FACET_KINDS = ("post", "status", "comment")
 """What tag pages list, and so what the tag facet counts; a person's expertise is found by `tag:` but names no tag page."""
 SUGGESTED_KINDS = ("post", "person", "group")
 MAX_SUGGEST_WORDS = 6
@@ -387,7 +387,7 @@ class SearchIndex:
         )
         query = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, like),
-            (tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", "post")),
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "kind", ["post", "status"])),
             *self._allowed(visible_group_ids, hidden_group_ids),
             (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "post_id", post_id)),
         ])

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import tantivy
 
+from search.documents import KEYED_AS
 from search.language import LANGUAGES
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TEXT_ANALYZER = "plein_text"
 
@@ -88,5 +89,5 @@ def analyzers() -> dict[str, tantivy.TextAnalyzer]:
 
 
 def doc_key(kind: str, id: int) -> str:
-    """The unique key of one indexed item, e.g. `post:12`."""
-    return f"{kind}:{id}"
+    """The unique key of one indexed item, e.g. `post:12`; a status is keyed as the post it is."""
+    return f"{KEYED_AS.get(kind, kind)}:{id}"

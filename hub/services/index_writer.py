@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from hub.context import Context
 from hub.models import Attachment, Comment, Group, IndexPending, Post, User
 from hub.services import profiles
-from hub.services.attachments import read_blob
+from hub.services.attachments import DOCUMENT, media_kind, read_blob
 from hub.services.indexing import PENDING_KINDS, mark
 from hub.services.tags import find_tags, post_tags
 from hub.settings import Settings
@@ -52,6 +52,9 @@ REINDEX_POSTS = 500
 """Posts a rebuild reads at a time, with their comments and documents."""
 REINDEX_PEOPLE = 200
 """People a rebuild reads at a time."""
+SMALLEST_PHOTO_FOUND = 20_000
+"""Bytes below which a photo without words in it is left out of search: the logos and icons signatures carry."""
+HEADLINE_CHARS = 80
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +138,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     ).all()
     attachments = session.execute(
         select(Attachment.id, Attachment.post_id, Attachment.comment_id, Attachment.filename,
-               Attachment.content_type, Attachment.created_at, Attachment.extracted_text)
+               Attachment.content_type, Attachment.size, Attachment.created_at, Attachment.extracted_text)
         .where(Attachment.post_id.in_(post_ids)).order_by(Attachment.id)
     ).all()
     with_attachments = {a.post_id for a in attachments}
@@ -146,7 +149,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         by_post[post.id] = post
         threads.writers.add(post.author_id)
         threads.items[post.id] = [IndexedItem(
-            kind="post", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
+            kind="post" if post.title else "status", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
             body=post.body_text, author_name=post.name, author_email=post.email,
             created_at=post.created_at, group_slug=post.slug, has_attachment=post.id in with_attachments,
             tags=tuple(post_tags(post.title, post.body_text)),
@@ -156,7 +159,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         threads.writers.add(comment.author_id)
         threads.items[post.id].append(IndexedItem(
             kind="comment", id=comment.id, post_id=post.id, group_id=post.group_id,
-            title=f"Re: {post.title}", body=comment.body_text, author_name=comment.name,
+            title=f"Re: {post.title or _headline(post.body_text)}", body=comment.body_text, author_name=comment.name,
             author_email=comment.email, created_at=comment.created_at, group_slug=post.slug,
             has_attachment=comment.id in comments_with_attachments, tags=tuple(find_tags(comment.body_text)),
         ))
@@ -166,14 +169,21 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         if text is None and can_extract(attachment.content_type, attachment.filename):
             threads.unread[attachment.id] = post.id
         text = text or ""
-        if text.strip() or not attachment.content_type.startswith("image/"):
+        kind = media_kind(attachment.content_type, attachment.filename)
+        if kind == DOCUMENT or text.strip() or attachment.size >= SMALLEST_PHOTO_FOUND:
             name, email = owners.get(attachment.comment_id, (post.name, post.email))
             threads.items[post.id].append(IndexedItem(
-                kind="document", id=attachment.id, post_id=post.id, group_id=post.group_id,
+                kind=kind, id=attachment.id, post_id=post.id, group_id=post.group_id,
                 title=attachment.filename, body=text, author_name=name, author_email=email,
                 created_at=attachment.created_at, group_slug=post.slug, has_attachment=True,
             ))
     return threads
+
+
+def _headline(body: str) -> str:
+    """What stands for a status's missing title where one is needed: its first words."""
+    first_line = body.strip().split("\n", 1)[0]
+    return first_line if len(first_line) <= HEADLINE_CHARS else first_line[: HEADLINE_CHARS - 1].rstrip() + "…"
 
 
 def learned_expertise(session: Session, user: User) -> str:

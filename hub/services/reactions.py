@@ -157,17 +157,17 @@ _COUNTS = _counts()
 
 
 def counts_of(session: Session, viewer: User, items: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, int]]:
-    """Counts per reaction of posts and comments (`("post", id)`, `("comment", id)`) in one query, say a page of
+    """Counts per reaction of posts and comments (`("post", id)` or `("status", id)`, `("comment", id)`) in one query, say a page of
     search hits; items of other kinds, or in groups `viewer` may not see, are left out."""
-    post_ids = [item_id for kind, item_id in items if kind == "post"]
+    post_kinds = {item_id: kind for kind, item_id in items if kind in ("post", "status")}
     comment_ids = [item_id for kind, item_id in items if kind == "comment"]
-    if not post_ids and not comment_ids:
+    if not post_kinds and not comment_ids:
         return {}
-    rows = session.execute(_COUNTS, {"viewer": viewer.id, "posts": post_ids, "comments": comment_ids}).all()
-    wanted = {(kind, item_id) for kind, item_id in items if kind in ("post", "comment")}
+    rows = session.execute(_COUNTS, {"viewer": viewer.id, "posts": list(post_kinds), "comments": comment_ids}).all()
+    wanted = set(items)
     counts: dict[tuple[str, int], dict[str, int]] = {}
     for post_id, comment_id, reaction, count in rows:
-        key = ("post", post_id) if comment_id is None else ("comment", comment_id)
+        key = (post_kinds.get(post_id, "post"), post_id) if comment_id is None else ("comment", comment_id)
         if key in wanted:
             counts.setdefault(key, dict.fromkeys(REACTIONS, 0))[reaction] = count
     return counts

@@ -63,7 +63,7 @@ class SuggestionLink:
 def _url(kind: str, id: int, post_id: int, group_slug: str, author_email: str) -> str:
     if kind == "comment":
         return comment_path(post_id, id)
-    if kind == "document":
+    if kind in ("document", "photo", "video"):
         return f"{post_path(post_id)}#attachment-{id}"
     if kind == "person":
         return person_path(author_email)

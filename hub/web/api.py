@@ -76,7 +76,7 @@ def search(
     user: ApiUser,
     q: str = Query(..., description="words, \"phrases\", -exclusions, OR, and filters such as kind:document "
                                     "group:SLUG from:NAME tag:TAG before:2026-01-01 after:2025-06 has:attachment"),
-    kind: str | None = Query(None, description="post, comment, document, person or group"),
+    kind: str | None = Query(None, description="post, status, comment, document, photo, video, person or group"),
     page: int = Query(1, ge=1),
     sort: str = Query("relevance", description="relevance or newest"),
     per_page: int = Query(20, ge=1, le=100),

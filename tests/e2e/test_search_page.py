@@ -42,7 +42,7 @@ def test_results_show_kinds_facets_and_highlights_without_overflow(page_for_alic
     page.goto(company.server.base_url + "/search?q=warmtepomp")
     assert "results for “warmtepomp”" in page.inner_text("main")
     assert page.locator(".result").count() >= 3
-    assert page.locator("input[name=kind]").count() == 6
+    assert page.locator("input[name=kind]").count() == 9
     facets = page.inner_text("aside.facets")
     assert "Kind" in facets and "Group" in facets and "Author" in facets
     assert page.locator(".result .body b").count() >= 1
