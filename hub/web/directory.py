@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -109,40 +109,28 @@ class PersonDetailsOut(ProfileOut):
     """Their newest posts and comments the caller may see."""
 
 
-def _filters(q: str, department: str, location: str, expertise: str, letter: str) -> directory.Filters:
+def _filters(
+    q: Text = "", department: Text = "", location: Text = "", expertise: Text = "", letter: Letter = ""
+) -> directory.Filters:
+    """The directory's search and filters, as the page and the API both take them from the query string."""
     return directory.Filters(q=q, department=department, location=location, expertise=expertise, letter=letter)
 
 
+Filtered = Annotated[directory.Filters, Depends(_filters)]
+
+
 @router.get("/api/people")
-def api_people(
-    session: DB,
-    user: ApiUser,
-    q: Text = "",
-    department: Text = "",
-    location: Text = "",
-    expertise: Text = "",
-    letter: Letter = "",
-    cursor: Cursor = None,
-) -> PeopleOut:
+def api_people(session: DB, user: ApiUser, filters: Filtered, cursor: Cursor = None) -> PeopleOut:
     """Everyone still with the company, A to Z, by search and filters; `department` is a path and takes the
     departments below it too. 400 for a bad letter or cursor, 404 for an unknown department."""
-    page = directory.people_page(session, _filters(q, department, location, expertise, letter), cursor)
+    page = directory.people_page(session, filters, cursor)
     return PeopleOut(people=[DirectoryPersonOut.of(p) for p in page.people], next_cursor=page.next_cursor)
 
 
 @router.get("/people")
 def people_page(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    q: Text = "",
-    department: Text = "",
-    location: Text = "",
-    expertise: Text = "",
-    letter: Letter = "",
-    cursor: Cursor = None,
+    request: Request, session: DB, user: PageUser, filters: Filtered, cursor: Cursor = None
 ) -> HTMLResponse:
-    filters = _filters(q, department, location, expertise, letter)
     return render(
         request,
         "people.html",
