@@ -63,12 +63,13 @@ class Hub:
 
     def __init__(self, scale: float, seed: int = 23) -> None:
         self.rng = random.Random(seed)
-        self.people = max(200, int(30_000 * scale))
+        self.departments: list[dict] = []
+        self._tree("Bench", None, 0)
+        # A head for every department, and at least as many people again: the readers are drawn from them.
+        self.people = max(2 * len(self.departments), int(30_000 * scale))
         self.groups = max(20, int(300 * scale))
         self.posts = max(400, int(40_000 * scale))
         self.comments = 3 * self.posts
-        self.departments: list[dict] = []
-        self._tree("Bench", None, 0)
         self.heads: dict[int, int] = {}
         self.placed: list[int] = []
 
