@@ -35,6 +35,8 @@ from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
+PHOTO_SIZES_TASK = "plein.media.photo_sizes"
+"""Queued for each photo as it is attached: a worker makes its sizes (hub/services/photo_sizes.py)."""
 
 PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
@@ -189,6 +191,8 @@ def _record(
     )
     session.add(attachment)
     session.flush()
+    if media_kind(content_type, attachment.filename) == PHOTO:
+        jobs.after_commit(session, PHOTO_SIZES_TASK, attachment.id)
     return attachment
 
 
