@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 from hub.context import context_of
 from hub.locale import N_
 from hub.models import Attachment, Group, Post, User, utcnow
-from hub.services import indexing, posts
+from hub.services import indexing
 from hub.services.attachments import PHOTO, media_kind, read_blob, write_durably
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.photos import MAX_PIXELS
+from hub.services.visibility import can_see
 
 try:  # HEIC, as iPhones send it, where the wheel of pillow-heif exists for this machine
     from pillow_heif import register_heif_opener
@@ -117,7 +118,9 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
                 width, height = height, width
             image.draft("RGB", (SIZES[LARGE], SIZES[LARGE]))  # JPEG decodes at a fraction of its size: faster
             image.load()
+            icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None  # a phone's wide colours
             upright = _flat(ImageOps.exif_transpose(image))
+            upright.info = {}  # Pillow would write the comment and XMP it read into each JPEG it saves
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Unshowable(TOO_MANY_PIXELS) from None
     except UnidentifiedImageError:
@@ -128,7 +131,7 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
     for size, pixels in sorted(SIZES.items(), key=lambda item: -item[1]):
         upright.thumbnail((pixels, pixels), Image.Resampling.LANCZOS, reducing_gap=2.0)  # each from the one before
         out = BytesIO()
-        upright.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+        upright.save(out, "JPEG", quality=85, optimize=True, progressive=True, icc_profile=icc_profile)
         sized[size] = out.getvalue()
     return (width, height), sized
 
@@ -146,7 +149,8 @@ def _flat(image: Image.Image) -> Image.Image:
 def served_original(attachment: Attachment) -> tuple[bytes, str, str]:
     """What downloading `attachment` serves: its bytes, media type and file name. A photo never carries its
     location: a JPEG, PNG or WebP is the original without its metadata (a JPEG keeps only its orientation), a GIF
-    (which has no EXIF) is served as it is, any other photo as its large size once made."""
+    (which has no EXIF) is served as it is, any other photo as its large size once made, and not before. A file
+    that only has a photo's name or type is served as bytes of no known kind."""
     data = read_blob(attachment)
     if not is_photo(attachment):
         return data, attachment.content_type, attachment.filename
@@ -161,7 +165,9 @@ def served_original(attachment: Attachment) -> tuple[bytes, str, str]:
     if attachment.media_ready_at is not None:
         large = size_path(attachment, attachment.sha256, LARGE).read_bytes()
         return large, "image/jpeg", f"{Path(attachment.filename).stem}.jpg"
-    raise NotFound("This photo can be downloaded once Plein has read it.")
+    if data[4:8] == b"ftyp" or data[:4] in (b"II*\x00", b"MM\x00*"):  # HEIF or TIFF: EXIF that bytes won't shed
+        raise NotFound("This photo can be downloaded once Plein has read it.")
+    return data, "application/octet-stream", attachment.filename  # not an image at all, whatever its name says
 
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -255,9 +261,8 @@ def _stripped_webp(data: bytes) -> bytes:
 def photo_attachment(session: Session, viewer: User, attachment_id: int) -> Attachment:
     """The photo attachment `attachment_id` if `viewer` may see its post; NotFound otherwise, as for a post."""
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None or not is_photo(attachment):
+    if attachment is None or not is_photo(attachment) or not can_see(session, viewer, attachment.post.group):
         raise NotFound("no photo %(id)s", id=attachment_id)
-    posts.get_post(session, viewer, attachment.post_id)
     return attachment
 
 
