@@ -79,7 +79,7 @@ def make_sizes(session: Session, attachment_id: int) -> Attachment | None:
     try:
         if attachment.size > MAX_BYTES:
             raise Unshowable(TOO_LARGE)
-        (width, height), sized = _sizes(read_blob(attachment))
+        (width, height), sized = sizes_of(read_blob(attachment))
     except Unshowable as unshowable:
         attachment.media_error = str(unshowable)
     else:
@@ -105,7 +105,7 @@ def is_photo(attachment: Attachment) -> bool:
     return media_kind(attachment.content_type, attachment.filename) == PHOTO
 
 
-def _sizes(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
+def sizes_of(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
     """The upright size of the photo `data` and each of SIZES as a JPEG without metadata."""
     try:
         with warnings.catch_warnings():
@@ -116,7 +116,9 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
             width, height = image.size
             if image.getexif().get(ORIENTATION) in (5, 6, 7, 8):  # taken on its side
                 width, height = height, width
-            image.draft("RGB", (SIZES[LARGE], SIZES[LARGE]))  # JPEG decodes at a fraction of its size: faster
+            longest = max(width, height)
+            # A JPEG decodes at a half, a quarter or an eighth of its size, the smallest still as large as needed.
+            image.draft("RGB", (image.width * SIZES[LARGE] // longest, image.height * SIZES[LARGE] // longest))
             image.load()
             icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None  # a phone's wide colours
             upright = _flat(ImageOps.exif_transpose(image))
@@ -131,7 +133,7 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], dict[str, bytes]]:
     for size, pixels in sorted(SIZES.items(), key=lambda item: -item[1]):
         upright.thumbnail((pixels, pixels), Image.Resampling.LANCZOS, reducing_gap=2.0)  # each from the one before
         out = BytesIO()
-        upright.save(out, "JPEG", quality=85, optimize=True, progressive=True, icc_profile=icc_profile)
+        upright.save(out, "JPEG", quality=85, progressive=True, icc_profile=icc_profile)
         sized[size] = out.getvalue()
     return (width, height), sized
 
