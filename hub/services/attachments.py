@@ -90,6 +90,12 @@ def blob_path(folder: Path, sha256: str) -> Path:
     return folder / sha256[:2] / sha256[2:4] / sha256
 
 
+def sizes_path(held: Session | Attachment, sha256: str) -> Path:
+    """Where the sizes made of the photo with this SHA-256 (hub/services/photo_sizes.py) are, beside one another
+    under `PLEIN_DATA_DIR/photo_sizes`: `<this>-<pixels>.jpg`. They go when the photo does (`sweep`)."""
+    return blob_path(context_of(held).settings.data_dir / "photo_sizes", sha256)
+
+
 def store_blob(folder: Path, data: bytes) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(folder, sha256)
@@ -227,6 +233,8 @@ def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
         if path.exists():
             path.unlink()
             removed.append(sha256)
+        for made in sizes_path(session, sha256).parent.glob(f"{sha256}-*"):
+            made.unlink(missing_ok=True)
     return removed
 
 

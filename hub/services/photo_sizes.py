@@ -23,11 +23,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.context import context_of
 from hub.locale import N_
 from hub.models import Attachment, Group, Post, User, utcnow
 from hub.services import indexing
-from hub.services.attachments import PHOTO, media_kind, read_blob, write_durably
+from hub.services.attachments import PHOTO, media_kind, read_blob, sizes_path, write_durably
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.photos import MAX_PIXELS
 from hub.services.visibility import can_see
@@ -64,8 +63,7 @@ class Unshowable(Exception):
 
 
 def size_path(session: Session | Attachment, sha256: str, size: str) -> Path:
-    folder = context_of(session).settings.data_dir / "photo_sizes"
-    return folder / sha256[:2] / sha256[2:4] / f"{sha256}-{SIZES[size]}.jpg"
+    return sizes_path(session, sha256).with_name(f"{sha256}-{SIZES[size]}.jpg")
 
 
 def make_sizes(session: Session, attachment_id: int) -> Attachment | None:

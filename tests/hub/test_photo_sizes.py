@@ -296,3 +296,18 @@ def test_a_non_member_learns_nothing_of_a_photo_in_a_private_group(context, team
     hidden, missing = api.get(f"/api/attachments/{photo_id}"), api.get("/api/attachments/999999")
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["detail"].replace(str(photo_id), "N") == missing.json()["detail"].replace("999999", "N")
+
+
+def test_a_photo_deleted_takes_its_sizes_with_it_once_swept(context, team):
+    photo_id = share(context, team, "weg.jpg", photo())
+    run_jobs(context)
+    with context.session_scope() as session:
+        gone = session.get(Attachment, photo_id)
+        made = [photo_sizes.size_path(session, gone.sha256, size) for size in photo_sizes.SIZES]
+        attachments.release(session, [gone])
+        session.delete(gone)
+    assert all(path.exists() for path in made)
+
+    assert run_jobs(context, attachments.SWEEP_TASK) == 1
+
+    assert not any(path.exists() for path in made)
