@@ -9,8 +9,20 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from hub.models import utcnow
-from hub.services import attachments, digests, inbound, inbox, index_writer, indexing, notifications, outbox
+from hub.services import (
+    attachments,
+    digests,
+    inbound,
+    inbox,
+    index_writer,
+    indexing,
+    notifications,
+    outbox,
+    photo_sizes,
+)
 from hub.services.ldap_directory import apply_directory, read_people
 from hub.services.people import Outcome
 from workers.app import app, context
@@ -95,6 +107,21 @@ def sweep_attachments(sha256s: list[str]) -> None:
         removed = attachments.sweep(session, sha256s)
     if removed:
         log.info("removed %d stored file(s) nothing names any more", len(removed))
+
+
+@app.task(name=attachments.PHOTO_SIZES_TASK, soft_time_limit=60, time_limit=90, autoretry_for=(OSError,), **RETRY)
+def make_photo_sizes(attachment_id: int) -> None:
+    """A photo's thumbnail and large size; a photo that cannot be shown is recorded as such, not retried. The
+    time limits end a decoding that runs away (the pixel limit should never let one)."""
+    try:
+        with context.session_scope() as session:
+            photo = photo_sizes.make_sizes(session, attachment_id)
+            failure = photo and photo.media_error
+    except SoftTimeLimitExceeded:
+        with context.session_scope() as session:
+            failure = photo_sizes.record_failure(session, attachment_id, photo_sizes.TOO_SLOW)
+    if failure:
+        log.info("photo %s cannot be shown: %s", attachment_id, failure)
 
 
 @app.task(name="plein.digests.send")

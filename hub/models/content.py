@@ -95,6 +95,14 @@ class Attachment(Base):
     extraction_error: Mapped[str | None] = mapped_column(String(200))
     """Why its text could not be read (too slow, too much memory, broken): searchable by name only."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    """A photo's size in pixels, upright, once a worker made its sizes (hub/services/photo_sizes.py)."""
+    caption: Mapped[str | None] = mapped_column(String(500))
+    media_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a photo's thumbnail and large size were made: until then it shows as a link."""
+    media_error: Mapped[str | None] = mapped_column(String(200))
+    """Why a photo could not be shown (not an image, truncated, too many pixels): it stays a download."""
 
     post: Mapped[Post] = relationship(back_populates="attachments")
     comment: Mapped[Comment | None] = relationship(back_populates="attachments")

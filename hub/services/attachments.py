@@ -35,6 +35,8 @@ from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
+PHOTO_SIZES_TASK = "plein.media.photo_sizes"
+"""Queued for each photo as it is attached: a worker makes its sizes (hub/services/photo_sizes.py)."""
 
 PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
@@ -86,6 +88,12 @@ def media_kind(content_type: str, filename: str) -> str:
 def blob_path(folder: Path, sha256: str) -> Path:
     """Where the store under `folder` (`PLEIN_DATA_DIR/attachments`) keeps the file with this SHA-256."""
     return folder / sha256[:2] / sha256[2:4] / sha256
+
+
+def sizes_path(held: Session | Attachment, sha256: str) -> Path:
+    """Where the sizes made of the photo with this SHA-256 (hub/services/photo_sizes.py) are, beside one another
+    under `PLEIN_DATA_DIR/photo_sizes`: `<this>-<pixels>.jpg`. They go when the photo does (`sweep`)."""
+    return blob_path(context_of(held).settings.data_dir / "photo_sizes", sha256)
 
 
 def store_blob(folder: Path, data: bytes) -> str:
@@ -189,6 +197,8 @@ def _record(
     )
     session.add(attachment)
     session.flush()
+    if media_kind(content_type, attachment.filename) == PHOTO:
+        jobs.after_commit(session, PHOTO_SIZES_TASK, attachment.id)
     return attachment
 
 
@@ -223,6 +233,8 @@ def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
         if path.exists():
             path.unlink()
             removed.append(sha256)
+        for made in sizes_path(session, sha256).parent.glob(f"{sha256}-*"):
+            made.unlink(missing_ok=True)
     return removed
 
 

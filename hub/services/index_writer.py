@@ -138,7 +138,8 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     ).all()
     attachments = session.execute(
         select(Attachment.id, Attachment.post_id, Attachment.comment_id, Attachment.filename,
-               Attachment.content_type, Attachment.size, Attachment.created_at, Attachment.extracted_text)
+               Attachment.content_type, Attachment.size, Attachment.created_at, Attachment.extracted_text,
+               Attachment.caption)
         .where(Attachment.post_id.in_(post_ids)).order_by(Attachment.id)
     ).all()
     with_attachments = {a.post_id for a in attachments}
@@ -168,7 +169,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         text = attachment.extracted_text
         if text is None and can_extract(attachment.content_type, attachment.filename):
             threads.unread[attachment.id] = post.id
-        text = text or ""
+        text = "\n".join(part for part in (attachment.caption, text) if part)  # a photo is found by its caption
         kind = media_kind(attachment.content_type, attachment.filename)
         if kind == DOCUMENT or text.strip() or attachment.size >= SMALLEST_PHOTO_FOUND:
             name, email = owners.get(attachment.comment_id, (post.name, post.email))

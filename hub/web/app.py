@@ -21,6 +21,7 @@ from hub.web.deps import SignInRequired, context_of_app, reader_language, signed
 from hub.web.directory import router as directory_router
 from hub.web.directory_groups import router as directory_groups_router
 from hub.web.group_admin import router as group_admin_router
+from hub.web.media import router as media_router
 from hub.web.photos import router as photos_router
 from hub.web.security import SecurityHeaders
 from search.remote import SearchUnavailable
@@ -96,6 +97,7 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(docs.router)
     app.include_router(feed.router)
+    app.include_router(media_router)  # before pages: /attachments/{id}/thumb is not a file called thumb
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(moderation.router)

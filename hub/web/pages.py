@@ -17,7 +17,6 @@ from hub.locale import Message
 from hub.models import Attachment, Comment, Delivery, Group, HeldMessage, Post, User
 from hub.services import (
     accounts,
-    attachments,
     bounces,
     feed,
     follows,
@@ -25,6 +24,7 @@ from hub.services import (
     inbox,
     moderation,
     person_details,
+    photo_sizes,
     photos,
     posts,
     preferences,
@@ -282,12 +282,13 @@ def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) ->
     if found is None:
         raise NotFound("no attachment %(id)s", id=attachment_id)
     posts.get_post(session, user, found.post_id)
-    disposition = "inline" if found.content_type in INLINE_TYPES else "attachment"
+    data, media_type, name = photo_sizes.served_original(found)  # a photo without its location
+    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
     return Response(
-        attachments.read_blob(found),
-        media_type=found.content_type,
+        data,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox",
         },

@@ -367,3 +367,56 @@ def test_anna_uploads_a_photo_on_her_profile_and_it_shows_as_her_avatar_at_both_
         anna.get_by_role("button", name="Foto verwijderen").click()
         anna.wait_for_load_state()
     assert anna.locator("h1 img.avatar").count() == 0
+
+
+def test_anna_shares_photos_in_a_post_sees_them_as_thumbnails_captions_one_and_finds_them_in_the_group(
+    anna, demo, tmp_path
+):
+    """In Dutch, as Anna reads Plein. The worker of `plein run` makes the sizes after the post commits; a file
+    that only has a photo's name stays a link, and Anna is told why."""
+    from PIL import ExifTags, Image, ImageDraw
+
+    sideways = Image.new("RGB", (1200, 800), "#9cc3e6")
+    ImageDraw.Draw(sideways).rectangle((0, 0, 600, 800), fill="#2e7d32")  # the grass, on top once upright
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({1: "N", 2: (52.0, 22.0, 30.0), 3: "E", 4: (4.0, 53.0, 0.0)})
+    sideways.save(tmp_path / "veld.jpg", "JPEG", exif=exif.tobytes())
+    board = Image.new("RGB", (900, 600), "#ffffff")
+    ImageDraw.Draw(board).text((40, 40), "Planning Q3", fill="#000000")
+    board.save(tmp_path / "whiteboard.png", "PNG")
+    (tmp_path / "kapot.jpg").write_bytes(b"not a photo at all")
+
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.get_by_label("Titel").fill("Foto's van de heidag")
+    anna.get_by_label("Bericht").fill("Het veld en het whiteboard.")
+    files = [tmp_path / name for name in ("veld.jpg", "whiteboard.png", "kapot.jpg")]
+    anna.get_by_label("Bijlagen").set_input_files(files)
+    anna.get_by_role("button", name="Plaatsen", exact=True).click()
+    anna.wait_for_url(re.compile(r".*/p/\d+.*"))
+    for _ in range(60):
+        if anna.locator("ul.photos img").count() == 2 and "kan niet getoond worden" in anna.content():
+            break
+        anna.wait_for_timeout(500)
+        anna.reload()
+    thumbs = anna.locator("ul.photos img")
+    assert thumbs.count() == 2
+    assert thumbs.first.evaluate("image => image.complete && image.naturalHeight > image.naturalWidth")
+    assert "Deze foto kan niet getoond worden" in anna.content()
+    assert anna.get_by_role("link", name="kapot.jpg").count() == 1
+
+    anna.get_by_label("Bijschrift").first.fill("Het veld achter het kantoor")
+    anna.get_by_role("button", name="Bijschrift opslaan").first.click()
+    anna.wait_for_load_state()
+    assert anna.get_by_role("img", name="Het veld achter het kantoor").count() == 1
+    look_at(anna, "post-with-photos", tmp_path)
+    anna.get_by_role("img", name="Het veld achter het kantoor").click()
+    anna.wait_for_load_state()
+    assert anna.url.endswith("/large")
+
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.get_by_role("link", name="Foto's", exact=True).click()
+    anna.wait_for_url(f"{demo.base_url}/g/engineering/photos")
+    assert anna.locator("ul.photos img").count() >= 2
+    look_at(anna, "group-photos", tmp_path)
+    assert anna.errors == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import html
 import re
+from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,14 +18,17 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post
 from hub.services import (
     accounts,
+    attachments,
     groups,
     moderation,
     organisation,
+    photo_sizes,
     posts,
     reactions,
     receipts,
@@ -36,6 +40,13 @@ from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
 from tests.support.hub import hub_context
 from tests.support.web import csrf_of, signed_in_with_csrf
+
+
+def small_png() -> bytes:
+    """A small PNG, so that the post page shows a photo."""
+    out = BytesIO()
+    Image.new("RGB", (8, 6), (10, 120, 10)).save(out, "PNG")
+    return out.getvalue()
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
@@ -217,9 +228,12 @@ def make_hub(context, language: str) -> dict[str, object]:
         garden = organisation.department_for_path(session, "Gemeente/Groen")
         bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
         mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
+        photo = attachments.attach(session, post, "kruiwagen.png", "image/png", small_png())
+        photo_sizes.make_sizes(session, photo.id)
+        photo_sizes.make_sizes(session, attachments.attach(session, post, "kapot.jpg", "image/jpeg", b"kapot").id)
         session.flush()
         return {
-            "department": garden.id,
+            "department": garden.id, "photo": photo.id,
             "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
@@ -248,7 +262,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/groups/new": client, "/g/tuin/settings": client, "/invitations/1-2-3": client,
         "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
         "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
-        "/people/sam@plein.test": client,
+        "/people/sam@plein.test": client, "/g/tuin/photos": client, "/g/tuin/photos?page=2": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -272,6 +286,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/groups/new": (client, {"csrf": csrf, "slug": "Geen Adres", "name": "Moestuin"}),
         "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
         "/people/mona@plein.test/photo": (client, {"csrf": csrf}),
+        f"/attachments/{made['photo']}/caption": (client, {"csrf": csrf, "caption": "x" * 501}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -284,7 +299,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 68
+    assert len(seen) == 71
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
