@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import context_of
 from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
+from hub.services import documents
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
@@ -189,6 +190,7 @@ def _record(
     )
     session.add(attachment)
     session.flush()
+    documents.file_version(session, attachment, by_name=media_kind(content_type, attachment.filename) == DOCUMENT)
     return attachment
 
 
