@@ -31,12 +31,33 @@ ORDERS = ("desc", "asc")
 
 _KIND_BY_SUFFIX = {
     ".pdf": "pdf",
-    ".doc": "word", ".docx": "word", ".docm": "word", ".dot": "word", ".dotx": "word",
-    ".xls": "excel", ".xlsx": "excel", ".xlsm": "excel", ".xlt": "excel", ".xltx": "excel",
-    ".ppt": "powerpoint", ".pptx": "powerpoint", ".pptm": "powerpoint", ".pps": "powerpoint", ".ppsx": "powerpoint",
-    ".odt": "text_document", ".rtf": "text_document", ".ods": "spreadsheet", ".csv": "spreadsheet",
-    ".odp": "presentation", ".txt": "text", ".md": "text",
-    ".zip": "archive", ".7z": "archive", ".tar": "archive", ".gz": "archive", ".rar": "archive",
+    ".doc": "word",
+    ".docx": "word",
+    ".docm": "word",
+    ".dot": "word",
+    ".dotx": "word",
+    ".xls": "excel",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xlt": "excel",
+    ".xltx": "excel",
+    ".ppt": "powerpoint",
+    ".pptx": "powerpoint",
+    ".pptm": "powerpoint",
+    ".pps": "powerpoint",
+    ".ppsx": "powerpoint",
+    ".odt": "text_document",
+    ".rtf": "text_document",
+    ".ods": "spreadsheet",
+    ".csv": "spreadsheet",
+    ".odp": "presentation",
+    ".txt": "text",
+    ".md": "text",
+    ".zip": "archive",
+    ".7z": "archive",
+    ".tar": "archive",
+    ".gz": "archive",
+    ".rar": "archive",
 }
 _KIND_BY_TYPE = {
     "application/pdf": "pdf",
@@ -83,9 +104,9 @@ def file_version(session: Session, attachment: Attachment, *, by_name: bool) -> 
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # Two files of one name shared at once: one makes the document, both become its versions.
         session.execute(
-            insert(Document).values(group_id=group_id, name_key=key).on_conflict_do_nothing(
-                index_elements=["group_id", "name_key"]
-            )
+            insert(Document)
+            .values(group_id=group_id, name_key=key)
+            .on_conflict_do_nothing(index_elements=["group_id", "name_key"])
         )
         document_id = session.scalar(select(Document.id).where(Document.group_id == group_id, Document.name_key == key))
     else:
@@ -201,8 +222,14 @@ def library(
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return Library(
-        group=group, entries=[Entry(document_id, version, count) for document_id, count, version in rows],
-        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), q=q, sort=sort, order=order,
+        group=group,
+        entries=[Entry(document_id, version, count) for document_id, count, version in rows],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        q=q,
+        sort=sort,
+        order=order,
     )
 
 
@@ -211,14 +238,18 @@ def get_document(session: Session, reader: User, document_id: int) -> DocumentPa
     `reader` may not see its group."""
     document = session.get(Document, document_id)
     group = session.get(Group, document.group_id) if document is not None else None
-    versions = list(
-        session.scalars(
-            _with_people(select(Attachment))
-            .join(DocumentVersion, DocumentVersion.attachment_id == Attachment.id)
-            .where(DocumentVersion.document_id == document_id)
-            .order_by(Attachment.id.desc())
+    versions = (
+        list(
+            session.scalars(
+                _with_people(select(Attachment))
+                .join(DocumentVersion, DocumentVersion.attachment_id == Attachment.id)
+                .where(DocumentVersion.document_id == document_id)
+                .order_by(Attachment.id.desc())
+            )
         )
-    ) if group is not None and can_see(session, reader, group) else []
+        if group is not None and can_see(session, reader, group)
+        else []
+    )
     if not versions:
         raise NotFound("no document %(id)s", id=document_id)
     return DocumentPage(document_id=document_id, group=group, versions=versions)
@@ -232,13 +263,17 @@ def visible_entries(
     attachments. What `reader` may not see is simply not there."""
     if not document_ids and not attachment_ids:
         return {}, {}
-    of_attachments = dict(
-        session.execute(
-            select(DocumentVersion.attachment_id, DocumentVersion.document_id).where(
-                DocumentVersion.attachment_id.in_(attachment_ids)
-            )
-        ).all()
-    ) if attachment_ids else {}
+    of_attachments = (
+        dict(
+            session.execute(
+                select(DocumentVersion.attachment_id, DocumentVersion.document_id).where(
+                    DocumentVersion.attachment_id.in_(attachment_ids)
+                )
+            ).all()
+        )
+        if attachment_ids
+        else {}
+    )
     wanted = document_ids | set(of_attachments.values())
     current = _current_versions(Document.id.in_(wanted), Document.group_id.in_(visible_group_ids(reader)))
     rows = session.execute(

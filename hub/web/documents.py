@@ -33,8 +33,14 @@ Page = Annotated[int, Query(ge=1)]
 
 @router.get("/g/{slug}/documents")
 def library_page(
-    request: Request, slug: str, session: DB, user: PageUser, q: Search = "", sort: Sort = "date",
-    order: Order = "desc", page: Page = 1,
+    request: Request,
+    slug: str,
+    session: DB,
+    user: PageUser,
+    q: Search = "",
+    sort: Sort = "date",
+    order: Order = "desc",
+    page: Page = 1,
 ) -> HTMLResponse:
     group = groups.get_visible_group(session, user, slug)
     return render(request, "documents.html", user=user, library=documents.library(session, group, q, sort, order, page))
@@ -66,10 +72,17 @@ class VersionOut(BaseModel):
     def of(cls, version: Attachment) -> VersionOut:
         url = context_of(version).url
         return cls(
-            attachment_id=version.id, filename=version.filename, content_type=version.content_type,
-            kind=documents.kind_of(version.content_type, version.filename), size=version.size,
-            author=Author.of(documents.author_of(version)), created_at=version.created_at, post_id=version.post_id,
-            comment_id=version.comment_id, thread_title=version.post.title, thread_url=url(post_path(version.post_id)),
+            attachment_id=version.id,
+            filename=version.filename,
+            content_type=version.content_type,
+            kind=documents.kind_of(version.content_type, version.filename),
+            size=version.size,
+            author=Author.of(documents.author_of(version)),
+            created_at=version.created_at,
+            post_id=version.post_id,
+            comment_id=version.comment_id,
+            thread_title=version.post.title,
+            thread_url=url(post_path(version.post_id)),
             download_url=url(attachment_path(version.id, version.filename)),
         )
 
@@ -102,7 +115,12 @@ class DocumentOut(BaseModel):
 
 @router.get("/api/groups/{slug}/documents")
 def api_library(
-    slug: str, session: DB, user: ApiUser, q: Search = "", sort: Sort = "date", order: Order = "desc",
+    slug: str,
+    session: DB,
+    user: ApiUser,
+    q: Search = "",
+    sort: Sort = "date",
+    order: Order = "desc",
     page: Page = 1,
 ) -> LibraryOut:
     """A group's library: every file shared in it, one entry per document with its current version."""
@@ -110,11 +128,18 @@ def api_library(
     found = documents.library(session, group, q, sort, order, page)
     url = context_of(session).url
     return LibraryOut(
-        group=group.slug, q=found.q, sort=found.sort, order=found.order, page=found.page, pages=found.pages,
+        group=group.slug,
+        q=found.q,
+        sort=found.sort,
+        order=found.order,
+        page=found.page,
+        pages=found.pages,
         total=found.total,
         documents=[
             DocumentSummary(
-                id=entry.document_id, url=url(document_path(group.slug, entry.document_id)), versions=entry.versions,
+                id=entry.document_id,
+                url=url(document_path(group.slug, entry.document_id)),
+                versions=entry.versions,
                 current=VersionOut.of(entry.current),
             )
             for entry in found.entries
@@ -127,7 +152,8 @@ def api_document(slug: str, document_id: Id, session: DB, user: ApiUser) -> Docu
     """One document with every version, newest first."""
     found = _document(session, user, slug, document_id)
     return DocumentOut(
-        id=found.document_id, group=found.group.slug,
+        id=found.document_id,
+        group=found.group.slug,
         url=context_of(session).url(document_path(found.group.slug, found.document_id)),
         versions=[VersionOut.of(version) for version in found.versions],
     )

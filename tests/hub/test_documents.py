@@ -56,7 +56,9 @@ def company(context):
 def share(context, group: str, title: str, files: dict[str, bytes | tuple[bytes, str]], author="alice@example.com"):
     """A post in `group` with `files` (data, or data and type), made as the web does; its id."""
     with context.session_scope() as session:
-        post = posts.create_post(session, groups.get_group(session, group), accounts.get_user(session, author), title, "Zie bijlage.")
+        post = posts.create_post(
+            session, groups.get_group(session, group), accounts.get_user(session, author), title, "Zie bijlage."
+        )
         for name, data in files.items():
             data, content_type = data if isinstance(data, tuple) else (data, "application/pdf")
             attachments.attach(session, post, name, content_type, data)
@@ -83,7 +85,8 @@ def test_a_file_with_the_name_of_one_shared_before_by_mail_or_on_the_web_is_its_
     receive(context, mail("Re: Het plan", {"plan.pdf": PLAN_2}, In_Reply_To=first["Message-ID"]))
     alice = signed_in(context, "alice@example.com")
     posted = alice.post(
-        "/g/engineering/posts", data={"csrf": csrf_of(alice.get("/g/engineering").text), "title": "Definitief"},
+        "/g/engineering/posts",
+        data={"csrf": csrf_of(alice.get("/g/engineering").text), "title": "Definitief"},
         files=[("files", ("PLAN.pdf", PLAN_3, "application/pdf"))],
     )
     assert posted.status_code == 200
@@ -92,7 +95,10 @@ def test_a_file_with_the_name_of_one_shared_before_by_mail_or_on_the_web_is_its_
     page = alice.get(f"/g/engineering/documents/{document_id_of(context, 'PLAN.pdf')}")
     assert page.status_code == 200
     assert [m for m in re.findall(r'/attachments/\d+/([^"]+)"', page.text)] == [
-        "PLAN.pdf", "PLAN.pdf", "plan.pdf", "Plan.PDF"  # the download button, then every version, newest first
+        "PLAN.pdf",
+        "PLAN.pdf",
+        "plan.pdf",
+        "Plan.PDF",  # the download button, then every version, newest first
     ]
     assert "in Definitief" in page.text and "in Het plan" in page.text and "Alice" in page.text
     assert "3 versions" in page.text
@@ -156,7 +162,9 @@ def test_the_library_finds_by_name_and_extracted_text_sorts_both_ways_and_pages(
         session.query(Attachment).filter_by(filename="rapport-03.docx").one().extracted_text = "De begroting voor 2027"
 
     assert library_of(context) == (
-        [("notulen_2026.pdf", 1)] + [(f"rapport-{n:02}.docx", 1) for n in range(26, 2, -1)], 28, 2
+        [("notulen_2026.pdf", 1)] + [(f"rapport-{n:02}.docx", 1) for n in range(26, 2, -1)],
+        28,
+        2,
     )
     assert library_of(context, page=2)[0] == [(f"rapport-{n:02}.docx", 1) for n in range(2, -1, -1)]
     assert library_of(context, sort="name", order="asc")[0][:2] == [("notulen_2026.pdf", 1), ("rapport-00.docx", 1)]
@@ -190,12 +198,19 @@ def test_the_api_lists_a_groups_documents_and_one_document_with_its_versions(con
     assert (listed["total"], listed["pages"], listed["sort"]) == (2, 1, "size")
     [spreadsheet, plan] = listed["documents"]
     assert (spreadsheet["current"]["kind"], spreadsheet["current"]["size"], spreadsheet["versions"]) == (
-        "excel", 3000, 1
+        "excel",
+        3000,
+        1,
     )
-    assert (plan["current"]["filename"], plan["versions"], plan["current"]["author"]["name"]) == ("Plan.pdf", 2, "Alice")
+    assert (plan["current"]["filename"], plan["versions"], plan["current"]["author"]["name"]) == (
+        "Plan.pdf",
+        2,
+        "Alice",
+    )
     assert plan["current"]["thread_title"] == "Tweede"
-    one = api.get(plan["url"].split("/g/", 1)[0] + "/api/groups/engineering/documents/" + str(plan["id"]),
-                  headers=headers).json()
+    one = api.get(
+        plan["url"].split("/g/", 1)[0] + "/api/groups/engineering/documents/" + str(plan["id"]), headers=headers
+    ).json()
     assert [v["filename"] for v in one["versions"]] == ["Plan.pdf", "plan.pdf"]
     assert api.get(urlsplit(one["versions"][1]["download_url"]).path).content == PLAN_1
     assert api.get("/api/groups/engineering/documents", params={"order": "up"}, headers=headers).status_code == 400
@@ -215,7 +230,11 @@ def test_a_non_member_learns_nothing_of_a_private_groups_documents(context, comp
 
     for path in ("/g/board/documents", f"/g/board/documents/{document_id}"):
         assert "reorganisatie" not in carol.get(path).text.lower()
-    assert main("/g/board/documents") == main("/g/board") == (404, main("/g/no-such-group")[1].replace("no-such-group", "board"))
+    assert (
+        main("/g/board/documents")
+        == main("/g/board")
+        == (404, main("/g/no-such-group")[1].replace("no-such-group", "board"))
+    )
     assert main(f"/g/board/documents/{document_id}") == main(f"/g/board/documents/{document_id + 1}")[:1] + (
         main(f"/g/board/documents/{document_id + 1}")[1].replace(str(document_id + 1), str(document_id)),
     )
@@ -250,7 +269,9 @@ def test_a_link_to_a_document_shows_as_a_card_only_to_those_who_may_see_it(conte
 
     cards = re.findall(r'<a class="document-card" href="([^"]+)">(.*?)</a>', seen_by_alice, re.DOTALL)
     assert [href for href, _ in cards] == [
-        f"/g/board/documents/{secret}", f"/g/engineering/documents/{plan}", f"/g/engineering/documents/{plan}"
+        f"/g/board/documents/{secret}",
+        f"/g/engineering/documents/{plan}",
+        f"/g/engineering/documents/{plan}",
     ]
     assert "reorganisatie.pdf" in cards[0][1] and "PDF" in cards[0][1] and "Board" in cards[0][1]
     assert "plan.pdf" in cards[1][1] and "Engineering" in cards[1][1] and "latest of 2 versions" in cards[1][1]

@@ -20,7 +20,14 @@ depends_on = None
 
 # hub.services.attachments.media_kind as it was when this migration was written: what is not a document.
 PICTURE_TYPES = {
-    "image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif", "video/mp4", "video/webm",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/heic",
+    "image/heif",
+    "video/mp4",
+    "video/webm",
     "video/quicktime",
 }
 PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".mp4", ".m4v", ".webm", ".mov"}
@@ -53,11 +60,15 @@ def upgrade() -> None:
         sa.Column("attachment_id", sa.Integer(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["attachment_id"], ["attachments.id"], name=op.f("fk_document_versions_attachment_id_attachments"),
+            ["attachment_id"],
+            ["attachments.id"],
+            name=op.f("fk_document_versions_attachment_id_attachments"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"], name=op.f("fk_document_versions_document_id_documents"),
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_document_versions_document_id_documents"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("attachment_id", name=op.f("pk_document_versions")),
@@ -81,8 +92,7 @@ def _file_what_was_shared(documents, versions) -> None:
         document_id = filed.get((group_id, key)) if key is not None else None
         if document_id is None:
             document_id = connection.execute(
-                documents.insert().values(group_id=group_id, name_key=key)
-                .returning(documents.c.id)
+                documents.insert().values(group_id=group_id, name_key=key).returning(documents.c.id)
             ).scalar_one()
             if key is not None:
                 filed[group_id, key] = document_id
