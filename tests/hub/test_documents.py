@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from hub.db import upgrade_database
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, documents, groups, inbound, posts
+from hub.settings import Settings
 from tests.support.web import csrf_of, signed_in
 
 PLAN_1 = b"%PDF-1.4 plan, first draft\n"
@@ -279,3 +281,27 @@ def test_a_link_to_a_document_shows_as_a_card_only_to_those_who_may_see_it(conte
     assert len(re.findall('class="document-card"', seen_by_bob)) == 2
     assert "reorganisatie" not in seen_by_bob.lower() and "Board" not in seen_by_bob
     assert f'<a href="http://hub.plein.test/g/board/documents/{secret}" rel="nofollow noopener">' in seen_by_bob
+
+
+@pytest.fixture
+def on_postgresql(postgres, data_dir, monkeypatch):
+    """PostgreSQL for the hub's `context`, which reads `PLEIN_DATABASE_URL` as it is built after this."""
+    monkeypatch.setenv("PLEIN_DATABASE_URL", postgres.fresh_database("documents"))
+    upgrade_database(Settings(data_dir=data_dir))
+
+
+def test_on_postgresql_versions_are_filed_found_and_sorted_alike(on_postgresql, context, company):
+    assert context.engine.dialect.name == "postgresql"
+    share(context, "engineering", "Eerste", {"Plan.pdf": PLAN_1, "Begroting.xlsx": (b"x" * 5000, "")})
+    share(context, "engineering", "Tweede", {"plan.PDF": PLAN_2, "image.jpg": (b"a", "image/jpeg")})
+    share(context, "engineering", "Derde", {"image.jpg": (b"b", "image/jpeg")})
+
+    assert library_of(context, sort="name", order="asc")[0] == [
+        ("Begroting.xlsx", 1),
+        ("image.jpg", 1),
+        ("image.jpg", 1),
+        ("plan.PDF", 2),
+    ]
+    assert library_of(context, sort="size")[0][0] == ("Begroting.xlsx", 1)
+    assert library_of(context, q="PLAN") == ([("plan.PDF", 2)], 1, 1)
+    assert library_of(context, q="%")[1] == 0
