@@ -23,16 +23,18 @@ from hub.services import documents
 from hub.urls import document_path
 
 _LINK = re.compile(r'<a href="([^"]*)"[^>]*>.*?</a>', re.DOTALL)
-_DOCUMENT_PATH = re.compile(r"/g/[^/]+/documents/(\d{1,18})/?")
-_ATTACHMENT_PATH = re.compile(r"/attachments/(\d{1,18})(?:/[^/]*)?")
+_DOCUMENT_PATH = re.compile(r"/g/[^/]+/documents/(\d{1,9})/?")
+_ATTACHMENT_PATH = re.compile(r"/attachments/(\d{1,9})(?:/[^/]*)?")
 
 
 def with_cards(session: Session, reader: User | None, bodies: Mapping[str, Markup]) -> dict[str, Markup]:
     """`bodies` with each link to a document `reader` may see made its card."""
+    if reader is None:
+        return dict(bodies)
     targets = {href: _target(session, href) for body in bodies.values() for href in _LINK.findall(body)}
     document_ids = {number for kind, number in filter(None, targets.values()) if kind == "document"}
     attachment_ids = {number for kind, number in filter(None, targets.values()) if kind == "attachment"}
-    if reader is None or not (document_ids or attachment_ids):
+    if not (document_ids or attachment_ids):
         return dict(bodies)
     entries, document_of = documents.visible_entries(session, reader, document_ids, attachment_ids)
     if not entries:
