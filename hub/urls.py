@@ -60,3 +60,11 @@ def receipts_off_path(token: str) -> str:
 
 def invitation_path(token: str) -> str:
     return f"/invitations/{token}"
+
+
+def documents_path(slug: str) -> str:
+    return f"{group_path(slug)}/documents"
+
+
+def document_path(slug: str, document_id: int) -> str:
+    return f"{documents_path(slug)}/{document_id}"

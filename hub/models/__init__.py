@@ -4,6 +4,7 @@ from hub.models.accounts import ApiToken, User
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
+from hub.models.documents import Document, DocumentVersion
 from hub.models.groups import Delivery, Group, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.inbox import Channel, Notification, NotificationChannel, NotificationKind
@@ -25,6 +26,7 @@ from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
     "AddressHealth", "BounceReport",
+    "Document", "DocumentVersion",
     "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
     "IndexPending",
     "Reaction",

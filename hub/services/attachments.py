@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import context_of
 from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
+from hub.services import documents
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
@@ -197,8 +198,10 @@ def _record(
     )
     session.add(attachment)
     session.flush()
-    if media_kind(content_type, attachment.filename) == PHOTO:
+    kind = media_kind(content_type, attachment.filename)
+    if kind == PHOTO:
         jobs.after_commit(session, PHOTO_SIZES_TASK, attachment.id)
+    documents.file_version(session, attachment, by_name=kind == DOCUMENT)
     return attachment
 
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hub.models import User
+from hub.services import document_cards
 from hub.services.mentions import find_mentions, resolve
 from hub.services.tags import tag_spans
 from hub.urls import person_path, tag_path
@@ -39,12 +40,13 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "class"}, "ol": {"start"}, "code": {"class"}}
 
 
-def render_bodies(session: Session, texts: Iterable[str]) -> dict[str, Markup]:
-    """Each text as HTML, keyed by the text itself; every mention in them resolved with one query."""
+def render_bodies(session: Session, texts: Iterable[str], reader: User | None = None) -> dict[str, Markup]:
+    """Each text as HTML, keyed by the text itself; every mention in them resolved with one query, and links to
+    documents `reader` may see shown as cards."""
     texts = list(dict.fromkeys(texts))
     mentions = [mention for text in texts if len(text) <= MARKDOWN_MAX_CHARS for mention in find_mentions(text)]
     people = resolve(session, mentions)
-    return {text: _render(text, people) for text in texts}
+    return document_cards.with_cards(session, reader, {text: _render(text, people) for text in texts})
 
 
 def _render(text: str, people: dict[tuple[str, str], User]) -> Markup:

@@ -20,6 +20,7 @@ from hub.web.browser import BrowserCookie
 from hub.web.deps import SignInRequired, context_of_app, reader_language, signed_in_user
 from hub.web.directory import router as directory_router
 from hub.web.directory_groups import router as directory_groups_router
+from hub.web.documents import router as documents_router
 from hub.web.group_admin import router as group_admin_router
 from hub.web.media import router as media_router
 from hub.web.photos import router as photos_router
@@ -109,4 +110,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(directory_groups_router)
     app.include_router(photos_router)
+    app.include_router(documents_router)
     return app

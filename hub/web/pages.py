@@ -191,7 +191,7 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
         following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
-        bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)]),
+        bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)], user),
         **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer

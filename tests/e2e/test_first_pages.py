@@ -144,6 +144,19 @@ def test_the_pages_anna_finds_first_read_well_at_both_widths(anna, demo, tmp_pat
     look_at(anna, path.strip("/").split("?")[0].replace("/", "-") or "home", tmp_path)
 
 
+def test_engineerings_library_and_a_document_with_its_versions_read_well_at_both_widths(anna, demo, tmp_path):
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.get_by_role("link", name="Documenten", exact=True).click()
+    assert "glasvezel-veldhandleiding.docx" in anna.content()
+    look_at(anna, "documents", tmp_path)
+    anna.get_by_label("Sorteren op").select_option("name")
+    anna.get_by_label("Volgorde").select_option("asc")
+    anna.get_by_role("button", name="Tonen").click()
+    anna.get_by_role("link", name="glasvezel-veldhandleiding.docx", exact=True).click()
+    assert anna.get_by_role("heading", name="glasvezel-veldhandleiding.docx").is_visible()
+    look_at(anna, "document", tmp_path)
+
+
 def test_anna_picks_herself_after_at_with_the_keyboard_and_previews_markdown_in_a_thread(anna, demo, tmp_path):
     """The composer's mention list is a listbox the keyboard drives; the preview shows the text rendered, with
     the names of the thread beside their avatars. Nothing is posted: the demo stays as other tests expect it."""

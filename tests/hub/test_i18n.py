@@ -25,6 +25,7 @@ from hub.models import Comment, Post
 from hub.services import (
     accounts,
     attachments,
+    documents,
     groups,
     moderation,
     organisation,
@@ -220,6 +221,10 @@ def make_hub(context, language: str) -> dict[str, object]:
         posts.edit_post(session, post, mona, "Compost", "Wie heeft er een kruiwagen voor de #compost?")
         sam = accounts.create_user(session, "sam@plein.test", "Sam Smit")
         posts.create_comment(session, post, sam, "Ik had er een.")
+        attachments.attach(session, post, "Kruiwagen.pdf", "application/pdf", b"%PDF-1.4 kruiwagen")
+        plan = attachments.attach(session, post, "kruiwagen.pdf", "application/pdf", b"%PDF-1.4 kruiwagen, nieuw")
+        document = documents.visible_entries(session, mona, set(), {plan.id})[1][plan.id]
+        posts.create_comment(session, post, mona, f"Zie [het plan](/g/tuin/documents/{document})")
         accounts.deactivate(session, sam)
         reactions.react(session, bram, post, "like")
         reactions.react(session, mona, reply, "thanks")
@@ -233,7 +238,7 @@ def make_hub(context, language: str) -> dict[str, object]:
         photo_sizes.make_sizes(session, attachments.attach(session, post, "kapot.jpg", "image/jpeg", b"kapot").id)
         session.flush()
         return {
-            "department": garden.id, "photo": photo.id,
+            "department": garden.id, "photo": photo.id, "document": document,
             "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
@@ -263,6 +268,9 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
         "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
         "/people/sam@plein.test": client, "/g/tuin/photos": client, "/g/tuin/photos?page=2": client,
+        "/g/tuin/documents": client, "/g/tuin/documents?q=kruiwagen&sort=name&order=asc": client,
+        "/g/tuin/documents?q=niets": client, "/g/tuin/documents?sort=nonsense": client,
+        f"/g/tuin/documents/{made['document']}": client, "/g/tuin/documents/999999": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -299,7 +307,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 71
+    assert len(seen) == 77
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path

@@ -47,6 +47,8 @@ ROUTES = {
     "new post": ("POST", "/g/{slug}/posts"),
     "api posts": ("GET", "/api/groups/{slug}/posts"),
     "api delivery": ("PUT", "/api/groups/{slug}/membership"),
+    "library": ("GET", "/g/{slug}/documents"),
+    "api library": ("GET", "/api/groups/{slug}/documents"),
 }
 
 
