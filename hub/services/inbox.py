@@ -45,6 +45,7 @@ from hub.models import (
 from hub.services import addresses, mail_keys, mentions, notifications
 from hub.services.digests import period_of, snippet
 from hub.services.errors import Invalid
+from hub.services.formatted_mail import mail_body
 from hub.services.message_ids import message_id
 from hub.services.outbox import compose, queue_mail
 from hub.services.visibility import can_see, visible_group_ids
@@ -455,6 +456,7 @@ def _mail_at_once(
         sentence=sentence,
         recipient=recipient,
         body=None if notification.kind == NotificationKind.REACTION else (comment or post).body_text,
+        body_html=None if notification.kind == NotificationKind.REACTION else mail_body(session, comment or post),
         url=url,
         preferences_url=context.url("/preferences"),
     )

@@ -22,6 +22,7 @@ from hub import jobs
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
 from hub.services import addresses, follows, mail_keys
+from hub.services.formatted_mail import mail_body
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
@@ -109,10 +110,11 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
     if at_most is not None and len(members) > at_most:
         return None
     queued, render_mail, url = 0, context_of(session).catalogue.render_mail, context_of(session).url
+    body = mail_body(session, post) if members else None
     for membership in members:
         user = membership.user
         text, html = render_mail(
-            "post", post=post, recipient=user, language=user.language, url=url(post_path(post.id)),
+            "post", post=post, body=body, recipient=user, language=user.language, url=url(post_path(post.id)),
             attachments=[(a.filename, a.size) for a in post.attachments],
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
@@ -139,10 +141,11 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
     if at_most is not None and len(members) + len(followers) > at_most:
         return None
     queued, render_mail, url = 0, context_of(session).catalogue.render_mail, context_of(session).url
+    body = mail_body(session, comment) if members or followers else None
     for membership in members:
         user = membership.user
         text, html = render_mail(
-            "comment", post=post, comment=comment, recipient=user, language=user.language,
+            "comment", post=post, comment=comment, body=body, recipient=user, language=user.language,
             url=url(comment_path(post.id, comment.id)),
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
@@ -151,7 +154,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
     for user in followers:
         stop_url = url(replies_off_path(replies_token(user)))
         text, html = render_mail(
-            "reply", post=post, comment=comment, recipient=user, language=user.language,
+            "reply", post=post, comment=comment, body=body, recipient=user, language=user.language,
             url=url(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=url("/preferences"), own_post=post.author_id == user.id,
         )

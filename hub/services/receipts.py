@@ -28,6 +28,7 @@ from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
 from hub.services import accounts, mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
+from hub.services.formatted_mail import mail_body
 from hub.services.outbox import compose_answer, queue_mail
 from hub.templating import format_clock
 from hub.urls import comment_path, post_path, receipt_edit_path, receipt_undo_path, receipts_off_path
@@ -74,6 +75,7 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
     catalogue, url = context_of(session).catalogue, context_of(session).url
     text, html = catalogue.render_mail(
         "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
+        body_html=mail_body(session, item),
         attachments=[a.filename for a in attached],
         view_url=url(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
         edit_url=url(receipt_edit_path(kind, token)), undo_url=url(receipt_undo_path(kind, token)),

@@ -1,17 +1,26 @@
 """Posts and comments as pages show them: Markdown made into sanitized HTML, with `@mentions` and
-`#tags` as links.
+`#tags` as links, tables, and images from the thread's own attachments.
 
 Most text comes from mail, so a line break stays a line break. Raw HTML in the text is shown as
 text, never passed on; what Markdown makes is cleaned once more by nh3 (links keep http, https
 and mailto only and get rel="nofollow noopener"). Markdown's parser is quadratic on some input
 (thousands of `[`), so text longer than `MARKDOWN_MAX_CHARS` is shown as plain text instead.
 
+An image shows only when it is a file of the thread: `![caption](photo.jpg)` names it by its file
+name (the oldest of that name), `![caption](attachment:12)` by its id. Any other image would tell
+its server who reads: one on the web stays a link, anything else stays text. HTML that came by
+mail was sanitized when it arrived (`mailgateway.html`); `mail_html` cleans it once more for the
+page, keeping only images the mail carried itself. Cleaning is quadratic in how deep the HTML nests
+(a second for 10,000 levels), so HTML nested deeper than `MAIL_HTML_MAX_DEPTH` is shown as its text.
+
 A page renders all its bodies with one call, which resolves every mention on it in one query.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -19,50 +28,147 @@ from markdown_it.token import Token
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hub.models import User
+from hub.models import Attachment, User
 from hub.services import document_cards
+from hub.services.attachments import PHOTO, media_kind
 from hub.services.mentions import find_mentions, resolve
 from hub.services.tags import tag_spans
-from hub.urls import person_path, tag_path
+from hub.urls import attachment_path, person_path, tag_path
 
 MARKDOWN_MAX_CHARS = 10_000
 """About 0.15 s for the worst input we know; a mail longer than this is rarely Markdown anyway."""
 
 _MARKDOWN = (
     MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True, "typographer": False})
-    .enable(["linkify", "strikethrough"])
-    .disable("image")  # an image from elsewhere would tell its server who reads; `![a](url)` stays a link
+    .enable(["linkify", "strikethrough", "table"])
 )
+_TABLE_TAGS = {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col"}
 _ALLOWED_TAGS = {
     "p", "br", "a", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6",
+    "h1", "h2", "h3", "h4", "h5", "h6", "img", *_TABLE_TAGS,
 }
-_ALLOWED_ATTRIBUTES = {"a": {"href", "class"}, "ol": {"start"}, "code": {"class"}}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "class"}, "ol": {"start"}, "code": {"class"}, "img": {"src", "alt", "title"},
+    "th": {"style"}, "td": {"style"},
+}
+MAIL_HTML_MAX_DEPTH = 200
+"""Real mail nests up to about 40 levels (newsletters of tables in tables)."""
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_ATTACHMENT_PREFIX = "/attachments/"
+_MAIL_TAGS = {
+    "p", "br", "b", "i", "strong", "em", "u", "s", "del", "a", "ul", "ol", "li", "blockquote", "pre", "code",
+    "h1", "h2", "h3", "h4", "h5", "h6", "div", "span", "img", "hr", *_TABLE_TAGS,
+}
+_MAIL_ATTRIBUTES = {
+    "a": {"href", "title"}, "ol": {"start"}, "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan", "align", "valign"}, "th": {"colspan", "rowspan", "align", "valign"},
+    "col": {"span"}, "colgroup": {"span"},
+}
 
 
-def render_bodies(session: Session, texts: Iterable[str], reader: User | None = None) -> dict[str, Markup]:
+def render_bodies(
+    session: Session, texts: Iterable[str], reader: User | None = None, *, attachments: Iterable[Attachment] = ()
+) -> dict[str, Markup]:
     """Each text as HTML, keyed by the text itself; every mention in them resolved with one query, and links to
-    documents `reader` may see shown as cards."""
+    documents `reader` may see shown as cards. `attachments` are the thread's files, which its texts may show
+    as images."""
     texts = list(dict.fromkeys(texts))
     mentions = [mention for text in texts if len(text) <= MARKDOWN_MAX_CHARS for mention in find_mentions(text)]
     people = resolve(session, mentions)
-    return document_cards.with_cards(session, reader, {text: _render(text, people) for text in texts})
+    files = _Files(attachments)
+    return document_cards.with_cards(session, reader, {text: _render(text, people, files) for text in texts})
 
 
-def _render(text: str, people: dict[tuple[str, str], User]) -> Markup:
+def mail_html(html: str) -> Markup | None:
+    """HTML that came by mail, as a page shows it: formatting, links, and images it carried itself;
+    None when it nests too deep to clean in time."""
+    if _depth(html) > MAIL_HTML_MAX_DEPTH:
+        return None
+    return Markup(
+        nh3.clean(
+            html, tags=_MAIL_TAGS, attributes=_MAIL_ATTRIBUTES, attribute_filter=_own_images,
+            clean_content_tags={"script", "style", "title", "head", "iframe", "object", "noscript", "template"},
+            url_schemes={"http", "https", "mailto", "data"}, link_rel="noopener noreferrer nofollow",
+        )
+    )
+
+
+def _depth(html: str) -> int:
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        if match.group(2).lower() not in _VOID_TAGS:
+            depth += -1 if match.group(1) else 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+class _Files:
+    """The thread's attachments by file name (the oldest of a name) and by id."""
+
+    def __init__(self, attachments: Iterable[Attachment]) -> None:
+        self.by_id: dict[str, Attachment] = {}
+        self.by_name: dict[str, Attachment] = {}
+        for attachment in sorted(attachments, key=lambda a: a.id):
+            self.by_id[str(attachment.id)] = attachment
+            self.by_name.setdefault(attachment.filename, attachment)
+
+    def named(self, source: str) -> Attachment | None:
+        source = unquote(source)
+        if source.lower().startswith("attachment:"):
+            return self.by_id.get(source.split(":", 1)[1].strip())
+        return self.by_name.get(source)
+
+
+def _render(text: str, people: dict[tuple[str, str], User], files: _Files) -> Markup:
     if len(text) > MARKDOWN_MAX_CHARS:
         return Markup('<pre class="plain">{}</pre>').format(text)
     tokens = _MARKDOWN.parse(text)
     for token in tokens:
         if token.type == "inline" and token.children:
-            token.children = _linked(token.children, people)
+            token.children = _linked(_images(token.children, files), people)
     html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     return Markup(
         nh3.clean(
-            html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-            link_rel="nofollow noopener",
+            html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, attribute_filter=_own_images,
+            url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener",
+            filter_style_properties={"text-align"},
         )
     )
+
+
+def _own_images(tag: str, attribute: str, value: str) -> str | None:
+    """An image's source only when it is a stored attachment, or (from mail) an image inside the mail."""
+    if tag == "img" and attribute == "src":
+        return value if value.startswith(_ATTACHMENT_PREFIX) or value.lower().startswith("data:image/") else None
+    return value
+
+
+def _images(children: list[Token], files: _Files) -> list[Token]:
+    """Images of the thread's own photos; another file of the thread, or an image on the web, as a link to it;
+    any other image as the text it was written as."""
+    result: list[Token] = []
+    for child in children:
+        if child.type != "image":
+            result.append(child)
+            continue
+        source, caption = str(child.attrs.get("src", "")), child.content
+        attachment = files.named(source)
+        if attachment is not None and media_kind(attachment.content_type, attachment.filename) == PHOTO:
+            child.attrs["src"] = attachment_path(attachment.id, attachment.filename)
+            child.children = [_text(caption or attachment.filename)]  # the renderer makes `alt` of these
+            result.append(child)
+        elif attachment is not None:
+            result += _link(attachment_path(attachment.id, attachment.filename), caption or attachment.filename)
+        elif source.startswith(("http://", "https://")):
+            result += _link(source, caption or source)
+        else:
+            result.append(_text(f"![{caption}]({unquote(source)})"))
+    return result
+
+
+def _link(href: str, content: str) -> list[Token]:
+    return [Token("link_open", "a", 1, attrs={"href": href}), _text(content), Token("link_close", "a", -1)]
 
 
 def _linked(children: list[Token], people: dict[tuple[str, str], User]) -> list[Token]:

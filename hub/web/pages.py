@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -191,15 +192,18 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         post_attachments=[a for a in post.attachments if a.comment_id is None],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
         following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
-        bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)], user),
+        bodies=rendering.render_bodies(
+            session, [post.body_text, *(c.body_text for c in post.comments)], user, attachments=post.attachments
+        ),
+        mail_body=rendering.mail_html(post.body_html) if post.body_html else None,
         **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
 
-def _preview(session: Session, body: str) -> Markup:
-    return rendering.render_bodies(session, [body])[body]
+def _preview(session: Session, body: str, attachments: Iterable[Attachment] = ()) -> Markup:
+    return rendering.render_bodies(session, [body], attachments=attachments)[body]
 
 
 def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
@@ -231,8 +235,8 @@ def new_comment(
     post = posts.get_post(session, user, post_id)
     parent = posts.get_comment(session, user, parent_id) if parent_id else None
     if preview:
-        return _post_page(request, session, user, post_id, form={"body": body}, preview=_preview(session, body),
-                          reply_to=parent.id if parent else None)
+        return _post_page(request, session, user, post_id, form={"body": body},
+                          preview=_preview(session, body, post.attachments), reply_to=parent.id if parent else None)
     try:
         submitted = submissions.submit_comment(session, user, post, body, parent)
     except (Invalid, Forbidden) as error:
@@ -528,7 +532,7 @@ def _edit_page(
         mode=mode, item=item, post=post, action=f"{base}/{mode}", error=error,
         back=post_path(post.id) if is_post else comment_path(post.id, item.id),
         form=form or {"title": post.title if is_post else "", "body": item.body_text},
-        bodies=rendering.render_bodies(object_session(item), [item.body_text]), preview=preview,
+        bodies=rendering.render_bodies(object_session(item), [item.body_text], attachments=post.attachments), preview=preview,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
@@ -547,7 +551,7 @@ def edit_post(
     post = posts.get_post(session, user, post_id)
     if preview:
         return _edit_page(request, user, post, "edit", form={"title": title, "body": body},
-                          preview=_preview(session, body))
+                          preview=_preview(session, body, post.attachments))
     try:
         posts.edit_post(session, post, user, title, body)
     except Invalid as error:
@@ -581,7 +585,8 @@ def edit_comment(
 ) -> Response:
     comment = posts.get_comment(session, user, comment_id)
     if preview:
-        return _edit_page(request, user, comment, "edit", form={"body": body}, preview=_preview(session, body))
+        return _edit_page(request, user, comment, "edit", form={"body": body},
+                          preview=_preview(session, body, comment.post.attachments))
     try:
         posts.edit_comment(session, comment, user, body)
     except Invalid as error:
@@ -618,4 +623,7 @@ def comment_history(request: Request, comment_id: Id, session: DB, user: PageUse
 
 
 def _bodies_of_history(session: Session, item: Post | Comment) -> dict:
-    return rendering.render_bodies(session, [item.body_text, *(r.body_text for r in item.revisions)])
+    post = item if isinstance(item, Post) else item.post
+    return rendering.render_bodies(
+        session, [item.body_text, *(r.body_text for r in item.revisions)], attachments=post.attachments
+    )

@@ -433,3 +433,38 @@ def test_anna_shares_photos_in_a_post_sees_them_as_thumbnails_captions_one_and_f
     assert anna.locator("ul.photos img").count() >= 2
     look_at(anna, "group-photos", tmp_path)
     assert anna.errors == []
+
+
+def test_anna_posts_a_table_and_her_own_photo_in_markdown_and_the_post_reads_well_at_both_widths(anna, demo, tmp_path):
+    """The photo is a file of the post, shown where the text names it; an image from elsewhere stays a link. Anna
+    deletes the post again, so the other tests see the demo as it was."""
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (1200, 800), "#d8e4f0")
+    ImageDraw.Draw(photo).rectangle((100, 100, 1100, 700), outline="#1f5fa8", width=12)
+    photo.save(tmp_path / "whiteboard.jpg", "JPEG")
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("#title").fill("Rooster van de verhuizing")
+    anna.locator("#body").fill(
+        "## Wie doet wat\n\n| Wie | Wat | Uren |\n|:--|:--|--:|\n| Anna | kabels trekken | 3 |\n"
+        "| Bram | **koffie** en de sleutels van alle kasten op de tweede verdieping | 1 |\n\n"
+        "![Het whiteboard van vrijdag](whiteboard.jpg)\n\n![pixel](https://tracker.example/p.png)"
+    )
+    anna.locator("#files").set_input_files(tmp_path / "whiteboard.jpg")
+    anna.locator("form[action='/g/engineering/posts'] button[type=submit]:not([name=preview])").click()
+    anna.wait_for_load_state()
+    [(post_id,)] = demo.query("SELECT id FROM posts WHERE title = 'Rooster van de verhuizing'")
+    try:
+        anna.goto(f"{demo.base_url}/p/{post_id}")
+        body = anna.locator("article .body")
+        assert body.locator("table th").all_inner_texts() == ["Wie", "Wat", "Uren"]
+        image = body.get_by_role("img", name="Het whiteboard van vrijdag")
+        assert image.evaluate("image => image.complete && image.naturalWidth") == 1200
+        assert body.get_by_role("link", name="pixel").get_attribute("href") == "https://tracker.example/p.png"
+        assert anna.errors == []
+        look_at(anna, "post-formatted", tmp_path)
+    finally:
+        anna.goto(f"{demo.base_url}/p/{post_id}/delete")
+        anna.locator(f"form[action='/p/{post_id}/delete'] button[type=submit]").click()
+        anna.wait_for_load_state()
+    assert demo.query(f"SELECT id FROM posts WHERE id = {post_id}") == []

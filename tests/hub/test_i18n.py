@@ -18,6 +18,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 from PIL import Image
 
 from hub.locale import KEYWORDS, LOCALE_DIR
@@ -157,7 +158,7 @@ item = SimpleNamespace(title="Compost", url=links["url"], group="Tuinclub", auth
 MAILS = {
     "command_confirm": [dict(recipient=anna, action="Schrijf me in bij Tuinclub.", days=7,
                              command_address="tuin+subscribe@plein.test")],
-    "comment": [dict(recipient=anna, post=post, comment=comment, **links)],
+    "comment": [dict(recipient=anna, post=post, comment=comment, body=Markup("<p>Ik, morgen.</p>"), **links)],
     "digest": [dict(recipient=anna, frequency=frequency, subject="Plein", sections=[
         SimpleNamespace(name="", items=[SimpleNamespace(html="", text="")]),
         SimpleNamespace(name="Tuinclub", items=[SimpleNamespace(html="", text="")]),
@@ -167,16 +168,19 @@ MAILS = {
              for who in (anna, bram) for title in ("", "Compost")],
     "moderation": [dict(recipient=anna, held=held, thread_title=title, reject_address="reject@plein.test",
                         queue_url="http://plein.test/q") for title in ("", "Compost")],
-    "notification": [dict(recipient=anna, sentence="Bram Bos noemde je in Compost", body=body, **links)
-                     for body in ("Ik, morgen.", None)],
+    "notification": [dict(recipient=anna, sentence="Bram Bos noemde je in Compost", body=body,
+                          body_html=body and Markup("<p>Ik, morgen.</p>"), **links) for body in ("Ik, morgen.", None)],
     "notifications_daily": [dict(recipient=anna, lines=[dict(sentence="Bram Bos noemde je", url=links["url"],
                                                              snippet="Ik, morgen.")], **links)],
-    "post": [dict(recipient=anna, post=post, attachments=[("plan.pdf", 1000)], **links)],
-    "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", attachments=["plan.pdf"],
+    "post": [dict(recipient=anna, post=post, body=Markup("<p>Wie heeft er een kruiwagen?</p>"),
+                  attachments=[("plan.pdf", 1000)], **links)],
+    "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", body_html=Markup("<p>Ik, morgen.</p>"),
+                     attachments=["plan.pdf"],
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
                      minutes=15, until="14:45", stop_url=links["stop_url"], preferences_url=links["preferences_url"])
                 for kind in ("post", "comment")],
-    "reply": [dict(recipient=anna, post=post, comment=comment, own_post=own, **links) for own in (True, False)],
+    "reply": [dict(recipient=anna, post=post, comment=comment, body=Markup("<p>Ik, morgen.</p>"), own_post=own, **links)
+              for own in (True, False)],
     "sign_in": [dict(recipient=anna, url=links["url"], minutes=30)],
     "invitation": [dict(recipient=anna, inviter=bram, group=SimpleNamespace(name="Tuinclub", description=about),
                         url=links["url"], days=14) for about in ("", "Alles over compost")],
