@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from hub.models import utcnow
-from hub.services import attachments, digests, inbound, inbox, index_writer, indexing, notifications, outbox
+from hub.services import attachments, digests, inbound, inbox, index_writer, indexing, notifications, outbox, videos
 from hub.services.ldap_directory import apply_directory, read_people
 from hub.services.people import Outcome
 from workers.app import app, context
@@ -95,6 +95,13 @@ def sweep_attachments(sha256s: list[str]) -> None:
         removed = attachments.sweep(session, sha256s)
     if removed:
         log.info("removed %d stored file(s) nothing names any more", len(removed))
+
+
+@app.task(name=attachments.VIDEO_POSTER_TASK, autoretry_for=(Exception,), **RETRY)
+def video_poster(attachment_id: int) -> None:
+    """A video's poster frame and duration; a video ffmpeg cannot read is recorded as such, not retried."""
+    with context.session_scope() as session:
+        videos.make_poster(session, attachment_id)
 
 
 @app.task(name="plein.digests.send")

@@ -35,6 +35,7 @@ from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 
 SWEEP_TASK = "plein.attachments.sweep"
+VIDEO_POSTER_TASK = "plein.media.video_poster"
 
 PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
@@ -88,6 +89,11 @@ def blob_path(folder: Path, sha256: str) -> Path:
     return folder / sha256[:2] / sha256[2:4] / sha256
 
 
+def poster_file(folder: Path, sha256: str) -> Path:
+    """Where the store under `folder` keeps the poster frame of the video with this SHA-256 (hub.services.videos)."""
+    return folder / "posters" / sha256[:2] / f"{sha256}.jpg"
+
+
 def store_blob(folder: Path, data: bytes) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(folder, sha256)
@@ -115,7 +121,11 @@ def store_file(folder: Path, path: Path) -> str:
 
 
 def read_blob(attachment: Attachment) -> bytes:
-    return blob_path(_store(attachment), attachment.sha256).read_bytes()
+    return stored_path(attachment).read_bytes()
+
+
+def stored_path(attachment: Attachment) -> Path:
+    return blob_path(_store(attachment), attachment.sha256)
 
 
 def _store(held: Session | Attachment) -> Path:
@@ -143,10 +153,12 @@ def attach(
     return _record(session, post, comment, filename, content_type, len(data), store_blob(_store(session), data), content_id)
 
 
-def attach_file(session: Session, post: Post, filename: str, content_type: str, path: Path) -> Attachment:
-    """Attach the uploaded file at `path`, moving it into the store."""
+def attach_file(
+    session: Session, post: Post, filename: str, content_type: str, path: Path, *, comment: Comment | None = None,
+) -> Attachment:
+    """Attach the uploaded file at `path` to `post` (or to its `comment`), moving it into the store."""
     size = path.stat().st_size
-    return _record(session, post, None, filename, content_type, size, store_file(_store(session), path), None)
+    return _record(session, post, comment, filename, content_type, size, store_file(_store(session), path), None)
 
 
 def hold_file(session: Session, held: HeldMessage, filename: str, content_type: str, path: Path) -> HeldFile:
@@ -189,6 +201,8 @@ def _record(
     )
     session.add(attachment)
     session.flush()
+    if media_kind(attachment.content_type, attachment.filename) == VIDEO:
+        jobs.after_commit(session, VIDEO_POSTER_TASK, attachment.id)
     return attachment
 
 
@@ -223,6 +237,7 @@ def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
         if path.exists():
             path.unlink()
             removed.append(sha256)
+        poster_file(_store(session), sha256).unlink(missing_ok=True)
     return removed
 
 

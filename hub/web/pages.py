@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session, object_session
 
@@ -36,6 +36,7 @@ from hub.services import (
     submissions,
     subscriptions,
     tags,
+    videos,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.visibility import find_membership
@@ -44,6 +45,7 @@ from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (
     DB,
+    LARGEST_ID,
     LANGUAGE_COOKIE,
     CSRFChecked,
     FormFields,
@@ -130,7 +132,7 @@ def _group_page(
                   membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
-                  max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
+                  max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), preview=preview,
                   following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
@@ -184,7 +186,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     feed.mark_read(session, user, post)
     inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
-               **extra}
+               "refused": None, **extra}
+    settings = context_of_app(request).settings
     response = render(
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
@@ -192,7 +195,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
         following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
         bodies=rendering.render_bodies(session, [post.body_text, *(c.body_text for c in post.comments)]),
-        **context,
+        videos=videos.cards(post.attachments), max_files=settings.max_attachments,
+        max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
@@ -218,23 +222,25 @@ def post_page(
     return _post_page(request, session, user, post_id, reply_to=reply_to)
 
 
-@router.post("/p/{post_id}/comments", dependencies=[CSRFChecked])
-def new_comment(
-    request: Request,
-    post_id: Id,
-    session: DB,
-    user: PageUser,
-    body: Annotated[str, Form()] = "",
-    parent_id: Annotated[Id | None, Form()] = None,
-    preview: Annotated[str, Form()] = "",
-) -> Response:
+@router.post("/p/{post_id}/comments")
+def new_comment(request: Request, post_id: Id, session: DB, user: PageUser, form: UploadedForm) -> Response:
+    """Body, `parent_id` and `files`, read by `hub.web.uploads` as a post's are (413 past the limits)."""
+    require_csrf(request, form.fields.get("csrf", ""))
     post = posts.get_post(session, user, post_id)
-    parent = posts.get_comment(session, user, parent_id) if parent_id else None
-    if preview:
+    body, parent_id = form.fields.get("body", ""), form.fields.get("parent_id", "")
+    if parent_id and not parent_id.isdigit():
+        raise Invalid("parent_id must be the id of a comment on this post")
+    if parent_id and not 0 < int(parent_id) <= LARGEST_ID:
+        raise NotFound("no such item: %(id)s", id=parent_id)
+    parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
+    if form.fields.get("preview"):
         return _post_page(request, session, user, post_id, form={"body": body}, preview=_preview(session, body),
                           reply_to=parent.id if parent else None)
+    if form.refused:
+        return _post_page(request, session, user, post_id, status_code=413, form={"body": body},
+                          refused=form.refused, reply_to=parent.id if parent else None)
     try:
-        submitted = submissions.submit_comment(session, user, post, body, parent)
+        submitted = submissions.submit_comment(session, user, post, body, parent, form.files)
     except (Invalid, Forbidden) as error:
         return _post_page(request, session, user, post_id, status_code=_status_of(error), form={"body": body},
                           error=error, reply_to=parent.id if parent else None)
@@ -278,13 +284,14 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 
 @router.get("/attachments/{attachment_id}/{filename}")
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
+    """The file from disk in chunks, with the byte ranges a video player asks for (RFC 9110 §14)."""
     found = session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound("no attachment %(id)s", id=attachment_id)
     posts.get_post(session, user, found.post_id)
-    disposition = "inline" if found.content_type in INLINE_TYPES else "attachment"
-    return Response(
-        attachments.read_blob(found),
+    disposition = "inline" if found.content_type in INLINE_TYPES + videos.PLAYABLE_TYPES else "attachment"
+    return FileResponse(
+        attachments.stored_path(found),
         media_type=found.content_type,
         headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
