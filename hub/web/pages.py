@@ -45,8 +45,8 @@ from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (
     DB,
-    LARGEST_ID,
     LANGUAGE_COOKIE,
+    LARGEST_ID,
     CSRFChecked,
     FormFields,
     Id,
