@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, object_session
 
 from hub.context import Context
 from hub.locale import Message
-from hub.models import Attachment, Comment, Delivery, Group, HeldMessage, Post, User
+from hub.models import Comment, Delivery, Group, HeldMessage, Post, User
 from hub.services import (
     accounts,
     attachments,
@@ -285,10 +285,7 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 @router.get("/attachments/{attachment_id}/{filename}")
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
     """The file from disk in chunks, with the byte ranges a video player asks for (RFC 9110 §14)."""
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound("no attachment %(id)s", id=attachment_id)
-    posts.get_post(session, user, found.post_id)
+    found = videos.visible_attachment(session, user, attachment_id)
     disposition = "inline" if found.content_type in INLINE_TYPES + videos.PLAYABLE_TYPES else "attachment"
     return FileResponse(
         attachments.stored_path(found),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from hub.models import Attachment
-from hub.services import posts, videos
+from hub.services import videos
 from hub.services.errors import NotFound
 from hub.web.deps import DB, Id, PageUser
 
@@ -15,11 +14,7 @@ router = APIRouter()
 
 @router.get("/posters/{attachment_id}.jpg")
 def poster(attachment_id: Id, session: DB, user: PageUser) -> FileResponse:
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound("no attachment %(id)s", id=attachment_id)
-    posts.get_post(session, user, found.post_id)
-    path = videos.poster_of(found)
+    path = videos.poster_of(videos.visible_attachment(session, user, attachment_id))
     if path is None:
         raise NotFound("no attachment %(id)s", id=attachment_id)
     return FileResponse(path, media_type="image/jpeg",
