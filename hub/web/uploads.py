@@ -165,13 +165,14 @@ async def _read(
     parts = _Multipart(charset, max_files, max_text_bytes, stop_at_first_file=too_large)
     parser = MultipartParser(params.get(b"boundary", b""), parts.callbacks())
     async for chunk in request.stream():
+        within = max_bytes - received
         received += len(chunk)
-        if received > max_bytes:
-            raise _Refused(TOO_LARGE)
         try:
-            parser.write(chunk)
+            parser.write(chunk[:within])  # the fields before the limit, for the page that says it was passed
         finally:
             await _flush(parts, form, on_disk, folder)
+        if received > max_bytes:
+            raise _Refused(TOO_LARGE)
     parser.finalize()
 
 
