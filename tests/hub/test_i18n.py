@@ -161,7 +161,7 @@ MAILS = {
                      for body in ("Ik, morgen.", None)],
     "notifications_daily": [dict(recipient=anna, lines=[dict(sentence="Bram Bos noemde je", url=links["url"],
                                                              snippet="Ik, morgen.")], **links)],
-    "post": [dict(recipient=anna, post=post, attachments=[("plan.pdf", 1000)], **links)],
+    "post": [dict(recipient=anna, post=post, attachments=[("plan.pdf", 1000, "https://plein.test/attachments/1/plan.pdf")], **links)],
     "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", attachments=["plan.pdf"],
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
                      minutes=15, until="14:45", stop_url=links["stop_url"], preferences_url=links["preferences_url"])
