@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from hub import jobs
 from hub.models import Attachment, Post
-from hub.services import accounts, attachments, groups, videos
+from hub.services import accounts, attachments, groups, index_writer, posts, searching, videos
 from hub.web.app import create_app
 from tests.support.web import csrf_of, signed_in
 from workers import tasks
@@ -191,3 +191,19 @@ def test_the_sweep_that_removes_a_video_removes_its_poster(context, company, tmp
         assert attachments.sweep(session, [video.sha256]) == [video.sha256]
 
     assert not poster.exists()
+
+
+def test_the_indexer_finds_a_video_by_its_name_without_reading_it_into_memory(context, company, monkeypatch):
+    with context.session_scope() as session:
+        post = posts.create_post(session, groups.get_group(session, "engineering"),
+                                 accounts.get_user(session, "alice@example.com"), "Montage", "De film.")
+        film_id = attachments.attach(session, post, "montage-lift.mp4", "video/mp4", b"\x00" * 4096).id
+    monkeypatch.setattr(index_writer, "read_blob", lambda attachment: pytest.fail(f"read {attachment.filename}"))
+
+    index_writer.flush(context)
+    index_writer.reindex(context)  # which reads the text of every file not read yet
+
+    with context.session_scope() as session:
+        assert session.get(Attachment, film_id).extracted_text == ""
+        found = searching.search(session, accounts.get_user(session, "bob@example.com"), "montage-lift")
+        assert [r.hit.post_id for r in found.results][:1] == [post.id]
