@@ -86,11 +86,15 @@ def file_bytes(size: int):
 
 def serve(data_dir: Path, port: int) -> subprocess.Popen:
     env = {name: value for name, value in os.environ.items() if not name.startswith("PLEIN_")} | {
-        "PLEIN_DATA_DIR": str(data_dir), "PLEIN_MAIL_DOMAIN": "plein.bench", "PLEIN_HTTP_PORT": str(port),
-        "PLEIN_METRICS_PORT": "0", "PLEIN_WEB_PROCESSES": "1",
+        "PLEIN_DATA_DIR": str(data_dir),
+        "PLEIN_MAIL_DOMAIN": "plein.bench",
+        "PLEIN_HTTP_PORT": str(port),
+        "PLEIN_METRICS_PORT": "0",
+        "PLEIN_WEB_PROCESSES": "1",
     }
-    return subprocess.Popen([sys.executable, "-m", "hub.cli", "web"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "web"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def post_file(port: int, token: str, size: int) -> tuple[int, dict]:
@@ -156,11 +160,15 @@ def main() -> None:
     with context.session_scope() as session:
         if status == 201:
             stored = session.get(Attachment, post["attachments"][0]["id"]).size
-    print(f"upload of {options.megabytes} MB ({size:,} bytes) to plein web (1 process, SQLite): HTTP {status}, "
-          f"stored {stored} bytes ({'all' if stored == size else 'NOT all'})")
+    print(
+        f"upload of {options.megabytes} MB ({size:,} bytes) to plein web (1 process, SQLite): HTTP {status}, "
+        f"stored {stored} bytes ({'all' if stored == size else 'NOT all'})"
+    )
     print(f"time {elapsed:.1f} s, {options.megabytes / elapsed:.0f} MB/s")
-    print(f"server RSS before {before / MB:.1f} MB, peak {peak / MB:.1f} MB, growth {(peak - before) / MB:.1f} MB "
-          f"(target under 50 MB)")
+    print(
+        f"server RSS before {before / MB:.1f} MB, peak {peak / MB:.1f} MB, growth {(peak - before) / MB:.1f} MB "
+        f"(target under 50 MB)"
+    )
     if not options.keep:
         shutil.rmtree(data_dir)
 

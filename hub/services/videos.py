@@ -130,10 +130,22 @@ def _clock(milliseconds: int) -> str:
 
 def _probe(video: Path) -> tuple[float | None, int, int]:
     """The duration in seconds (None when the container does not say) and the frame's width and height."""
-    output = _run([
-        "ffprobe", "-v", "error", "-protocol_whitelist", "file", "-select_streams", "v:0",
-        "-show_entries", "stream=width,height,duration:format=duration", "-of", "json", f"file:{video}",
-    ])
+    output = _run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-protocol_whitelist",
+            "file",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height,duration:format=duration",
+            "-of",
+            "json",
+            f"file:{video}",
+        ]
+    )
     try:
         found = json.loads(output)
         stream = found["streams"][0]
@@ -155,11 +167,32 @@ def _grab_frame(video: Path, poster: Path, duration: float | None) -> None:
     fd, temporary = tempfile.mkstemp(dir=poster.parent, prefix=".poster-", suffix=".jpg")
     os.close(fd)
     try:
-        _run([
-            "ffmpeg", "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-threads", "1",
-            "-ss", f"{at:.3f}", "-i", f"file:{video}", "-frames:v", "1",
-            "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "4", "-f", "image2", "-y", temporary,
-        ])
+        _run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-protocol_whitelist",
+                "file",
+                "-threads",
+                "1",
+                "-ss",
+                f"{at:.3f}",
+                "-i",
+                f"file:{video}",
+                "-frames:v",
+                "1",
+                "-vf",
+                f"scale='min({POSTER_WIDTH},iw)':-2",
+                "-q:v",
+                "4",
+                "-f",
+                "image2",
+                "-y",
+                temporary,
+            ]
+        )
         if os.path.getsize(temporary) == 0:
             raise _Unreadable(NO_PICTURE)
         os.replace(temporary, poster)
@@ -170,7 +203,11 @@ def _grab_frame(video: Path, poster: Path, duration: float | None) -> None:
 def _run(command: list[str]) -> str:
     try:
         done = subprocess.run(
-            command, capture_output=True, timeout=TIME_LIMIT, preexec_fn=_limit_child, check=False,
+            command,
+            capture_output=True,
+            timeout=TIME_LIMIT,
+            preexec_fn=_limit_child,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise _Unreadable(TOO_SLOW) from None

@@ -17,5 +17,8 @@ def poster(attachment_id: Id, session: DB, user: PageUser) -> FileResponse:
     path = videos.poster_of(videos.visible_attachment(session, user, attachment_id))
     if path is None:
         raise NotFound("no attachment %(id)s", id=attachment_id)
-    return FileResponse(path, media_type="image/jpeg",
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"})
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"},
+    )

@@ -31,8 +31,10 @@ def thread(context):
         for person in (alice, bob):
             groups.add_member(session, engineering, person)
         tokens = {p.email: accounts.create_api_token(session, p) for p in (alice, bob, carol)}
-        return {"post": posts.create_post(session, engineering, alice, "Storing lift B", "Wie weet meer?").id,
-                "tokens": tokens}
+        return {
+            "post": posts.create_post(session, engineering, alice, "Storing lift B", "Wie weet meer?").id,
+            "tokens": tokens,
+        }
 
 
 def files(count: int, size: int = 10) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -53,14 +55,20 @@ def test_a_web_comment_with_files_shows_them_under_the_comment(context, thread, 
     page = bob.get(f"/p/{thread['post']}")
     assert 'enctype="multipart/form-data"' in page.text and 'name="files"' in page.text
 
-    made = bob.post(f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Zie de metingen."},
-                    files=files(2), follow_redirects=False)
+    made = bob.post(
+        f"/p/{thread['post']}/comments",
+        data={"csrf": csrf_of(page.text), "body": "Zie de metingen."},
+        files=files(2),
+        follow_redirects=False,
+    )
 
     assert made.status_code == 303, made.text
     with context.session_scope() as session:
         comment = session.query(Comment).one()
         assert sorted((a.filename, a.size, a.post_id) for a in comment.attachments) == [
-            ("meting-0.csv", 10, thread["post"]), ("meting-1.csv", 10, thread["post"])]
+            ("meting-0.csv", 10, thread["post"]),
+            ("meting-1.csv", 10, thread["post"]),
+        ]
         ids = [a.id for a in comment.attachments]
     shown = bob.get(f"/p/{thread['post']}").text
     under_comment = shown.split(f'id="comment-{comment.id}"', 1)[1]
@@ -72,8 +80,12 @@ def test_a_web_comment_of_only_a_file_is_taken(context, thread):
     bob = signed_in(context, "bob@example.com")
     page = bob.get(f"/p/{thread['post']}")
 
-    made = bob.post(f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": ""}, files=files(1),
-                    follow_redirects=False)
+    made = bob.post(
+        f"/p/{thread['post']}/comments",
+        data={"csrf": csrf_of(page.text), "body": ""},
+        files=files(1),
+        follow_redirects=False,
+    )
 
     assert made.status_code == 303
     with context.session_scope() as session:
@@ -84,8 +96,9 @@ def test_a_web_comment_with_too_many_files_gets_413_and_keeps_what_was_typed(con
     bob = signed_in(context, "bob@example.com")
     page = bob.get(f"/p/{thread['post']}")
 
-    refused = bob.post(f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Drie stuks."},
-                       files=files(3))
+    refused = bob.post(
+        f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Drie stuks."}, files=files(3)
+    )
 
     assert refused.status_code == 413
     assert "A comment takes at most 2 files, as a mail does. Nothing was posted" in refused.text
@@ -99,8 +112,11 @@ def test_a_web_comment_larger_than_the_upload_limit_gets_413_and_nothing_is_left
     bob = signed_in(context, "bob@example.com")
     page = bob.get(f"/p/{thread['post']}")
 
-    refused = bob.post(f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Groot."},
-                       files=files(1, size=100 * KB))
+    refused = bob.post(
+        f"/p/{thread['post']}/comments",
+        data={"csrf": csrf_of(page.text), "body": "Groot."},
+        files=files(1, size=100 * KB),
+    )
 
     assert refused.status_code == 413
     assert "A comment and its files may be at most 0 MB together. Nothing was posted" in refused.text
@@ -118,8 +134,9 @@ def test_a_held_web_comment_keeps_its_file_until_a_moderator_approves_it(context
     carol = signed_in(context, "carol@example.com")
     page = carol.get(f"/p/{thread['post']}")
 
-    held = carol.post(f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Mijn meting."},
-                      files=files(1))
+    held = carol.post(
+        f"/p/{thread['post']}/comments", data={"csrf": csrf_of(page.text), "body": "Mijn meting."}, files=files(1)
+    )
 
     assert held.status_code == 200 and "waits for a moderator" in held.text
     with context.session_scope() as session:
@@ -167,6 +184,8 @@ def test_a_non_member_cannot_comment_with_a_file_on_a_private_groups_post_nor_le
     missing = carol.post(f"/api/posts/{secret + 1000}/comments", data={"body": "Hoi"}, files=files(1))
 
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json()["detail"].replace(str(secret), "N") == missing.json()["detail"].replace(str(secret + 1000), "N")
+    assert hidden.json()["detail"].replace(str(secret), "N") == missing.json()["detail"].replace(
+        str(secret + 1000), "N"
+    )
     with context.session_scope() as session:
         assert session.query(Comment).count() == 0

@@ -34,9 +34,21 @@ def made_video(folder, name: str, codec_options: list[str], seconds: float = 3) 
     require_ffmpeg()
     path = folder / name
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=320x240:rate=10",
-         *codec_options, "-y", str(path)],
-        check=True, timeout=60,
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=duration={seconds}:size=320x240:rate=10",
+            *codec_options,
+            "-y",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
     )
     return path.read_bytes()
 
@@ -73,7 +85,8 @@ def post_file(context, email: str, slug: str, filename: str, data: bytes, conten
     made = browser.post(
         f"/g/{slug}/posts",
         data={"csrf": csrf_of(browser.get(f"/g/{slug}").text), "title": "Montage lift B", "body": "Zo gaat het."},
-        files=[("files", (filename, data, content_type))], follow_redirects=False,
+        files=[("files", (filename, data, content_type))],
+        follow_redirects=False,
     )
     assert made.status_code == 303, made.text
     return int(made.headers["location"].rsplit("/", 1)[1])
@@ -86,15 +99,24 @@ def the_attachment(context, post_id: int) -> Attachment:
         return found
 
 
-@pytest.mark.parametrize(("filename", "content_type", "codec"), [
-    ("montage.mp4", "video/mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
-    ("montage.webm", "video/webm", ["-c:v", "libvpx", "-b:v", "200k"]),
-])
+@pytest.mark.parametrize(
+    ("filename", "content_type", "codec"),
+    [
+        ("montage.mp4", "video/mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
+        ("montage.webm", "video/webm", ["-c:v", "libvpx", "-b:v", "200k"]),
+    ],
+)
 def test_a_posted_video_gets_its_poster_and_duration_from_the_worker_and_plays_inline(
-    context, company, tmp_path, filename, content_type, codec,
+    context,
+    company,
+    tmp_path,
+    filename,
+    content_type,
+    codec,
 ):
-    post_id = post_file(context, "alice@example.com", "engineering", filename,
-                        made_video(tmp_path, filename, codec), content_type)
+    post_id = post_file(
+        context, "alice@example.com", "engineering", filename, made_video(tmp_path, filename, codec), content_type
+    )
 
     assert run_jobs(context, attachments.VIDEO_POSTER_TASK) == 1
     video = the_attachment(context, post_id)
@@ -114,9 +136,14 @@ def test_a_posted_video_gets_its_poster_and_duration_from_the_worker_and_plays_i
 
 
 def test_running_the_poster_task_twice_changes_nothing(context, company, tmp_path):
-    post_id = post_file(context, "alice@example.com", "engineering", "kort.mp4",
-                        made_video(tmp_path, "kort.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
-                        "video/mp4")
+    post_id = post_file(
+        context,
+        "alice@example.com",
+        "engineering",
+        "kort.mp4",
+        made_video(tmp_path, "kort.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
+        "video/mp4",
+    )
     run_jobs(context, attachments.VIDEO_POSTER_TASK)
     first = the_attachment(context, post_id)
 
@@ -129,8 +156,9 @@ def test_running_the_poster_task_twice_changes_nothing(context, company, tmp_pat
 
 def test_a_video_ffmpeg_cannot_read_keeps_its_post_stays_a_download_and_tells_its_author(context, company):
     require_ffmpeg()
-    post_id = post_file(context, "alice@example.com", "engineering", "kapot.mp4", b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000,
-                        "video/mp4")
+    post_id = post_file(
+        context, "alice@example.com", "engineering", "kapot.mp4", b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000, "video/mp4"
+    )
 
     assert run_jobs(context, attachments.VIDEO_POSTER_TASK) == 1
     broken = the_attachment(context, post_id)
@@ -149,8 +177,14 @@ def test_a_video_ffmpeg_cannot_read_keeps_its_post_stays_a_download_and_tells_it
 
 def test_a_video_too_slow_to_read_is_recorded_as_such(context, company, tmp_path, monkeypatch):
     require_ffmpeg()
-    post_id = post_file(context, "alice@example.com", "engineering", "lang.webm",
-                        made_video(tmp_path, "lang.webm", ["-c:v", "libvpx", "-b:v", "200k"], seconds=1), "video/webm")
+    post_id = post_file(
+        context,
+        "alice@example.com",
+        "engineering",
+        "lang.webm",
+        made_video(tmp_path, "lang.webm", ["-c:v", "libvpx", "-b:v", "200k"], seconds=1),
+        "video/webm",
+    )
     monkeypatch.setattr(videos, "TIME_LIMIT", 0.001)
 
     run_jobs(context, attachments.VIDEO_POSTER_TASK)
@@ -159,9 +193,14 @@ def test_a_video_too_slow_to_read_is_recorded_as_such(context, company, tmp_path
 
 
 def test_a_non_member_learns_nothing_of_a_private_groups_video_or_its_poster(context, company, tmp_path):
-    post_id = post_file(context, "alice@example.com", "board", "geheim.mp4",
-                        made_video(tmp_path, "geheim.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
-                        "video/mp4")
+    post_id = post_file(
+        context,
+        "alice@example.com",
+        "board",
+        "geheim.mp4",
+        made_video(tmp_path, "geheim.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
+        "video/mp4",
+    )
     run_jobs(context, attachments.VIDEO_POSTER_TASK)
     video = the_attachment(context, post_id)
     carol = signed_in(context, "carol@example.com")
@@ -171,15 +210,23 @@ def test_a_non_member_learns_nothing_of_a_private_groups_video_or_its_poster(con
     assert hidden.status_code == missing.status_code == 404
     assert "geheim" not in hidden.text
     assert hidden.text == missing.text.replace(f"/posters/{video.id + 1000}.jpg", f"/posters/{video.id}.jpg").replace(
-        f"no attachment {video.id + 1000}", f"no attachment {video.id}")
+        f"no attachment {video.id + 1000}", f"no attachment {video.id}"
+    )
     assert TestClient(create_app(context)).get(f"/posters/{video.id}.jpg", follow_redirects=False).status_code in (
-        303, 401)
+        303,
+        401,
+    )
 
 
 def test_the_sweep_that_removes_a_video_removes_its_poster(context, company, tmp_path):
-    post_id = post_file(context, "alice@example.com", "engineering", "weg.mp4",
-                        made_video(tmp_path, "weg.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
-                        "video/mp4")
+    post_id = post_file(
+        context,
+        "alice@example.com",
+        "engineering",
+        "weg.mp4",
+        made_video(tmp_path, "weg.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"], seconds=1),
+        "video/mp4",
+    )
     run_jobs(context, attachments.VIDEO_POSTER_TASK)
     video = the_attachment(context, post_id)
     poster = attachments.poster_file(context.settings.attachments_dir, video.sha256)
@@ -195,8 +242,13 @@ def test_the_sweep_that_removes_a_video_removes_its_poster(context, company, tmp
 
 def test_the_indexer_finds_a_video_by_its_name_without_reading_it_into_memory(context, company, monkeypatch):
     with context.session_scope() as session:
-        post = posts.create_post(session, groups.get_group(session, "engineering"),
-                                 accounts.get_user(session, "alice@example.com"), "Montage", "De film.")
+        post = posts.create_post(
+            session,
+            groups.get_group(session, "engineering"),
+            accounts.get_user(session, "alice@example.com"),
+            "Montage",
+            "De film.",
+        )
         film_id = attachments.attach(session, post, "montage-lift.mp4", "video/mp4", b"\x00" * 4096).id
     monkeypatch.setattr(index_writer, "read_blob", lambda attachment: pytest.fail(f"read {attachment.filename}"))
 
