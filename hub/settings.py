@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     """Messages one client IP address may start per minute before SMTP answers 451; 0 for no limit."""
     max_attachments: int = 50
     """A message with more attachments is refused, with the reason on record."""
+    web_upload_max_bytes: int = 500 * 1024 * 1024
+    """Largest post or comment with its files sent on the web or over the API, streamed to disk (a video);
+    mail keeps `max_message_size`."""
     parse_time_limit: float = 30.0
     """Seconds a worker may spend parsing one message before it is quarantined; 0 for no limit."""
     imap_url: str = ""

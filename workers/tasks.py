@@ -22,6 +22,7 @@ from hub.services import (
     notifications,
     outbox,
     photo_sizes,
+    videos,
 )
 from hub.services.ldap_directory import apply_directory, read_people
 from hub.services.people import Outcome
@@ -122,6 +123,13 @@ def make_photo_sizes(attachment_id: int) -> None:
             failure = photo_sizes.record_failure(session, attachment_id, photo_sizes.TOO_SLOW)
     if failure:
         log.info("photo %s cannot be shown: %s", attachment_id, failure)
+
+
+@app.task(name=attachments.VIDEO_POSTER_TASK, autoretry_for=(Exception,), **RETRY)
+def video_poster(attachment_id: int) -> None:
+    """A video's poster frame and duration; a video ffmpeg cannot read is recorded as such, not retried."""
+    with context.session_scope() as session:
+        videos.make_poster(session, attachment_id)
 
 
 @app.task(name="plein.digests.send")

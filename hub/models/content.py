@@ -94,6 +94,13 @@ class Attachment(Base):
     extracted_text: Mapped[str | None] = mapped_column(Text)
     extraction_error: Mapped[str | None] = mapped_column(String(200))
     """Why its text could not be read (too slow, too much memory, broken): searchable by name only."""
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    """A video's length, its frame's size and when its poster frame was made (hub.services.videos)."""
+    video_width: Mapped[int | None] = mapped_column(Integer)
+    video_height: Mapped[int | None] = mapped_column(Integer)
+    poster_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    video_error: Mapped[str | None] = mapped_column(String(200))
+    """Why ffmpeg could not read the video: it stays a download, and its author is told."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)

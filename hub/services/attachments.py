@@ -38,6 +38,8 @@ from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
 SWEEP_TASK = "plein.attachments.sweep"
 PHOTO_SIZES_TASK = "plein.media.photo_sizes"
 """Queued for each photo as it is attached: a worker makes its sizes (hub/services/photo_sizes.py)."""
+VIDEO_POSTER_TASK = "plein.media.video_poster"
+"""Queued for each video as it is attached: a worker makes its poster frame (hub/services/videos.py)."""
 
 PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
@@ -97,6 +99,11 @@ def sizes_path(held: Session | Attachment, sha256: str) -> Path:
     return blob_path(context_of(held).settings.data_dir / "photo_sizes", sha256)
 
 
+def poster_file(folder: Path, sha256: str) -> Path:
+    """Where the store under `folder` keeps the poster frame of the video with this SHA-256 (hub.services.videos)."""
+    return folder / "posters" / sha256[:2] / f"{sha256}.jpg"
+
+
 def store_blob(folder: Path, data: bytes) -> str:
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(folder, sha256)
@@ -124,7 +131,11 @@ def store_file(folder: Path, path: Path) -> str:
 
 
 def read_blob(attachment: Attachment) -> bytes:
-    return blob_path(_store(attachment), attachment.sha256).read_bytes()
+    return stored_path(attachment).read_bytes()
+
+
+def stored_path(attachment: Attachment) -> Path:
+    return blob_path(_store(attachment), attachment.sha256)
 
 
 def _store(held: Session | Attachment) -> Path:
@@ -152,10 +163,12 @@ def attach(
     return _record(session, post, comment, filename, content_type, len(data), store_blob(_store(session), data), content_id)
 
 
-def attach_file(session: Session, post: Post, filename: str, content_type: str, path: Path) -> Attachment:
-    """Attach the uploaded file at `path`, moving it into the store."""
+def attach_file(
+    session: Session, post: Post, filename: str, content_type: str, path: Path, *, comment: Comment | None = None,
+) -> Attachment:
+    """Attach the uploaded file at `path` to `post` (or to its `comment`), moving it into the store."""
     size = path.stat().st_size
-    return _record(session, post, None, filename, content_type, size, store_file(_store(session), path), None)
+    return _record(session, post, comment, filename, content_type, size, store_file(_store(session), path), None)
 
 
 def hold_file(session: Session, held: HeldMessage, filename: str, content_type: str, path: Path) -> HeldFile:
@@ -201,6 +214,8 @@ def _record(
     kind = media_kind(content_type, attachment.filename)
     if kind == PHOTO:
         jobs.after_commit(session, PHOTO_SIZES_TASK, attachment.id)
+    elif kind == VIDEO:
+        jobs.after_commit(session, VIDEO_POSTER_TASK, attachment.id)
     documents.file_version(session, attachment, by_name=kind == DOCUMENT)
     return attachment
 
@@ -238,6 +253,7 @@ def sweep(session: Session, sha256s: Iterable[str]) -> list[str]:
             removed.append(sha256)
         for made in sizes_path(session, sha256).parent.glob(f"{sha256}-*"):
             made.unlink(missing_ok=True)
+        poster_file(_store(session), sha256).unlink(missing_ok=True)
     return removed
 
 

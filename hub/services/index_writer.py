@@ -81,6 +81,8 @@ def _keep(attachment: Attachment, extraction: Extraction) -> None:
 
 
 def _blob(attachment: Attachment) -> bytes | None:
+    if not can_extract(attachment.content_type, attachment.filename):
+        return b""  # no text to read: a 500 MB video is not loaded into the indexer's memory for nothing
     try:
         return read_blob(attachment)
     except OSError:

@@ -27,7 +27,7 @@ from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.services.visibility import can_see
-from hub.urls import comment_path, group_path, post_path, replies_off_path, unsubscribe_path
+from hub.urls import attachment_path, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
@@ -115,7 +115,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
         user = membership.user
         text, html = render_mail(
             "post", post=post, body=body, recipient=user, language=user.language, url=url(post_path(post.id)),
-            attachments=[(a.filename, a.size) for a in post.attachments],
+            attachments=[(a.filename, a.size, url(attachment_path(a.id, a.filename))) for a in post.attachments],
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = compose(

@@ -59,13 +59,22 @@ def submit_post(
 
 def submit_comment(
     session: Session, author: User, post: Post, body: str, parent: Comment | None = None,
+    uploads: Sequence[Upload] = (),
 ) -> Comment | HeldMessage:
-    """The comment made, or the held message waiting for a moderator of the post's group."""
+    """The comment made, with its files, or the held message waiting for a moderator of the post's group."""
     _require_poster(session, author, post.group)
+    if uploads and not body.strip():
+        body = "(attachments only)"
     if _moderated_for(session, author, post.group):
         posts.validate_comment(post, body, parent)
-        return moderation.hold_written(session, author, post.group, post, parent, f"Re: {post.title}", body)
-    return posts.create_comment(session, post, author, body, parent=parent)
+        held = moderation.hold_written(session, author, post.group, post, parent, f"Re: {post.title}", body)
+        for upload in uploads:
+            attachments.hold_file(session, held, upload.filename, upload.media_type, upload.path)
+        return held
+    comment = posts.create_comment(session, post, author, body, parent=parent)
+    for upload in uploads:
+        attachments.attach_file(session, post, upload.filename, upload.media_type, upload.path, comment=comment)
+    return comment
 
 
 def _require_poster(session: Session, user: User, group: Group) -> None:

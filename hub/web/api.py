@@ -175,13 +175,14 @@ async def _json_form(request: Request, max_bytes: int) -> UploadForm:
 
 WrittenForm = Annotated[UploadForm, Depends(written_form, scope="function")]
 REFUSED = {
-    TOO_MANY_FILES: N_("Too many files: a post takes no more files than a mail may. Nothing was posted."),
-    TOO_LARGE: N_("Too large: a post and its files may be no larger than a mail may. Nothing was posted."),
+    TOO_MANY_FILES: N_("Too many files: a post or comment takes no more files than a mail may. Nothing was posted."),
+    TOO_LARGE: N_("Too large: a post or comment and its files may be no larger than the upload limit "
+                  "(PLEIN_WEB_UPLOAD_MAX_BYTES). Nothing was posted."),
 }
 CREATED = {
     201: {"description": "Made: the item as `GET /api/posts/{id}` shows it"},
     202: {"model": HeldOut, "description": "Waits for a moderator of the group"},
-    413: {"description": "More files, or more bytes, than a mail may carry"},
+    413: {"description": "More files than a mail may carry, or more bytes than `PLEIN_WEB_UPLOAD_MAX_BYTES`"},
 }
 
 
@@ -214,16 +215,16 @@ def create_post(slug: str, form: WrittenForm, session: DB, user: ApiUser) -> JSO
 
 @router.post("/posts/{post_id}/comments", status_code=201, response_model=CommentOut, responses=CREATED)
 def create_comment(post_id: Id, form: WrittenForm, session: DB, user: ApiUser) -> JSONResponse:
-    """`body` and optionally `parent_id`, the comment it answers: JSON or a form. A comment carries no files."""
+    """`body`, optionally `parent_id` (the comment it answers) and `files`: multipart/form-data, or a JSON object
+    without files."""
     _refused(form)
     post = posts.get_post(session, user, post_id)
-    if form.files:
-        raise Invalid("A comment takes text only: attach files to a post.")
     parent_id = form.fields.get("parent_id", "")
     if parent_id and not parent_id.isdigit():
         raise Invalid("parent_id must be the id of a comment on this post")
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
-    return _created(session, user, submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent))
+    made = submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent, form.files)
+    return _created(session, user, made)
 
 
 @router.patch("/posts/{post_id}")

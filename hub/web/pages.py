@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session, object_session
 
@@ -18,6 +18,7 @@ from hub.locale import Message
 from hub.models import Attachment, Comment, Delivery, Group, HeldMessage, Post, User
 from hub.services import (
     accounts,
+    attachments,
     bounces,
     feed,
     follows,
@@ -37,6 +38,7 @@ from hub.services import (
     submissions,
     subscriptions,
     tags,
+    videos,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.visibility import find_membership
@@ -46,6 +48,7 @@ from hub.web.browser import browser_id, renew
 from hub.web.deps import (
     DB,
     LANGUAGE_COOKIE,
+    LARGEST_ID,
     CSRFChecked,
     FormFields,
     Id,
@@ -131,7 +134,7 @@ def _group_page(
                   membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
-                  max_megabytes=settings.max_message_size // (1024 * 1024), preview=preview,
+                  max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), preview=preview,
                   following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
@@ -185,7 +188,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     feed.mark_read(session, user, post)
     inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
-               **extra}
+               "refused": None, **extra}
+    settings = context_of_app(request).settings
     response = render(
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
         may_post=groups.can_post(session, user, post.group),
@@ -196,7 +200,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
             session, [post.body_text, *(c.body_text for c in post.comments)], user, attachments=post.attachments
         ),
         mail_body=rendering.mail_html(post.body_html) if post.body_html else None,
-        **context,
+        videos=videos.cards(post.attachments), max_files=settings.max_attachments,
+        max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
@@ -222,23 +227,25 @@ def post_page(
     return _post_page(request, session, user, post_id, reply_to=reply_to)
 
 
-@router.post("/p/{post_id}/comments", dependencies=[CSRFChecked])
-def new_comment(
-    request: Request,
-    post_id: Id,
-    session: DB,
-    user: PageUser,
-    body: Annotated[str, Form()] = "",
-    parent_id: Annotated[Id | None, Form()] = None,
-    preview: Annotated[str, Form()] = "",
-) -> Response:
+@router.post("/p/{post_id}/comments")
+def new_comment(request: Request, post_id: Id, session: DB, user: PageUser, form: UploadedForm) -> Response:
+    """Body, `parent_id` and `files`, read by `hub.web.uploads` as a post's are (413 past the limits)."""
+    require_csrf(request, form.fields.get("csrf", ""))
     post = posts.get_post(session, user, post_id)
-    parent = posts.get_comment(session, user, parent_id) if parent_id else None
-    if preview:
+    body, parent_id = form.fields.get("body", ""), form.fields.get("parent_id", "")
+    if parent_id and not parent_id.isdigit():
+        raise Invalid("parent_id must be the id of a comment on this post")
+    if parent_id and not 0 < int(parent_id) <= LARGEST_ID:
+        raise NotFound("no such item: %(id)s", id=parent_id)
+    parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
+    if form.fields.get("preview"):
         return _post_page(request, session, user, post_id, form={"body": body},
                           preview=_preview(session, body, post.attachments), reply_to=parent.id if parent else None)
+    if form.refused:
+        return _post_page(request, session, user, post_id, status_code=413, form={"body": body},
+                          refused=form.refused, reply_to=parent.id if parent else None)
     try:
-        submitted = submissions.submit_comment(session, user, post, body, parent)
+        submitted = submissions.submit_comment(session, user, post, body, parent, form.files)
     except (Invalid, Forbidden) as error:
         return _post_page(request, session, user, post_id, status_code=_status_of(error), form={"body": body},
                           error=error, reply_to=parent.id if parent else None)
@@ -282,21 +289,26 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 
 @router.get("/attachments/{attachment_id}/{filename}")
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound("no attachment %(id)s", id=attachment_id)
-    posts.get_post(session, user, found.post_id)
-    data, media_type, name = photo_sizes.served_original(found)  # a photo without its location
-    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-        },
+    """The file from disk in chunks, with the byte ranges a video player asks for (RFC 9110 §14); a photo
+    without its location, whole (photos are small beside videos)."""
+    found = videos.visible_attachment(session, user, attachment_id)
+    if photo_sizes.is_photo(found):
+        data, media_type, name = photo_sizes.served_original(found)
+        return Response(data, media_type=media_type, headers=_file_headers(media_type, name))
+    return FileResponse(
+        attachments.stored_path(found),
+        media_type=found.content_type,
+        headers=_file_headers(found.content_type, found.filename),
     )
+
+
+def _file_headers(media_type: str, name: str) -> dict[str, str]:
+    disposition = "inline" if media_type in INLINE_TYPES + videos.PLAYABLE_TYPES else "attachment"
+    return {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
 
 
 @router.get("/search")

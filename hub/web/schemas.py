@@ -125,6 +125,8 @@ class CommentOut(BaseModel):
     removed: bool
     """Its author deleted it: it stays only as a mark in the thread, for the answers under it."""
     reactions: dict[str, ReactionOut]
+    attachments: list[AttachmentOut] = []
+    """The files sent with it (they are among its post's `attachments` too)."""
 
     @classmethod
     def of(cls, comment: Comment, reactions: ItemReactions) -> CommentOut:
@@ -132,6 +134,7 @@ class CommentOut(BaseModel):
             id=comment.id, parent_id=comment.parent_id, author=Author.of(comment.author),
             body_text=comment.body_text, created_at=comment.created_at, edited_at=edited_at(comment),
             removed=comment.removed_at is not None, reactions=reactions_out(reactions),
+            attachments=[AttachmentOut.of(a) for a in comment.attachments],
         )
 
 

@@ -1,7 +1,8 @@
-"""Files sent with a web form: streamed to disk as they arrive, within the limits mail has.
+"""Files sent with a web form or the API: streamed to disk as they arrive, within the web's limits.
 
-A post written on the web carries no more than a mail may: at most `PLEIN_MAX_ATTACHMENTS`
-files in a request body of at most `PLEIN_MAX_MESSAGE_SIZE` bytes. The body is parsed as it
+A post or comment written on the web carries at most `PLEIN_MAX_ATTACHMENTS` files, as a mail
+does, in a request body of at most `PLEIN_WEB_UPLOAD_MAX_BYTES` bytes (500 MB by default, for a
+video; mail keeps its own `PLEIN_MAX_MESSAGE_SIZE`). The body is parsed as it
 arrives; a file's bytes go to a temporary file under `PLEIN_DATA_DIR/uploads`, written from the
 thread pool so the event loop (which also serves SMTP under `plein run`) never waits on a disk,
 and `hub.services.attachments.store_file` later moves it into the store on the same file system.
@@ -9,6 +10,7 @@ and `hub.services.attachments.store_file` later moves it into the store on the s
 Once a limit is passed the rest of the body is not read: the route answers 413 with the fields
 that came before. Browsers send fields in the form's order, text before files, so the page can
 keep what was typed. A body that declares itself too large is read only up to its first file.
+Text is held in memory, so a form without files, and each text field, stays within a mail's size.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ class _Part:
 class _Multipart:
     """python-multipart's callbacks, collecting what the async loop then writes in the thread pool."""
 
-    def __init__(self, charset: str, max_files: int, stop_at_first_file: bool) -> None:
+    def __init__(self, charset: str, max_files: int, max_text_bytes: int, stop_at_first_file: bool) -> None:
         self.charset = charset
         self.max_files = max_files
+        self.max_text_bytes = max_text_bytes
         self.stop_at_first_file = stop_at_first_file
         self.files_seen = 0
         self.part = _Part()
@@ -110,6 +113,8 @@ class _Multipart:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.part.filename is None:
             self.part.text += data[start:end]
+            if len(self.part.text) > self.max_text_bytes:
+                raise _Refused(TOO_LARGE)
         elif self.part.filename:
             self.to_write.append((self.part, data[start:end]))
 
@@ -125,7 +130,8 @@ async def read_upload_form(request: Request) -> AsyncIterator[UploadForm]:
     try:
         try:
             await _read(
-                request, form, on_disk, settings.data_dir / "uploads", settings.max_attachments, settings.max_message_size
+                request, form, on_disk, settings.data_dir / "uploads", settings.max_attachments,
+                settings.web_upload_max_bytes, settings.max_message_size,
             )
         except _Refused as refused:
             form.refused = refused.reason
@@ -138,33 +144,35 @@ UploadedForm = Annotated[UploadForm, Depends(read_upload_form, scope="function")
 
 
 async def _read(
-    request: Request, form: UploadForm, on_disk: list[_Part], folder: Path, max_files: int, max_bytes: int
+    request: Request, form: UploadForm, on_disk: list[_Part], folder: Path, max_files: int, max_bytes: int,
+    max_text_bytes: int,
 ) -> None:
     kind, params = parse_options_header(request.headers.get("content-type", ""))
     declared = request.headers.get("content-length", "")
-    too_large = declared.isdigit() and int(declared) > max_bytes
     received = 0
     if kind != b"multipart/form-data":
-        if too_large:
+        if declared.isdigit() and int(declared) > max_text_bytes:
             raise _Refused(TOO_LARGE)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > max_bytes:
+            if len(body) > max_text_bytes:
                 raise _Refused(TOO_LARGE)
         form.fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return
     charset = params.get(b"charset", b"utf-8").decode("latin-1")
-    parts = _Multipart(charset, max_files, stop_at_first_file=too_large)
+    too_large = declared.isdigit() and int(declared) > max_bytes
+    parts = _Multipart(charset, max_files, max_text_bytes, stop_at_first_file=too_large)
     parser = MultipartParser(params.get(b"boundary", b""), parts.callbacks())
     async for chunk in request.stream():
+        within = max_bytes - received
         received += len(chunk)
-        if received > max_bytes:
-            raise _Refused(TOO_LARGE)
         try:
-            parser.write(chunk)
+            parser.write(chunk[:within])  # the fields before the limit, for the page that says it was passed
         finally:
             await _flush(parts, form, on_disk, folder)
+        if received > max_bytes:
+            raise _Refused(TOO_LARGE)
     parser.finalize()
 
 

@@ -468,3 +468,35 @@ def test_anna_posts_a_table_and_her_own_photo_in_markdown_and_the_post_reads_wel
         anna.locator(f"form[action='/p/{post_id}/delete'] button[type=submit]").click()
         anna.wait_for_load_state()
     assert demo.query(f"SELECT id FROM posts WHERE id = {post_id}") == []
+
+
+def test_anna_posts_a_video_that_plays_in_the_thread_with_its_poster_and_duration_at_both_widths(anna, demo, tmp_path):
+    """A WebM made by ffmpeg, posted from the group page; the worker of `plein run` makes its poster frame."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+    film = tmp_path / "montage-lift-b.webm"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=4:size=640x360:rate=10",
+                    "-c:v", "libvpx", "-b:v", "300k", "-y", str(film)], check=True, timeout=120)
+    anna.goto(f"{demo.base_url}/g/engineering")
+    anna.locator("#title").fill("Montage lift B")
+    anna.locator("#body").fill("Zo zet je de geleiders vast.")
+    anna.locator("#files").set_input_files(film)
+    anna.locator('form[action="/g/engineering/posts"] button[type=submit]:not([name])').click()
+    anna.wait_for_url(re.compile(r".*/p/\d+$"))
+    for _ in range(60):  # the worker makes the poster after the post commits
+        if anna.locator("video[poster]").count():
+            break
+        anna.wait_for_timeout(1000)
+        anna.reload()
+    video = anna.locator("figure.video video")
+    assert video.get_attribute("poster"), "no poster frame within a minute"
+    assert anna.locator("figure.video .duration").inner_text() == "0:04"
+    anna.wait_for_function("document.querySelector('figure.video video').readyState >= 1", timeout=20000)
+    assert round(video.evaluate("v => v.duration")) == 4
+    poster = anna.request.get(demo.base_url + video.get_attribute("poster"))
+    assert poster.status == 200 and poster.headers["content-type"] == "image/jpeg"
+    look_at(anna, "post-with-video", tmp_path)
+    assert anna.errors == []

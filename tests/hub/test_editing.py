@@ -102,12 +102,13 @@ def test_more_files_than_a_mail_may_carry_are_refused_with_413_and_nothing_is_po
     assert not list((context.settings.data_dir / "uploads").glob(".upload-*"))
 
 
-def test_a_comment_over_the_api_takes_no_files(context, company):
+def test_a_comment_over_the_api_carries_files_as_a_post_does(context, company):
+    """Issue 19 lifted issue 17's rule that a comment takes text only (tests/hub/test_comment_files.py)."""
     post = company["alice"].post("/api/groups/engineering/posts", json={"title": "Koffie", "body": "Op?"}).json()
-    refused = company["bob"].post(
+    made = company["bob"].post(
         f"/api/posts/{post['id']}/comments", data={"body": "Foto"}, files=[("files", ("a.png", b"png", "image/png"))]
     )
-    assert refused.status_code == 400
+    assert made.status_code == 201 and [a["filename"] for a in made.json()["attachments"]] == ["a.png"]
 
 
 def test_the_author_edits_a_post_and_everyone_who_may_see_it_sees_its_history(context, company):

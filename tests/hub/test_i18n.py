@@ -22,7 +22,7 @@ from markupsafe import Markup
 from PIL import Image
 
 from hub.locale import KEYWORDS, LOCALE_DIR
-from hub.models import Comment, Post
+from hub.models import Comment, Post, utcnow
 from hub.services import (
     accounts,
     attachments,
@@ -37,6 +37,7 @@ from hub.services import (
     signing,
     submissions,
     subscriptions,
+    videos,
 )
 from hub.templating import TEMPLATES_DIR
 from hub.web.app import create_app
@@ -173,7 +174,7 @@ MAILS = {
     "notifications_daily": [dict(recipient=anna, lines=[dict(sentence="Bram Bos noemde je", url=links["url"],
                                                              snippet="Ik, morgen.")], **links)],
     "post": [dict(recipient=anna, post=post, body=Markup("<p>Wie heeft er een kruiwagen?</p>"),
-                  attachments=[("plan.pdf", 1000)], **links)],
+                  attachments=[("plan.pdf", 1000, "https://plein.test/attachments/1/plan.pdf")], **links)],
     "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", body_html=Markup("<p>Ik, morgen.</p>"),
                      attachments=["plan.pdf"],
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
@@ -234,6 +235,10 @@ def make_hub(context, language: str) -> dict[str, object]:
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
+        film = posts.create_post(session, tuin, mona, "Snoeien", "Zo doe je het.")
+        playing = attachments.attach(session, film, "snoeien.mp4", "video/mp4", b"mp4")
+        playing.duration_ms, playing.poster_made_at = 65_000, utcnow()
+        attachments.attach(session, film, "kapot.webm", "video/webm", b"webm").video_error = videos.UNREADABLE
         garden = organisation.department_for_path(session, "Gemeente/Groen")
         bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
         mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
@@ -243,7 +248,7 @@ def make_hub(context, language: str) -> dict[str, object]:
         session.flush()
         return {
             "department": garden.id, "photo": photo.id, "document": document,
-            "post": post.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
+            "post": post.id, "film": film.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
             "edit_comment": receipts.edit_token("comment", session.get(Comment, reply.id)),
@@ -275,6 +280,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/g/tuin/documents": client, "/g/tuin/documents?q=kruiwagen&sort=name&order=asc": client,
         "/g/tuin/documents?q=niets": client, "/g/tuin/documents?sort=nonsense": client,
         f"/g/tuin/documents/{made['document']}": client, "/g/tuin/documents/999999": client,
+        f"/p/{made['film']}": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -303,6 +309,10 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
         seen[f"POST {path}"] = (answer.status_code, answer.text)
+    context.settings.max_attachments = 1
+    too_many = [("files", (f"{n}.txt", b"x", "text/plain")) for n in range(2)]
+    answer = client.post(f"/p/{made['post']}/comments", data={"csrf": csrf, "body": "x"}, files=too_many)
+    seen["POST comment with files"] = (answer.status_code, answer.text)
     return seen
 
 
@@ -311,9 +321,9 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 77
+    assert len(seen) == 79
     for path, (status, page) in seen.items():
-        assert status in (200, 400, 404), (path, status)
+        assert status in (200, 400, 404, 413), (path, status)
         assert lang_of(page) == language, path
         if language == "nl":
             assert english_left(page) == set(), path

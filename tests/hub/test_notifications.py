@@ -6,6 +6,7 @@ from hub import jobs
 from hub.models import Comment, OutgoingMail, Post
 from hub.services import (
     accounts,
+    attachments,
     digests,
     follows,
     groups,
@@ -208,3 +209,18 @@ def test_mail_in_for_more_readers_than_a_few_leaves_the_mail_to_its_job(session,
     assert mails_to(session, "bob@example.com") == []
     assert pending_notifications(session) == [notifications.NOTIFY_POST]
     assert notifications.notify_post(session, post.id) == 1, "the job mails everyone"
+
+
+def test_post_mail_links_each_file_instead_of_carrying_it_so_a_500_mb_video_stays_on_plein(session):
+    alice, bob, carol, group = company(session)
+    post = posts.create_post(session, group, carol, "Montage", "De film van vandaag.")
+    film = attachments.attach(session, post, "montage.mp4", "video/mp4", b"\x00" * 1000)
+    notifications.notify_post(session, post.id)
+
+    [post_mail] = mails_to(session, "bob@example.com")
+
+    link = f"/attachments/{film.id}/montage.mp4"
+    assert [part.get_filename() for part in post_mail.iter_attachments()] == []
+    assert "- montage.mp4: http" in post_mail.get_body(preferencelist=("plain",)).get_content()
+    assert link in post_mail.get_body(preferencelist=("plain",)).get_content()
+    assert f'{link}" style="color:#0b6bcb;">montage.mp4</a>' in post_mail.get_body(preferencelist=("html",)).get_content()

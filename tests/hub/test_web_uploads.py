@@ -1,6 +1,6 @@
-"""Files posted on the web: no more than a mail may carry, and never held whole in memory.
+"""Files posted on the web: no more files than a mail may carry, and never held whole in memory.
 
-The limits are mail's: `PLEIN_MAX_ATTACHMENTS` files and `PLEIN_MAX_MESSAGE_SIZE` bytes. Past
+The limits are `PLEIN_MAX_ATTACHMENTS` files, as for mail, and `PLEIN_WEB_UPLOAD_MAX_BYTES` bytes. Past
 either the answer is 413 with the page and what was typed; the files go to disk as they arrive.
 """
 
@@ -28,6 +28,7 @@ MB = 1024 * 1024
 def engineering(context, data_dir, monkeypatch):
     """Alice, a member of Engineering, on a hub that takes at most three files per message."""
     context.settings.max_attachments = 3
+    context.settings.web_upload_max_bytes = 25 * MB
     with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice")
         groups.add_member(session, groups.create_group(session, "engineering", "Engineering"), alice)
@@ -164,6 +165,6 @@ def test_an_upload_that_declares_itself_too_large_is_refused_at_its_first_file_w
         answer = post_big(client, Upload(csrf, 30 * MB), declare_length=True)
 
     assert answer.status_code == 413
-    assert "A post and its files may be at most 25 MB together, as a mail may." in answer.text
+    assert "A post and its files may be at most 25 MB together. Nothing was posted" in answer.text
     assert 'value="Het grote bestand"' in answer.text and "Zie bijlage.</textarea>" in answer.text
     assert not (data_dir / "uploads").exists(), "no byte of the file was written"
