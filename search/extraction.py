@@ -202,8 +202,10 @@ def _image_text(data: bytes, content_type: str) -> Iterator[str]:
             image = image.resize(size, Image.Resampling.LANCZOS)
     except Image.DecompressionBombError:
         raise Unreadable(f"an image of more than {MAX_DECODED_PIXELS:,} pixels") from None
+    except Image.UnidentifiedImageError:
+        raise Unreadable("not an image that can be read") from None
     except OSError as error:
-        raise Unreadable(f"not a readable image ({error})") from None
+        raise Unreadable(f"a broken image ({error})") from None
     scan = io.BytesIO()
     image.save(scan, "PNG")
     yield _tesseract(scan.getvalue())
