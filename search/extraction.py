@@ -191,6 +191,7 @@ def _image_text(data: bytes, content_type: str) -> Iterator[str]:
 
     try:
         image = Image.open(io.BytesIO(data))
+        dpi = image.info.get("dpi")
         pixels = image.width * image.height
         if pixels > MAX_DECODED_PIXELS:
             raise Unreadable(f"an image of {pixels:,} pixels, more than {MAX_DECODED_PIXELS:,}")
@@ -200,6 +201,7 @@ def _image_text(data: bytes, content_type: str) -> Iterator[str]:
         image = ImageOps.exif_transpose(image).convert("L")
         if image.width * image.height > MAX_OCR_PIXELS:
             image = image.resize(size, Image.Resampling.LANCZOS)
+            dpi = dpi and (dpi[0] * scale, dpi[1] * scale)
     except Image.DecompressionBombError:
         raise Unreadable(f"an image of more than {MAX_DECODED_PIXELS:,} pixels") from None
     except Image.UnidentifiedImageError:
@@ -207,7 +209,7 @@ def _image_text(data: bytes, content_type: str) -> Iterator[str]:
     except OSError as error:
         raise Unreadable(f"a broken image ({error})") from None
     scan = io.BytesIO()
-    image.save(scan, "PNG")
+    image.save(scan, "PNG", **({"dpi": dpi} if dpi else {}))  # Tesseract guesses the resolution less well
     yield _tesseract(scan.getvalue())
 
 

@@ -31,7 +31,7 @@ def a4_scan(lines: list[str] = LINES, repeat: int = 8, image_format: str = "PNG"
     for number, line in enumerate(lines * repeat):
         draw.text((240, 300 + number * 95), line, font=font, fill=20)
     out = io.BytesIO()
-    page.save(out, image_format)
+    page.save(out, image_format, dpi=(300, 300))
     return out.getvalue()
 
 
