@@ -367,3 +367,18 @@ def test_anna_uploads_a_photo_on_her_profile_and_it_shows_as_her_avatar_at_both_
         anna.get_by_role("button", name="Foto verwijderen").click()
         anna.wait_for_load_state()
     assert anna.locator("h1 img.avatar").count() == 0
+
+
+def test_anna_sees_why_the_text_of_her_file_could_not_be_read_by_it_at_both_widths(anna, demo, tmp_path):
+    """The extraction lane failed on a file she shared: a note by the file says so, in her Dutch."""
+    [(attachment_id, post_id)] = demo.query(
+        "SELECT attachments.id, posts.id FROM attachments JOIN posts ON posts.id = attachments.post_id"
+        " JOIN users ON users.id = posts.author_id"
+        " WHERE users.email = 'anna@plein.localhost' AND attachments.comment_id IS NULL ORDER BY attachments.id LIMIT 1"
+    )
+    demo.query("UPDATE attachments SET extracted_text = '', extraction_error = 'password-protected' WHERE id = ?",
+               attachment_id)
+    assert anna.goto(f"{demo.base_url}/p/{post_id}").status == 200
+    note = anna.locator(f"#attachment-{attachment_id} .extraction-note")
+    assert note.is_visible() and "password-protected" in note.inner_text()
+    look_at(anna, "post-extraction-note", tmp_path)
