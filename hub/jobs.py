@@ -21,6 +21,8 @@ INBOUND_QUEUE = "plein.inbound"
 """Mail to process: its own queue, so a post is never waiting behind the fan-out of the last ones."""
 INDEX_QUEUE = "plein.index"
 """Index tasks have a queue of their own with exactly one consumer: Tantivy allows one writer."""
+EXTRACT_QUEUE = "plein.extract"
+"""Reading the text of attached files (OCR takes seconds): a lane of its own, so no index flush waits for it."""
 
 COALESCE_SECONDS = 0.2
 """How long a process holds a coalesced job (`after_commit_coalesced`) before it starts."""
@@ -54,6 +56,7 @@ def build_celery(settings: Settings) -> Celery:
             "plein.inbound.process": {"queue": INBOUND_QUEUE},
             "plein.search.sweep": {"queue": DEFAULT_QUEUE},
             "plein.search.*": {"queue": INDEX_QUEUE},
+            "plein.extract.*": {"queue": EXTRACT_QUEUE},
         },
     )
     if settings.uses_embedded_broker:

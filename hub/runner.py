@@ -1,9 +1,10 @@
 """Plein's roles as processes: web, SMTP, worker, beat and indexer, alone or all together.
 
 `plein run` is the embedded profile: the web hub and the SMTP server share one asyncio loop
-in this process; beat and three Celery workers run as child processes, one per queue: inbound
+in this process; beat and four Celery workers run as child processes, one per queue: inbound
 mail, so that parsing a hostile message never delays a sign-in link, a receipt or the outbox;
-everything else; and the index, so the index has one writer. The runner watches its children
+everything else; the index, so the index has one writer; and the extraction of attached
+files' text (OCR included), so no post waits for a scan to be read. The runner watches its children
 and starts one that dies again (`Supervisor`). In production each role runs on its own
 (`plein web`, `plein smtp`, `plein worker`, `plein beat`, `plein indexer`), restarted by
 systemd or the container runtime; only the indexer writes the index, and any number of web
@@ -33,7 +34,7 @@ from fastapi import FastAPI
 from hub.broker import use_write_ahead_log
 from hub.context import Context, build_context
 from hub.gateway import HubInboundSink, smtp_options, start_mailbox_watchers
-from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
+from hub.jobs import DEFAULT_QUEUE, EXTRACT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.logs import configure_logging
 from hub.services import accounts, demo, directory_groups, health, index_writer, indexing, signin
 from hub.settings import Settings
@@ -176,13 +177,15 @@ def _start_imap(context: Context) -> threading.Event:
 
 
 def run_indexer(context: Context) -> None:
-    """The one writer of the index: a Celery worker on the index queue, plus the index's
-    query service for web processes that run where the index is not (`PLEIN_SEARCH_URL`)."""
+    """The one writer of the index: a Celery worker on the index queue, a second one that reads
+    attached files' text (the extraction lane), plus the index's query service for web processes
+    that run where the index is not (`PLEIN_SEARCH_URL`)."""
     settings = context.settings
     configure_logging(log_format=settings.log_format)
     prepare(context)
     worker = Supervisor(settings.data_dir)
     worker.start("indexer", worker_command([INDEX_QUEUE]))
+    worker.start("extractor", worker_command([EXTRACT_QUEUE]))
     worker.watch()
     app = serve_app(context.index, context.search_token(), settings.searches_at_once)
     log.info("index query service on %s:%s", settings.indexer_host, settings.indexer_port)
@@ -239,6 +242,7 @@ def run_all(context: Context, *, with_demo: bool, verbose: bool = False) -> None
     children.start("inbound worker", worker_command([INBOUND_QUEUE]))
     children.start("worker", worker_command([DEFAULT_QUEUE]))
     children.start("indexer", worker_command([INDEX_QUEUE]))
+    children.start("extractor", worker_command([EXTRACT_QUEUE]))
     children.start("beat", beat_command(settings))
     children.watch()
     imap_stop = _start_imap(context)

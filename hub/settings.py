@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     extract_time_limit: float = 10.0
     """Seconds the indexer may spend reading the text of one attached file; one that takes longer is
     found by its name only, with the reason on its row (`attachments.extraction_error`)."""
+    ocr_time_limit: float = 30.0
+    """Seconds the extractor may spend reading the text in one image with Tesseract (OCR); an A4 scan at 300 dpi
+    takes a few. Like `extract_time_limit`, but for photos and scans."""
     extract_memory_limit: int = 512 * 1024 * 1024
     """Bytes of memory the process that reads one attached file may use; the same goes for a file that needs more."""
     max_mail_comments_per_sender_per_thread_per_hour: int = 10

@@ -115,8 +115,9 @@ class _ExtractorChild:
 
     def stop(self) -> None:
         if self.owner == os.getpid():
+            # The whole group: Tesseract, which the child may be running, goes with it.
             with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
+                os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
         for pipe in (self._process.stdin, self._process.stdout):
             with contextlib.suppress(OSError):

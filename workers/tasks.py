@@ -65,6 +65,12 @@ def flush_index() -> None:
     index_writer.flush(context)
 
 
+@app.task(name=index_writer.READ_TASK, autoretry_for=(Exception,), **RETRY)
+def read_documents(attachment_ids: list[int]) -> None:
+    """The extraction lane: read these files' text, each within its limits, and mark their posts for the indexer."""
+    index_writer.read_documents(context, attachment_ids)
+
+
 @app.task(name="plein.search.sweep")
 def sweep_index() -> None:
     with context.session_scope() as session:

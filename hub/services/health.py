@@ -4,7 +4,7 @@
 when a role that does the background work is missing. `/readyz` is public, so what it says
 of each check (`Check.public`) names no URL, path or error text.
 
-The roles say they are alive with heartbeats: every worker, the indexer's worker and beat
+The roles say they are alive with heartbeats: every worker, the indexer's two (index, extraction) and beat
 touch a file of their own under `PLEIN_DATA_DIR/heartbeats` every `HEARTBEAT_SECONDS`. The
 data directory is shared by every process of an installation (docs/deployment.md), so a web
 process on any machine sees whether each role runs somewhere; `plein run` also removes the
@@ -42,7 +42,10 @@ HEARTBEAT_STALE_SECONDS = 15.0
 """A role not heard from for this long is missing (a few beats, and some clock skew between machines)."""
 FORGOTTEN_AFTER_SECONDS = 24 * 3600.0
 """Heartbeat files this old are removed when a role starts."""
-QUEUE_ROLES = {jobs.INBOUND_QUEUE: "inbound worker", jobs.DEFAULT_QUEUE: "worker", jobs.INDEX_QUEUE: "indexer"}
+QUEUE_ROLES = {
+    jobs.INBOUND_QUEUE: "inbound worker", jobs.DEFAULT_QUEUE: "worker", jobs.INDEX_QUEUE: "indexer",
+    jobs.EXTRACT_QUEUE: "extractor",
+}
 """The role that consumes each queue: a worker on both queues is both an inbound worker and a worker."""
 BEAT = "beat"
 ROLES = [*QUEUE_ROLES.values(), BEAT]

@@ -14,13 +14,15 @@ and #tags of posts they wrote and of threads they answered, in public groups onl
 item that everyone may find reveals nothing of a private group. A thread's writers are
 indexed again with it.
 
-An attachment's text is read once and kept on its row, but not while its batch is built: a
-file crafted to keep pypdf busy would hold back every post in the batch. A new attachment is
-indexed by its name at first; once the batch is committed, the flush reads the texts waiting
-(`read_documents`), each in a child process under `PLEIN_EXTRACT_TIME_LIMIT` and
-`PLEIN_EXTRACT_MEMORY_LIMIT` (search/extractor.py), for about one time limit per batch, and
-marks their posts again so the next batch indexes the text. A file that fails keeps no text
-and the reason in `attachments.extraction_error`: it stays findable by its name.
+An attachment's text is read once and kept on its row, but never by the flush: a file crafted
+to keep pypdf busy, or a scan that Tesseract reads for ten seconds, would hold back every post
+behind it. A new attachment is indexed by its name at first; once its batch is committed, the
+flush hands the files waiting to the extraction lane (`READ_TASK`, on a queue of its own with
+a worker of its own), which reads each in a child process under `PLEIN_EXTRACT_TIME_LIMIT`
+(`PLEIN_OCR_TIME_LIMIT` for an image) and `PLEIN_EXTRACT_MEMORY_LIMIT` (search/extractor.py),
+keeps the text and marks the post again, so a later flush indexes it. The lane only reads
+files and writes rows: the index keeps its one writer. A file that fails keeps no text and the
+reason in `attachments.extraction_error`: it stays findable by its name, and its author sees why.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from hub import jobs
 from hub.context import Context
 from hub.models import Attachment, Comment, Group, IndexPending, Post, User
 from hub.services import profiles
@@ -42,7 +45,7 @@ from hub.services.indexing import PENDING_KINDS, mark
 from hub.services.tags import find_tags, post_tags
 from hub.settings import Settings
 from search import EVERYONE, IndexedItem
-from search.extraction import can_extract
+from search.extraction import can_extract, needs_ocr
 from search.extractor import Extraction, extract_within
 from search.index import Changes
 
@@ -56,6 +59,9 @@ SMALLEST_PHOTO_FOUND = 20_000
 """Bytes below which a photo without words in it is left out of search: the logos and icons signatures carry."""
 HEADLINE_CHARS = 80
 
+READ_TASK = "plein.extract.read"
+"""The extraction lane's task: read the text of some attachments, given by id."""
+
 log = logging.getLogger(__name__)
 
 LEARNED_FROM_POSTS = 50
@@ -67,9 +73,8 @@ def read_document(settings: Settings, filename: str, content_type: str, data: by
     if data is None:
         extraction = Extraction("", "its file could not be read")
     else:
-        extraction = extract_within(
-            data, content_type, filename, settings.extract_time_limit, settings.extract_memory_limit
-        )
+        seconds = settings.ocr_time_limit if needs_ocr(content_type, filename) else settings.extract_time_limit
+        extraction = extract_within(data, content_type, filename, seconds, settings.extract_memory_limit)
     if extraction.failure is not None:
         log.warning("no text from the attachment %r (%s): %s", filename, content_type, extraction.failure)
     return extraction
@@ -90,16 +95,14 @@ def _blob(attachment: Attachment) -> bytes | None:
 
 
 def read_documents(context: Context, unread: Collection[int]) -> None:
-    """Read and keep the text of the attachments `unread`, for about `PLEIN_EXTRACT_TIME_LIMIT` but at least one.
+    """Read and keep the text of the attachments `unread`, and mark their posts to be indexed again: the extraction lane.
 
     The database is not held while a file is read: each attachment is looked up in one short
-    transaction and its text kept in another. One deleted meanwhile is passed over.
+    transaction and its text kept in another, which marks its post, so each text is searchable
+    as soon as it is read. One deleted or read meanwhile is passed over: the task may run twice.
     """
     transaction = context.session_scope
-    deadline = time.monotonic() + context.settings.extract_time_limit
-    for count, attachment_id in enumerate(unread):
-        if count and time.monotonic() >= deadline:
-            return
+    for attachment_id in unread:
         with transaction() as session:
             attachment = session.get(Attachment, attachment_id)
             if attachment is None or attachment.extracted_text is not None:
@@ -110,6 +113,7 @@ def read_documents(context: Context, unread: Collection[int]) -> None:
             attachment = session.get(Attachment, attachment_id)
             if attachment is not None and attachment.extracted_text is None:
                 _keep(attachment, extraction)
+                mark(session, "post", attachment.post_id)
 
 
 @dataclass
@@ -328,12 +332,9 @@ def flush(context: Context, *, batch_size: int = FLUSH_BATCH) -> int:
         if not batch.taken:
             return flushed
         index.write(batch.posts, batch.items.values(), batch.gone)
-        if batch.unread:
-            read_documents(context, batch.unread)
         with transaction() as session:
-            # Marked again, their posts stay for the next batch: with their text, or to read the rest.
-            for post_id in sorted(set(batch.unread.values())):
-                mark(session, "post", post_id)
+            if batch.unread:
+                jobs.after_commit(session, READ_TASK, sorted(batch.unread))
             forget(session, batch)
         flushed += len(batch.taken)
 

@@ -500,3 +500,18 @@ def test_anna_posts_a_video_that_plays_in_the_thread_with_its_poster_and_duratio
     assert poster.status == 200 and poster.headers["content-type"] == "image/jpeg"
     look_at(anna, "post-with-video", tmp_path)
     assert anna.errors == []
+
+
+def test_anna_sees_why_the_text_of_her_file_could_not_be_read_by_it_at_both_widths(anna, demo, tmp_path):
+    """The extraction lane failed on a file she shared: a note by the file says so, in her Dutch."""
+    [(attachment_id, post_id)] = demo.query(
+        "SELECT attachments.id, posts.id FROM attachments JOIN posts ON posts.id = attachments.post_id"
+        " JOIN users ON users.id = posts.author_id"
+        " WHERE users.email = 'anna@plein.localhost' AND attachments.comment_id IS NULL ORDER BY attachments.id LIMIT 1"
+    )
+    demo.query("UPDATE attachments SET extracted_text = '', extraction_error = 'password-protected' WHERE id = ?",
+               attachment_id)
+    assert anna.goto(f"{demo.base_url}/p/{post_id}").status == 200
+    note = anna.locator(f"#attachment-{attachment_id} .extraction-note")
+    assert note.is_visible() and "password-protected" in note.inner_text()
+    look_at(anna, "post-extraction-note", tmp_path)

@@ -165,6 +165,8 @@ def test_a_thread_is_indexed_whole_with_its_documents_text_extracted_once(contex
         attachment = attachments.attach(session, post, "getekend.txt", "text/plain", b"handtekening directeur", comment=comment)
         attachment_id = attachment.id
     index_writer.flush(context)
+    index_writer.read_documents(context, [attachment_id])
+    index_writer.flush(context)
     [hit] = context.index.search("handtekening", [EVERYONE, *range(1, 10)]).hits
     assert (hit.kind, hit.id, hit.post_id, hit.author_email) == ("document", attachment_id, post_id, "bob@example.com")
     assert total(context, "getekende kind:comment has:attachment") == 1

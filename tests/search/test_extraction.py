@@ -91,7 +91,7 @@ def test_html_keeps_text_and_drops_tags_and_scripts():
 
 
 def test_unknown_types_give_empty_text():
-    assert extract_text(b"\x00\x01binary", "image/png", "foto.png") == ""
+    assert extract_text(b"\x00\x01binary", "video/mp4", "film.mp4") == ""
     assert extract_text(b"hello", "application/octet-stream", "blob") == ""
 
 

@@ -1,7 +1,7 @@
 """One attached file cannot stall search (issue 15, item 11).
 
 Each file's text is read in a child process under `PLEIN_EXTRACT_TIME_LIMIT` and
-`PLEIN_EXTRACT_MEMORY_LIMIT`, after the batch that brought it is committed. The hostile files
+`PLEIN_EXTRACT_MEMORY_LIMIT`, by the extraction lane, after the batch that brought it is committed. The hostile files
 here were timed on the installed libraries first: the PDF of 100,000 tiny text operators keeps
 pypdf busy for about 23 seconds in 6 kB, the DOCX of 100,000 empty-ish paragraphs python-docx
 for 15 seconds in 11 kB, and the one of a million takes 86 seconds and 654 MB in 100 kB.
@@ -126,6 +126,13 @@ def found(context, query: str) -> list[tuple[str, str]]:
     return [(hit.kind, hit.title) for hit in context.index.search(query, [EVERYONE, 1]).hits]
 
 
+def read_waiting(context) -> None:
+    """The extraction lane, as its worker runs it: the text of every file the flush left to read."""
+    with context.session_scope() as session:
+        waiting = [a.id for a in session.query(Attachment).filter(Attachment.extracted_text.is_(None))]
+    index_writer.read_documents(context, waiting)
+
+
 def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(context, limits):
     limits(seconds=2)
     receive(context, 
@@ -136,15 +143,14 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
              ("graafplan.pdf", "application/pdf", plain_pdf("Graafplan Dorpsstraat: eerst de mantelbuis"))),
     )
     started = time.monotonic()
-    flushing = threading.Thread(target=index_writer.flush, args=(context,))
-    flushing.start()
-    while not found(context, "aannemer dinsdag") and time.monotonic() - started < 60:
-        time.sleep(0.05)
-    searchable_after = time.monotonic() - started
-    flushing.join(timeout=120)
-    assert not flushing.is_alive()
+    index_writer.flush(context)
+    assert time.monotonic() - started < 2, "the flush reads no file"
     assert found(context, "aannemer dinsdag") == [("post", "Planning dinsdag")]
-    assert searchable_after < 2, f"the post took {searchable_after:.1f} s to be found"
+    reading = threading.Thread(target=read_waiting, args=(context,))
+    reading.start()
+    reading.join(timeout=120)
+    assert not reading.is_alive()
+    index_writer.flush(context)
     assert found(context, "mantelbuis") == [("document", "graafplan.pdf")], "the good file's text is read"
     assert sorted(found(context, "wijkkast kind:document")) == [
         ("document", "meetrapport-wijkkast.pdf"), ("document", "veldhandleiding-wijkkast.docx"),
@@ -164,9 +170,11 @@ def test_hostile_attachments_hold_back_no_post_and_are_found_by_name_and_marked(
 def test_a_file_that_needs_more_memory_than_allowed_is_given_up_long_before_its_time(context, limits):
     limits(seconds=60, memory=200 * MB)
     receive(context, mail("Handleiding", "De volledige handleiding.", ("handleiding.docx", DOCX_TYPE, docx_bomb(1_000_000))))
-    started = time.monotonic()
     index_writer.flush(context)
+    started = time.monotonic()
+    read_waiting(context)
     assert time.monotonic() - started < 30
+    index_writer.flush(context)
     with context.session_scope() as session:
         [attachment] = session.query(Attachment).all()
         assert (attachment.extracted_text, attachment.extraction_error) == ("", "over its memory limit of 200 MB")
