@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-KINDS = ("post", "comment", "document", "person", "group")
+KINDS = ("post", "status", "comment", "document", "person", "group")
 SORTS = ("relevance", "newest")
 EVERYONE = 0
 """The group id of items every user may see: people. Real group ids start at 1."""

@@ -35,7 +35,7 @@ from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from hub.context import Context
-from hub.models import Attachment, Comment, Group, IndexPending, Post, User
+from hub.models import Attachment, Comment, Group, GroupKind, IndexPending, Post, User
 from hub.services import profiles
 from hub.services.attachments import read_blob
 from hub.services.indexing import PENDING_KINDS, mark
@@ -146,7 +146,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         by_post[post.id] = post
         threads.writers.add(post.author_id)
         threads.items[post.id] = [IndexedItem(
-            kind="post", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
+            kind="post" if post.title else "status", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
             body=post.body_text, author_name=post.name, author_email=post.email,
             created_at=post.created_at, group_slug=post.slug, has_attachment=post.id in with_attachments,
             tags=tuple(post_tags(post.title, post.body_text)),
@@ -347,7 +347,7 @@ def reindex(context: Context, progress: Callable[[int], None] | None = None) -> 
 def _all_items(context: Context) -> Iterator[IndexedItem]:
     transaction = context.session_scope
     with transaction() as session:
-        found = [item_for_group(group) for group in session.scalars(select(Group).order_by(Group.id))]
+        found = [item_for_group(group) for group in session.scalars(select(Group).where(Group.kind == GroupKind.GROUP).order_by(Group.id))]
     yield from found
     after = 0
     while True:

@@ -30,6 +30,8 @@ from hub.urls import comment_path, group_path, post_path, replies_off_path, unsu
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
+STATUS_SUBJECT = 60
+"""How much of a status's text is the subject of its mail, as it has no title."""
 FEW_READERS = 25
 """Mail in that goes out to at most this many readers is queued in the transaction that posts
 it (`notify_if_few`): a job of its own cost the workers more than the mail. A larger fan-out
@@ -117,7 +119,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = compose(
-            subject=f"[{post.group.name}] {post.title}",
+            subject=f"[{post.group.name}] {post.title or ' '.join(post.body_text.split())[:STATUS_SUBJECT]}",
             sender=_sender(post.author, post.group),
             recipient=(user.name, user.email),
             text=text, html=html,

@@ -23,6 +23,7 @@ from hub.web.directory_groups import router as directory_groups_router
 from hub.web.group_admin import router as group_admin_router
 from hub.web.photos import router as photos_router
 from hub.web.security import SecurityHeaders
+from hub.web.statuses import router as statuses_router
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
 
@@ -107,4 +108,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(directory_router)
     app.include_router(directory_groups_router)
     app.include_router(photos_router)
+    app.include_router(statuses_router)
     return app
