@@ -24,6 +24,7 @@ from hub.services.errors import Conflict, Forbidden, Invalid
 from hub.services.posts import MAX_STATUS_LENGTH, create_post
 from hub.services.submissions import Upload
 from hub.services.visibility import visible_group_ids
+from hub.urls import person_path
 
 
 def is_personal(group: Group) -> bool:
@@ -42,6 +43,11 @@ def personal_space(session: Session, person: User) -> Group:
     session.add(space)
     session.flush()
     return space
+
+
+def blog_path(session: Session, space: Group) -> str:
+    """Where a personal space is read: its owner's blog."""
+    return f"{person_path(session.get(User, space.owner_id).email)}/blog"
 
 
 def find_personal_space(session: Session, person: User) -> Group | None:
