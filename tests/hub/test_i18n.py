@@ -25,6 +25,7 @@ from hub.services import (
     groups,
     moderation,
     organisation,
+    personal,
     posts,
     reactions,
     receipts,
@@ -214,6 +215,10 @@ def make_hub(context, language: str) -> dict[str, object]:
         reactions.react(session, mona, reply, "thanks")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
+        personal.post_blog(session, mona, "Mijn moestuin", "Eerste oogst")
+        personal.post_status(session, mona, "Aan het zaaien")
+        personal.post_status(session, mona, "Kruiwagen gevonden", "tuin")
+        personal.post_status(session, bram, "Op zoek naar zaden")
         garden = organisation.department_for_path(session, "Gemeente/Groen")
         bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
         mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
@@ -248,7 +253,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/groups/new": client, "/g/tuin/settings": client, "/invitations/1-2-3": client,
         "/people": client, "/people?letter=B&location=Zwolle": client, "/people?cursor=nonsense": client,
         "/people?department=Nergens": client, "/org": client, f"/org/{made['department']}": client, "/org/999999": client,
-        "/people/sam@plein.test": client,
+        "/people/sam@plein.test": client, "/people/mona@plein.test/blog": client, "/people/bram@plein.test/blog": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -272,6 +277,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/groups/new": (client, {"csrf": csrf, "slug": "Geen Adres", "name": "Moestuin"}),
         "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
         "/people/mona@plein.test/photo": (client, {"csrf": csrf}),
+        "/people/mona@plein.test/blog": (client, {"csrf": csrf, "title": " ", "body": "x"}),
+        "/share": (client, {"csrf": csrf, "body": "x" * 501}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -284,7 +291,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 68
+    assert len(seen) == 72
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404), (path, status)
         assert lang_of(page) == language, path
