@@ -226,6 +226,7 @@ def test_the_defaults_are_mail_for_mentions_and_replies_and_the_web_for_the_rest
         "reply": "mail",
         "reaction": "web",
         "post": "web",
+        "status": "web",
     }
 
 
@@ -241,6 +242,7 @@ def test_a_channel_is_one_of_three_for_a_known_kind_and_the_reply_channel_is_the
         "reply": "daily",
         "reaction": "mail",
         "post": "web",
+        "status": "web",
     }
 
 
