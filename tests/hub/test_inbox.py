@@ -385,7 +385,8 @@ def test_the_api_preferences_show_and_change_the_channels(context, session, team
     assert settings["notifications"]["reaction"] == "web"
     settings["notifications"] = {"reaction": "daily"}
     changed = client.put("/api/preferences", json=settings).json()
-    assert changed["notifications"] == {"mention": "mail", "reply": "mail", "reaction": "daily", "post": "web"}
+    assert changed["notifications"] == {"mention": "mail", "reply": "mail", "reaction": "daily", "post": "web",
+                                           "status": "web"}
     settings["notifications"] = {"reaction": "owl"}
     assert client.put("/api/preferences", json=settings).status_code == 400
 
