@@ -60,7 +60,6 @@ DEFAULTS = {
     NotificationKind.STATUS: Channel.WEB,
 }
 PAGE_SIZE = 50
-HEADLINE_LENGTH = 60
 REACTION_NAMES = {
     "like": N_("like"),
     "thanks": N_("thanks"),
@@ -409,11 +408,6 @@ def mark_thread_read(session: Session, user: User, post: Post) -> int:
     ).rowcount
 
 
-def headline(post: Post) -> str:
-    """What names `post` in a sentence: its title, or the start of a status's text."""
-    return post.title or snippet(post.body_text, HEADLINE_LENGTH)
-
-
 def place(post: Post) -> str:
     """Where `post` was written, in a sentence: its group's name, or nothing for a person's own page."""
     return "" if post.group.kind == GroupKind.PERSONAL else post.group.name
@@ -466,7 +460,7 @@ def _mail_at_once(
     t = context.catalogue.translator(recipient.language)
     url = context.url(comment_path(post.id, comment.id) if comment else post_path(post.id))
     sentence = describe(
-        t, notification.kind, actor.name, headline(post), reaction=notification.reaction, group=place(post)
+        t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
     )
     text, html = context.catalogue.render_mail(
         "notification",
@@ -495,7 +489,7 @@ def _mail_at_once(
     else:
         own_id, key = started, mail_keys.post_mail(post, recipient)
     message = compose(
-        subject=f"[{post.group.name}] {sentence}" if comment is None else f"Re: [{post.group.name}] {post.title}",
+        subject=f"[{post.group.name}] {sentence}" if comment is None else f"Re: [{post.group.name}] {post.headline}",
         sender=(f"{actor.name} via {post.group.name}", notifications.group_address(post.group)),
         recipient=(recipient.name, recipient.email),
         text=text,
@@ -552,7 +546,7 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
         post, actor = session.get(Post, notification.post_id), session.get(User, notification.actor_id)
         path = comment_path(post.id, notification.comment_id) if notification.comment_id else post_path(post.id)
         sentence = describe(
-            t, notification.kind, actor.name, headline(post), reaction=notification.reaction, group=place(post)
+            t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
         )
         lines.append({"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text)})
     text, html = context.catalogue.render_mail(

@@ -30,8 +30,6 @@ from hub.urls import comment_path, group_path, post_path, replies_off_path, unsu
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
-STATUS_SUBJECT = 60
-"""How much of a status's text is the subject of its mail, as it has no title."""
 FEW_READERS = 25
 """Mail in that goes out to at most this many readers is queued in the transaction that posts
 it (`notify_if_few`): a job of its own cost the workers more than the mail. A larger fan-out
@@ -119,7 +117,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = compose(
-            subject=f"[{post.group.name}] {post.title or ' '.join(post.body_text.split())[:STATUS_SUBJECT]}",
+            subject=f"[{post.group.name}] {post.headline}",
             sender=_sender(post.author, post.group),
             recipient=(user.name, user.email),
             text=text, html=html,
@@ -176,7 +174,7 @@ def _comment_mail(
     started = message_id(session, "post", post.id)
     answered = message_id(session, "comment", comment.parent_id) if comment.parent_id else started
     return compose(
-        subject=f"Re: [{post.group.name}] {post.title}",
+        subject=f"Re: [{post.group.name}] {post.headline}",
         sender=_sender(comment.author, post.group),
         recipient=(user.name, user.email),
         text=text, html=html,

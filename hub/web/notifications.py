@@ -28,7 +28,7 @@ def _items(request: Request, user: User, entries: list[inbox.Entry]) -> list[dic
                 t,
                 entry.kind,
                 entry.who.name,
-                inbox.headline(entry.post),
+                entry.post.headline,
                 reaction=entry.reaction,
                 group=inbox.place(entry.post),
                 others=entry.others,
