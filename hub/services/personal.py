@@ -62,7 +62,8 @@ def post_status(session: Session, author: User, body: str, group_slug: str | Non
     if len(body) > MAX_STATUS_LENGTH:
         raise Invalid(
             "a status is at most %(limit)s characters; this one has %(length)s: post it with a title instead",
-            limit=MAX_STATUS_LENGTH, length=len(body),
+            limit=MAX_STATUS_LENGTH,
+            length=len(body),
         )
     return create_post(session, _destination(session, author, group_slug), author, "", body, untitled=True)
 
@@ -90,8 +91,9 @@ def _destination(session: Session, author: User, group_slug: str | None) -> Grou
     if not groups.can_post(session, author, group):
         raise Forbidden("Only members post to %(name)s. Join it to post and comment.", name=group.name)
     if group.posting_policy == PostingPolicy.MODERATED and not moderation.is_moderator(session, author, group):
-        raise Forbidden("%(name)s is moderated: give your post a title, and a moderator will look at it.",
-                        name=group.name)
+        raise Forbidden(
+            "%(name)s is moderated: give your post a title, and a moderator will look at it.", name=group.name
+        )
     return group
 
 

@@ -29,8 +29,11 @@ class StatusIn(BaseModel):
 def create_status(status: StatusIn, session: DB, user: ApiUser) -> JSONResponse:
     """A short update: a post without a title, in a group or on your own page for your followers."""
     post = personal.post_status(session, user, status.body, status.group)
-    return JSONResponse(PostOut.of(post, reactions.of_thread(session, user, post)).model_dump(mode="json"),
-                        status_code=201, headers={"Location": context_of(session).url(post_path(post.id))})
+    return JSONResponse(
+        PostOut.of(post, reactions.of_thread(session, user, post)).model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": context_of(session).url(post_path(post.id))},
+    )
 
 
 @router.post("/share")
@@ -46,8 +49,12 @@ def share(request: Request, session: DB, user: PageUser, form: UploadedForm) -> 
         personal.post_status(session, user, body, slug or None)
         return RedirectResponse("/", status_code=303)
     if not slug:
-        return RedirectResponse(post_path(personal.post_blog(session, user, title, body, form.files).id), status_code=303)
-    made = submissions.submit_post(session, user, groups.get_visible_group(session, user, slug), title, body, form.files)
+        return RedirectResponse(
+            post_path(personal.post_blog(session, user, title, body, form.files).id), status_code=303
+        )
+    made = submissions.submit_post(
+        session, user, groups.get_visible_group(session, user, slug), title, body, form.files
+    )
     if isinstance(made, HeldMessage):
         return RedirectResponse(group_path(slug), status_code=303)
     return RedirectResponse(post_path(made.id), status_code=303)
@@ -67,13 +74,21 @@ def new_blog_post(request: Request, email: str, session: DB, user: PageUser, for
     if person.id != user.id:
         raise Forbidden("You write only on your own blog.")
     if form.refused:
-        return _blog_page(request, session, user, email, status_code=413, form={"title": title, "body": body},
-                          error=Invalid("The files are too large or too many for one post."))
+        return _blog_page(
+            request,
+            session,
+            user,
+            email,
+            status_code=413,
+            form={"title": title, "body": body},
+            error=Invalid("The files are too large or too many for one post."),
+        )
     try:
         post = personal.post_blog(session, user, title, body, form.files)
     except Invalid as error:
-        return _blog_page(request, session, user, email, status_code=400, form={"title": title, "body": body},
-                          error=error)
+        return _blog_page(
+            request, session, user, email, status_code=400, form={"title": title, "body": body}, error=error
+        )
     return RedirectResponse(post_path(post.id), status_code=303)
 
 
@@ -82,7 +97,13 @@ def _blog_page(request: Request, session, user, email: str, status_code: int = 2
     entries = personal.blog_posts(session, person)
     context = {"form": {}, "error": None, **extra}
     return render(
-        request, "blog.html", status_code=status_code, user=user, person=person, entries=entries,
+        request,
+        "blog.html",
+        status_code=status_code,
+        user=user,
+        person=person,
+        entries=entries,
         bodies=rendering.render_bodies(session, [entry.post.body_text for entry in entries]),
-        profile_url=person_path(person.email), **context,
+        profile_url=person_path(person.email),
+        **context,
     )

@@ -39,7 +39,9 @@ def hub(context) -> dict:
         groups.add_member(session, team, anna, "none")
         groups.add_member(session, team, carol, "none")
         follows.follow(session, bert, anna)
-        return {"tokens": {u.email.partition("@")[0]: accounts.create_api_token(session, u) for u in (anna, bert, carol)}}
+        return {
+            "tokens": {u.email.partition("@")[0]: accounts.create_api_token(session, u) for u in (anna, bert, carol)}
+        }
 
 
 def user(session, name: str):
@@ -54,7 +56,8 @@ def test_the_blog_lists_the_persons_titled_posts_newest_first_and_not_their_stat
         personal.post_blog(session, anna, "Second thoughts", "On doing")
     with context.session_scope() as session:
         assert [e.post.title for e in personal.blog_posts(session, user(session, "anna"))] == [
-            "Second thoughts", "First thoughts",
+            "Second thoughts",
+            "First thoughts",
         ]
     page = signed_in_with_csrf(context, "carol@example.com")[0].get("/people/anna@example.com/blog").text
     assert page.index("Second thoughts") < page.index("First thoughts") and "Just a status" not in page
@@ -65,20 +68,26 @@ def test_only_the_owner_gets_the_composer_and_posts_with_attachments(context, hu
     client, csrf = signed_in_with_csrf(context, "anna@example.com")
     assert "New blog post" in client.get("/people/anna@example.com/blog").text
     posted = client.post(
-        "/people/anna@example.com/blog", data={"csrf": csrf, "title": "With a file", "body": "See attached"},
-        files={"files": ("notes.txt", b"the notes", "text/plain")}, follow_redirects=False,
+        "/people/anna@example.com/blog",
+        data={"csrf": csrf, "title": "With a file", "body": "See attached"},
+        files={"files": ("notes.txt", b"the notes", "text/plain")},
+        follow_redirects=False,
     )
     assert posted.status_code == 303 and posted.headers["location"].startswith("/p/")
     with context.session_scope() as session:
         post = session.scalar(select(Post).where(Post.title == "With a file"))
         assert post.group.owner_id == user(session, "anna").id
         assert session.scalar(select(Attachment.filename).where(Attachment.post_id == post.id)) == "notes.txt"
-    untitled = client.post("/people/anna@example.com/blog", data={"csrf": csrf, "title": " ", "body": "x"},
-                           files={"files": ("", b"")})
+    untitled = client.post(
+        "/people/anna@example.com/blog", data={"csrf": csrf, "title": " ", "body": "x"}, files={"files": ("", b"")}
+    )
     assert untitled.status_code == 400 and "needs a title" in untitled.text
     other, other_csrf = signed_in_with_csrf(context, "carol@example.com")
-    refused = other.post("/people/anna@example.com/blog", data={"csrf": other_csrf, "title": "Mine", "body": "x"},
-                         files={"files": ("", b"")})
+    refused = other.post(
+        "/people/anna@example.com/blog",
+        data={"csrf": other_csrf, "title": "Mine", "body": "x"},
+        files={"files": ("", b"")},
+    )
     assert refused.status_code == 403
 
 
