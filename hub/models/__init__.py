@@ -5,7 +5,7 @@ from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.documents import Document, DocumentVersion
-from hub.models.groups import Delivery, Group, Membership, PostingPolicy, UntrustedMail
+from hub.models.groups import PERSONAL_SLUG_PREFIX, Delivery, Group, GroupKind, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.inbox import Channel, Notification, NotificationChannel, NotificationKind
 from hub.models.installation import Installation
@@ -27,7 +27,7 @@ from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 __all__ = [
     "AddressHealth", "BounceReport",
     "Document", "DocumentVersion",
-    "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail",
+    "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail", "GroupKind", "PERSONAL_SLUG_PREFIX",
     "IndexPending",
     "Reaction",
     "Revision",

@@ -11,6 +11,16 @@ from hub.models.accounts import User
 from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 from hub.models.groups import Group
 
+HEADLINE_LENGTH = 60
+
+
+def headline_of(title: str, body_text: str) -> str:
+    """`Post.headline` of a post read as columns."""
+    if title:
+        return title
+    text = " ".join(body_text.split())
+    return text if len(text) <= HEADLINE_LENGTH else text[: HEADLINE_LENGTH - 1] + "…"
+
 
 class Post(Base):
     __tablename__ = "posts"
@@ -43,6 +53,12 @@ class Post(Base):
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="post", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def headline(self) -> str:
+        """What names the post in a heading, a link or a sentence: its title, or the start of a status's text
+        (a post without a title, `hub.services.personal`)."""
+        return headline_of(self.title, self.body_text)
 
 
 class Comment(Base):

@@ -35,6 +35,17 @@ class UntrustedMail(enum.StrEnum):
     REFUSE = "refuse"
 
 
+class GroupKind(enum.StrEnum):
+    GROUP = "group"
+    PERSONAL = "personal"
+    """A person's own space: their statuses to their followers and their blog. Everyone signed in reads it,
+    only its owner posts in it, and it is never listed, joined or mailed as a group (`hub.services.personal`)."""
+
+
+PERSONAL_SLUG_PREFIX = "personal."
+"""A personal space's slug is this and its owner's id; no group's slug starts with it."""
+
+
 class Group(Base):
     __tablename__ = "groups"
     __table_args__ = IDS_NEVER_REUSED
@@ -57,6 +68,10 @@ class Group(Base):
         ForeignKey("departments.id", ondelete="SET NULL"), index=True
     )
     """A department group: the active people of this department and of every department below it are its members."""
+    kind: Mapped[str] = mapped_column(String(16), default="group", server_default="group")
+    """A group, or a person's personal space (`GroupKind`)."""
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    """Whose personal space this is; None for a group."""
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="group", cascade="all, delete-orphan"

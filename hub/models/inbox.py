@@ -23,6 +23,8 @@ class NotificationKind(enum.StrEnum):
     REACTION = "reaction"
     POST = "post"
     """A new post in a group, by a person or with a tag the reader follows."""
+    STATUS = "status"
+    """A new status (a post without a title) by a person, in a group or a tag the reader follows."""
 
 
 class Channel(enum.StrEnum):

@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from hub.models import Comment, Department, Group, Post, User
+from hub.models import Comment, Department, Group, GroupKind, Post, User
 from hub.models.base import utcnow
 from hub.services.directory import subtree_ids
 from hub.services.errors import NotFound
@@ -156,7 +156,7 @@ def active_groups(
     rows = session.execute(
         select(Group, items)
         .join(written, written.c.group_id == Group.id)
-        .where(Group.id.in_(visible_group_ids(reader)))
+        .where(Group.id.in_(visible_group_ids(reader)), Group.kind == GroupKind.GROUP)
         .group_by(Group.id)
         .order_by(items.desc(), Group.name, Group.id)
         .limit(limit)

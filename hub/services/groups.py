@@ -19,7 +19,18 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Comment, Delivery, Group, Membership, Post, PostingPolicy, User, utcnow
+from hub.models import (
+    PERSONAL_SLUG_PREFIX,
+    Comment,
+    Delivery,
+    Group,
+    GroupKind,
+    Membership,
+    Post,
+    PostingPolicy,
+    User,
+    utcnow,
+)
 from hub.services import accounts, directory_members, follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see, find_membership, visible_groups_query
@@ -30,7 +41,7 @@ def create_group(
     session: Session, slug: str, name: str, *, private: bool = False, description: str = ""
 ) -> Group:
     slug = slug.strip().lower()
-    if not GROUP_SLUG.match(slug) or slug in RESERVED:
+    if not GROUP_SLUG.match(slug) or slug in RESERVED or slug.startswith(PERSONAL_SLUG_PREFIX):
         raise Invalid(
             "%(slug)s cannot be a group address: use lower-case letters, digits, '.', '_' or '-'", slug=repr(slug)
         )
@@ -133,6 +144,8 @@ def add_member(
     if membership is None:
         require_open(group)
         _require_by_hand(group)
+        if group.kind == GroupKind.PERSONAL:
+            raise Forbidden("%(name)s is a person's own page: follow them instead of joining it", name=group.name)
         membership = Membership(group_id=group.id, user_id=user.id)
         session.add(membership)
         follows.follow(session, user, group)
@@ -160,6 +173,8 @@ def remove_member(session: Session, group: Group, user: User) -> None:
 
 def join_group(session: Session, group: Group, user: User) -> Membership:
     """`user` joins a public group themselves, with their default delivery."""
+    if group.kind == GroupKind.PERSONAL:
+        raise Forbidden("%(name)s is a person's own page: follow them instead of joining it", name=group.name)
     if group.is_private:
         raise Forbidden("%(name)s is private: a member adds people to it", name=group.name)
     require_open(group)
@@ -176,7 +191,7 @@ def list_groups(session: Session) -> list[GroupListing]:
     """Every group by slug, private ones too, with its number of members: for an admin, never a page."""
     counted = (
         select(Group, func.count(Membership.id)).outerjoin(Membership, Membership.group_id == Group.id)
-        .group_by(Group.id).order_by(Group.slug)
+        .where(Group.kind == GroupKind.GROUP).group_by(Group.id).order_by(Group.slug)
     )
     return [GroupListing(group, members) for group, members in session.execute(counted)]
 
@@ -200,6 +215,8 @@ def can_post(session: Session, user: User, group: Group) -> bool:
     """
     if group.archived_at is not None:
         return False
+    if group.kind == GroupKind.PERSONAL:
+        return True  # anyone comments; new posts are its owner's alone (`posts.create_post`)
     if group.posting_policy == PostingPolicy.MEMBERS:
         return user.is_admin or find_membership(session, group, user) is not None
     return True

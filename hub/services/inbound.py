@@ -22,6 +22,7 @@ from hub.context import context_of
 from hub.models import (
     Comment,
     Group,
+    GroupKind,
     ImapMailbox,
     ImapMessage,
     InboundMessage,
@@ -74,7 +75,16 @@ def recipient_refusal(session: Session, address: str) -> str | None:
         parts = addresses.token_parts(session, "reply", destination.value)
         post = session.get(Post, parts[0]) if parts else None
         group = post.group if post else None
+    if group is not None and destination.kind != "reply" and (personal := _personal(group)):
+        return personal
     return _archived(group) if group is not None else None
+
+
+def _personal(group: Group) -> str | None:
+    """Why mail to a personal space's address is refused: it is a person's page, not a group to mail."""
+    if group.kind != GroupKind.PERSONAL:
+        return None
+    return f"{group.slug} is the personal page of {group.name}, not a group: it takes no mail"
 
 
 def _archived(group: Group) -> str | None:
@@ -254,10 +264,12 @@ def _refusal_by_header(
         return Outcome(InboundStatus.REFUSED, noise)
     if refusal := _sender_refusal(accounts.find_user(session, headers.from_address), headers.from_address):
         return Outcome(InboundStatus.REFUSED, refusal)
-    if destination.kind in ("group", "command") and session.scalar(
-        select(Group.id).where(Group.slug == destination.value)
-    ) is None:
-        return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+    if destination.kind in ("group", "command"):
+        group = session.scalar(select(Group).where(Group.slug == destination.value))
+        if group is None:
+            return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+        if personal := _personal(group):
+            return Outcome(InboundStatus.REFUSED, personal)
     return None
 
 
@@ -309,6 +321,8 @@ def _deliver(
     group = session.scalar(select(Group).where(Group.slug == destination.value))
     if group is None:
         return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+    if personal := _personal(group):
+        return Outcome(InboundStatus.REFUSED, personal)
     post, parent = _thread(session, sender, group, message)
     return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
 

@@ -33,6 +33,7 @@ from hub.models import (
     Comment,
     Delivery,
     Follow,
+    GroupKind,
     Membership,
     Notification,
     NotificationChannel,
@@ -57,6 +58,7 @@ DEFAULTS = {
     NotificationKind.REPLY: Channel.MAIL,
     NotificationKind.REACTION: Channel.WEB,
     NotificationKind.POST: Channel.WEB,
+    NotificationKind.STATUS: Channel.WEB,
 }
 PAGE_SIZE = 50
 REACTION_NAMES = {
@@ -212,7 +214,7 @@ def notify_post(session: Session, post_id: int) -> int:
     if post is None:
         return 0
     mentioned = {n.user_id for n in notify_mentions(session, post)}
-    key = f"post:{post.id}"
+    key, kind = f"post:{post.id}", NotificationKind.POST if post.title else NotificationKind.STATUS
     tags = select(Tagging.tag).where(Tagging.post_id == post.id, Tagging.comment_id.is_(None))
     followers = select(Follow.user_id).where(
         Follow.following.is_(True),
@@ -239,18 +241,18 @@ def notify_post(session: Session, post_id: int) -> int:
     chosen = dict(
         session.execute(
             select(NotificationChannel.user_id, NotificationChannel.channel).where(
-                NotificationChannel.kind == NotificationKind.POST, NotificationChannel.user_id.in_(followers)
+                NotificationChannel.kind == kind, NotificationChannel.user_id.in_(followers)
             )
         )
         .tuples()
         .all()
     )
-    now, default = utcnow(), DEFAULTS[NotificationKind.POST].value
+    now, default = utcnow(), DEFAULTS[kind].value
     rows = [
         {
             "user_id": user_id,
             "key": key,
-            "kind": NotificationKind.POST.value,
+            "kind": kind.value,
             "actor_id": post.author_id,
             "group_id": post.group_id,
             "post_id": post.id,
@@ -407,6 +409,11 @@ def mark_thread_read(session: Session, user: User, post: Post) -> int:
     ).rowcount
 
 
+def place(post: Post) -> str:
+    """Where `post` was written, in a sentence: its group's name, or nothing for a person's own page."""
+    return "" if post.group.kind == GroupKind.PERSONAL else post.group.name
+
+
 def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=None, group="", others=0) -> str:
     """One notification in words, in the language of `t`: "Sanne and 4 others liked “Lift stuck”"."""
     title = f"\u201c{title}\u201d"
@@ -414,8 +421,14 @@ def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=N
         return t.gettext("%(who)s mentioned you in %(title)s") % {"who": who, "title": title}
     if kind == NotificationKind.REPLY:
         return t.gettext("%(who)s answered you in %(title)s") % {"who": who, "title": title}
+    if kind == NotificationKind.POST and not group:
+        return t.gettext("%(who)s posted %(title)s on their blog") % {"who": who, "title": title}
     if kind == NotificationKind.POST:
         return t.gettext("%(who)s posted %(title)s in %(group)s") % {"who": who, "title": title, "group": group}
+    if kind == NotificationKind.STATUS and not group:
+        return t.gettext("%(who)s shared an update: %(title)s") % {"who": who, "title": title}
+    if kind == NotificationKind.STATUS:
+        return t.gettext("%(who)s shared an update in %(group)s: %(title)s") % {"who": who, "title": title, "group": group}
     values = {"who": who, "title": title, "num": others, "reaction": t.gettext(REACTION_NAMES.get(reaction, ""))}
     if reaction == "like":
         if not others:
@@ -448,7 +461,7 @@ def _mail_at_once(
     t = context.catalogue.translator(recipient.language)
     url = context.url(comment_path(post.id, comment.id) if comment else post_path(post.id))
     sentence = describe(
-        t, notification.kind, actor.name, post.title, reaction=notification.reaction, group=post.group.name
+        t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
     )
     text, html = context.catalogue.render_mail(
         "notification",
@@ -478,7 +491,7 @@ def _mail_at_once(
     else:
         own_id, key = started, mail_keys.post_mail(post, recipient)
     message = compose(
-        subject=f"[{post.group.name}] {sentence}" if comment is None else f"Re: [{post.group.name}] {post.title}",
+        subject=f"[{post.group.name}] {sentence}" if comment is None else f"Re: [{post.group.name}] {post.headline}",
         sender=(f"{actor.name} via {post.group.name}", notifications.group_address(post.group)),
         recipient=(recipient.name, recipient.email),
         text=text,
@@ -535,7 +548,7 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
         post, actor = session.get(Post, notification.post_id), session.get(User, notification.actor_id)
         path = comment_path(post.id, notification.comment_id) if notification.comment_id else post_path(post.id)
         sentence = describe(
-            t, notification.kind, actor.name, post.title, reaction=notification.reaction, group=post.group.name
+            t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
         )
         lines.append({"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text)})
     text, html = context.catalogue.render_mail(

@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.context import Context
-from hub.models import Attachment, Comment, Group, IndexPending, Post, User
+from hub.models import Attachment, Comment, Group, GroupKind, IndexPending, Post, User
+from hub.models.content import headline_of
 from hub.services import profiles
 from hub.services.attachments import DOCUMENT, media_kind, read_blob
 from hub.services.indexing import PENDING_KINDS, mark
@@ -57,7 +58,6 @@ REINDEX_PEOPLE = 200
 """People a rebuild reads at a time."""
 SMALLEST_PHOTO_FOUND = 20_000
 """Bytes below which a photo without words in it is left out of search: the logos and icons signatures carry."""
-HEADLINE_CHARS = 80
 
 READ_TASK = "plein.extract.read"
 """The extraction lane's task: read the text of some attachments, given by id."""
@@ -166,7 +166,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         threads.writers.add(comment.author_id)
         threads.items[post.id].append(IndexedItem(
             kind="comment", id=comment.id, post_id=post.id, group_id=post.group_id,
-            title=f"Re: {post.title or _headline(post.body_text)}", body=comment.body_text, author_name=comment.name,
+            title=f"Re: {headline_of(post.title, post.body_text)}", body=comment.body_text, author_name=comment.name,
             author_email=comment.email, created_at=comment.created_at, group_slug=post.slug,
             has_attachment=comment.id in comments_with_attachments, tags=tuple(find_tags(comment.body_text)),
         ))
@@ -185,12 +185,6 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
                 created_at=attachment.created_at, group_slug=post.slug, has_attachment=True,
             ))
     return threads
-
-
-def _headline(body: str) -> str:
-    """What stands for a status's missing title where one is needed: its first words."""
-    first_line = body.strip().split("\n", 1)[0]
-    return first_line if len(first_line) <= HEADLINE_CHARS else first_line[: HEADLINE_CHARS - 1].rstrip() + "…"
 
 
 def learned_expertise(session: Session, user: User) -> str:
@@ -361,7 +355,7 @@ def reindex(context: Context, progress: Callable[[int], None] | None = None) -> 
 def _all_items(context: Context) -> Iterator[IndexedItem]:
     transaction = context.session_scope
     with transaction() as session:
-        found = [item_for_group(group) for group in session.scalars(select(Group).order_by(Group.id))]
+        found = [item_for_group(group) for group in session.scalars(select(Group).where(Group.kind == GroupKind.GROUP).order_by(Group.id))]
     yield from found
     after = 0
     while True:

@@ -119,7 +119,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = compose(
-            subject=f"[{post.group.name}] {post.title}",
+            subject=f"[{post.group.name}] {post.headline}",
             sender=_sender(post.author, post.group),
             recipient=(user.name, user.email),
             text=text, html=html,
@@ -177,7 +177,7 @@ def _comment_mail(
     started = message_id(session, "post", post.id)
     answered = message_id(session, "comment", comment.parent_id) if comment.parent_id else started
     return compose(
-        subject=f"Re: [{post.group.name}] {post.title}",
+        subject=f"Re: [{post.group.name}] {post.headline}",
         sender=_sender(comment.author, post.group),
         recipient=(user.name, user.email),
         text=text, html=html,

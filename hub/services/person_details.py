@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Department, Group, Membership, Post, User
+from hub.services import personal
 from hub.services.visibility import visible_group_ids
 
 RECENT_ACTIVITY = 10
@@ -41,6 +42,8 @@ class PersonDetails:
     """Their direct reports still with the company, by name."""
     groups: list[Group]
     activity: list[Activity]
+    statuses: list[personal.PersonalPost]
+    """Their newest short updates the reader may see (`hub.services.personal`)."""
 
 
 def _snippet(text: str) -> str:
@@ -93,4 +96,5 @@ def person_details(session: Session, reader: User, person: User) -> PersonDetail
         reports=reports,
         groups=groups,
         activity=recent_activity(session, reader, person),
+        statuses=personal.recent_statuses(session, reader, person),
     )

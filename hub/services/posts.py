@@ -17,12 +17,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub import jobs
-from hub.models import Attachment, Comment, Group, Post, Reaction, Revision, User, utcnow
+from hub.models import Attachment, Comment, Group, GroupKind, Post, Reaction, Revision, User, utcnow
 from hub.services import attachments, digest_horizon, follows, inbox, indexing, mail_keys, notifications, outbox, tags
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see
 
 MAX_TITLE_LENGTH = 300
+MAX_STATUS_LENGTH = 500
+"""A status, a post without a title (`hub.services.personal`), is at most this many characters."""
 
 
 def _after_change(session: Session, post: Post) -> None:
@@ -39,10 +41,14 @@ def create_post(
     body_html: str | None = None,
     message_id: str | None = None,
     inbound_id: int | None = None,
+    untitled: bool = False,
 ) -> Post:
-    title = " ".join(title.split())[:MAX_TITLE_LENGTH] or "(no subject)"
+    """A new post; `untitled` makes it a status, whose title stays empty (`hub.services.personal`)."""
+    title = "" if untitled else " ".join(title.split())[:MAX_TITLE_LENGTH] or "(no subject)"
     if not body_text.strip() and not body_html:
         raise Invalid("a post needs some text")
+    if group.kind == GroupKind.PERSONAL and group.owner_id != author.id:
+        raise Forbidden("only %(name)s posts on their own page", name=group.name)
     digest_horizon.announce_new_item(session)
     post = Post(
         group=group,
@@ -107,7 +113,7 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
     if editor.id != post.author_id:
         raise Forbidden("only the author may edit a post")
     title = " ".join(title.split())[:MAX_TITLE_LENGTH]
-    if not title or not body_text.strip():
+    if (not title and post.title) or not body_text.strip():
         raise Invalid("a post needs a title and some text")
     if (title, body_text.strip()) == (post.title, post.body_text) and post.body_html is None:
         return post

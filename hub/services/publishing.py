@@ -20,9 +20,13 @@ from hub.models import Comment, Group, HeldMessage, InboundMessage, InboundStatu
 from hub.services import notifications, receipts
 from hub.services.attachments import attach, attach_held
 from hub.services.errors import Invalid
-from hub.services.posts import create_comment, create_post
+from hub.services.posts import MAX_STATUS_LENGTH, create_comment, create_post
 from hub.urls import attachment_path
 from mailgateway.message import ParsedMessage
+from mailgateway.replies import thread_subject
+
+TITLE_FROM_TEXT = 80
+"""How much of its first line titles a mail without a subject that is too long for a status."""
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,28 @@ def _post(
     body_text = message.text.strip() or ("(attachments only)" if message.attachments else "")
     if not body_text:
         return Outcome(InboundStatus.REFUSED, f"the message to {group.slug} has no text and no attachment")
+    title, untitled = _title(message.subject, message.text.strip())
     post = create_post(
-        session, group, sender, message.subject, body_text,
-        message_id=message.message_id, inbound_id=inbound.id,
+        session, group, sender, title, body_text,
+        message_id=message.message_id, inbound_id=inbound.id, untitled=untitled,
     )
     _attach_all(session, post, None, message)
     post.body_html = _with_inline_images(message.html, post) if message.html else None
     notifications.notify_if_few(session, post)
     receipts.send_receipt(session, "post", post.id)
     return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
+
+
+def _title(subject: str, text: str) -> tuple[str, bool]:
+    """A mail's post title, and whether it is a status instead: a subject that is empty once reply and
+    forward prefixes and list tags are taken off makes a status of a short text (`posts.MAX_STATUS_LENGTH`),
+    and of a longer one a post titled by its first line, as a status can be no longer."""
+    if thread_subject(subject)[0] or not text:
+        return subject, False
+    if len(text) <= MAX_STATUS_LENGTH:
+        return "", True
+    first_line = next(line for line in text.splitlines() if line.strip())
+    return first_line[:TITLE_FROM_TEXT], False
 
 
 def _comment(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Group, User
+from hub.models import Group, GroupKind, User
 from hub.services.errors import Invalid
 from hub.services.visibility import group_access
 from hub.urls import comment_path, group_path, person_path, post_path, tag_path
@@ -78,7 +78,7 @@ def url_of(hit: SearchHit | Suggestion) -> str:
 
 def _facets(session: Session, raw: dict) -> dict[str, list[Facet]]:
     group_ids = [int(f.value) for f in raw.get("group", []) if f.value.isdigit()]
-    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(group_ids)))} if group_ids else {}
+    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(group_ids), Group.kind == GroupKind.GROUP))} if group_ids else {}
     emails = [f.value for f in raw.get("author", []) if f.value]
     names = dict(session.execute(select(User.email, User.name).where(User.email.in_(emails))).tuples().all()) if emails else {}
     return {

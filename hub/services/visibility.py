@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hub.models import Group, Membership, User
+from hub.models import Group, GroupKind, Membership, User
 
 
 def find_membership(session: Session, group: Group, user: User) -> Membership | None:
@@ -25,7 +25,9 @@ def _visible_to(user_id):
 
 
 def visible_groups_query(user: User):
-    return select(Group).where(_visible_to(user.id))
+    """The groups `user` may see, to list: never a personal space (`hub.services.personal`), which is read as
+    a public group but listed as no group."""
+    return select(Group).where(_visible_to(user.id), Group.kind == GroupKind.GROUP)
 
 
 @dataclass(frozen=True)

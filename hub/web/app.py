@@ -25,6 +25,7 @@ from hub.web.group_admin import router as group_admin_router
 from hub.web.media import router as media_router
 from hub.web.photos import router as photos_router
 from hub.web.security import SecurityHeaders
+from hub.web.statuses import router as statuses_router
 from hub.web.videos import router as videos_router
 from search.remote import SearchUnavailable
 from search.turns import SearchTurns
@@ -113,4 +114,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(photos_router)
     app.include_router(documents_router)
     app.include_router(videos_router)
+    app.include_router(statuses_router)
     return app

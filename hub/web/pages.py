@@ -26,6 +26,7 @@ from hub.services import (
     inbox,
     moderation,
     person_details,
+    personal,
     photo_sizes,
     photos,
     posts,
@@ -118,8 +119,11 @@ def groups_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
 @router.get("/g/{slug}")
 def group_page(
     request: Request, slug: str, session: DB, user: PageUser, page: int = Query(1, ge=1)
-) -> HTMLResponse:
-    return _group_page(request, session, user, groups.get_visible_group(session, user, slug), page)
+) -> Response:
+    group = groups.get_visible_group(session, user, slug)
+    if personal.is_personal(group):
+        return RedirectResponse(personal.blog_path(session, group), status_code=303)
+    return _group_page(request, session, user, group, page)
 
 
 def _group_page(

@@ -515,3 +515,25 @@ def test_anna_sees_why_the_text_of_her_file_could_not_be_read_by_it_at_both_widt
     note = anna.locator(f"#attachment-{attachment_id} .extraction-note")
     assert note.is_visible() and "password-protected" in note.inner_text()
     look_at(anna, "post-extraction-note", tmp_path)
+
+
+def test_anna_shares_a_short_update_and_writes_on_her_blog_at_both_widths(anna, demo, tmp_path):
+    """In Dutch: the composer on top of the home feed, her profile's short updates and her blog."""
+    anna.goto(f"{demo.base_url}/")
+    look_at(anna, "feed-composer", tmp_path)
+    anna.get_by_label("Waar werk je aan?").fill("Bezig met de glasvezelplanning voor Q3")
+    anna.get_by_role("button", name="Delen", exact=True).click()
+    anna.wait_for_url(f"{demo.base_url}/")
+    anna.goto(f"{demo.base_url}/people/anna@plein.localhost")
+    assert "Bezig met de glasvezelplanning voor Q3" in anna.content()
+    look_at(anna, "profile-with-updates", tmp_path)
+    anna.get_by_role("link", name="Blog van Anna de Vries").click()
+    anna.wait_for_url(re.compile(r".*/people/anna(@|%40)plein\.localhost/blog$"))
+    anna.get_by_label("Titel").fill("Wat ik leerde van de uitrol")
+    anna.get_by_label("Bericht").fill("Drie **lessen** uit de wijk.")
+    anna.get_by_role("button", name="Publiceren").click()
+    anna.wait_for_url(re.compile(rf"{re.escape(demo.base_url)}/p/\d+"))
+    anna.goto(f"{demo.base_url}/people/anna@plein.localhost/blog")
+    assert "Wat ik leerde van de uitrol" in anna.content()
+    look_at(anna, "blog", tmp_path)
+    assert anna.errors == []

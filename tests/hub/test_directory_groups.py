@@ -139,7 +139,7 @@ def test_a_member_still_chooses_their_delivery_and_a_moderator_may_be_named(comp
         groups.set_member(session, groups.get_group(session, "everyone"), tom, role="moderator")
     with company.session_scope() as session:
         membership = session.scalar(
-            select(Membership).join(Group).join(User).where(Group.slug == "everyone", User.email == "tom@example.com")
+            select(Membership).join(Group).join(User, User.id == Membership.user_id).where(Group.slug == "everyone", User.email == "tom@example.com")
         )
         assert (membership.delivery, membership.is_moderator) == (Delivery.NONE, True)
 
@@ -153,7 +153,7 @@ def test_a_second_import_with_nothing_changed_keeps_the_members_and_their_delive
         delivery = session.scalar(
             select(Membership.delivery)
             .join(Group)
-            .join(User)
+            .join(User, User.id == Membership.user_id)
             .where(Group.slug == "everyone", User.email == "tom@example.com")
         )
         assert delivery == Delivery.WEEKLY

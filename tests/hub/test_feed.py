@@ -308,7 +308,7 @@ def test_api_feed_refuses_a_bad_cursor_with_400_and_a_reason(context, web):
 def test_home_is_the_feed_with_a_composer_and_the_groups_moved_to_their_own_page(context, web):
     client, _ = signed_in_with_csrf(context, "anna@example.com")
     home = client.get("/").text
-    assert "Planning" in home and 'action="/compose"' in home and '<option value="team">' in home
+    assert "Planning" in home and 'action="/share"' in home and '<option value="team">' in home
     assert '<option value="board">' not in home and "Reorganisatie" not in home
     listing = client.get("/groups").text
     assert "/g/team" in listing and "/g/club" in listing and "/g/board" not in listing

@@ -30,6 +30,7 @@ from hub.services import (
     groups,
     moderation,
     organisation,
+    personal,
     photo_sizes,
     posts,
     reactions,
@@ -239,6 +240,10 @@ def make_hub(context, language: str) -> dict[str, object]:
         playing = attachments.attach(session, film, "snoeien.mp4", "video/mp4", b"mp4")
         playing.duration_ms, playing.poster_made_at = 65_000, utcnow()
         attachments.attach(session, film, "kapot.webm", "video/webm", b"webm").video_error = videos.UNREADABLE
+        personal.post_blog(session, mona, "Mijn moestuin", "Eerste oogst")
+        personal.post_status(session, mona, "Aan het zaaien")
+        personal.post_status(session, mona, "Kruiwagen gevonden", "tuin")
+        personal.post_status(session, bram, "Op zoek naar zaden")
         garden = organisation.department_for_path(session, "Gemeente/Groen")
         bram.department_id, bram.department, bram.manager_id = garden.id, garden.path, mona.id
         mona.department_id, bram.phone, bram.location, bram.languages = garden.id, "+31 6 1234", "Zwolle", "Nederlands"
@@ -280,7 +285,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/g/tuin/documents": client, "/g/tuin/documents?q=kruiwagen&sort=name&order=asc": client,
         "/g/tuin/documents?q=niets": client, "/g/tuin/documents?sort=nonsense": client,
         f"/g/tuin/documents/{made['document']}": client, "/g/tuin/documents/999999": client,
-        f"/p/{made['film']}": client,
+        f"/p/{made['film']}": client, "/people/mona@plein.test/blog": client, "/people/bram@plein.test/blog": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -305,6 +310,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/g/tuin/settings/members": (client, {"csrf": csrf, "email": "bram@plein.test", "role": "baas"}),
         "/people/mona@plein.test/photo": (client, {"csrf": csrf}),
         f"/attachments/{made['photo']}/caption": (client, {"csrf": csrf, "caption": "x" * 501}),
+        "/people/mona@plein.test/blog": (client, {"csrf": csrf, "title": " ", "body": "x"}),
+        "/share": (client, {"csrf": csrf, "body": "x" * 501}),
     }
     for path, (who, form) in posts_.items():
         answer = who.post(path, data=form, follow_redirects=False)
@@ -321,7 +328,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 79
+    assert len(seen) == 83
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404, 413), (path, status)
         assert lang_of(page) == language, path

@@ -226,6 +226,7 @@ def test_the_defaults_are_mail_for_mentions_and_replies_and_the_web_for_the_rest
         "reply": "mail",
         "reaction": "web",
         "post": "web",
+        "status": "web",
     }
 
 
@@ -241,6 +242,7 @@ def test_a_channel_is_one_of_three_for_a_known_kind_and_the_reply_channel_is_the
         "reply": "daily",
         "reaction": "mail",
         "post": "web",
+        "status": "web",
     }
 
 
@@ -383,7 +385,8 @@ def test_the_api_preferences_show_and_change_the_channels(context, session, team
     assert settings["notifications"]["reaction"] == "web"
     settings["notifications"] = {"reaction": "daily"}
     changed = client.put("/api/preferences", json=settings).json()
-    assert changed["notifications"] == {"mention": "mail", "reply": "mail", "reaction": "daily", "post": "web"}
+    assert changed["notifications"] == {"mention": "mail", "reply": "mail", "reaction": "daily", "post": "web",
+                                           "status": "web"}
     settings["notifications"] = {"reaction": "owl"}
     assert client.put("/api/preferences", json=settings).status_code == 400
 

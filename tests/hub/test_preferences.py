@@ -47,14 +47,14 @@ def test_the_api_reads_and_changes_the_digest_time_zone_hour_and_language(contex
     assert client.get("/api/preferences", headers=auth).json() == {
         "timezone": "Europe/Amsterdam", "digest_hour": 7, "digest_weekday": 0, "language": "en", "notify_replies": True,
         "default_delivery": "each", "receipts": True,
-        "notifications": {"mention": "mail", "reply": "mail", "reaction": "web", "post": "web"},
+        "notifications": {"mention": "mail", "reply": "mail", "reaction": "web", "post": "web", "status": "web"},
     }
     wanted = {
         "timezone": "Asia/Tokyo", "digest_hour": 18, "digest_weekday": 4, "language": "nl", "notify_replies": False,
         "default_delivery": "daily", "receipts": False,
     }
     assert client.put("/api/preferences", json=wanted, headers=auth).json() == {
-        **wanted, "notifications": {"mention": "mail", "reply": "web", "reaction": "web", "post": "web"},
+        **wanted, "notifications": {"mention": "mail", "reply": "web", "reaction": "web", "post": "web", "status": "web"},
     }
     bad = client.put("/api/preferences", json={**wanted, "timezone": "Mars/Olympus"}, headers=auth)
     assert bad.status_code == 400 and "time zone" in bad.json()["detail"]
