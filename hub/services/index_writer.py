@@ -41,7 +41,7 @@ from hub.context import Context
 from hub.models import Attachment, Comment, Group, GroupKind, IndexPending, Post, User
 from hub.models.content import headline_of
 from hub.services import profiles
-from hub.services.attachments import DOCUMENT, media_kind, read_blob
+from hub.services.attachments import PHOTO, media_kind, read_blob
 from hub.services.indexing import PENDING_KINDS, mark
 from hub.services.tags import find_tags, post_tags
 from hub.settings import Settings
@@ -177,7 +177,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
             threads.unread[attachment.id] = post.id
         text = "\n".join(part for part in (attachment.caption, text) if part)  # a photo is found by its caption
         kind = media_kind(attachment.content_type, attachment.filename)
-        if kind == DOCUMENT or text.strip() or attachment.size >= SMALLEST_PHOTO_FOUND:
+        if kind != PHOTO or text.strip() or attachment.size >= SMALLEST_PHOTO_FOUND:
             name, email = owners.get(attachment.comment_id, (post.name, post.email))
             threads.items[post.id].append(IndexedItem(
                 kind=kind, id=attachment.id, post_id=post.id, group_id=post.group_id,

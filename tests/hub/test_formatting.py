@@ -83,7 +83,7 @@ def assert_harmless(html: str) -> None:
 
 
 def page_html(session, text: str, post: Post | None = None) -> str:
-    return str(rendering.render_bodies(session, [text], post.attachments if post else ())[text])
+    return str(rendering.render_bodies(session, [text], attachments=post.attachments if post else ())[text])
 
 
 # Markdown on the page

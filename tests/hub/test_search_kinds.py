@@ -3,7 +3,7 @@
 import pytest
 
 from hub.models import Post
-from hub.services import accounts, attachments, groups, index_writer, posts, reactions, searching
+from hub.services import accounts, attachments, groups, index_writer, personal, posts, reactions, searching
 
 
 @pytest.fixture(autouse=True)
@@ -17,8 +17,8 @@ def shared(context, data_dir):
     with context.session_scope() as session:
         alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
         engineering = groups.create_group(session, "engineering", "Engineering")
-        status = posts.create_post(session, engineering, alice, "-", "Bezig met de dijkinspectie bij Lelystad")
-        status.title = ""
+        groups.add_member(session, engineering, alice)
+        status = personal.post_status(session, alice, "Bezig met de dijkinspectie bij Lelystad", "engineering")
         report = posts.create_post(session, engineering, alice, "Dijkinspectie verslag", "Zie de bijlagen")
         photo = attachments.attach(session, report, "dijkinspectie.jpg", "image/jpeg", b"\xff\xd8" + b"x" * 30_000)
         video = attachments.attach(session, report, "dijkinspectie.mp4", "application/octet-stream", b"v" * 30_000)
