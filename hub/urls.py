@@ -25,6 +25,15 @@ def attachment_path(attachment_id: int, filename: str) -> str:
     return f"/attachments/{attachment_id}/{quote(filename)}"
 
 
+def photo_size_path(attachment_id: int, size: str) -> str:
+    """A photo in one of the sizes a worker made of it (`hub.services.photo_sizes`): `thumb` or `large`."""
+    return f"/attachments/{attachment_id}/{size}"
+
+
+def poster_path(attachment_id: int) -> str:
+    return f"/posters/{attachment_id}.jpg"
+
+
 def sign_in_path(token: str) -> str:
     return f"/sign-in/{token}"
 

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Group, GroupKind, User
+from hub.models import Attachment, Group, GroupKind, User
+from hub.services.attachments import PHOTO, VIDEO
 from hub.services.errors import Invalid
+from hub.services.photo_sizes import THUMB
 from hub.services.visibility import group_access
-from hub.urls import comment_path, group_path, person_path, post_path, tag_path
+from hub.urls import comment_path, group_path, person_path, photo_size_path, post_path, poster_path, tag_path
 from search import SearchHit, Suggestion
 from search.documents import KINDS, SORTS
 
@@ -27,6 +29,8 @@ MAX_PAGE = 500
 class Found:
     hit: SearchHit
     url: str
+    thumbnail: str | None = None
+    """A photo's thumbnail or a video's poster frame, once a worker made it."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +123,26 @@ def search(
         query, access.visible, kind=kind, limit=page_size, offset=(page - 1) * page_size, sort=sort,
         hidden_group_ids=access.hidden,
     )
-    found = [Found(hit, url_of(hit)) for hit in results.hits]
+    thumbnails = _thumbnails(session, [hit.id for hit in results.hits if hit.kind in (PHOTO, VIDEO)])
+    found = [Found(hit, url_of(hit), thumbnails.get(hit.id) if hit.kind in (PHOTO, VIDEO) else None) for hit in results.hits]
     return FoundPage(
         query, kind, results.total, page, max(1, -(-results.total // page_size)), found, sort,
         _facets(session, results.facets), results.did_you_mean, results.fuzzy,
     )
+
+
+def _thumbnails(session: Session, attachment_ids: list[int]) -> dict[int, str]:
+    """The thumbnail of each photo and the poster of each video among `attachment_ids` that has one yet."""
+    if not attachment_ids:
+        return {}
+    rows = session.execute(
+        select(Attachment.id, Attachment.media_ready_at, Attachment.poster_made_at).where(Attachment.id.in_(attachment_ids))
+    )
+    return {
+        id: photo_size_path(id, THUMB) if photo_ready else poster_path(id)
+        for id, photo_ready, poster_made in rows
+        if photo_ready or poster_made
+    }
 
 
 def suggest(session: Session, viewer: User, prefix: str, limit: int = 8) -> list[SuggestionLink]:

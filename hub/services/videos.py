@@ -28,6 +28,7 @@ from hub.models import Attachment, User, utcnow
 from hub.services.attachments import VIDEO, media_kind, poster_file, stored_path
 from hub.services.errors import NotFound
 from hub.services.posts import get_post
+from hub.urls import poster_path
 
 PLAYABLE_TYPES = ("video/mp4", "video/webm")
 """What browsers play in a <video> element; other videos (QuickTime) are offered as a download."""
@@ -112,7 +113,7 @@ def _card(attachment: Attachment) -> VideoCard:
     playable = playable or _PLAYABLE_SUFFIXES.get(Path(attachment.filename).suffix.lower())
     return VideoCard(
         source_type=None if attachment.video_error else playable,
-        poster_url=f"/posters/{attachment.id}.jpg" if attachment.poster_made_at else None,
+        poster_url=poster_path(attachment.id) if attachment.poster_made_at else None,
         duration=None if attachment.duration_ms is None else _clock(attachment.duration_ms),
         error=attachment.video_error,
     )

@@ -18,7 +18,7 @@ from hub.context import context_of
 from hub.models import Attachment
 from hub.services import groups, photo_sizes
 from hub.services.errors import NotFound
-from hub.urls import group_path, post_path
+from hub.urls import group_path, photo_size_path, post_path
 from hub.web.deps import DB, ApiUser, CSRFChecked, Id, PageUser
 from hub.web.pages import render
 
@@ -52,7 +52,7 @@ class PhotoOut(BaseModel):
             caption=photo.caption,
             width=photo.width,
             height=photo.height,
-            thumb_url=url(f"/attachments/{photo.id}/thumb") if ready else None,
+            thumb_url=url(photo_size_path(photo.id, photo_sizes.THUMB)) if ready else None,
             large_url=url(f"/attachments/{photo.id}/large") if ready else None,
             error=photo.media_error,
         )
@@ -87,7 +87,7 @@ def _size(request: Request, session: DB, user: PageUser, attachment_id: int, siz
 @router.post("/attachments/{attachment_id}/caption", dependencies=[CSRFChecked])
 def caption(attachment_id: Id, session: DB, user: PageUser, caption: Annotated[str, Form()] = "") -> Response:
     photo = photo_sizes.set_caption(session, user, attachment_id, caption)
-    return RedirectResponse(f"{post_path(photo.post_id)}#photo-{photo.id}", status_code=303)
+    return RedirectResponse(f"{post_path(photo.post_id)}#attachment-{photo.id}", status_code=303)
 
 
 @router.patch("/api/attachments/{attachment_id}")

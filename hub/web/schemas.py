@@ -193,6 +193,8 @@ class SearchResultOut(BaseModel):
     """For a post or comment found by `/api/search`: how often each reaction was given."""
     matched: list[MatchedFieldOut] | None = None
     """For a person: why they were found, the fields of their profile that matched; None for other kinds."""
+    thumbnail_url: str | None = None
+    """For a photo its thumbnail, for a video its poster frame, once a worker made them."""
 
     @classmethod
     def of(
@@ -208,6 +210,7 @@ class SearchResultOut(BaseModel):
             author=hit.author_email or None, created_at=hit.created_at,
             reactions=reaction_counts(reactions, hit.kind, hit.id) if reactions is not None else None,
             matched=[MatchedFieldOut(field=m.field, html=m.html) for m in hit.matched] if hit.kind == "person" else None,
+            thumbnail_url=url(found.thumbnail) if found.thumbnail else None,
         )
 
 

@@ -414,7 +414,7 @@ def test_anna_shares_photos_in_a_post_sees_them_as_thumbnails_captions_one_and_f
         anna.reload()
     thumbs = anna.locator("ul.photos img")
     assert thumbs.count() == 2
-    assert thumbs.first.evaluate("image => image.complete && image.naturalHeight > image.naturalWidth")
+    assert thumbs.first.evaluate("image => image.decode().then(() => image.naturalHeight > image.naturalWidth)")
     assert "Deze foto kan niet getoond worden" in anna.content()
     assert anna.get_by_role("link", name="kapot.jpg").count() == 1
 
@@ -432,6 +432,14 @@ def test_anna_shares_photos_in_a_post_sees_them_as_thumbnails_captions_one_and_f
     anna.wait_for_url(f"{demo.base_url}/g/engineering/photos")
     assert anna.locator("ul.photos img").count() >= 2
     look_at(anna, "group-photos", tmp_path)
+
+    for _ in range(60):  # the caption is found once the indexer took the change in
+        anna.goto(f"{demo.base_url}/search?q=kantoor&kind=photo")
+        if anna.locator(".result a.thumbnail img").count():
+            break
+        anna.wait_for_timeout(500)
+    assert anna.locator(".result a.thumbnail img").first.evaluate("image => image.decode().then(() => image.naturalWidth > 0)")
+    look_at(anna, "search-photos", tmp_path)
     assert anna.errors == []
 
 

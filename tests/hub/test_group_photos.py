@@ -60,7 +60,7 @@ def test_a_groups_photos_are_its_thumbnails_newest_first_each_linking_to_its_thr
     assert page.status_code == 200
     assert shown(page.text) == [second, first], "neither a broken photo nor one still being made is listed"
     assert (
-        f'href="/p/{second_post}#photo-{second}"' in page.text and f'href="/p/{first_post}#photo-{first}"' in page.text
+        f'href="/p/{second_post}#attachment-{second}"' in page.text and f'href="/p/{first_post}#attachment-{first}"' in page.text
     )
     assert 'alt="b.jpg"' in page.text
 

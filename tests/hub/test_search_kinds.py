@@ -1,9 +1,16 @@
 """One search finds every way of sharing, each under its own kind: `kind:status`, `kind:photo`, `kind:video`."""
 
-import pytest
+import io
+import os
 
-from hub.models import Post
-from hub.services import accounts, attachments, groups, index_writer, personal, posts, reactions, searching
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from hub.models import Post, utcnow
+from hub.services import accounts, attachments, groups, index_writer, personal, photo_sizes, posts, reactions, searching
+from hub.web.app import create_app
+from tests.support.web import signed_in_with_csrf
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +90,60 @@ def test_an_unknown_kind_is_refused_with_the_kinds_there_are(context, shared):
     with context.session_scope() as session, pytest.raises(searching.Invalid) as refused:
         searching.search(session, session.get(accounts.User, shared["alice"]), "dijk", "podcast", 1)
     assert "status" in str(refused.value) and "video" in str(refused.value)
+
+
+def noisy_jpeg() -> bytes:
+    """A photo as a camera makes one: too large and too busy to be a signature's logo."""
+    picture = Image.frombytes("RGB", (320, 240), os.urandom(320 * 240 * 3))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def api_client(context, user_id: int) -> TestClient:
+    with context.session_scope() as session:
+        token = accounts.create_api_token(session, session.get(accounts.User, user_id))
+    return TestClient(create_app(context), headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def album(context, data_dir):
+    """A photo with its sizes made and a video with its poster, in a private group Alice is in and Bob is not."""
+    with context.session_scope() as session:
+        alice = accounts.create_user(session, "alice@example.com", "Alice Aalders")
+        bob = accounts.create_user(session, "bob@example.com", "Bob Bos")
+        board = groups.create_group(session, "directie", "Directie", private=True)
+        groups.add_member(session, board, alice)
+        post = posts.create_post(session, board, alice, "Heidag", "Foto en film van de heidag")
+        photo = attachments.attach(session, post, "heidag.jpg", "image/jpeg", noisy_jpeg())
+        film = attachments.attach(session, post, "heidag.mp4", "video/mp4", b"\x00" * 4096)
+        bare = attachments.attach(session, post, "heidag-nog-niet.jpg", "image/jpeg", noisy_jpeg())
+        session.flush()
+        photo_sizes.make_sizes(session, photo.id)
+        film.poster_made_at = utcnow()  # the worker's part (tests/hub/test_videos.py)
+        ids = {"alice": alice.id, "bob": bob.id, "photo": photo.id, "film": film.id, "bare": bare.id}
+    index_writer.flush(context)
+    return ids
+
+
+def test_a_photo_shows_its_thumbnail_and_a_video_its_poster_among_the_results(context, album):
+    with context.session_scope() as session:
+        found = searching.search(session, session.get(accounts.User, album["alice"]), "heidag", None, 1)
+    thumbnails = {(f.hit.kind, f.hit.id): f.thumbnail for f in found.results}
+    assert thumbnails[("photo", album["photo"])] == f"/attachments/{album['photo']}/thumb"
+    assert thumbnails[("video", album["film"])] == f"/posters/{album['film']}.jpg"
+    assert thumbnails[("photo", album["bare"])] is None  # no sizes yet: no broken image
+
+
+def test_the_search_page_and_the_api_show_the_thumbnail_only_to_who_may_see_the_photo(context, album):
+    alice, _ = signed_in_with_csrf(context, "alice@example.com")
+    page = alice.get("/search", params={"q": "heidag", "kind": "photo"})
+    assert f'<img src="/attachments/{album["photo"]}/thumb"' in page.text
+    assert alice.get(f"/attachments/{album['photo']}/thumb").status_code == 200
+    api = api_client(context, album["alice"]).get("/api/search", params={"q": "heidag kind:video"}).json()
+    assert api["results"][0]["thumbnail_url"].endswith(f"/posters/{album['film']}.jpg")
+
+    bob, _ = signed_in_with_csrf(context, "bob@example.com")
+    assert "/thumb" not in bob.get("/search", params={"q": "heidag"}).text
+    assert api_client(context, album["bob"]).get("/api/search", params={"q": "heidag"}).json()["total"] == 0
+    assert bob.get(f"/attachments/{album['photo']}/thumb").status_code == 404
