@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from hub import jobs
 from hub.context import build_context
@@ -28,6 +29,10 @@ def company(context):
     with context.session_scope() as session:
         assert demo.seed_demo(session) is True
         queued = jobs.queued(session)
+    index_writer.flush(context)
+    with context.session_scope() as session:
+        unread = session.scalars(select(Attachment.id).where(Attachment.extracted_text.is_(None))).all()
+    index_writer.read_documents(context, unread)  # the extraction lane's part
     index_writer.flush(context)
     return queued
 
