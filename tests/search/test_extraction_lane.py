@@ -50,7 +50,7 @@ def test_a_scan_being_read_does_not_delay_a_new_post_and_is_found_when_read(cont
     assert lane.is_alive(), "the scan was still being read meanwhile"
     lane.join(timeout=120)
     index_writer.flush(context)
-    assert found(context, "aannemer glasvezelnet") == [("document", "whiteboard.png")]
+    assert found(context, "aannemer glasvezelnet") == [("photo", "whiteboard.png")]
     with context.session_scope() as session:
         errors = {a.filename: a.extraction_error for a in session.query(Attachment)}
     assert errors == {"whiteboard.png": None, "traag.pdf": "took longer than 3 seconds"}
