@@ -20,12 +20,12 @@ from email.utils import make_msgid
 import pytest
 from fastapi.testclient import TestClient
 
-from hub import jobs
 from hub.db import upgrade_database
 from hub.models import Attachment, Comment, OutgoingMail, Post
 from hub.services import accounts, attachments, groups, inbound, message_ids, outbox, posts
 from hub.settings import Settings
 from hub.web.app import create_app
+from tests.support.worker import run_jobs
 from workers import tasks
 
 MANUAL = b"%PDF-1.4 the lift's manual, page 1 of 1\n"
@@ -66,18 +66,6 @@ def undo_through_the_receipt(context, receipt: EmailMessage) -> None:
     assert client.post(path, data={"csrf": csrf}).status_code == 200
 
 
-def run_jobs(context, task_name: str) -> int:
-    """Take the jobs named `task_name` off the broker, as a worker would, and run them; how many."""
-    ran = 0
-    with context.jobs.connection_for_read() as connection:
-        channel = connection.default_channel
-        while (message := channel.basic_get(jobs.DEFAULT_QUEUE)) is not None:
-            channel.basic_ack(message.delivery_tag)
-            if message.headers["task"] == task_name:
-                args, kwargs, _ = message.decode()
-                tasks.app.tasks[task_name].apply(args, kwargs).get()
-                ran += 1
-    return ran
 
 
 def stored(context, data: bytes) -> bool:

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image, PngImagePlugin
 
-from hub import jobs
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, groups, index_writer, photo_sizes, posts, searching
 from hub.web.app import create_app
+from tests.support import worker
 from tests.support.web import signed_in, signed_in_with_csrf
 from workers import tasks
 
@@ -79,17 +79,7 @@ def share(context, post_id: int, filename: str, data: bytes, content_type: str =
 
 
 def run_jobs(context, task_name: str = attachments.PHOTO_SIZES_TASK) -> int:
-    """Take the jobs named `task_name` off the broker, as a worker would, and run them; how many."""
-    ran = 0
-    with context.jobs.connection_for_read() as connection:
-        channel = connection.default_channel
-        while (message := channel.basic_get(jobs.DEFAULT_QUEUE)) is not None:
-            channel.basic_ack(message.delivery_tag)
-            if message.headers["task"] == task_name:
-                args, kwargs, _ = message.decode()
-                tasks.app.tasks[task_name].apply(args, kwargs).get()
-                ran += 1
-    return ran
+    return worker.run_jobs(context, task_name)
 
 
 def the(context, attachment_id: int) -> Attachment:

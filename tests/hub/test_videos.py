@@ -14,11 +14,11 @@ import subprocess
 import pytest
 from fastapi.testclient import TestClient
 
-from hub import jobs
 from hub.models import Attachment, Post
 from hub.services import accounts, attachments, groups, index_writer, posts, searching, videos
 from hub.web.app import create_app
 from tests.support.web import csrf_of, signed_in
+from tests.support.worker import run_jobs
 from workers import tasks
 
 
@@ -65,18 +65,6 @@ def company(context, monkeypatch):
             groups.add_member(session, group, people["bob"])
 
 
-def run_jobs(context, task_name: str) -> int:
-    """Take the jobs named `task_name` off the broker, as a worker would, and run them; how many."""
-    ran = 0
-    with context.jobs.connection_for_read() as connection:
-        channel = connection.default_channel
-        while (message := channel.basic_get(jobs.DEFAULT_QUEUE)) is not None:
-            channel.basic_ack(message.delivery_tag)
-            if message.headers["task"] == task_name:
-                args, kwargs, _ = message.decode()
-                tasks.app.tasks[task_name].apply(args, kwargs).get()
-                ran += 1
-    return ran
 
 
 def post_file(context, email: str, slug: str, filename: str, data: bytes, content_type: str) -> int:
