@@ -17,7 +17,7 @@ from hub.models.mail import (
     OutgoingStatus,
 )
 from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
-from hub.models.organisation import Department
+from hub.models.organisation import Department, OrganisationVersion
 from hub.models.reactions import Reaction
 from hub.models.revisions import Revision
 from hub.models.search import IndexPending
@@ -32,6 +32,7 @@ __all__ = [
     "Reaction",
     "Revision",
     "Department",
+    "OrganisationVersion",
     "Follow", "FollowKind", "Tagging", "ThreadRead",
     "Channel", "Notification", "NotificationChannel", "NotificationKind",
     "Installation",

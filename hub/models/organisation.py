@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, event, inspect, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from hub.models.accounts import User
 from hub.models.base import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 
 
@@ -23,3 +24,40 @@ class Department(Base):
 
     parent: Mapped["Department | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Department"]] = relationship(back_populates="parent", order_by="Department.name")
+
+
+class OrganisationVersion(Base):
+    """One row: a number that changes in every transaction that changes the department tree or who is counted in it,
+    so that a process may keep the tree it counted until then (`hub.services.departments.department_tree`)."""
+
+    __tablename__ = "organisation_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+_COUNTED = ("department_id", "deactivated_at")
+"""What of a person the tree counts them by: where they work, and whether they still do."""
+
+
+def _changes_the_tree(session: Session) -> bool:
+    for item in (*session.new, *session.deleted):
+        if isinstance(item, (User, Department)):
+            return True
+    for item in session.dirty:
+        if isinstance(item, Department) and session.is_modified(item):
+            return True
+        if isinstance(item, User) and any(inspect(item).attrs[name].history.has_changes() for name in _COUNTED):
+            return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _note_a_new_tree(session: Session, flush_context, instances) -> None:
+    """Every writer goes through the ORM (an import, the directory sync, a sign-up, a deactivation), so every change
+    to the tree passes here, in the transaction that makes it."""
+    if _changes_the_tree(session):
+        session.connection().execute(
+            update(OrganisationVersion.__table__).values(version=OrganisationVersion.__table__.c.version + 1)
+        )

@@ -4,7 +4,7 @@ are most active in.
 
 A department's number of people counts everyone in it and in the departments below it, deactivated
 people left out. The tree is read in two queries (the departments, and the people per department)
-and summed up the tree in Python.
+and summed up the tree in Python, once per process until the organisation changes (`OrganisationVersion`).
 
 The manager of a department is the person in it with the most direct reports among the people of the
 department and the departments below it (a head of department manages the heads of its sub-departments
@@ -22,12 +22,14 @@ from datetime import timedelta
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from hub.models import Comment, Department, Group, GroupKind, Post, User
+from hub.context import context_of
+from hub.models import Comment, Department, Group, GroupKind, OrganisationVersion, Post, User
 from hub.models.base import utcnow
 from hub.services.directory import subtree_ids
 from hub.services.errors import NotFound
 from hub.services.visibility import visible_group_ids
 
+_KEPT = "department tree"
 ACTIVE_DAYS = 90
 ACTIVE_GROUPS = 5
 ACTIVITY_SAMPLE = 1_000
@@ -72,15 +74,19 @@ def _active():
     return User.deactivated_at.is_(None)
 
 
-def _nodes(session: Session, among=None) -> dict[int, DepartmentNode]:
-    """The departments (all, or those whose ids the subquery `among` selects) with their people counted up the
-    tree."""
+def _nodes(session: Session) -> dict[int, DepartmentNode]:
+    """Every department with its people counted up the tree, as this process counted them at the organisation's
+    present version (`OrganisationVersion`): counted again only once the tree or who is in it has changed. The
+    nodes are shared by every request of the process, so no caller changes them."""
+    version = session.scalar(select(OrganisationVersion.version))
+    kept = context_of(session).kept.get(_KEPT)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    connection = session.connection()
     statement = select(Department.id, Department.name, Department.path, Department.parent_id)
     counted = select(User.department_id, func.count()).where(_active(), User.department_id.is_not(None))
-    if among is not None:
-        statement, counted = statement.where(Department.id.in_(among)), counted.where(User.department_id.in_(among))
-    nodes = {row.id: DepartmentNode(row.id, row.name, row.path, row.parent_id) for row in session.execute(statement)}
-    for department_id, people in session.execute(counted.group_by(User.department_id)):
+    nodes = {row.id: DepartmentNode(row.id, row.name, row.path, row.parent_id) for row in connection.execute(statement)}
+    for department_id, people in connection.execute(counted.group_by(User.department_id)):
         node = nodes.get(department_id)
         while node is not None:
             node.people += people
@@ -88,6 +94,7 @@ def _nodes(session: Session, among=None) -> dict[int, DepartmentNode]:
     for node in sorted(nodes.values(), key=lambda n: (n.name.lower(), n.id)):
         if node.parent_id in nodes:
             nodes[node.parent_id].children.append(node)
+    context_of(session).kept[_KEPT] = (version, nodes)
     return nodes
 
 
@@ -172,7 +179,6 @@ def department_page(session: Session, reader: User, department_id: int) -> Depar
     manager = _manager(session, department, people)
     if manager is not None:
         people = [manager, *(person for person in people if person.id != manager.id)]
-    nodes = _nodes(session, subtree_ids(department))
     ancestors = []
     parent = department.parent
     while parent is not None:
@@ -183,6 +189,6 @@ def department_page(session: Session, reader: User, department_id: int) -> Depar
         ancestors,
         manager,
         people,
-        nodes[department.id].children,
+        _nodes(session)[department.id].children,
         active_groups(session, reader, department),
     )

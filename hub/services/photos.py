@@ -15,6 +15,7 @@ A person who leaves keeps their photo beside what they wrote, as HumHub does.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -70,9 +71,24 @@ def photo_path(session: Session, person: User, size: int) -> Path:
     return _folder(session, person) / _name(person.photo_version, size)
 
 
-def version_of(session: Session, email: str) -> str | None:
-    """The version of the photo of the person with `email`, if they have one."""
-    return session.scalar(select(User.photo_version).where(User.email == email))
+def versions_on_page(session: Session) -> Callable[[str], str | None]:
+    """The version of the photo of the person with an email, if they have one, for one page: from the people's rows
+    the session holds already (a page has loaded most of the people it names before it renders), else by a query."""
+    loaded: dict[str, str | None] | None = None
+
+    def version_of(email: str) -> str | None:
+        nonlocal loaded
+        if loaded is None:
+            loaded = {
+                person.email: person.photo_version
+                for person in list(session.identity_map.values())
+                if isinstance(person, User) and "photo_version" in person.__dict__
+            }
+        if email in loaded:
+            return loaded[email]
+        return session.scalar(select(User.photo_version).where(User.email == email))
+
+    return version_of
 
 
 def _may_change(actor: User, person: User) -> None:

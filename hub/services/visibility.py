@@ -19,6 +19,16 @@ def find_membership(session: Session, group: Group, user: User) -> Membership | 
     return session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
 
 
+def memberships_of(session: Session, user: User, groups: list[Group]) -> dict[int, Membership | None]:
+    """`user`'s membership of each of `groups`, by group id (None where they are no member), in one query."""
+    found = {group.id: None for group in groups}
+    for membership in session.scalars(
+        select(Membership).where(Membership.user_id == user.id, Membership.group_id.in_(list(found)))
+    ):
+        found[membership.group_id] = membership
+    return found
+
+
 def _visible_to(user_id):
     member_of = select(Membership.group_id).where(Membership.user_id == user_id)
     return or_(Group.is_private.is_(False), Group.id.in_(member_of))

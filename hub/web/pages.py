@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from typing import Annotated
@@ -42,7 +41,7 @@ from hub.services import (
     videos,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
-from hub.services.visibility import find_membership
+from hub.services.visibility import find_membership, memberships_of
 from hub.templating import showing_photos
 from hub.urls import comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
@@ -84,7 +83,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     language, catalogue = reader_language(request, user), context_of_app(request).catalogue
     gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
-    with showing_photos(functools.partial(photos.version_of, object_session(user)) if user else _no_photo):
+    with showing_photos(photos.versions_on_page(object_session(user)) if user else _no_photo):
         html = catalogue.environment(language).get_template(f"web/{template}").render(
             request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
         )
@@ -111,7 +110,7 @@ def choose_language(
 @router.get("/groups")
 def groups_page(request: Request, session: DB, user: PageUser) -> HTMLResponse:
     visible = groups.visible_groups(session, user)
-    memberships = {g.id: find_membership(session, g, user) for g in visible}
+    memberships = memberships_of(session, user, visible)
     may_create = user.is_admin or context_of_app(request).settings.group_creation == "everyone"
     return render(request, "groups.html", user=user, groups=visible, memberships=memberships, may_create=may_create)
 

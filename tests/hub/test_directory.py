@@ -12,6 +12,7 @@ from hub.models.base import utcnow
 from hub.services import accounts, directory, groups, index_writer, organisation, posts, profiles
 from hub.services.errors import Invalid, NotFound
 from hub.web.app import create_app
+from tests.support.statements import statements_sent
 from tests.support.web import csrf_of, signed_in
 
 
@@ -262,3 +263,21 @@ def test_what_someone_answers_teaches_their_expertise_with_the_tags_of_their_own
         posts.create_comment(session, question, bram, "Meet het met de #otdr.")
         learned = index_writer.learned_expertise(session, bram)
     assert "Signaal weg" in learned and "#storing" in learned and "#otdr" in learned
+
+
+def test_a_page_of_people_asks_the_database_the_same_few_questions_however_many_people_it_shows(context, company):
+    """Each person's avatar needs their photo's version: read from the rows the page loaded, not asked person by
+    person."""
+    browser = signed_in(context, "anna@example.com")
+
+    def statements_for(path: str) -> int:
+        with statements_sent(context.engine) as sent:
+            assert browser.get(path).status_code == 200
+        return len(sent)
+
+    few = statements_for("/people")
+    with context.session_scope() as session:
+        for n in range(30):
+            person(session, f"extra{n}@example.com", f"Extra {n:02}")
+    assert "Extra 00" in browser.get("/people").text
+    assert statements_for("/people") == few

@@ -17,6 +17,7 @@ from hub.services import accounts, groups, inbound, posts, signing
 from hub.services.errors import Conflict
 from hub.web.app import create_app
 from tests.support.hub import MAIL_DOMAIN, hub_context
+from tests.support.statements import statements_sent
 from tests.support.web import signed_in_with_csrf
 
 PEOPLE = ("owen", "mia", "nina", "adam")
@@ -307,3 +308,19 @@ def test_the_last_owner_rule_holds_in_the_service_too(context, hub):
         board, owen = groups.get_group(session, "board"), accounts.get_user(session, "owen@example.com")
         with pytest.raises(Conflict):
             groups.remove_member(session, board, owen)
+
+
+def test_the_list_of_groups_reads_each_membership_in_one_query_however_many_groups_there_are(context, hub):
+    client, _ = signed_in_with_csrf(context, "mia@example.com")
+
+    def statements_for_the_list() -> int:
+        with statements_sent(context.engine) as sent:
+            assert client.get("/groups").status_code == 200
+        return len(sent)
+
+    few = statements_for_the_list()
+    with context.session_scope() as session:
+        mia = accounts.get_user(session, "mia@example.com")
+        for n in range(20):
+            groups.add_member(session, groups.create_group(session, f"team{n}", f"Team {n}"), mia)
+    assert statements_for_the_list() == few

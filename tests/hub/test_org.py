@@ -8,12 +8,15 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from hub.models import OrganisationVersion
 from hub.models.base import utcnow
 from hub.services import accounts, departments, groups, organisation, posts
 from hub.services.errors import NotFound
 from hub.web.app import create_app
 from tests.hub.test_directory import person
+from tests.support.hub import hub_context
 from tests.support.web import signed_in
 
 
@@ -129,3 +132,39 @@ def test_an_unknown_department_is_a_404(context, org):
 
 def test_the_tree_needs_a_signed_in_reader(context, org):
     assert TestClient(create_app(context)).get("/api/departments").status_code == 401
+
+
+def test_the_tree_each_process_keeps_is_counted_again_once_another_process_changes_who_works_where(
+    context, org, data_dir
+):
+    """A web process keeps the tree it counted; an import, a sync or a deactivation in another process (another
+    context on the same database) changes the organisation's version, and the next page counts it again."""
+    def people_in(path: str) -> int:
+        with context.session_scope() as session:
+            nodes = {node.path: node for node in _walk(departments.department_tree(session))}
+            return nodes[path].people
+
+    assert people_in("KPN/Consumer/Field Service") == 3
+    assert people_in("KPN/Consumer/Field Service") == 3  # the kept tree answers
+    elsewhere = hub_context(data_dir)
+    try:
+        with elsewhere.session_scope() as session:
+            accounts.deactivate(session, accounts.get_user(session, "cor@example.com"))
+        assert people_in("KPN/Consumer/Field Service") == 2
+        with elsewhere.session_scope() as session:
+            zoe = zoe_of(session)
+            zoe.department_id = organisation.department_for_path(session, "KPN/Finance/Audit").id
+        assert people_in("KPN/Finance") == 1 and people_in("KPN/Finance/Audit") == 1 and people_in("KPN") == 5
+        with elsewhere.session_scope() as session:
+            zoe_of(session).name = "Zoë Zon"  # a change the tree does not count by leaves its version alone
+            version = session.scalar(select(OrganisationVersion.version))
+        with elsewhere.session_scope() as session:
+            assert session.scalar(select(OrganisationVersion.version)) == version
+    finally:
+        elsewhere.close()
+
+
+def _walk(nodes):
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
