@@ -16,7 +16,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -128,13 +128,15 @@ def is_disabled(session: Session, address: str) -> bool:
     ) is not None
 
 
+_DISABLED = select(AddressHealth).where(
+    AddressHealth.address == bindparam("address"), AddressHealth.disabled_at.is_not(None)
+)
+"""Built once: every page's header asks it."""
+
+
 def disabled_notice(session: Session, user: User) -> AddressHealth | None:
     """The reason mail to `user` is off, or None while it is delivered."""
-    return session.scalar(
-        select(AddressHealth).where(
-            AddressHealth.address == user.email.lower(), AddressHealth.disabled_at.is_not(None)
-        )
-    )
+    return session.scalar(_DISABLED, {"address": user.email.lower()})
 
 
 def reenable(session: Session, user: User) -> None:

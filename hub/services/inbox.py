@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from gettext import NullTranslations
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -49,7 +49,7 @@ from hub.services.errors import Invalid
 from hub.services.formatted_mail import mail_body
 from hub.services.message_ids import message_id
 from hub.services.outbox import compose, queue_mail
-from hub.services.visibility import can_see, visible_group_ids
+from hub.services.visibility import can_see, visible_group_ids, visible_group_ids_of
 from hub.urls import comment_path, post_path
 
 NOTIFY_POST = "plein.inbox.notify_post"
@@ -311,9 +311,13 @@ def _visible(user: User):
     return (Notification.user_id == user.id) & Notification.group_id.in_(visible_group_ids(user))
 
 
-def unread_count(session: Session, user: User) -> int:
-    """Unread entries in groups `user` may see, reactions to one item in one reaction counted once; one query."""
-    unread = _visible(user) & Notification.read_at.is_(None)
+def _unread_count():
+    reader = bindparam("reader")
+    unread = (
+        (Notification.user_id == reader)
+        & Notification.group_id.in_(visible_group_ids_of(reader))
+        & Notification.read_at.is_(None)
+    )
     single = select(func.count()).where(unread, Notification.kind != NotificationKind.REACTION)
     grouped = (
         select(Notification.post_id, Notification.comment_id, Notification.reaction)
@@ -321,9 +325,16 @@ def unread_count(session: Session, user: User) -> int:
         .distinct()
         .subquery()
     )
-    return session.scalar(
-        select(single.scalar_subquery() + select(func.count()).select_from(grouped).scalar_subquery())
-    )
+    return select(single.scalar_subquery() + select(func.count()).select_from(grouped).scalar_subquery())
+
+
+_UNREAD_COUNT = _unread_count()
+"""Built once: every page's header asks it."""
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Unread entries in groups `user` may see, reactions to one item in one reaction counted once; one query."""
+    return session.scalar(_UNREAD_COUNT, {"reader": user.id})
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hub.context import context_of
 from hub.models import SignInRequest, UsedSignInLink, User, WebSession, utcnow
@@ -135,9 +135,13 @@ def start_session(session: Session, user: User, user_agent: str) -> str:
     return browser_id
 
 
+_WITH_USER = [joinedload(WebSession.user)]
+"""Each page's first question: the session and its person in one."""
+
+
 def session_user(session: Session, browser_id: str) -> User | None:
     """Who is signed in with the cookie id `browser_id`, if the session was not ended."""
-    found = session.get(WebSession, _digest(browser_id))
+    found = session.get(WebSession, _digest(browser_id), options=_WITH_USER)
     now = utcnow()
     if found is None or found.last_seen_at < now - SESSION_IDLE_LIMIT:
         return None
