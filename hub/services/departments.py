@@ -11,7 +11,8 @@ department and the departments below it (a head of department manages the heads 
 more often than the people beside them); ties go to the first by name; with no reports at all, no one
 is marked. The most active groups count posts and comments of the department's people (below it too)
 in the last `ACTIVE_DAYS` days (at most the newest `ACTIVITY_SAMPLE` of each), in the groups the reader
-may see only: a private group is neither shown nor counted for a non-member.
+may see only: a private group is neither shown nor counted for a non-member. The counts are the same for every
+reader, so a process keeps them until something new is written (`_activity`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
@@ -27,14 +28,18 @@ from hub.models import Comment, Department, Group, GroupKind, OrganisationVersio
 from hub.models.base import utcnow
 from hub.services.directory import subtree_ids
 from hub.services.errors import NotFound
-from hub.services.visibility import visible_group_ids
+from hub.services.visibility import hidden_group_ids_of
 
 _KEPT = "department tree"
+_KEPT_ACTIVITY = "department activity"
 ACTIVE_DAYS = 90
 ACTIVE_GROUPS = 5
 ACTIVITY_SAMPLE = 1_000
 """The newest posts, and comments, of those days that are counted: all of them for most departments, the latest
 for the largest, so a page costs the same at the top of the tree as at the bottom."""
+ACTIVITY_KEPT = timedelta(minutes=10)
+"""How long a process counts a department's most active groups as they were, while nothing new is written: what a
+removal or the days moving on may take to show."""
 FEW = 2_000
 """Up to this many people, a department's items are found by author; above, by time. By author reads all their
 items of those days; by time reads items until the sample holds their newest, about `ACTIVITY_SAMPLE` divided by
@@ -130,7 +135,35 @@ def active_groups(
     session: Session, reader: User, department: Department, limit: int = ACTIVE_GROUPS
 ) -> list[ActiveGroup]:
     """The groups the reader may see that the department's people wrote most in lately, most first."""
-    since = utcnow() - timedelta(days=ACTIVE_DAYS)
+    hidden = set(session.scalars(_HIDDEN, {"reader": reader.id}))
+    shown = [(group_id, items) for group_id, items in _activity(session, department) if group_id not in hidden][:limit]
+    named = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_([g for g, _ in shown])))}
+    return [ActiveGroup(named[group_id], items) for group_id, items in shown]
+
+
+_HIDDEN = hidden_group_ids_of(bindparam("reader"))
+_NEWEST = select(
+    select(func.max(Post.id)).scalar_subquery(),
+    select(func.max(Comment.id)).scalar_subquery(),
+    select(OrganisationVersion.version).scalar_subquery(),
+)
+
+
+def _activity(session: Session, department: Department) -> list[tuple[int, int]]:
+    """(group id, items) of every group the department's people wrote in lately, most first, whoever reads: kept by
+    the process until anything new is written anywhere or someone moves, or for `ACTIVITY_KEPT` (a removal, and the
+    days moving on)."""
+    newest, now = tuple(session.execute(_NEWEST).one()), utcnow()
+    kept = context_of(session).kept.setdefault(_KEPT_ACTIVITY, {})
+    found = kept.get(department.id)
+    if found is not None and found[0] == newest and now - found[1] < ACTIVITY_KEPT:
+        return found[2]
+    counted = _count_activity(session, department, since=now - timedelta(days=ACTIVE_DAYS))
+    kept[department.id] = (newest, now, counted)
+    return counted
+
+
+def _count_activity(session: Session, department: Department, since) -> list[tuple[int, int]]:
     below = subtree_ids(department)
     authors = select(User.id).where(User.department_id.in_(below))
     few = session.scalar(select(func.count()).select_from(authors.limit(FEW + 1).subquery())) <= FEW
@@ -159,16 +192,16 @@ def active_groups(
     in_threads = select(Post.group_id.label("group_id")).join(answered, answered.c.post_id == Post.id)
     written = union_all(select(wrote.c.group_id), in_threads).subquery()
     items = func.count().label("items")
-    # The sample is of everything they wrote; what the reader may not see is then left out, neither shown nor counted.
+    # The sample is of everything they wrote, counted for every reader; what a reader may not see is left out when
+    # it is shown (`active_groups`), neither shown nor counted.
     rows = session.execute(
-        select(Group, items)
+        select(Group.id, items)
         .join(written, written.c.group_id == Group.id)
-        .where(Group.id.in_(visible_group_ids(reader)), Group.kind == GroupKind.GROUP)
-        .group_by(Group.id)
+        .where(Group.kind == GroupKind.GROUP)
+        .group_by(Group.id, Group.name)
         .order_by(items.desc(), Group.name, Group.id)
-        .limit(limit)
     ).all()
-    return [ActiveGroup(group, count) for group, count in rows]
+    return [(group_id, count) for group_id, count in rows]
 
 
 def department_page(session: Session, reader: User, department_id: int) -> DepartmentPage:

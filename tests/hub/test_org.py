@@ -107,6 +107,23 @@ def test_most_active_groups_count_the_last_90_days_and_never_a_private_group_for
         assert member == [("board", 3), ("oud", 1), ("tuin", 1)]
 
 
+def test_the_most_active_groups_a_process_keeps_are_counted_again_once_someone_writes_or_moves(context, org):
+    def active(department_id: int) -> list[tuple[str, int]]:
+        with context.session_scope() as session:
+            reader = zoe_of(session)
+            department = departments.get_department(session, department_id)
+            return [(a.group.slug, a.items) for a in departments.active_groups(session, reader, department)]
+
+    assert active(org["field"]) == [("oud", 1), ("tuin", 1)]
+    with context.session_scope() as session:
+        tuin = groups.get_group(session, "tuin")
+        posts.create_post(session, tuin, accounts.get_user(session, "bram@example.com"), "Sla", "Groen")
+    assert active(org["field"]) == [("tuin", 2), ("oud", 1)]
+    with context.session_scope() as session:
+        accounts.get_user(session, "bram@example.com").department_id = org["consumer"]
+    assert active(org["field"]) == [("oud", 1)]
+
+
 def test_the_department_page_never_shows_a_private_group_to_a_non_member(context, org):
     page = signed_in(context, "zoe@example.com").get(f"/org/{org['consumer']}")
     assert page.status_code == 200
