@@ -16,7 +16,8 @@ each; beside it, in the same run, 8 threads send the same SQL that finds a page'
 (`hub.services.feed.feed_keys`: the statements it sent for each person, with their values)
 over plain DB-API connections: what the database alone costs, without the page's other reads
 (the items, reactions, read marks), the session, JSON and HTTP. The figures are the latencies
-(p50, p95, p99) and the pages per second. Nothing is asserted; the target is a p95 under 50 ms at `--scale 1`.
+(p50, p95, p99) and the pages per second, and the server's processor time per page with one client asking in
+turn (a figure the machine's other work hardly moves). Nothing is asserted; the target is a p95 under 50 ms at `--scale 1`.
 """
 
 from __future__ import annotations
@@ -312,6 +313,29 @@ def measure(clients: int, rounds: int, ask) -> dict:
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "rate": len(latencies) / elapsed}
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """Processor time, user and system, of `plein web` and its processes so far (Linux's /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in [server.pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_page(server: subprocess.Popen, pages: int, ask) -> float:
+    """Milliseconds of the server's processor time per page, one client asking `pages` in turn: unlike latency
+    under 8 clients, this does not depend on what else the machine runs."""
+    ask_one = ask(0)
+    before = server_cpu_seconds(server)
+    for r in range(pages):
+        ask_one(r)
+    return (server_cpu_seconds(server) - before) * 1000 / pages
+
+
 def http_asker(port: int, tokens: list[str]):
     def for_client(n: int):
         # http.client, not httpx: the clients share the cores with the server (see bench/search.py).
@@ -400,6 +424,7 @@ def run(engine: str, database_url: str, scale: float, rounds: int, readers: int,
             print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
             report("plain SQL, feed query", measure(8, rounds, asked_in_sql))
             report(f"GET /api/feed, {processes} web processes", measure(8, rounds, asked_over_http))
+            print(f"  server CPU per page, one client: {cpu_per_page(server, 8 * rounds, asked_over_http):.1f} ms")
             print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             server.terminate()
