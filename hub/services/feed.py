@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, exists, false, func, literal, or_, select, tuple_, union, union_all
+from sqlalchemy import String, and_, bindparam, exists, false, func, literal, null, or_, select, tuple_, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -135,15 +135,23 @@ def _list(name: str):
     return bindparam(name, expanding=True)
 
 
-_STANDING = select(Follow.kind, Follow.person_id, Follow.group_id, Follow.post_id, Follow.tag, Follow.muted).where(
-    Follow.user_id == bindparam("reader"), or_(Follow.muted, Follow.following)
+_HIDDEN = "hidden"
+_hidden = hidden_group_ids_of(bindparam("reader")).subquery()
+_STANDING = union_all(
+    select(Follow.kind, Follow.person_id, Follow.group_id, Follow.post_id, Follow.tag, Follow.muted).where(
+        Follow.user_id == bindparam("reader"), or_(Follow.muted, Follow.following)
+    ),
+    # The private groups hidden from the reader come along as rows of a kind of their own: one round trip, not two.
+    select(literal(_HIDDEN, String), null(), _hidden.c.id, null(), null(), false()),
 )
-_HIDDEN = hidden_group_ids_of(bindparam("reader"))
 
 
 def _standing(connection, reader: User) -> _Standing:
-    standing = _Standing(hidden_groups=connection.scalars(_HIDDEN, {"reader": reader.id}).all())
+    standing = _Standing()
     for kind, person_id, group_id, post_id, tag, muted in connection.execute(_STANDING, {"reader": reader.id}).all():
+        if kind == _HIDDEN:
+            standing.hidden_groups.append(group_id)
+            continue
         target = {"person": person_id, "group": group_id, "post": post_id, "tag": tag}[kind]
         (standing.muted if muted else standing.following)[kind].append(target)
     return standing

@@ -9,10 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
+from hub.db import upgrade_database
 from hub.models import Comment, Post, ThreadRead
 from hub.services import accounts, feed, follows, groups, posts, reactions
 from hub.services.errors import Invalid
 from hub.web.app import create_app
+from tests.support.hub import hub_context
 from tests.support.web import signed_in_with_csrf
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -30,6 +32,10 @@ def way(request, monkeypatch):
 
 @pytest.fixture
 def hub(session):
+    return people_and_groups(session)
+
+
+def people_and_groups(session):
     """Anna reads. Bram and Carol write; Team and Club are public, Board is private with Bram (not Anna) in it."""
     anna = accounts.create_user(session, "anna@example.com", "Anna de Vries")
     bram = accounts.create_user(session, "bram@example.com", "Bram Bos")
@@ -61,6 +67,29 @@ def answer(session, post, author, body, minutes=0):
 
 def seen(session, reader, cursor=None, size=feed.PAGE_SIZE):
     return [(item.kind, item.id) for item in feed.home_feed(session, reader, cursor, size).items]
+
+
+@pytest.fixture
+def postgres_session(postgres, tmp_path):
+    built = hub_context(tmp_path / "data", database_url=postgres.fresh_database("home_feed"))
+    upgrade_database(built.settings)
+    with built.session_scope() as session:
+        yield session
+    built.close()
+
+
+def test_on_postgresql_the_feed_leaves_out_hidden_groups_and_muted_threads_and_pages_on(postgres_session):
+    session = postgres_session
+    anna, bram, carol, team, club, board = people_and_groups(session)
+    follows.follow(session, anna, bram)
+    secret = write(session, board, bram, "Geheim", minutes=1)
+    muted = write(session, team, carol, "Stil", minutes=2)
+    follows.mute(session, anna, muted)
+    shown = [write(session, team, bram, f"Bericht {n}", minutes=3 + n) for n in range(3)]
+    answer(session, secret, bram, "Ook geheim", minutes=9)
+    first = feed.home_feed(session, anna, size=2)
+    assert [item.id for item in first.items] == [shown[2].id, shown[1].id]
+    assert seen(session, anna, first.next_cursor, size=2) == [("post", shown[0].id)]
 
 
 # What appears
