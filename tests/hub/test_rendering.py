@@ -227,3 +227,36 @@ def test_composer_pages_load_the_mention_script_from_this_origin_only(context, h
     assert "script-src 'self'" in page.headers["content-security-policy"]
     script = client.get("/mentions.js")
     assert script.status_code == 200 and "aria-activedescendant" in script.text
+
+
+# Snippets: the start of a text as plain words, for feeds and mails
+
+MARKDOWN_BODY = (
+    "## Plan for **Q3**\n\n"
+    "We *ship* the [new site](https://example.org/site) and `deploy.sh`.\n\n"
+    "![Whiteboard after the meeting](board.jpg) ![](uploads/floor%20plan.png)\n\n"
+    "| Team | Owner |\n|------|-------|\n| Web | Anna |\n\n"
+    "> quoted\n\n- one\n- two\n\n<b>loud</b> ~~old~~ &amp; done"
+)
+MARKUP_CHARACTERS = ("**", "##", "](", "![", "|", "`", "<b>", "~~", "&amp;", "> ")
+
+
+def test_a_snippet_is_plain_text_with_images_as_their_caption_or_file_name_and_tables_as_words():
+    text = rendering.snippet(MARKDOWN_BODY, 400)
+    assert not any(mark in text for mark in MARKUP_CHARACTERS), text
+    assert text.startswith("Plan for Q3 We ship the new site and deploy.sh. Whiteboard after the meeting floor plan.png")
+    assert "Team Owner Web Anna" in text and "quoted one two loud old & done" in text
+
+
+def test_a_snippet_of_plain_text_is_its_words_on_one_line_cut_at_a_word():
+    assert rendering.snippet("  Coffee at ten,\n\nbring   cake  ") == "Coffee at ten, bring cake"
+    cut = rendering.snippet("word " * 100, 30)
+    assert cut == "word word word word word word…" and len(cut) <= 30
+    assert rendering.snippet("3 < 4 and 5 > 2") == "3 < 4 and 5 > 2"
+
+
+def test_a_snippet_reads_only_the_start_of_a_huge_or_hostile_text_in_a_budget():
+    for hostile in ("[" * 200_000, "*a " * 100_000, "| x " * 100_000 + "\n|---|\n", "<div>" * 50_000):
+        started = time.perf_counter()
+        assert len(rendering.snippet(hostile)) <= rendering.SNIPPET_LENGTH
+        assert time.perf_counter() - started < 1
