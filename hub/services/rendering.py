@@ -7,7 +7,8 @@ and mailto only and get rel="nofollow noopener"). Markdown's parser is quadratic
 (thousands of `[`), so text longer than `MARKDOWN_MAX_CHARS` is shown as plain text instead.
 
 An image shows only when it is a file of the thread: `![caption](photo.jpg)` names it by its file
-name (the oldest of that name), `![caption](attachment:12)` by its id. Any other image would tell
+name (the oldest of that name), `![caption](attachment:12)` by its id. In a composer's preview, an
+image named by a file the author chose but has not posted yet shows as a placeholder that says so. Any other image would tell
 its server who reads: one on the web stays a link, anything else stays text. HTML that came by
 mail was sanitized when it arrived (`mailgateway.html`); `mail_html` cleans it once more for the
 page, keeping only images the mail carried itself. Cleaning is quadratic in how deep the HTML nests
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from posixpath import basename
 from urllib.parse import unquote, urlsplit
 
@@ -50,10 +51,10 @@ _MARKDOWN = (
 _TABLE_TAGS = {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col"}
 _ALLOWED_TAGS = {
     "p", "br", "a", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "img", *_TABLE_TAGS,
+    "h1", "h2", "h3", "h4", "h5", "h6", "img", "span", *_TABLE_TAGS,
 }
 _ALLOWED_ATTRIBUTES = {
-    "a": {"href", "class"}, "ol": {"start"}, "code": {"class"}, "img": {"src", "alt", "title"},
+    "a": {"href", "class"}, "ol": {"start"}, "code": {"class"}, "img": {"src", "alt", "title"}, "span": {"class"},
     "th": {"style"}, "td": {"style"},
 }
 SNIPPET_LENGTH = 200
@@ -82,15 +83,17 @@ _MAIL_ATTRIBUTES = {
 
 
 def render_bodies(
-    session: Session, texts: Iterable[str], reader: User | None = None, *, attachments: Iterable[Attachment] = ()
+    session: Session, texts: Iterable[str], reader: User | None = None, *, attachments: Iterable[Attachment] = (),
+    pending: Mapping[str, str] | None = None,
 ) -> dict[str, Markup]:
     """Each text as HTML, keyed by the text itself; every mention in them resolved with one query, and links to
     documents `reader` may see shown as cards. `attachments` are the thread's files, which its texts may show
-    as images."""
+    as images; `pending` the files chosen in a composer but not stored yet, by file name, each with the words
+    its placeholder shows."""
     texts = list(dict.fromkeys(texts))
     mentions = [mention for text in texts if len(text) <= MARKDOWN_MAX_CHARS for mention in find_mentions(text)]
     people = resolve(session, mentions)
-    files = _Files(attachments)
+    files = _Files(attachments, pending or {})
     return document_cards.with_cards(session, reader, {text: _render(text, people, files) for text in texts})
 
 
@@ -163,9 +166,10 @@ def _depth(html: str) -> int:
 
 
 class _Files:
-    """The thread's attachments by file name (the oldest of a name) and by id."""
+    """The thread's attachments by file name (the oldest of a name) and by id, and the files not stored yet."""
 
-    def __init__(self, attachments: Iterable[Attachment]) -> None:
+    def __init__(self, attachments: Iterable[Attachment], pending: Mapping[str, str]) -> None:
+        self.pending = pending
         self.by_id: dict[str, Attachment] = {}
         self.by_name: dict[str, Attachment] = {}
         for attachment in sorted(attachments, key=lambda a: a.id):
@@ -219,11 +223,20 @@ def _images(children: list[Token], files: _Files) -> list[Token]:
             result.append(child)
         elif attachment is not None:
             result += _link(attachment_path(attachment.id, attachment.filename), caption or attachment.filename)
+        elif (note := files.pending.get(unquote(source))) is not None:
+            result.append(_placeholder(caption or unquote(source), note))
         elif source.startswith(("http://", "https://")):
             result += _link(source, caption or source)
         else:
             result.append(_text(f"![{caption}]({unquote(source)})"))
     return result
+
+
+def _placeholder(caption: str, note: str) -> Token:
+    """Where a file not posted yet will show: its caption and a note, as raw HTML made here (the text's own
+    HTML is never parsed)."""
+    html = Markup('<span class="pending-file"><strong>{}</strong> {}</span>').format(caption, note)
+    return Token("html_inline", "", 0, content=str(html))
 
 
 def _link(href: str, content: str) -> list[Token]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 from urllib.parse import quote
 
@@ -42,6 +42,7 @@ from hub.services import (
     videos,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
+from hub.services.submissions import Upload
 from hub.services.visibility import find_membership
 from hub.templating import showing_photos
 from hub.urls import comment_path, group_path, post_path
@@ -129,7 +130,7 @@ def group_page(
 def _group_page(
     request: Request, session: Session, user: User, group: Group, page: int = 1, status_code: int = 200,
     form: dict[str, str] | None = None, error: str | None = None, notice: str | None = None,
-    refused: str | None = None, preview: Markup | None = None,
+    refused: str | None = None, preview: Markup | None = None, preview_files: Sequence[str] = (),
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     settings = context_of_app(request).settings
@@ -139,7 +140,7 @@ def _group_page(
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
                   max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), preview=preview,
-                  following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
+                  preview_files=preview_files, following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
@@ -164,7 +165,8 @@ def new_post(request: Request, slug: str, session: DB, user: PageUser, form: Upl
     title, body = form.fields.get("title", ""), form.fields.get("body", "")
     if form.fields.get("preview"):
         return _group_page(request, session, user, group, form={"title": title, "body": body},
-                           preview=_preview(session, body))
+                           preview=_preview(request, session, user, body, uploads=form.files),
+                           preview_files=[upload.filename for upload in form.files])
     if form.refused:
         return _group_page(request, session, user, group, status_code=413, form={"title": title, "body": body},
                            refused=form.refused)
@@ -192,7 +194,7 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     feed.mark_read(session, user, post)
     inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
-               "refused": None, **extra}
+               "preview_files": [], "refused": None, **extra}
     settings = context_of_app(request).settings
     response = render(
         request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
@@ -211,8 +213,18 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     return response
 
 
-def _preview(session: Session, body: str, attachments: Iterable[Attachment] = ()) -> Markup:
-    return rendering.render_bodies(session, [body], attachments=attachments)[body]
+def _preview(
+    request: Request, session: Session, user: User, body: str, attachments: Iterable[Attachment] = (),
+    uploads: Iterable[Upload] = (),
+) -> Markup:
+    """`body` as it will show; an image of a file chosen with it (`uploads`, not stored by a preview) as a
+    placeholder that says it shows once posted, and one of the thread's stored files as itself."""
+    gettext = context_of_app(request).catalogue.translator(reader_language(request, user)).gettext
+    waiting = {
+        upload.filename: Message("(%(name)s shows here once posted)", name=upload.filename).translated(gettext)
+        for upload in uploads
+    }
+    return rendering.render_bodies(session, [body], attachments=attachments, pending=waiting)[body]
 
 
 def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
@@ -244,7 +256,9 @@ def new_comment(request: Request, post_id: Id, session: DB, user: PageUser, form
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
     if form.fields.get("preview"):
         return _post_page(request, session, user, post_id, form={"body": body},
-                          preview=_preview(session, body, post.attachments), reply_to=parent.id if parent else None)
+                          preview=_preview(request, session, user, body, post.attachments, form.files),
+                          preview_files=[upload.filename for upload in form.files],
+                          reply_to=parent.id if parent else None)
     if form.refused:
         return _post_page(request, session, user, post_id, status_code=413, form={"body": body},
                           refused=form.refused, reply_to=parent.id if parent else None)
@@ -567,7 +581,7 @@ def edit_post(
     post = posts.get_post(session, user, post_id)
     if preview:
         return _edit_page(request, user, post, "edit", form={"title": title, "body": body},
-                          preview=_preview(session, body, post.attachments))
+                          preview=_preview(request, session, user, body, post.attachments))
     try:
         posts.edit_post(session, post, user, title, body)
     except Invalid as error:
@@ -602,7 +616,7 @@ def edit_comment(
     comment = posts.get_comment(session, user, comment_id)
     if preview:
         return _edit_page(request, user, comment, "edit", form={"body": body},
-                          preview=_preview(session, body, comment.post.attachments))
+                          preview=_preview(request, session, user, body, comment.post.attachments))
     try:
         posts.edit_comment(session, comment, user, body)
     except Invalid as error:
