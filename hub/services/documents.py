@@ -14,6 +14,7 @@ Who may see a document is who may see its group (`visibility`); to anyone else i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -253,6 +254,36 @@ def get_document(session: Session, reader: User, document_id: int) -> DocumentPa
     if not versions:
         raise NotFound("no document %(id)s", id=document_id)
     return DocumentPage(document_id=document_id, group=group, versions=versions)
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where one file stands among its document's versions: `number` of `count`, oldest first."""
+
+    document_id: int
+    number: int
+    count: int
+
+
+def versions_of(session: Session, attachments: Iterable[Attachment]) -> dict[int, Version]:
+    """For each of `attachments` that is one of several versions of a document, which one it is; one query.
+    The versions are all in the attachments' own group, so whoever sees these files may see them all."""
+    ids = {attachment.id for attachment in attachments}
+    if not ids:
+        return {}
+    theirs = select(DocumentVersion.document_id).where(DocumentVersion.attachment_id.in_(ids))
+    by_document: dict[int, list[int]] = {}
+    for document_id, attachment_id in session.execute(
+        select(DocumentVersion.document_id, DocumentVersion.attachment_id)
+        .where(DocumentVersion.document_id.in_(theirs))
+        .order_by(DocumentVersion.attachment_id)
+    ):
+        by_document.setdefault(document_id, []).append(attachment_id)
+    return {
+        attachment_id: Version(document_id, number, len(versions))
+        for document_id, versions in by_document.items() if len(versions) > 1
+        for number, attachment_id in enumerate(versions, start=1) if attachment_id in ids
+    }
 
 
 def visible_entries(

@@ -20,6 +20,7 @@ from hub.services import (
     accounts,
     attachments,
     bounces,
+    documents,
     feed,
     follows,
     groups,
@@ -206,7 +207,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
             session, [post.body_text, *(c.body_text for c in post.comments)], user, attachments=post.attachments
         ),
         mail_body=rendering.mail_html(post.body_html) if post.body_html else None,
-        videos=videos.cards(post.attachments), max_files=settings.max_attachments,
+        videos=videos.cards(post.attachments), versions=documents.versions_of(session, post.attachments),
+        max_files=settings.max_attachments,
         max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer

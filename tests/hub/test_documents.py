@@ -283,6 +283,32 @@ def test_a_link_to_a_document_shows_as_a_card_only_to_those_who_may_see_it(conte
     assert f'<a href="http://hub.plein.test/g/board/documents/{secret}" rel="nofollow noopener">' in seen_by_bob
 
 
+def test_beside_each_file_on_the_post_page_is_which_version_it_is_linked_to_the_documents_page(context, company):
+    first = share(context, "engineering", "Eerste", {"plan.pdf": PLAN_1, "los.pdf": b"%PDF-1.4 alone\n"})
+    second = share(context, "engineering", "Tweede", {"Plan.pdf": PLAN_2})
+    with context.session_scope() as session:
+        post = session.get(Post, second)
+        comment = posts.create_comment(session, post, accounts.get_user(session, "bob@example.com"), "Nieuwste")
+        attachments.attach(session, post, "PLAN.pdf", "application/pdf", PLAN_3, comment=comment)
+    document = document_id_of(context, "PLAN.pdf")
+    link = rf'<a href="/g/engineering/documents/{document}">version (\d) of 3</a>'
+    bob = signed_in(context, "bob@example.com")
+    assert re.findall(link, bob.get(f"/p/{first}").text) == ["1"]
+    assert re.findall(link, bob.get(f"/p/{second}").text) == ["2", "3"]
+    assert "of 1</a>" not in bob.get(f"/p/{first}").text and "los.pdf" in bob.get(f"/p/{first}").text
+    with context.session_scope() as session:
+        found = documents.versions_of(session, session.get(Post, first).attachments)
+        assert [(v.number, v.count) for v in found.values()] == [(1, 3)]
+
+
+def test_a_non_member_sees_no_version_of_a_private_groups_file(context, company):
+    secret = share(context, "board", "Geheim", {"plan.pdf": PLAN_1})
+    share(context, "board", "Geheimer", {"plan.pdf": PLAN_2})
+    carol = signed_in(context, "carol@example.com")
+    assert carol.get(f"/p/{secret}").status_code == 404
+    assert "version" not in carol.get(f"/p/{secret}").text
+
+
 @pytest.fixture
 def on_postgresql(postgres, data_dir, monkeypatch):
     """PostgreSQL for the hub's `context`, which reads `PLEIN_DATABASE_URL` as it is built after this."""
