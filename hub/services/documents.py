@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -284,6 +284,30 @@ def versions_of(session: Session, attachments: Iterable[Attachment]) -> dict[int
         for document_id, versions in by_document.items() if len(versions) > 1
         for number, attachment_id in enumerate(versions, start=1) if attachment_id in ids
     }
+
+
+def carried(session: Session, reader: User, posts: Iterable[int], comments: Iterable[int]) -> dict[tuple[str, int], list[Entry]]:
+    """The documents (not photos or videos) that each of `posts` carries itself and each of `comments` carries,
+    keyed `("post", id)` or `("comment", id)`, each as its entry, for a list of items: two queries whatever
+    the number of items. Only what `reader` may see."""
+    posts, comments = set(posts), set(comments)
+    if not posts and not comments:
+        return {}
+    own = (Attachment.post_id.in_(posts) & Attachment.comment_id.is_(None)) if posts else false()
+    rows = session.execute(
+        select(Attachment.post_id, Attachment.comment_id, DocumentVersion.document_id)
+        .join(DocumentVersion, DocumentVersion.attachment_id == Attachment.id)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.name_key.is_not(None), or_(own, Attachment.comment_id.in_(comments)))
+        .order_by(Attachment.id)
+    ).all()
+    entries, _ = visible_entries(session, reader, {document_id for _, _, document_id in rows}, set())
+    found: dict[tuple[str, int], list[Entry]] = {}
+    for post_id, comment_id, document_id in rows:
+        key = ("comment", comment_id) if comment_id is not None else ("post", post_id)
+        if document_id in entries and entries[document_id] not in found.get(key, []):
+            found.setdefault(key, []).append(entries[document_id])
+    return found
 
 
 def visible_entries(

@@ -135,8 +135,9 @@ def _group_page(
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     settings = context_of_app(request).settings
-    response = render(request, "group.html", status_code=status_code, user=user, group=group,
-                  found=feed.threads_by_activity(session, user, group, page),
+    found = feed.threads_by_activity(session, user, group, page)
+    response = render(request, "group.html", status_code=status_code, user=user, group=group, found=found,
+                  documents=documents.carried(session, user, [thread.post.id for thread in found.threads], ()),
                   membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
