@@ -198,10 +198,13 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
                "preview_files": [], "refused": None, **extra}
     settings = context_of_app(request).settings
+    comments = posts.threaded(post.comments)
+    post_attachments = [a for a in post.attachments if a.comment_id is None]
+    shown = [*post_attachments, *(a for item in comments if not item.comment.removed_at for a in item.comment.attachments)]
     response = render(
-        request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
-        may_post=groups.can_post(session, user, post.group),
-        post_attachments=[a for a in post.attachments if a.comment_id is None],
+        request, "post.html", user=user, post=post, comments=comments,
+        may_post=groups.can_post(session, user, post.group), post_attachments=post_attachments,
+        thread_photos=[a for a in shown if a.media_ready_at],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
         following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
         bodies=rendering.render_bodies(
