@@ -315,7 +315,7 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
     """The file from disk in chunks, with the byte ranges a video player asks for (RFC 9110 §14); a photo
     without its location, whole (photos are small beside videos)."""
-    found = videos.visible_attachment(session, user, attachment_id)
+    found = attachments.visible_attachment(session, user, attachment_id)
     if photo_sizes.is_photo(found):
         data, media_type, name = photo_sizes.served_original(found)
         return Response(data, media_type=media_type, headers=_file_headers(media_type, name))
