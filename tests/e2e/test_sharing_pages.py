@@ -66,11 +66,6 @@ def page(company: Company):
         yield tab
 
 
-def shots(tmp_path):
-    """Screenshots where a person can look at them after the run."""
-    return tmp_path
-
-
 def test_a_photo_opens_over_the_thread_and_the_keyboard_moves_through_the_threads_photos(company, page, tmp_path):
     post = share(company, "Whiteboard", "De sessie van vandaag.", [
         (f"{name}.jpg", jpeg(colour), "image/jpeg")
@@ -86,7 +81,7 @@ def test_a_photo_opens_over_the_thread_and_the_keyboard_moves_through_the_thread
     box = page.locator(f"#photo-{first}")
     assert box.is_visible() and box.get_attribute("role") == "dialog"
     assert page.evaluate("document.activeElement.className") == "lightbox-close"
-    look_at(page, "lightbox", shots(tmp_path))
+    look_at(page, "lightbox", tmp_path)
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"location.hash === '#photo-{second}'")
     assert page.locator(f"#photo-{second}").is_visible() and not box.is_visible()
@@ -99,7 +94,7 @@ def test_a_photo_opens_over_the_thread_and_the_keyboard_moves_through_the_thread
     page.wait_for_function(f"location.hash === '#attachment-{second}'")
     assert page.locator(".lightbox:visible").count() == 0
     assert page.evaluate("document.activeElement.getAttribute('href')") == f"#photo-{second}"
-    look_at(page, "thread-with-photos", shots(tmp_path))
+    look_at(page, "thread-with-photos", tmp_path)
 
 
 def test_the_preview_of_a_new_post_shows_a_chosen_photo_as_a_placeholder(company, page, tmp_path):
@@ -112,7 +107,7 @@ def test_the_preview_of_a_new_post_shows_a_chosen_photo_as_a_placeholder(company
     assert placeholder.inner_text().split("\n")[0] == "Het bord na de sessie"
     assert "bord.jpg shows here once posted" in placeholder.inner_text()
     assert "choose bord.jpg again" in page.locator(".preview").inner_text()
-    look_at(page, "preview-with-a-chosen-photo", shots(tmp_path))
+    look_at(page, "preview-with-a-chosen-photo", tmp_path)
 
 
 def test_a_documents_versions_show_in_its_thread_and_its_cards_in_the_thread_list_and_the_feed(company, page, tmp_path):
@@ -122,10 +117,10 @@ def test_a_documents_versions_show_in_its_thread_and_its_cards_in_the_thread_lis
     page.goto(f"{server.base_url}/p/{latest['id']}")
     version = page.get_by_role("link", name="version 3 of 3")
     assert version.is_visible() and "/documents/" in version.get_attribute("href")
-    look_at(page, "thread-with-a-version", shots(tmp_path))
+    look_at(page, "thread-with-a-version", tmp_path)
     page.goto(f"{server.base_url}/g/engineering")
     assert page.locator("a.document-card").count() >= 3
-    look_at(page, "thread-list-with-cards", shots(tmp_path))
+    look_at(page, "thread-list-with-cards", tmp_path)
     page.goto(f"{server.base_url}/")
     assert page.locator("a.document-card").first.is_visible()
-    look_at(page, "feed-with-cards", shots(tmp_path))
+    look_at(page, "feed-with-cards", tmp_path)

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import event, select
 
 from hub.models import Attachment, Post
-from hub.services import accounts, attachments, groups, posts, rendering
+from hub.services import accounts, attachments, groups, person_details, posts, rendering
 from hub.templating import AVATAR_COLOURS, avatar
 from tests.support.web import signed_in_with_csrf
 
@@ -303,6 +303,14 @@ def test_a_snippet_of_plain_text_is_its_words_on_one_line_cut_at_a_word():
     cut = rendering.snippet("word " * 100, 30)
     assert cut == "word word word word word word…" and len(cut) <= 30
     assert rendering.snippet("3 < 4 and 5 > 2") == "3 < 4 and 5 > 2"
+
+
+def test_a_profiles_recent_activity_shows_plain_words_of_a_markdown_post(session, people):
+    team = groups.create_group(session, "team", "Team")
+    groups.add_member(session, team, people)
+    posts.create_post(session, team, people, "Plan", MARKDOWN_BODY)
+    [activity] = person_details.recent_activity(session, people, people)
+    assert activity.snippet.startswith("Plan for Q3 We ship the new site") and "**" not in activity.snippet
 
 
 def test_a_snippet_reads_only_the_start_of_a_huge_or_hostile_text_in_a_budget():
