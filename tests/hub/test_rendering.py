@@ -268,6 +268,18 @@ def test_preview_of_a_comment_shows_a_stored_photo_of_the_thread_and_a_chosen_on
         assert len(session.get(Post, hub["post"]).comments) == 1
 
 
+def test_a_non_member_previewing_a_new_post_with_a_file_in_a_private_group_learns_nothing(context, hub):
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
+
+    def preview(slug: str):
+        return client.post(f"/g/{slug}/posts", data={"csrf": csrf, "title": "x", "body": "![](a.jpg)", "preview": "1"},
+                           files={"files": ("a.jpg", jpeg(), "image/jpeg")})
+
+    secret, missing = preview("board"), preview("nowhere")
+    assert secret.status_code == missing.status_code == 404
+    assert "pending-file" not in secret.text and "Board" not in secret.text and "Reorganisatie" not in secret.text
+
+
 def test_a_placeholder_is_only_made_by_the_preview_never_by_text(session):
     html = html_of(session, '<span class="pending-file">x</span> ![a](b.jpg)')
     assert '<span class="pending-file">' not in html and "&lt;span" in html
