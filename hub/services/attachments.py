@@ -31,9 +31,11 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.context import context_of
-from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post
+from hub.models import Attachment, Comment, HeldFile, HeldMessage, Post, User
 from hub.services import documents
 from hub.services.digest_horizon import NEW_ITEMS_LOCK_ID, announce_new_item
+from hub.services.errors import NotFound
+from hub.services.visibility import can_see
 
 SWEEP_TASK = "plein.attachments.sweep"
 PHOTO_SIZES_TASK = "plein.media.photo_sizes"
@@ -128,6 +130,15 @@ def store_file(folder: Path, path: Path) -> str:
     os.replace(path, target)
     _sync_directory(target.parent)
     return sha256
+
+
+def visible_attachment(session: Session, reader: User, attachment_id: int) -> Attachment:
+    """The attachment, if `reader` may see its post; one that is hidden is as missing, in the same words.
+    Every download, size and poster of a file goes through here."""
+    found = session.get(Attachment, attachment_id)
+    if found is None or not can_see(session, reader, found.post.group):
+        raise NotFound("no attachment %(id)s", id=attachment_id)
+    return found
 
 
 def read_blob(attachment: Attachment) -> bytes:

@@ -38,6 +38,7 @@ from hub.services import addresses, digest_horizon, follows
 from hub.services.message_ids import message_id
 from hub.services.notifications import reply_address
 from hub.services.outbox import compose, queue_mail
+from hub.services.rendering import snippet
 from hub.services.subscriptions import digest_unsubscribe_token
 from hub.templating import Catalogue, format_moment
 from hub.urls import comment_path, post_path, unsubscribe_path
@@ -45,7 +46,7 @@ from hub.urls import comment_path, post_path, unsubscribe_path
 T = TypeVar("T")
 FREQUENCIES = (Delivery.DAILY, Delivery.WEEKLY)
 SNIPPET_LENGTH = 160
-"""About two lines of a phone screen."""
+"""About two lines of a phone screen in a mail's wider type."""
 
 
 @dataclass
@@ -82,11 +83,6 @@ class Digest:
     subject: str
     text: str
     html: str
-
-
-def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1].rsplit(" ", 1)[0].rstrip(".,;:") + "…"
 
 
 class PostView(NamedTuple):
@@ -361,7 +357,7 @@ def _build(
                 post_id=post.id, title=post.title, group=section.name, author=post.author,
                 time=shared(("time", post.id, user.timezone, language),
                             lambda: format_moment(post.created_at, language, user.timezone, date="MMMd")),
-                snippet=shared(("snippet", post.id), lambda: snippet(post.body_text)),
+                snippet=shared(("snippet", post.id), lambda: snippet(post.body_text, SNIPPET_LENGTH)),
                 new_comments=len(comments),
                 latest_comment=shared(
                     ("latest", latest.id),

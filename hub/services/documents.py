@@ -14,10 +14,11 @@ Who may see a document is who may see its group (`visibility`); to anyone else i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -253,6 +254,60 @@ def get_document(session: Session, reader: User, document_id: int) -> DocumentPa
     if not versions:
         raise NotFound("no document %(id)s", id=document_id)
     return DocumentPage(document_id=document_id, group=group, versions=versions)
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where one file stands among its document's versions: `number` of `count`, oldest first."""
+
+    document_id: int
+    number: int
+    count: int
+
+
+def versions_of(session: Session, attachments: Iterable[Attachment]) -> dict[int, Version]:
+    """For each of `attachments` that is one of several versions of a document, which one it is; one query.
+    The versions are all in the attachments' own group, so whoever sees these files may see them all."""
+    ids = {attachment.id for attachment in attachments}
+    if not ids:
+        return {}
+    theirs = select(DocumentVersion.document_id).where(DocumentVersion.attachment_id.in_(ids))
+    by_document: dict[int, list[int]] = {}
+    for document_id, attachment_id in session.execute(
+        select(DocumentVersion.document_id, DocumentVersion.attachment_id)
+        .where(DocumentVersion.document_id.in_(theirs))
+        .order_by(DocumentVersion.attachment_id)
+    ):
+        by_document.setdefault(document_id, []).append(attachment_id)
+    return {
+        attachment_id: Version(document_id, number, len(versions))
+        for document_id, versions in by_document.items() if len(versions) > 1
+        for number, attachment_id in enumerate(versions, start=1) if attachment_id in ids
+    }
+
+
+def carried(session: Session, reader: User, posts: Iterable[int], comments: Iterable[int]) -> dict[tuple[str, int], list[Entry]]:
+    """The documents (not photos or videos) that each of `posts` carries itself and each of `comments` carries,
+    keyed `("post", id)` or `("comment", id)`, each as its entry, for a list of items: two queries whatever
+    the number of items. Only what `reader` may see."""
+    posts, comments = set(posts), set(comments)
+    if not posts and not comments:
+        return {}
+    own = (Attachment.post_id.in_(posts) & Attachment.comment_id.is_(None)) if posts else false()
+    rows = session.execute(
+        select(Attachment.post_id, Attachment.comment_id, DocumentVersion.document_id)
+        .join(DocumentVersion, DocumentVersion.attachment_id == Attachment.id)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.name_key.is_not(None), or_(own, Attachment.comment_id.in_(comments)))
+        .order_by(Attachment.id)
+    ).all()
+    entries, _ = visible_entries(session, reader, {document_id for _, _, document_id in rows}, set())
+    found: dict[tuple[str, int], list[Entry]] = {}
+    for post_id, comment_id, document_id in rows:
+        key = ("comment", comment_id) if comment_id is not None else ("post", post_id)
+        if document_id in entries and entries[document_id] not in found.get(key, []):
+            found.setdefault(key, []).append(entries[document_id])
+    return found
 
 
 def visible_entries(

@@ -33,6 +33,7 @@ from hub.services.errors import Invalid
 from hub.services.newest_items import COMMENT as _COMMENT
 from hub.services.newest_items import POST as _POST
 from hub.services.newest_items import Key, NewestItems, Window, aware
+from hub.services.rendering import snippet
 from hub.services.visibility import hidden_group_ids_of, visible_groups_query
 
 PAGE_SIZE = 20
@@ -40,7 +41,6 @@ RECENT = 1_000
 WINDOWS = 4
 """How many of the newest posts, and of the newest comments, a page looks through at a time, and how many
 times, before it reads per kind of follow."""
-SNIPPET_LENGTH = 200
 _KIND = {_POST: "post", _COMMENT: "comment"}
 
 
@@ -474,11 +474,6 @@ def feed_keys(session: Session, reader: User, cursor: Key | None = None, size: i
         cursor = floor
     rest = _keys(connection.execute(_sources(following, muted), {**given, **_bounds(cursor)}))
     return (found + rest)[: size + 1]
-
-
-def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
 
 
 def _items():

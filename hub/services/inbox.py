@@ -44,11 +44,12 @@ from hub.models import (
     utcnow,
 )
 from hub.services import addresses, mail_keys, mentions, notifications
-from hub.services.digests import period_of, snippet
+from hub.services.digests import SNIPPET_LENGTH, period_of
 from hub.services.errors import Invalid
 from hub.services.formatted_mail import mail_body
 from hub.services.message_ids import message_id
 from hub.services.outbox import compose, queue_mail
+from hub.services.rendering import snippet
 from hub.services.visibility import can_see, visible_group_ids, visible_group_ids_of
 from hub.urls import comment_path, post_path
 
@@ -561,7 +562,9 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
         sentence = describe(
             t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
         )
-        lines.append({"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text)})
+        lines.append(
+            {"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text, SNIPPET_LENGTH)}
+        )
     text, html = context.catalogue.render_mail(
         "notifications_daily",
         language=user.language,

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from hub.models import Comment, Department, Group, Membership, Post, User
 from hub.services import personal
+from hub.services.rendering import snippet
 from hub.services.visibility import visible_group_ids
 
 RECENT_ACTIVITY = 10
-SNIPPET_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,6 @@ class PersonDetails:
     """Their newest short updates the reader may see (`hub.services.personal`)."""
 
 
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET_LENGTH else text[: SNIPPET_LENGTH - 1] + "…"
-
-
 def recent_activity(session: Session, reader: User, person: User, limit: int = RECENT_ACTIVITY) -> list[Activity]:
     """The newest posts and comments of `person` that `reader` may see."""
     seen = visible_group_ids(reader)
@@ -67,9 +62,9 @@ def recent_activity(session: Session, reader: User, person: User, limit: int = R
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)
     )
-    found = [Activity("post", p.id, p.id, p.title, _snippet(p.body_text), p.group, p.created_at) for p in posts]
+    found = [Activity("post", p.id, p.id, p.title, snippet(p.body_text), p.group, p.created_at) for p in posts]
     found += [
-        Activity("comment", c.id, c.post_id, c.post.title, _snippet(c.body_text), c.post.group, c.created_at)
+        Activity("comment", c.id, c.post_id, c.post.title, snippet(c.body_text), c.post.group, c.created_at)
         for c in comments
     ]
     found.sort(key=lambda a: (a.created_at, a.kind == "post", a.id), reverse=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.models import PERSONAL_SLUG_PREFIX, Comment, Group, GroupKind, Post, PostingPolicy, User
+from hub.models import PERSONAL_SLUG_PREFIX, Comment, Group, GroupKind, HeldMessage, Post, PostingPolicy, User
 from hub.services import groups, moderation, submissions
 from hub.services.errors import Conflict, Forbidden, Invalid
 from hub.services.posts import MAX_STATUS_LENGTH, create_post
@@ -54,8 +54,9 @@ def find_personal_space(session: Session, person: User) -> Group | None:
     return session.scalar(select(Group).where(Group.kind == GroupKind.PERSONAL, Group.owner_id == person.id))
 
 
-def post_status(session: Session, author: User, body: str, group_slug: str | None = None) -> Post:
-    """A status by `author` to `group_slug`, or to their followers (their personal space) without one."""
+def post_status(session: Session, author: User, body: str, group_slug: str | None = None) -> Post | HeldMessage:
+    """A status by `author` to `group_slug`, or to their followers (their personal space) without one; in a
+    moderated group, the held message that becomes the status once a moderator approves it."""
     body = body.strip()
     if not body:
         raise Invalid("a status needs some text")
@@ -65,7 +66,10 @@ def post_status(session: Session, author: User, body: str, group_slug: str | Non
             limit=MAX_STATUS_LENGTH,
             length=len(body),
         )
-    return create_post(session, _destination(session, author, group_slug), author, "", body, untitled=True)
+    group = _destination(session, author, group_slug)
+    if group.posting_policy == PostingPolicy.MODERATED and not moderation.is_moderator(session, author, group):
+        return moderation.hold_written(session, author, group, None, None, "", body)
+    return create_post(session, group, author, "", body, untitled=True)
 
 
 def post_blog(session: Session, author: User, title: str, body: str, uploads: Sequence[Upload] = ()) -> Post:
@@ -90,10 +94,6 @@ def _destination(session: Session, author: User, group_slug: str | None) -> Grou
     groups.require_open(group)
     if not groups.can_post(session, author, group):
         raise Forbidden("Only members post to %(name)s. Join it to post and comment.", name=group.name)
-    if group.posting_policy == PostingPolicy.MODERATED and not moderation.is_moderator(session, author, group):
-        raise Forbidden(
-            "%(name)s is moderated: give your post a title, and a moderator will look at it.", name=group.name
-        )
     return group
 
 

@@ -121,7 +121,11 @@ def publish_written(session: Session, held: HeldMessage, post: Post | None, pare
     """Make a held web item what its author wrote, with its files: a comment on `post` (under `parent`),
     or a new post in its group when there is no post. Nothing is trimmed: no mail was ever quoted in it."""
     if post is None:
-        made = create_post(session, held.group, held.sender, held.subject, held.text or "(attachments only)")
+        # Only a status is held without a title: a web post needs one, and a comment's is `Re: ...`.
+        made = create_post(
+            session, held.group, held.sender, held.subject, held.text or "(attachments only)",
+            untitled=not held.subject,
+        )
         comment = None
     else:
         made, comment = post, create_comment(session, post, held.sender, held.text, parent=parent)

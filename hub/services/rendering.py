@@ -7,20 +7,26 @@ and mailto only and get rel="nofollow noopener"). Markdown's parser is quadratic
 (thousands of `[`), so text longer than `MARKDOWN_MAX_CHARS` is shown as plain text instead.
 
 An image shows only when it is a file of the thread: `![caption](photo.jpg)` names it by its file
-name (the oldest of that name), `![caption](attachment:12)` by its id. Any other image would tell
+name (the oldest of that name), `![caption](attachment:12)` by its id. In a composer's preview, an
+image named by a file the author chose but has not posted yet shows as a placeholder that says so. Any other image would tell
 its server who reads: one on the web stays a link, anything else stays text. HTML that came by
 mail was sanitized when it arrived (`mailgateway.html`); `mail_html` cleans it once more for the
 page, keeping only images the mail carried itself. Cleaning is quadratic in how deep the HTML nests
 (a second for 10,000 levels), so HTML nested deeper than `MAIL_HTML_MAX_DEPTH` is shown as its text.
 
 A page renders all its bodies with one call, which resolves every mention on it in one query.
+
+`snippet` is the other way round: the start of a text as plain words for a feed, a digest or a
+notification mail, with Markdown (and any HTML in it) taken out, images as their caption or file name.
 """
 
 from __future__ import annotations
 
+import html as html_module
 import re
-from collections.abc import Iterable
-from urllib.parse import unquote
+from collections.abc import Iterable, Mapping
+from posixpath import basename
+from urllib.parse import unquote, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -45,12 +51,21 @@ _MARKDOWN = (
 _TABLE_TAGS = {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col"}
 _ALLOWED_TAGS = {
     "p", "br", "a", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "img", *_TABLE_TAGS,
+    "h1", "h2", "h3", "h4", "h5", "h6", "img", "span", *_TABLE_TAGS,
 }
 _ALLOWED_ATTRIBUTES = {
-    "a": {"href", "class"}, "ol": {"start"}, "code": {"class"}, "img": {"src", "alt", "title"},
+    "a": {"href", "class"}, "ol": {"start"}, "code": {"class"}, "img": {"src", "alt", "title"}, "span": {"class"},
     "th": {"style"}, "td": {"style"},
 }
+SNIPPET_LENGTH = 200
+"""About two lines of a phone screen."""
+SNIPPET_SOURCE_CHARS = 800
+"""How much of a text a snippet reads (cut at a line break in its second half, so no table row is cut): enough words for a snippet of four times
+`SNIPPET_LENGTH` even with long links, and parsing it costs about half a millisecond, as the feed makes one
+for every item on a page."""
+_SNIPPET_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["strikethrough", "table"])
+_MARKUP = re.compile(r"[*_`#|!\[\]<>~&\\]|^ {0,3}(?:[-+=]|\d{1,9}[.)])", re.M)
+"""A text without any of these reads the same as plain text, so a snippet can skip the parser."""
 MAIL_HTML_MAX_DEPTH = 200
 """Real mail nests up to about 40 levels (newsletters of tables in tables)."""
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
@@ -68,16 +83,63 @@ _MAIL_ATTRIBUTES = {
 
 
 def render_bodies(
-    session: Session, texts: Iterable[str], reader: User | None = None, *, attachments: Iterable[Attachment] = ()
+    session: Session, texts: Iterable[str], reader: User | None = None, *, attachments: Iterable[Attachment] = (),
+    pending: Mapping[str, str] | None = None,
 ) -> dict[str, Markup]:
     """Each text as HTML, keyed by the text itself; every mention in them resolved with one query, and links to
     documents `reader` may see shown as cards. `attachments` are the thread's files, which its texts may show
-    as images."""
+    as images; `pending` the files chosen in a composer but not stored yet, by file name, each with the words
+    its placeholder shows."""
     texts = list(dict.fromkeys(texts))
     mentions = [mention for text in texts if len(text) <= MARKDOWN_MAX_CHARS for mention in find_mentions(text)]
     people = resolve(session, mentions)
-    files = _Files(attachments)
+    files = _Files(attachments, pending or {})
     return document_cards.with_cards(session, reader, {text: _render(text, people, files) for text in texts})
+
+
+def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
+    """The start of `text` as plain words on one line, at most `length` characters, cut at a word."""
+    head = text[:SNIPPET_SOURCE_CHARS]
+    if _MARKUP.search(head):
+        line_end = head.rfind("\n") if len(text) > SNIPPET_SOURCE_CHARS else -1
+        head = _plain(head[:line_end] if line_end > SNIPPET_SOURCE_CHARS // 2 else head)
+    flat = " ".join(head.split())
+    if len(flat) <= length:
+        return flat
+    cut = flat[: length - 1]
+    if flat[length - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(".,;:") + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def _plain(text: str) -> str:
+    """Markdown as its words: blocks and table cells apart, images as their caption or file name, HTML as text."""
+    words: list[str] = []
+    for token in _SNIPPET_MARKDOWN.parse(text):
+        if token.type == "inline":
+            words += (_inline_text(child) for child in token.children or ())
+        elif token.type in {"code_block", "fence"}:
+            words.append(token.content)
+        elif token.type == "html_block":
+            words.append(_without_tags(token.content))
+        if token.nesting == -1 or token.type in {"code_block", "fence", "html_block", "hr"}:
+            words.append(" ")
+    return "".join(words)
+
+
+def _inline_text(token: Token) -> str:
+    if token.type in {"text", "code_inline"}:
+        return token.content
+    if token.type in {"softbreak", "hardbreak"}:
+        return " "
+    if token.type == "image":
+        return token.content or basename(urlsplit(unquote(str(token.attrs.get("src", "")))).path)
+    return ""
+
+
+def _without_tags(html: str) -> str:
+    cleaned = nh3.clean(html, tags=set(), clean_content_tags={"script", "style", "title", "head"})
+    return html_module.unescape(cleaned)
 
 
 def mail_html(html: str) -> Markup | None:
@@ -104,9 +166,10 @@ def _depth(html: str) -> int:
 
 
 class _Files:
-    """The thread's attachments by file name (the oldest of a name) and by id."""
+    """The thread's attachments by file name (the oldest of a name) and by id, and the files not stored yet."""
 
-    def __init__(self, attachments: Iterable[Attachment]) -> None:
+    def __init__(self, attachments: Iterable[Attachment], pending: Mapping[str, str]) -> None:
+        self.pending = pending
         self.by_id: dict[str, Attachment] = {}
         self.by_name: dict[str, Attachment] = {}
         for attachment in sorted(attachments, key=lambda a: a.id):
@@ -160,11 +223,20 @@ def _images(children: list[Token], files: _Files) -> list[Token]:
             result.append(child)
         elif attachment is not None:
             result += _link(attachment_path(attachment.id, attachment.filename), caption or attachment.filename)
+        elif (note := files.pending.get(unquote(source))) is not None:
+            result.append(_placeholder(caption or unquote(source), note))
         elif source.startswith(("http://", "https://")):
             result += _link(source, caption or source)
         else:
             result.append(_text(f"![{caption}]({unquote(source)})"))
     return result
+
+
+def _placeholder(caption: str, note: str) -> Token:
+    """Where a file not posted yet will show: its caption and a note, as raw HTML made here (the text's own
+    HTML is never parsed)."""
+    html = Markup('<span class="pending-file"><strong>{}</strong> {}</span>').format(caption, note)
+    return Token("html_inline", "", 0, content=str(html))
 
 
 def _link(href: str, content: str) -> list[Token]:

@@ -24,10 +24,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from hub.context import context_of
-from hub.models import Attachment, User, utcnow
+from hub.models import Attachment, utcnow
 from hub.services.attachments import VIDEO, media_kind, poster_file, stored_path
-from hub.services.errors import NotFound
-from hub.services.posts import get_post
 from hub.urls import poster_path
 
 PLAYABLE_TYPES = ("video/mp4", "video/webm")
@@ -60,18 +58,6 @@ class VideoCard:
     """As a player shows it: `0:07`, `1:02:05`."""
     error: str | None
     """UNREADABLE, TOO_SLOW or NO_PICTURE when ffmpeg could not read it."""
-
-
-def visible_attachment(session: Session, reader: User, attachment_id: int) -> Attachment:
-    """The attachment, if `reader` may see its post; one that is hidden is as missing, in the same words."""
-    found = session.get(Attachment, attachment_id)
-    try:
-        if found is None:
-            raise NotFound("no attachment %(id)s", id=attachment_id)
-        get_post(session, reader, found.post_id)
-    except NotFound:
-        raise NotFound("no attachment %(id)s", id=attachment_id) from None
-    return found
 
 
 def make_poster(session: Session, attachment_id: int) -> Attachment | None:

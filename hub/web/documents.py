@@ -87,11 +87,26 @@ class VersionOut(BaseModel):
         )
 
 
-class DocumentSummary(BaseModel):
+class DocumentLink(BaseModel):
+    """What every answer says of a document: its id and the address of its page."""
+
     id: int
     url: str
+
+    @staticmethod
+    def fields(document_id: int, version: Attachment) -> dict[str, object]:
+        return {"id": document_id, "url": context_of(version).url(document_path(version.post.group.slug, document_id))}
+
+
+class DocumentSummary(DocumentLink):
     versions: int
     current: VersionOut
+
+    @classmethod
+    def of(cls, entry: documents.Entry) -> DocumentSummary:
+        return cls(
+            **cls.fields(entry.document_id, entry.current), versions=entry.versions, current=VersionOut.of(entry.current)
+        )
 
 
 class LibraryOut(BaseModel):
@@ -104,13 +119,25 @@ class LibraryOut(BaseModel):
     total: int
     documents: list[DocumentSummary]
 
+    @classmethod
+    def of(cls, found: documents.Library) -> LibraryOut:
+        return cls(
+            group=found.group.slug, q=found.q, sort=found.sort, order=found.order, page=found.page, pages=found.pages,
+            total=found.total, documents=[DocumentSummary.of(entry) for entry in found.entries],
+        )
 
-class DocumentOut(BaseModel):
-    id: int
+
+class DocumentOut(DocumentLink):
     group: str
-    url: str
     versions: list[VersionOut]
     """Newest first: the first is the current version."""
+
+    @classmethod
+    def of(cls, found: documents.DocumentPage) -> DocumentOut:
+        return cls(
+            **cls.fields(found.document_id, found.current), group=found.group.slug,
+            versions=[VersionOut.of(version) for version in found.versions],
+        )
 
 
 @router.get("/api/groups/{slug}/documents")
@@ -125,38 +152,13 @@ def api_library(
 ) -> LibraryOut:
     """A group's library: every file shared in it, one entry per document with its current version."""
     group = groups.get_visible_group(session, user, slug)
-    found = documents.library(session, group, q, sort, order, page)
-    url = context_of(session).url
-    return LibraryOut(
-        group=group.slug,
-        q=found.q,
-        sort=found.sort,
-        order=found.order,
-        page=found.page,
-        pages=found.pages,
-        total=found.total,
-        documents=[
-            DocumentSummary(
-                id=entry.document_id,
-                url=url(document_path(group.slug, entry.document_id)),
-                versions=entry.versions,
-                current=VersionOut.of(entry.current),
-            )
-            for entry in found.entries
-        ],
-    )
+    return LibraryOut.of(documents.library(session, group, q, sort, order, page))
 
 
 @router.get("/api/groups/{slug}/documents/{document_id}")
 def api_document(slug: str, document_id: Id, session: DB, user: ApiUser) -> DocumentOut:
     """One document with every version, newest first."""
-    found = _document(session, user, slug, document_id)
-    return DocumentOut(
-        id=found.document_id,
-        group=found.group.slug,
-        url=context_of(session).url(document_path(found.group.slug, found.document_id)),
-        versions=[VersionOut.of(version) for version in found.versions],
-    )
+    return DocumentOut.of(_document(session, user, slug, document_id))
 
 
 def _document(session: Session, user: User, slug: str, document_id: int) -> documents.DocumentPage:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from hub.services import feed
+from hub.services import documents, feed
 from hub.urls import group_path
 from hub.web.deps import DB, ApiUser, CSRFChecked, PageUser
 from hub.web.pages import render
@@ -72,11 +72,15 @@ def api_feed(session: DB, user: ApiUser, cursor: Cursor = None) -> Response:
 
 @router.get("/")
 def home(request: Request, session: DB, user: PageUser, cursor: Cursor = None) -> HTMLResponse:
+    page = feed.home_feed(session, user, cursor)
     return render(
         request,
         "feed.html",
         user=user,
-        page=feed.home_feed(session, user, cursor),
+        page=page,
+        documents=documents.carried(
+            session, user, [i.id for i in page.items if i.kind == "post"], [i.id for i in page.items if i.kind == "comment"]
+        ),
         postable=feed.postable_groups(session, user),
         cursor=cursor,
     )

@@ -19,7 +19,7 @@ from hub.models import Attachment
 from hub.services import groups, photo_sizes
 from hub.services.errors import NotFound
 from hub.urls import group_path, photo_size_path, post_path
-from hub.web.deps import DB, ApiUser, CSRFChecked, Id, PageUser
+from hub.web.deps import DB, ApiUser, CSRFChecked, Id, PageUser, context_of_app
 from hub.web.pages import render
 
 router = APIRouter()
@@ -82,6 +82,13 @@ def _size(request: Request, session: DB, user: PageUser, attachment_id: int, siz
         return Response(status_code=304, headers=headers)
     data = photo_sizes.size_path(session, photo.sha256, size).read_bytes()
     return Response(data, media_type="image/jpeg", headers=headers)
+
+
+@router.get("/lightbox.js")
+def lightbox_script(request: Request) -> Response:
+    """The keyboard of a thread's photo lightbox (web/_photos.html), which works by links without it."""
+    script = context_of_app(request).catalogue.environment().get_template("web/lightbox.js").render()
+    return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.post("/attachments/{attachment_id}/caption", dependencies=[CSRFChecked])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from hub.services import (
     accounts,
     attachments,
     bounces,
+    documents,
     feed,
     follows,
     groups,
@@ -41,6 +42,7 @@ from hub.services import (
     videos,
 )
 from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
+from hub.services.submissions import Upload
 from hub.services.visibility import find_membership, memberships_of
 from hub.templating import showing_photos
 from hub.urls import comment_path, group_path, post_path
@@ -128,17 +130,18 @@ def group_page(
 def _group_page(
     request: Request, session: Session, user: User, group: Group, page: int = 1, status_code: int = 200,
     form: dict[str, str] | None = None, error: str | None = None, notice: str | None = None,
-    refused: str | None = None, preview: Markup | None = None,
+    refused: str | None = None, preview: Markup | None = None, preview_files: Sequence[str] = (),
 ) -> HTMLResponse:
     held = moderation.held_count(session, group) if moderation.is_moderator(session, user, group) else None
     settings = context_of_app(request).settings
-    response = render(request, "group.html", status_code=status_code, user=user, group=group,
-                  found=feed.threads_by_activity(session, user, group, page),
+    found = feed.threads_by_activity(session, user, group, page)
+    response = render(request, "group.html", status_code=status_code, user=user, group=group, found=found,
+                  documents=documents.carried(session, user, [thread.post.id for thread in found.threads], ()),
                   membership=find_membership(session, group, user),
                   may_post=groups.can_post(session, user, group), form=form or {}, error=error, notice=notice,
                   held=held, refused=refused, max_files=settings.max_attachments,
                   max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), preview=preview,
-                  following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
+                  preview_files=preview_files, following=follows.standing_of(session, user, group), manages=groups.is_owner(session, user, group))
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
@@ -163,7 +166,8 @@ def new_post(request: Request, slug: str, session: DB, user: PageUser, form: Upl
     title, body = form.fields.get("title", ""), form.fields.get("body", "")
     if form.fields.get("preview"):
         return _group_page(request, session, user, group, form={"title": title, "body": body},
-                           preview=_preview(session, body))
+                           preview=_preview(request, session, user, body, uploads=form.files),
+                           preview_files=[upload.filename for upload in form.files])
     if form.refused:
         return _group_page(request, session, user, group, status_code=413, form={"title": title, "body": body},
                            refused=form.refused)
@@ -191,27 +195,41 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
     feed.mark_read(session, user, post)
     inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,
-               "refused": None, **extra}
+               "preview_files": [], "refused": None, **extra}
     settings = context_of_app(request).settings
+    comments = posts.threaded(post.comments)
+    post_attachments = [a for a in post.attachments if a.comment_id is None]
+    shown = [*post_attachments, *(a for item in comments if not item.comment.removed_at for a in item.comment.attachments)]
     response = render(
-        request, "post.html", user=user, post=post, comments=posts.threaded(post.comments),
-        may_post=groups.can_post(session, user, post.group),
-        post_attachments=[a for a in post.attachments if a.comment_id is None],
+        request, "post.html", user=user, post=post, comments=comments,
+        may_post=groups.can_post(session, user, post.group), post_attachments=post_attachments,
+        thread_photos=[a for a in shown if a.media_ready_at],
         related=_related_posts(session, user, post.id), thread_reactions=reactions.of_thread(session, user, post),
         following=follows.standing_of(session, user, post), post_tags=tags.of_post(session, post),
         bodies=rendering.render_bodies(
             session, [post.body_text, *(c.body_text for c in post.comments)], user, attachments=post.attachments
         ),
         mail_body=rendering.mail_html(post.body_html) if post.body_html else None,
-        videos=videos.cards(post.attachments), max_files=settings.max_attachments,
+        videos=videos.cards(post.attachments), versions=documents.versions_of(session, post.attachments),
+        max_files=settings.max_attachments,
         max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), **context,
     )
     response.headers["Content-Security-Policy"] = SAME_ORIGIN_SCRIPTS_CSP  # mention suggestions in the composer
     return response
 
 
-def _preview(session: Session, body: str, attachments: Iterable[Attachment] = ()) -> Markup:
-    return rendering.render_bodies(session, [body], attachments=attachments)[body]
+def _preview(
+    request: Request, session: Session, user: User, body: str, attachments: Iterable[Attachment] = (),
+    uploads: Iterable[Upload] = (),
+) -> Markup:
+    """`body` as it will show; an image of a file chosen with it (`uploads`, not stored by a preview) as a
+    placeholder that says it shows once posted, and one of the thread's stored files as itself."""
+    gettext = context_of_app(request).catalogue.translator(reader_language(request, user)).gettext
+    waiting = {
+        upload.filename: Message("(%(name)s shows here once posted)", name=upload.filename).translated(gettext)
+        for upload in uploads
+    }
+    return rendering.render_bodies(session, [body], attachments=attachments, pending=waiting)[body]
 
 
 def _related_posts(session: Session, user: User, post_id: int) -> list[searching.Found]:
@@ -243,7 +261,9 @@ def new_comment(request: Request, post_id: Id, session: DB, user: PageUser, form
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
     if form.fields.get("preview"):
         return _post_page(request, session, user, post_id, form={"body": body},
-                          preview=_preview(session, body, post.attachments), reply_to=parent.id if parent else None)
+                          preview=_preview(request, session, user, body, post.attachments, form.files),
+                          preview_files=[upload.filename for upload in form.files],
+                          reply_to=parent.id if parent else None)
     if form.refused:
         return _post_page(request, session, user, post_id, status_code=413, form={"body": body},
                           refused=form.refused, reply_to=parent.id if parent else None)
@@ -294,7 +314,7 @@ def comment_original(request: Request, comment_id: Id, session: DB, user: PageUs
 def attachment(attachment_id: Id, filename: str, session: DB, user: PageUser) -> Response:
     """The file from disk in chunks, with the byte ranges a video player asks for (RFC 9110 §14); a photo
     without its location, whole (photos are small beside videos)."""
-    found = videos.visible_attachment(session, user, attachment_id)
+    found = attachments.visible_attachment(session, user, attachment_id)
     if photo_sizes.is_photo(found):
         data, media_type, name = photo_sizes.served_original(found)
         return Response(data, media_type=media_type, headers=_file_headers(media_type, name))
@@ -566,7 +586,7 @@ def edit_post(
     post = posts.get_post(session, user, post_id)
     if preview:
         return _edit_page(request, user, post, "edit", form={"title": title, "body": body},
-                          preview=_preview(session, body, post.attachments))
+                          preview=_preview(request, session, user, body, post.attachments))
     try:
         posts.edit_post(session, post, user, title, body)
     except Invalid as error:
@@ -601,7 +621,7 @@ def edit_comment(
     comment = posts.get_comment(session, user, comment_id)
     if preview:
         return _edit_page(request, user, comment, "edit", form={"body": body},
-                          preview=_preview(session, body, comment.post.attachments))
+                          preview=_preview(request, session, user, body, comment.post.attachments))
     try:
         posts.edit_comment(session, comment, user, body)
     except Invalid as error:

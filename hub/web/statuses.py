@@ -14,7 +14,7 @@ from hub.services.errors import Forbidden, Invalid
 from hub.urls import group_path, person_path, post_path
 from hub.web.deps import DB, ApiUser, PageUser, require_csrf
 from hub.web.pages import render
-from hub.web.schemas import PostOut
+from hub.web.schemas import HeldOut, PostOut
 from hub.web.uploads import UploadedForm
 
 router = APIRouter()
@@ -25,10 +25,15 @@ class StatusIn(BaseModel):
     group: str | None = Field(None, max_length=64, description="a group's slug; without it, to your followers")
 
 
-@router.post("/api/status", status_code=201, response_model=PostOut)
+@router.post(
+    "/api/status", status_code=201, response_model=PostOut,
+    responses={202: {"model": HeldOut, "description": "Waits for a moderator of the group"}},
+)
 def create_status(status: StatusIn, session: DB, user: ApiUser) -> JSONResponse:
     """A short update: a post without a title, in a group or on your own page for your followers."""
     post = personal.post_status(session, user, status.body, status.group)
+    if isinstance(post, HeldMessage):
+        return JSONResponse(HeldOut.of(post).model_dump(mode="json"), status_code=202)
     return JSONResponse(
         PostOut.of(post, reactions.of_thread(session, user, post)).model_dump(mode="json"),
         status_code=201,
@@ -46,8 +51,8 @@ def share(request: Request, session: DB, user: PageUser, form: UploadedForm) -> 
     if not title:
         if form.files:
             raise Invalid("Give your post a title to attach files; a short update is text only.")
-        personal.post_status(session, user, body, slug or None)
-        return RedirectResponse("/", status_code=303)
+        made = personal.post_status(session, user, body, slug or None)
+        return RedirectResponse(group_path(slug) if isinstance(made, HeldMessage) else "/", status_code=303)
     if not slug:
         return RedirectResponse(
             post_path(personal.post_blog(session, user, title, body, form.files).id), status_code=303

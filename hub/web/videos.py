@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from hub.services import videos
+from hub.services import attachments, videos
 from hub.services.errors import NotFound
 from hub.web.deps import DB, Id, PageUser
 
@@ -14,7 +14,7 @@ router = APIRouter()
 
 @router.get("/posters/{attachment_id}.jpg")
 def poster(attachment_id: Id, session: DB, user: PageUser) -> FileResponse:
-    path = videos.poster_of(videos.visible_attachment(session, user, attachment_id))
+    path = videos.poster_of(attachments.visible_attachment(session, user, attachment_id))
     if path is None:
         raise NotFound("no attachment %(id)s", id=attachment_id)
     return FileResponse(

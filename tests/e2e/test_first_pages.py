@@ -424,6 +424,8 @@ def test_anna_shares_photos_in_a_post_sees_them_as_thumbnails_captions_one_and_f
     assert anna.get_by_role("img", name="Het veld achter het kantoor").count() == 1
     look_at(anna, "post-with-photos", tmp_path)
     anna.get_by_role("img", name="Het veld achter het kantoor").click()
+    assert re.search(r"#photo-\d+$", anna.url) and anna.get_by_role("dialog").count() == 1
+    anna.get_by_role("dialog").get_by_role("link", name="Volledige grootte").click()
     anna.wait_for_load_state()
     assert anna.url.endswith("/large")
 

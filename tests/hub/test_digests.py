@@ -209,3 +209,20 @@ def test_beat_runs_the_due_digest_task_every_hour_and_it_sends_to_whoever_is_due
     with context.session_scope() as session:
         [digest] = digest_mails(session, "reader@example.com")
         assert "Storing" in digest_text(digest)
+
+
+def test_a_digest_shows_a_markdown_post_and_comment_as_plain_words_in_both_parts(session):
+    writer, reader, engineering, _ = make_company(session)
+    post = posts.create_post(
+        session, engineering, writer, "Planning",
+        "**Kick-off** on *Monday*\n\n| Team | Room |\n|---|---|\n| Web | 2.14 |\n\n![Floor plan](plan.jpg)",
+    )
+    posts.create_comment(session, post, writer, "See the [agenda](https://example.org/a) and `notes.md`")
+    digests.send_digests(session, "daily")
+    [digest] = digest_mails(session, "reader@example.com")
+    text = digest_text(digest)
+    html = digest.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        assert "Kick-off on Monday Team Room Web 2.14 Floor plan" in part
+        assert "See the agenda and notes.md" in part
+        assert not any(mark in part for mark in ("**", "|---", "![", "](", "`notes"))

@@ -10,10 +10,11 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import event
 
 from hub.db import upgrade_database
 from hub.models import Attachment, Post
-from hub.services import accounts, attachments, documents, groups, inbound, posts
+from hub.services import accounts, attachments, documents, follows, groups, inbound, posts
 from hub.settings import Settings
 from tests.support.web import csrf_of, signed_in
 
@@ -281,6 +282,85 @@ def test_a_link_to_a_document_shows_as_a_card_only_to_those_who_may_see_it(conte
     assert len(re.findall('class="document-card"', seen_by_bob)) == 2
     assert "reorganisatie" not in seen_by_bob.lower() and "Board" not in seen_by_bob
     assert f'<a href="http://hub.plein.test/g/board/documents/{secret}" rel="nofollow noopener">' in seen_by_bob
+
+
+def test_beside_each_file_on_the_post_page_is_which_version_it_is_linked_to_the_documents_page(context, company):
+    first = share(context, "engineering", "Eerste", {"plan.pdf": PLAN_1, "los.pdf": b"%PDF-1.4 alone\n"})
+    second = share(context, "engineering", "Tweede", {"Plan.pdf": PLAN_2})
+    with context.session_scope() as session:
+        post = session.get(Post, second)
+        comment = posts.create_comment(session, post, accounts.get_user(session, "bob@example.com"), "Nieuwste")
+        attachments.attach(session, post, "PLAN.pdf", "application/pdf", PLAN_3, comment=comment)
+    document = document_id_of(context, "PLAN.pdf")
+    link = rf'<a href="/g/engineering/documents/{document}">version (\d) of 3</a>'
+    bob = signed_in(context, "bob@example.com")
+    assert re.findall(link, bob.get(f"/p/{first}").text) == ["1"]
+    assert re.findall(link, bob.get(f"/p/{second}").text) == ["2", "3"]
+    assert "of 1</a>" not in bob.get(f"/p/{first}").text and "los.pdf" in bob.get(f"/p/{first}").text
+    with context.session_scope() as session:
+        found = documents.versions_of(session, session.get(Post, first).attachments)
+        assert [(v.number, v.count) for v in found.values()] == [(1, 3)]
+
+
+def test_a_non_member_sees_no_version_of_a_private_groups_file(context, company):
+    secret = share(context, "board", "Geheim", {"plan.pdf": PLAN_1})
+    share(context, "board", "Geheimer", {"plan.pdf": PLAN_2})
+    carol = signed_in(context, "carol@example.com")
+    assert carol.get(f"/p/{secret}").status_code == 404
+    assert "version" not in carol.get(f"/p/{secret}").text
+
+
+def cards_in(page: str) -> list[tuple[str, str]]:
+    """The document cards on `page`: where each links and the file it names."""
+    return re.findall(r'<a class="document-card" href="([^"]+)"><span class="document-card-name">([^<]+)<', page)
+
+
+def test_the_feed_and_the_groups_thread_list_show_the_documents_a_post_or_comment_carries(context, company):
+    first = share(context, "engineering", "Het plan", {"plan.pdf": PLAN_1, "foto.jpg": (b"not read", "image/jpeg")})
+    second = share(context, "engineering", "Nieuwe versie", {"Plan.pdf": PLAN_2})
+    with context.session_scope() as session:
+        bob = accounts.get_user(session, "bob@example.com")
+        comment = posts.create_comment(session, session.get(Post, first), bob, "Mijn begroting")
+        attachments.attach(session, comment.post, "begroting.xlsx", "application/octet-stream", b"PK", comment=comment)
+    plan, budget = document_id_of(context, "Plan.pdf"), document_id_of(context, "begroting.xlsx")
+    alice = signed_in(context, "alice@example.com")
+    assert cards_in(alice.get("/").text) == [
+        (f"/g/engineering/documents/{budget}", "begroting.xlsx"),
+        (f"/g/engineering/documents/{plan}", "Plan.pdf"),
+        (f"/g/engineering/documents/{plan}", "Plan.pdf"),
+    ]
+    threads = alice.get("/g/engineering").text
+    assert cards_in(threads) == [(f"/g/engineering/documents/{plan}", "Plan.pdf")] * 2
+    card = threads.index('class="document-card"')
+    assert threads.index(f'href="/p/{first}"') < card < threads.index(f'href="/p/{second}"')  # under its own thread
+    assert "foto.jpg" not in threads and "latest of 2 versions" in threads
+
+
+def test_the_documents_of_a_page_of_items_take_as_many_queries_for_six_items_as_for_one(context, company):
+    ids = [share(context, "engineering", f"Post {n}", {f"file{n}.pdf": PLAN_1}) for n in range(6)]
+    with context.session_scope() as session:
+        alice = accounts.get_user(session, "alice@example.com")
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(session.get_bind(), "before_cursor_execute", listen)
+        try:
+            one = documents.carried(session, alice, ids[:1], ())
+            few = len(statements)
+            many = documents.carried(session, alice, ids, ())
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", listen)
+        assert len(one) == 1 and len(many) == 6 and len(statements) - few == few
+
+
+def test_no_card_of_a_private_groups_document_reaches_a_non_member(context, company):
+    secret = share(context, "board", "Geheim", {"fusie.pdf": PLAN_1})
+    with context.session_scope() as session:
+        bob = accounts.get_user(session, "bob@example.com")
+        follows.follow(session, bob, accounts.get_user(session, "alice@example.com"))
+        assert documents.carried(session, bob, [secret], ()) == {}
+        assert documents.carried(session, accounts.get_user(session, "alice@example.com"), [secret], ())
+    bob_page = signed_in(context, "bob@example.com").get("/").text
+    assert "fusie" not in bob_page and 'class="document-card"' not in bob_page
 
 
 @pytest.fixture

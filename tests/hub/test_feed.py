@@ -374,3 +374,13 @@ def test_a_non_member_opening_a_private_thread_gets_the_404_of_a_missing_one_and
     with context.session_scope() as session:
         assert session.scalar(select(ThreadRead)) is None
         assert session.scalar(select(Comment)) is None
+
+
+def test_api_feed_snippets_are_plain_words_of_a_markdown_post_and_comment(context, web):
+    with context.session_scope() as session:
+        post = session.get(Post, web["post"])
+        posts.create_comment(session, post, post.author, "Done: **all** of [it](https://example.org) ![](done.png)")
+        posts.edit_post(session, post, post.author, "Planning", "# Who\n\n| Task | Who |\n|---|---|\n| Docs | ~~Bram~~ |")
+    client = TestClient(create_app(context), headers={"Authorization": f"Bearer {web['token']}"})
+    snippets = [item["snippet"] for item in client.get("/api/feed").json()["items"]]
+    assert snippets == ["Done: all of it done.png", "Who Task Who Docs Bram"]

@@ -60,7 +60,7 @@ def test_a_groups_photos_are_its_thumbnails_newest_first_each_linking_to_its_thr
     assert page.status_code == 200
     assert shown(page.text) == [second, first], "neither a broken photo nor one still being made is listed"
     assert (
-        f'href="/p/{second_post}#attachment-{second}"' in page.text and f'href="/p/{first_post}#attachment-{first}"' in page.text
+        f'href="/p/{second_post}#photo-{second}"' in page.text and f'href="/p/{first_post}#photo-{first}"' in page.text
     )
     assert 'alt="b.jpg"' in page.text
 
@@ -109,3 +109,41 @@ def test_a_post_gone_takes_its_photos_off_the_groups_page(context, people):
     with context.session_scope() as session:
         session.delete(session.get(Post, post_id))
     assert photo not in shown(signed_in(context, "anna@example.com").get("/g/lounge/photos").text)
+
+
+def test_a_thumbnail_opens_its_photo_over_the_thread_with_links_to_the_threads_photos_before_and_after(context, people):
+    post_id, [first, second] = thread_with(context, "team", ("a.jpg", jpeg()), ("b.jpg", jpeg()))
+    with context.session_scope() as session:
+        post = session.get(Post, post_id)
+        comment = posts.create_comment(session, post, post.author, "Nog een")
+        third = attachments.attach(session, post, "c.jpg", "image/jpeg", jpeg(), comment=comment).id
+        session.get(Attachment, second).caption = "Het bord"
+    run_jobs(context)
+    anna = signed_in(context, "anna@example.com")
+    page = anna.get(f"/p/{post_id}")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    html = page.text
+    for photo in (first, second, third):
+        assert f'<a href="#photo-{photo}"><img src="/attachments/{photo}/thumb"' in html
+        assert f'class="lightbox-close" href="#attachment-{photo}"' in html
+    boxes = re.findall(r'<div class="lightbox" id="photo-(\d+)" role="dialog" aria-label="([^"]+)">(.*?)</nav>', html, re.S)
+    assert [(int(n), label) for n, label, _ in boxes] == [
+        (first, "Photo 1 of 3: a.jpg"), (second, "Photo 2 of 3: Het bord"), (third, "Photo 3 of 3: c.jpg"),
+    ]
+    links = [(re.findall(r'lightbox-previous" href="#photo-(\d+)', box), re.findall(r'lightbox-next" href="#photo-(\d+)', box))
+             for _, _, box in boxes]
+    assert links == [([], [str(second)]), ([str(first)], [str(third)]), ([str(second)], [])]
+    assert f'<img src="/attachments/{second}/large" alt="Het bord" loading="lazy">' in html
+    assert html.count('<script src="/lightbox.js" defer></script>') == 1
+    script = anna.get("/lightbox.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert '"Escape"' in script.text and '"ArrowLeft"' in script.text and '"ArrowRight"' in script.text
+
+
+def test_a_thread_without_photos_has_no_lightbox_and_an_outsider_sees_none(context, people):
+    post_id, [photo] = thread_with(context, "team", ("a.jpg", jpeg()))
+    run_jobs(context)
+    outsider = signed_in(context, "olga@example.com").get(f"/p/{post_id}")
+    assert outsider.status_code == 404 and "lightbox" not in outsider.text and f"photo-{photo}" not in outsider.text
+    lounge_post, _ = thread_with(context, "lounge")
+    assert 'class="lightbox"' not in signed_in(context, "anna@example.com").get(f"/p/{lounge_post}").text

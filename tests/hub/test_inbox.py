@@ -457,3 +457,17 @@ def test_the_preferences_page_has_a_notifications_section_that_saves(context, se
     client.post("/preferences/notifications", data={"csrf": csrf, "channel-post": "daily"})
     session.expire_all()
     assert inbox.channels_of(session, team["anna"])["post"] == "daily"
+
+
+def test_the_daily_mail_shows_a_markdown_post_as_plain_words(session, team):
+    inbox.set_channels(session, team["anna"], {"mention": "daily"})
+    team["anna"].digest_hour, team["anna"].timezone = 8, "UTC"
+    body = "**Please** check:\n\n| Item | Cost |\n|---|---|\n| Desk | 300 |\n\n![](quote.jpg)"
+    post = posts.create_post(session, team["team"], team["bram"], "Budget", body)
+    posts.create_comment(session, post, team["bram"], "Zie @anna")
+    assert len(inbox.queue_daily_mails(session, datetime(2026, 5, 4, 8, tzinfo=UTC)).queued) == 1
+    [mail] = mails_to(session, team["anna"])
+    for kind in ("plain", "html"):
+        part = mail.get_body(preferencelist=(kind,)).get_content()
+        assert "Please check: Item Cost Desk 300 quote.jpg" in part
+        assert not any(mark in part for mark in ("**", "|---", "![", "]("))

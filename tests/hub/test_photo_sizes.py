@@ -224,7 +224,8 @@ def test_the_post_page_shows_thumbnails_that_open_large_with_the_caption_as_alt(
     anna, csrf = signed_in_with_csrf(context, "anna@example.com")
 
     page = anna.get(f"/p/{team}").text
-    assert f'<a href="/attachments/{photo_id}/large"><img src="/attachments/{photo_id}/thumb" alt="uitje.jpg"' in page
+    assert f'<a href="#photo-{photo_id}"><img src="/attachments/{photo_id}/thumb" alt="uitje.jpg"' in page
+    assert f'<img src="/attachments/{photo_id}/large" alt="uitje.jpg"' in page  # in its lightbox
     assert f'src="/attachments/{comment_photo}/thumb" alt="bert.png"' in page
     assert f'action="/attachments/{photo_id}/caption"' in page
     assert f'action="/attachments/{comment_photo}/caption"' not in page, "Bert captions his own photo"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from io import BytesIO
 
 import pytest
-from sqlalchemy import event
+from PIL import Image
+from sqlalchemy import event, select
 
-from hub.services import accounts, groups, posts, rendering
+from hub.models import Attachment, Post
+from hub.services import accounts, attachments, groups, person_details, posts, rendering
 from hub.templating import AVATAR_COLOURS, avatar
 from tests.support.web import signed_in_with_csrf
 
@@ -227,3 +230,103 @@ def test_composer_pages_load_the_mention_script_from_this_origin_only(context, h
     assert "script-src 'self'" in page.headers["content-security-policy"]
     script = client.get("/mentions.js")
     assert script.status_code == 200 and "aria-activedescendant" in script.text
+
+
+def test_preview_of_a_new_post_shows_an_image_of_a_chosen_file_as_a_placeholder_and_stores_nothing(context, hub):
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
+    body = "Kijk:\n\n![Het bord](bord.jpg)\n\n![](elders.jpg)"
+    page = client.post("/g/team/posts", data={"csrf": csrf, "title": "Bord", "body": body, "preview": "1"},
+                       files={"files": ("bord.jpg", jpeg(), "image/jpeg")})
+    assert page.status_code == 200
+    preview = page.text.split('class="card preview"')[1].split("</section>")[0]
+    assert '<span class="pending-file"><strong>Het bord</strong> (bord.jpg shows here once posted)</span>' in preview
+    assert "<img" not in preview and "![](elders.jpg)" in preview  # a file not chosen stays as written
+    assert "A preview keeps no files: choose bord.jpg again before you send." in preview
+    with context.session_scope() as session:
+        assert session.scalar(select(Attachment.id)) is None and session.scalar(select(Post.id).where(
+            Post.title == "Bord")) is None
+    with context.session_scope() as session:
+        accounts.get_user(session, "anna@example.com").language = "nl"
+    dutch = client.post("/g/team/posts", data={"csrf": csrf, "title": "Bord", "body": body, "preview": "1"},
+                        files={"files": ("bord.jpg", jpeg(), "image/jpeg")})
+    assert "<strong>Het bord</strong> (bord.jpg verschijnt hier zodra het geplaatst is)" in dutch.text
+    assert "Een voorbeeld bewaart geen bestanden: kies bord.jpg opnieuw" in dutch.text
+
+
+def test_preview_of_a_comment_shows_a_stored_photo_of_the_thread_and_a_chosen_one_as_a_placeholder(context, hub):
+    with context.session_scope() as session:
+        post = session.get(Post, hub["post"])
+        stored = attachments.attach(session, post, "kabels.jpg", "image/jpeg", jpeg()).id
+    client, csrf = signed_in_with_csrf(context, "bram@example.com")
+    body = "![Oud](kabels.jpg) ![Nieuw](nieuw.jpg)"
+    page = client.post(f"/p/{hub['post']}/comments", data={"csrf": csrf, "body": body, "preview": "1"},
+                       files={"files": ("nieuw.jpg", jpeg(), "image/jpeg")})
+    preview = page.text.split('class="card preview"')[1].split("</section>")[0]
+    assert f'<img src="/attachments/{stored}/kabels.jpg" alt="Oud">' in preview
+    assert '<span class="pending-file"><strong>Nieuw</strong> (nieuw.jpg shows here once posted)</span>' in preview
+    with context.session_scope() as session:
+        assert len(session.get(Post, hub["post"]).comments) == 1
+
+
+def test_a_non_member_previewing_a_new_post_with_a_file_in_a_private_group_learns_nothing(context, hub):
+    client, csrf = signed_in_with_csrf(context, "carol@example.com")
+
+    def preview(slug: str):
+        return client.post(f"/g/{slug}/posts", data={"csrf": csrf, "title": "x", "body": "![](a.jpg)", "preview": "1"},
+                           files={"files": ("a.jpg", jpeg(), "image/jpeg")})
+
+    secret, missing = preview("board"), preview("nowhere")
+    assert secret.status_code == missing.status_code == 404
+    assert "pending-file" not in secret.text and "Board" not in secret.text and "Reorganisatie" not in secret.text
+
+
+def test_a_placeholder_is_only_made_by_the_preview_never_by_text(session):
+    html = html_of(session, '<span class="pending-file">x</span> ![a](b.jpg)')
+    assert '<span class="pending-file">' not in html and "&lt;span" in html
+
+
+def jpeg() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (32, 24), (20, 120, 20)).save(out, "JPEG")
+    return out.getvalue()
+
+
+# Snippets: the start of a text as plain words, for feeds and mails
+
+MARKDOWN_BODY = (
+    "## Plan for **Q3**\n\n"
+    "We *ship* the [new site](https://example.org/site) and `deploy.sh`.\n\n"
+    "![Whiteboard after the meeting](board.jpg) ![](uploads/floor%20plan.png)\n\n"
+    "| Team | Owner |\n|------|-------|\n| Web | Anna |\n\n"
+    "> quoted\n\n- one\n- two\n\n<b>loud</b> ~~old~~ &amp; done"
+)
+MARKUP_CHARACTERS = ("**", "##", "](", "![", "|", "`", "<b>", "~~", "&amp;", "> ")
+
+
+def test_a_snippet_is_plain_text_with_images_as_their_caption_or_file_name_and_tables_as_words():
+    text = rendering.snippet(MARKDOWN_BODY, 400)
+    assert not any(mark in text for mark in MARKUP_CHARACTERS), text
+    assert text.startswith("Plan for Q3 We ship the new site and deploy.sh. Whiteboard after the meeting floor plan.png")
+    assert "Team Owner Web Anna" in text and "quoted one two loud old & done" in text
+
+
+def test_a_snippet_of_plain_text_is_its_words_on_one_line_cut_at_a_word():
+    assert rendering.snippet("  Coffee at ten,\n\nbring   cake  ") == "Coffee at ten, bring cake"
+    cut = rendering.snippet("word " * 100, 30)
+    assert cut == "word word word word word word…" and len(cut) <= 30
+    assert rendering.snippet("3 < 4 and 5 > 2") == "3 < 4 and 5 > 2"
+
+
+def test_a_profiles_recent_activity_shows_plain_words_of_a_markdown_post(session, people):
+    team = groups.create_group(session, "team", "Team")
+    groups.add_member(session, team, people)
+    posts.create_post(session, team, people, "Plan", MARKDOWN_BODY)
+    [activity] = person_details.recent_activity(session, people, people)
+    assert activity.snippet.startswith("Plan for Q3 We ship the new site") and "**" not in activity.snippet
+
+
+def test_a_snippet_reads_only_the_start_of_a_huge_or_hostile_text_in_a_budget():
+    for hostile in ("[" * 200_000, "*a " * 100_000, "| x " * 100_000 + "\n|---|\n", "<div>" * 50_000):
+        started = time.perf_counter()
+        assert len(rendering.snippet(hostile)) <= rendering.SNIPPET_LENGTH
+        assert time.perf_counter() - started < 1

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hub.gateway import HubInboundSink
-from hub.models import Channel, GroupKind, InboundMessage, InboundStatus, OutgoingMail, Post
+from hub.models import Channel, GroupKind, HeldMessage, InboundMessage, InboundStatus, OutgoingMail, Post
 from hub.services import (
     accounts,
     feed,
@@ -23,6 +23,7 @@ from hub.services import (
     groups,
     inbox,
     index_writer,
+    moderation,
     person_details,
     personal,
     posts,
@@ -269,3 +270,69 @@ def test_mail_to_a_personal_space_is_refused_at_rcpt_and_recorded_when_it_got_in
         result = inbound_mail.process_inbound(session, stored_id)
         assert result.status == InboundStatus.REFUSED and "personal page" in result.reason
         assert session.scalar(select(Post.id)) is None
+
+
+def moderate_team(context) -> None:
+    """Team becomes moderated, with Bert its moderator."""
+    with context.session_scope() as session:
+        team = groups.get_group(session, "team")
+        moderation.set_policy(session, team, "moderated")
+        moderation.set_moderator(session, team, user(session, "bert"))
+
+
+def approve_all(context) -> None:
+    with context.session_scope() as session:
+        for held in session.scalars(select(HeldMessage).where(HeldMessage.status == "held")):
+            moderation.approve(session, held, user(session, "bert"))
+
+
+def test_a_status_to_a_moderated_group_by_the_api_or_the_composer_waits_and_becomes_a_status(context, hub):
+    moderate_team(context)
+    held = api(context, hub, "anna").post("/api/status", json={"body": "Fire drill at eleven", "group": "team"})
+    assert held.status_code == 202 and held.json()["status"] == "held" and held.json()["group"] == "team"
+    client, csrf = signed_in_with_csrf(context, "anna@example.com")
+    shared = client.post("/share", data={"csrf": csrf, "group": "team", "body": "Cake in the kitchen"},
+                         files={"files": ("", b"")}, follow_redirects=False)
+    assert shared.status_code == 303 and shared.headers["location"] == "/g/team"
+    with context.session_scope() as session:
+        assert session.scalar(select(Post.id)) is None
+        assert {h.text for h in session.scalars(select(HeldMessage))} == {"Fire drill at eleven", "Cake in the kitchen"}
+    approve_all(context)
+    with context.session_scope() as session:
+        made = {p.body_text: (p.title, p.group.slug, p.author.email) for p in session.scalars(select(Post))}
+        assert made == {
+            "Fire drill at eleven": ("", "team", "anna@example.com"),
+            "Cake in the kitchen": ("", "team", "anna@example.com"),
+        }
+        found = feed.home_feed(session, user(session, "carol")).items
+        assert {item.snippet for item in found} == {"Fire drill at eleven", "Cake in the kitchen"}
+
+
+def test_a_moderators_own_status_to_a_moderated_group_is_posted_at_once(context, hub):
+    moderate_team(context)
+    made = api(context, hub, "bert").post("/api/status", json={"body": "Drill postponed", "group": "team"})
+    assert made.status_code == 201 and made.json()["title"] == ""
+
+
+def test_a_held_status_tells_a_non_member_nothing_of_a_private_group(context, hub):
+    with context.session_scope() as session:
+        moderation.set_policy(session, groups.get_group(session, "board"), "moderated")
+    refused = api(context, hub, "bert").post("/api/status", json={"body": "Let me in", "group": "board"})
+    nowhere = api(context, hub, "bert").post("/api/status", json={"body": "Let me in", "group": "nowhere"})
+    assert refused.status_code == nowhere.status_code == 404 and refused.json() == {
+        **nowhere.json(), "detail": nowhere.json()["detail"].replace("nowhere", "board")
+    }
+    with context.session_scope() as session:
+        assert session.scalar(select(HeldMessage.id)) is None
+
+
+def test_a_short_mail_without_a_subject_to_a_moderated_group_waits_and_becomes_a_status(context, smtp_port):
+    moderate_team(context)
+    status, reason = mail(context, smtp_port, "team@plein.test", "", "Printer on floor 2 is fixed")
+    assert status == InboundStatus.HELD, reason
+    with context.session_scope() as session:
+        assert session.scalar(select(Post.id)) is None
+    approve_all(context)
+    with context.session_scope() as session:
+        post = session.scalar(select(Post))
+        assert (post.title, post.group.slug, post.body_text) == ("", "team", "Printer on floor 2 is fixed")
