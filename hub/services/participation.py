@@ -34,9 +34,6 @@ from hub.models.base import utcnow
 
 ROLLUP_TASK = "plein.stats.roll_up"
 CLEANUP_TASK = "plein.stats.remove_old_views"
-MAIL_MARKER = "via"
-"""The query parameter Plein adds to its links in mail (`hub.urls.from_mail`): `?via=mail` on a followed link is
-recorded as a click from mail."""
 
 
 def record_view(session: Session, user: User, post_id: int | None = None, *, from_mail: bool = False) -> None:

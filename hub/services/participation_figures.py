@@ -37,14 +37,16 @@ from hub.models import (
     Tagging,
     User,
 )
+from hub.models.base import utcnow
 from hub.services import groups as group_service
-from hub.services.departments import get_department
 from hub.services.directory import subtree_ids
-from hub.services.errors import Forbidden, Invalid
+from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.participation import day_bounds
 from hub.services.visibility import visible_group_ids
+from hub.urls import post_path, tag_path
 
 PERIODS = ("day", "week", "month")
+DEFAULT_DAYS = 90
 LONGEST_SPAN = 3 * 366
 """Days one request may cover."""
 TOP = 10
@@ -170,6 +172,21 @@ def _owned(session: Session, viewer: User) -> list[Group]:
     ))
 
 
+def readable_groups(session: Session, viewer: User) -> list[Group]:
+    """The groups whose statistics `viewer` may read on their own: every group they see (an administrator), or the
+    groups they own."""
+    if viewer.is_admin:
+        return list(session.scalars(
+            select(Group).where(Group.id.in_(visible_group_ids(viewer)), Group.kind == GroupKind.GROUP)
+            .order_by(Group.name, Group.id)
+        ))
+    return _owned(session, viewer)
+
+
+def department_choices(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.path)))
+
+
 def parse_day(text: str | None, default: date, name: str) -> date:
     if not text:
         return default
@@ -179,27 +196,46 @@ def parse_day(text: str | None, default: date, name: str) -> date:
         raise Invalid("%(name)s must be a date as YYYY-MM-DD, not %(value)s", name=name, value=text[:40]) from None
 
 
+def chosen_days(start: str | None, end: str | None, today: date | None = None) -> tuple[date, date]:
+    """The first and last day asked for as YYYY-MM-DD: by default the `DEFAULT_DAYS` up to today."""
+    last = parse_day(end, today or utcnow().date(), "to")
+    return parse_day(start, last - timedelta(days=DEFAULT_DAYS - 1), "from"), last
+
+
+def _seen_group_ids(viewer: User | None):
+    """The groups whose names, threads and words `viewer` may read: all for the operator (None, `plein stats`)."""
+    return select(Group.id) if viewer is None else visible_group_ids(viewer)
+
+
 def scope_for(
-    session: Session, viewer: User, start: date, end: date, group: str | None = None, department: int | None = None,
+    session: Session, viewer: User | None, start: date, end: date, group: str | None = None, department: int | None = None,
 ) -> Scope:
-    """What `viewer` may count: the whole hub (an administrator), or the groups they own; narrowed to one group or
-    department. A group they may not see is not found; one they see but do not own is forbidden."""
+    """What `viewer` may count: the whole hub (an administrator, or the operator as None), or the groups they own;
+    narrowed to one group or department. A group they may not see is as unknown as one that is not there; one
+    they see but do not own is forbidden."""
     if end < start:
         raise Invalid("the period ends (%(end)s) before it starts (%(start)s)", start=start, end=end)
     if (end - start).days >= LONGEST_SPAN:
         raise Invalid("a period covers at most %(days)s days", days=LONGEST_SPAN)
     if group:
-        chosen = group_service.get_visible_group(session, viewer, group)
-        if not group_service.is_owner(session, viewer, chosen):
+        try:
+            chosen = (group_service.get_group(session, group) if viewer is None
+                      else group_service.get_visible_group(session, viewer, group))
+        except NotFound:
+            raise Invalid("unknown group %(slug)s", slug=group[:64]) from None
+        if viewer is not None and not group_service.is_owner(session, viewer, chosen):
             raise Forbidden("Only the owners of %(name)s and administrators read its statistics.", name=chosen.name)
         groups = (chosen,)
-    elif viewer.is_admin:
+    elif viewer is None or viewer.is_admin:
         groups = None
     else:
         groups = tuple(_owned(session, viewer))
         if not groups:
             raise Forbidden("Statistics are for administrators and group owners.")
-    return Scope(start, end, groups, get_department(session, department) if department else None)
+    chosen_department = session.get(Department, department) if department else None
+    if department and chosen_department is None:
+        raise Invalid("unknown department %(id)s", id=department)
+    return Scope(start, end, groups, chosen_department)
 
 
 def _date_of(column, session: Session):
@@ -369,16 +405,16 @@ def _items(session: Session, scope: Scope) -> dict[str, int]:
     return counts
 
 
-def _visible_groups(session: Session, viewer: User, scope: Scope) -> list[Group]:
+def _visible_groups(session: Session, viewer: User | None, scope: Scope) -> list[Group]:
     if scope.groups is not None:
         return list(scope.groups)
     return list(session.scalars(
-        select(Group).where(Group.id.in_(visible_group_ids(viewer)), Group.kind == GroupKind.GROUP)
+        select(Group).where(Group.id.in_(_seen_group_ids(viewer)), Group.kind == GroupKind.GROUP)
         .order_by(Group.name, Group.id)
     ))
 
 
-def _group_rows(session: Session, viewer: User, scope: Scope) -> list[Row]:
+def _group_rows(session: Session, viewer: User | None, scope: Scope) -> list[Row]:
     shown = _visible_groups(session, viewer, scope)
     if not shown:
         return []
@@ -437,15 +473,15 @@ def _department_rows(session: Session, scope: Scope) -> list[Row]:
     return [Row(str(d.id), d.path, people[d.id], *done[d.id]) for d in departments]
 
 
-def _seen_posts(viewer: User, scope: Scope):
+def _seen_posts(viewer: User | None, scope: Scope):
     """The posts in the scope's groups that `viewer` may see."""
-    statement = select(Post.id).where(Post.group_id.in_(visible_group_ids(viewer)))
+    statement = select(Post.id).where(Post.group_id.in_(_seen_group_ids(viewer)))
     if scope.groups is not None:
         statement = statement.where(Post.group_id.in_([g.id for g in scope.groups]))
     return statement
 
 
-def _top_threads(session: Session, viewer: User, scope: Scope) -> list[Thread]:
+def _top_threads(session: Session, viewer: User | None, scope: Scope) -> list[Thread]:
     start, end = day_bounds(scope.start)[0], day_bounds(scope.end)[1]
     seen = _seen_posts(viewer, scope)
     viewers = dict(session.execute(
@@ -476,7 +512,7 @@ def _top_threads(session: Session, viewer: User, scope: Scope) -> list[Thread]:
     ]
 
 
-def _followed_tags(session: Session, viewer: User, scope: Scope) -> list[tuple[str, int]]:
+def _followed_tags(session: Session, viewer: User | None, scope: Scope) -> list[tuple[str, int]]:
     """Tags followed most, among tags written in a post the reader may see in scope: a tag used only in a private
     group is never named to someone outside it."""
     used = select(Tagging.tag).where(Tagging.post_id.in_(_seen_posts(viewer, scope)))
@@ -502,7 +538,7 @@ def _words(session: Session, seen, start: datetime, end: datetime) -> Counter[st
     return counted
 
 
-def _rising(session: Session, viewer: User, scope: Scope) -> list[Rising]:
+def _rising(session: Session, viewer: User | None, scope: Scope) -> list[Rising]:
     """Tags and words used in more posts in the scope's last seven days than in the seven before, most grown
     first; only what stands in posts the reader may see."""
     week_end = day_bounds(scope.end)[1]
@@ -550,7 +586,8 @@ def _answers(session: Session, scope: Scope) -> Answers:
     )
 
 
-def figures(session: Session, viewer: User, scope: Scope, period: str = "week") -> Figures:
+def figures(session: Session, viewer: User | None, scope: Scope, period: str = "week") -> Figures:
+    """The figures of `scope` as `viewer` (None: the operator, who sees every group) may read them."""
     if period not in PERIODS:
         raise Invalid("period must be one of %(choices)s", choices=", ".join(PERIODS))
     people = _people(session, scope)
@@ -565,3 +602,54 @@ def figures(session: Session, viewer: User, scope: Scope, period: str = "week") 
         top_threads=_top_threads(session, viewer, scope), followed_tags=_followed_tags(session, viewer, scope),
         rising=_rising(session, viewer, scope), answers=_answers(session, scope),
     )
+
+
+def as_dict(found: Figures) -> dict:
+    """The figures as plain data, as the API answers them and the export writes them; shares are of `people`,
+    between 0 and 1."""
+    funnel = found.funnel
+    return {
+        "from": found.scope.start.isoformat(), "to": found.scope.end.isoformat(), "period": found.period,
+        "groups_counted": None if found.scope.groups is None else [g.slug for g in found.scope.groups],
+        "department": found.scope.department.path if found.scope.department else None,
+        "people": funnel.people,
+        "funnel": {name: {"people": getattr(funnel, name), "share": funnel.share(getattr(funnel, name))}
+                   for name in ("active", "visited", "reacted", "created")},
+        "reach": {"people": found.reach, "share": found.reach_share,
+                  "since": found.launched.isoformat() if found.launched else None},
+        "series": [{"start": b.start.isoformat(), "visited": b.visited, "reacted": b.reacted, "created": b.created}
+                   for b in found.series],
+        "items": found.items,
+        "mail_versus_web": {"mail_only": found.channels.mail_only, "web_only": found.channels.web_only,
+                            "both": found.channels.both},
+        "groups": [vars(row) | {"slug": row.key} for row in found.groups],
+        "departments": [vars(row) | {"id": int(row.key)} for row in found.departments],
+        "top_threads": [vars(t) | {"url": post_path(t.post_id)} for t in found.top_threads],
+        "followed_tags": [{"tag": tag, "followers": n, "url": tag_path(tag)} for tag, n in found.followed_tags],
+        "rising": [vars(r) for r in found.rising],
+        "answers": vars(found.answers),
+    }
+
+
+
+def as_rows(found: Figures) -> list[tuple[str, str, str, object]]:
+    """The figures as rows of (section, name, measure, value), for a CSV file: one number each."""
+    data = as_dict(found)
+    rows: list[tuple[str, str, str, object]] = [("scope", "", key, data[key]) for key in ("from", "to", "period")]
+    rows.append(("people", "", "people", data["people"]))
+    for name, counted in data["funnel"].items():
+        rows += [("funnel", name, "people", counted["people"]), ("funnel", name, "share", counted["share"])]
+    rows += [("reach", "", key, value) for key, value in data["reach"].items()]
+    rows += [("items", "", key, value) for key, value in data["items"].items()]
+    rows += [("mail_versus_web", "", key, value) for key, value in data["mail_versus_web"].items()]
+    rows += [("answers", "", key, value) for key, value in data["answers"].items()]
+    for section, name_of, measures in (
+        ("series", "start", ("visited", "reacted", "created")),
+        ("groups", "slug", ("people", "visited", "reacted", "created")),
+        ("departments", "name", ("people", "visited", "reacted", "created")),
+        ("top_threads", "url", ("title", "group", "viewers", "comments", "reactions")),
+        ("followed_tags", "tag", ("followers",)),
+        ("rising", "term", ("kind", "this_week", "week_before")),
+    ):
+        rows += [(section, item[name_of], measure, item[measure]) for item in data[section] for measure in measures]
+    return rows

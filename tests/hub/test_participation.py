@@ -15,7 +15,7 @@ from hub.models import HubDay, PersonDay, PostViewDay, Tagging, ViewEvent
 from hub.models.base import utcnow
 from hub.services import accounts, follows, groups, inbound, organisation, participation, posts, reactions
 from hub.services import participation_figures as stats
-from hub.services.errors import Forbidden, Invalid, NotFound
+from hub.services.errors import Forbidden, Invalid
 from tests.support.hub import MAIL_DOMAIN, hub_context
 
 TODAY = utcnow().date()
@@ -182,8 +182,11 @@ def test_a_group_owner_reads_their_groups_only_and_never_a_private_groups_thread
         assert "glasvezel" in {r.term for r in found.rising}
         assert found.funnel.people == 3 and found.funnel.visited == 1
 
-        with pytest.raises(NotFound):
+        with pytest.raises(Invalid) as hidden:
             today_scope(session, bram, group="board")
+        with pytest.raises(Invalid) as missing:
+            today_scope(session, bram, group="no-such-group")
+        assert str(hidden.value).replace("board", "X") == str(missing.value).replace("no-such-group", "X")
         carol = accounts.get_user(session, "carol@example.com")
         assert not stats.may_read(session, carol)
         with pytest.raises(Forbidden):
