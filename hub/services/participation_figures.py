@@ -58,7 +58,8 @@ COMMON_WORDS = frozenset(
     "this that with from have what your will about there their would could should been were they them then than "
     "when which where just also into more some only other very like over such here does done dank voor niet maar "
     "zijn wordt worden deze door naar over onze jullie heeft hebben kunnen moeten graag even alle omdat want wat "
-    "waar wanneer bij tot ook nog als dan dat die het een van met zich hier daar".split()
+    "waar wanneer bij tot ook nog als dan dat die het een van met zich hier daar nieuwe nieuw erbij heel veel goed "
+    "weer alleen eerst vandaag morgen gisteren".split()
 )
 """Words too common in English and Dutch to be a topic."""
 
@@ -438,11 +439,16 @@ def _group_rows(session: Session, viewer: User | None, scope: Scope) -> list[Row
 
 
 def _department_rows(session: Session, scope: Scope) -> list[Row]:
-    """The departments one level below the chosen one (or at the top), each counting the people below it too."""
+    """The departments one level below the chosen one (or at the top, and below a lone department at the top: the
+    company itself), each counting the people below it too."""
     parent_id = scope.department.id if scope.department else None
-    departments = list(session.scalars(select(Department).where(
-        Department.parent_id == parent_id if parent_id else Department.parent_id.is_(None)
-    ).order_by(Department.name)))
+    while True:
+        departments = list(session.scalars(select(Department).where(
+            Department.parent_id == parent_id if parent_id else Department.parent_id.is_(None)
+        ).order_by(Department.name)))
+        if len(departments) != 1 or not departments[0].children:
+            break
+        parent_id = departments[0].id
     if not departments:
         return []
     paths = {d.id: d.path for d in departments}

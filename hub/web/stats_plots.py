@@ -31,10 +31,21 @@ def _inline(chart) -> Markup:
     return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))
 
 
+def whole_numbers(highest: int, ticks: int = 5) -> list[int]:
+    """Marks on an axis of people: whole numbers only, about `ticks` of them up to `highest`.
+
+    >>> whole_numbers(3), whole_numbers(0), whole_numbers(1234)
+    ([0, 1, 2, 3], [0, 1], [0, 247, 494, 741, 988, 1235])
+    """
+    step = max(1, -(-highest // ticks))
+    return list(range(0, max(highest, 1) + step, step))
+
+
 def over_time(labels: list[str], series: dict[str, list[int]]) -> Markup:
     """People per day, week or month: one line per measure."""
     chart = pygal.Line(**OPTIONS, x_labels_major_count=8)
     chart.x_labels = labels
+    chart.y_labels = whole_numbers(max((max(values, default=0) for values in series.values()), default=0))
     for name, values in series.items():
         chart.add(name, values)
     return _inline(chart)

@@ -128,7 +128,8 @@ def test_the_funnel_reach_and_mail_versus_web_for_an_administrator(hub_context_o
         months = stats.figures(session, anna, today_scope(session, anna), "month").series
         assert months[-1].start == TODAY.replace(day=1)
         assert found.answers.posts == 3 and found.answers.answered == 1
-        assert {row.name for row in found.departments} == {"Co"}
+        assert {row.name: row.people for row in found.departments} == {"Co/Ops": 2, "Co/Sales": 1}
+        assert {row.name: row.created for row in found.departments} == {"Co/Ops": 2, "Co/Sales": 0}
         by_department = stats.figures(session, anna, today_scope(session, anna, department=world_id(session, "Co/Ops")))
         assert by_department.funnel.people == 2 and by_department.funnel.created == 2
 

@@ -5,6 +5,7 @@ pages are opened, a click on a link in Plein's mail counted as one from mail."""
 from __future__ import annotations
 
 import csv
+import doctest
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,9 @@ from sqlalchemy import select
 from hub.cli import main
 from hub.models import ViewEvent
 from hub.services import accounts, participation, posts
+from hub import urls
 from hub.urls import from_mail
+from hub.web import stats_plots
 from hub.web.app import create_app
 from tests.hub.test_participation import TODAY, build
 from tests.support.web import signed_in
@@ -144,3 +147,7 @@ def test_plein_stats_export_writes_the_figures_as_csv(context, world, tmp_path):
 def test_plein_stats_export_refuses_a_bad_date_in_one_line(context, world, tmp_path):
     result = CliRunner().invoke(main, ["stats", "export", "--from", "soon", str(tmp_path / "x.csv")])
     assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
+
+
+def test_the_examples_of_the_mail_marker_and_the_plots_axis_hold():
+    assert doctest.testmod(urls).failed == 0 and doctest.testmod(stats_plots).failed == 0
