@@ -349,7 +349,29 @@ def _series(session: Session, scope: Scope, period: str) -> list[Bucket]:
         select(bucket, _distinct_when(activity, activity.c.visited), _distinct_when(activity, activity.c.reacted),
                _distinct_when(activity, activity.c.created)), activity, scope,
     ).group_by(bucket).order_by(bucket)
-    return [Bucket(_as_date(start), *counts) for start, *counts in session.execute(statement)]
+    counted = {_as_date(start): counts for start, *counts in session.execute(statement)}
+    return [Bucket(start, *counted.get(start, (0, 0, 0))) for start in bucket_starts(scope.start, scope.end, period)]
+
+
+def bucket_starts(start: date, end: date, period: str) -> list[date]:
+    """The first day of every day, week (from Monday) or month that the days from `start` to `end` touch.
+
+    >>> bucket_starts(date(2026, 1, 30), date(2026, 3, 2), "month")
+    [datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)]
+    >>> bucket_starts(date(2026, 12, 2), date(2026, 12, 8), "week")
+    [datetime.date(2026, 11, 30), datetime.date(2026, 12, 7)]
+    """
+    if period == "day":
+        first, step = start, timedelta(days=1)
+    elif period == "week":
+        first, step = start - timedelta(days=start.weekday()), timedelta(days=7)
+    else:
+        first, step = start.replace(day=1), None
+    starts = []
+    while first <= end:
+        starts.append(first)
+        first = first + step if step else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return starts
 
 
 def _funnel(session: Session, scope: Scope, people: int) -> tuple[Funnel, Channels]:

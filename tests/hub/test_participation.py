@@ -122,6 +122,7 @@ def test_the_funnel_reach_and_mail_versus_web_for_an_administrator(hub_context_o
         assert found.reach == 2  # Bram visited, Carol sent mail; Anna only wrote on the web, never opened a page
         assert (found.channels.mail_only, found.channels.web_only, found.channels.both) == (1, 3, 0)
         assert found.series[-1].start == TODAY and found.series[-1].created == 3
+        assert len(found.series) == 7 and found.series[0] == stats.Bucket(TODAY - timedelta(days=6), 0, 0, 0)
         assert found.items == {"posts": 3, "comments": 1, "reactions": 0}
         weeks = stats.figures(session, anna, today_scope(session, anna), "week").series
         assert weeks[-1].start == TODAY - timedelta(days=TODAY.weekday()) and weeks[-1].created == 3

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hub.cli import main
 from hub.models import ViewEvent
-from hub.services import accounts, participation, posts
+from hub.services import accounts, participation, participation_figures, posts
 from hub import urls
 from hub.urls import from_mail
 from hub.web import stats_plots
@@ -150,4 +150,5 @@ def test_plein_stats_export_refuses_a_bad_date_in_one_line(context, world, tmp_p
 
 
 def test_the_examples_of_the_mail_marker_and_the_plots_axis_hold():
-    assert doctest.testmod(urls).failed == 0 and doctest.testmod(stats_plots).failed == 0
+    for module in (urls, stats_plots, participation_figures):
+        assert doctest.testmod(module).failed == 0, module.__name__
