@@ -270,3 +270,31 @@ def test_roll_up_due_finishes_yesterday_and_rolls_up_today_so_far(hub_context_on
         assert participation.roll_up_due(session, 3, today=TODAY + timedelta(days=1)) == [
             TODAY, TODAY + timedelta(days=1)
         ]
+
+
+def test_beat_rolls_up_each_night_and_removes_old_views_through_the_tasks(context, monkeypatch):
+    from celery.schedules import crontab
+
+    from workers import app, tasks
+
+    schedule = app.app.conf.beat_schedule
+    assert schedule["roll-up-participation"] == {"task": participation.ROLLUP_TASK,
+                                                 "schedule": crontab(minute=10, hour=0)}
+    assert schedule["remove-old-page-views"]["task"] == participation.CLEANUP_TASK
+    monkeypatch.setattr(tasks, "context", context)  # the worker's own, built from the environment at import
+    context.settings.stats_view_retention_days = 2
+    with context.session_scope() as session:
+        world = build(session)
+        participation.record_view(session, world["anna"])
+        participation.record_view(session, world["bram"])
+        session.flush()
+        session.scalars(select(ViewEvent)).first().created_at = utcnow() - timedelta(days=3)
+
+    tasks.app.tasks[participation.ROLLUP_TASK].apply().get()
+    tasks.app.tasks[participation.ROLLUP_TASK].apply().get()  # twice, as acks_late may: the same rows
+    tasks.app.tasks[participation.CLEANUP_TASK].apply().get()
+    with context.session_scope() as session:
+        days = {d.day: d.visitors for d in session.scalars(select(HubDay))}
+        # The first run goes back as far as raw views are kept: the view of three days ago was before that.
+        assert days == {TODAY - timedelta(days=2): 0, TODAY - timedelta(days=1): 0, TODAY: 1}
+        assert [e.user_id for e in session.scalars(select(ViewEvent))] == [world["bram"].id]
