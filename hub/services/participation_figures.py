@@ -233,8 +233,9 @@ def scope_for(
         groups = tuple(_owned(session, viewer))
         if not groups:
             raise Forbidden("Statistics are for administrators and group owners.")
-    chosen_department = session.get(Department, department) if department else None
-    if department and chosen_department is None:
+    # Ids are `integer` columns: a larger number is no department, and PostgreSQL would refuse to compare it.
+    chosen_department = session.get(Department, department) if department and 0 < department < 2**31 else None
+    if department is not None and chosen_department is None:
         raise Invalid("unknown department %(id)s", id=department)
     return Scope(start, end, groups, chosen_department)
 

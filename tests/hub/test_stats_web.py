@@ -60,7 +60,8 @@ def test_a_group_owner_reads_their_group_and_nothing_of_a_private_one(context, w
 
 @pytest.mark.parametrize("params, status", [
     ({"from": "yesterday"}, 400), ({"to": "2026-02-30"}, 400), ({"group": "board"}, 400),
-    ({"group": "no-such-group"}, 400), ({"department": 999999}, 400), ({"period": "year"}, 400),
+    ({"group": "no-such-group"}, 400), ({"department": 999999}, 400), ({"department": 2**40}, 400),
+    ({"department": -1}, 400), ({"department": "Sales"}, 422), ({"period": "year"}, 400),
     ({"from": "2026-05-02", "to": "2026-05-01"}, 400),
 ])
 def test_bad_questions_get_400_with_a_reason(context, world, params, status):
