@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from hub.cli import main
-from hub.models import ViewEvent
-from hub.services import accounts, participation, participation_figures, posts
 from hub import urls
+from hub.cli import main
+from hub.models import OutgoingMail, ViewEvent
+from hub.services import accounts, groups, notifications, participation, participation_figures, posts
 from hub.urls import from_mail
 from hub.web import stats_plots
 from hub.web.app import create_app
@@ -114,22 +114,13 @@ def test_opening_pages_counts_visits_and_a_thread_and_a_click_from_mail(context,
 
 def test_links_to_threads_in_mail_carry_the_mail_marker(context, world):
     with context.session_scope() as session:
-        post = posts.create_post(session, *_team_and_anna(session), "Nieuws", "Het dak is klaar.")
+        team, anna = groups.get_group(session, "team"), accounts.get_user(session, "anna@example.com")
+        post = posts.create_post(session, team, anna, "Nieuws", "Het dak is klaar.")
         session.flush()
-        from hub.services import notifications
-
         notifications.notify_post(session, post.id)
-    from hub.models import OutgoingMail
-
     with context.session_scope() as session:
         sent = session.scalars(select(OutgoingMail)).all()
     assert sent and all(f"/p/{post.id}?via=mail" in mail.message.decode() for mail in sent)
-
-
-def _team_and_anna(session):
-    from hub.services import groups
-
-    return groups.get_group(session, "team"), accounts.get_user(session, "anna@example.com")
 
 
 def test_plein_stats_export_writes_the_figures_as_csv(context, world, tmp_path):
