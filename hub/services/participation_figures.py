@@ -463,7 +463,7 @@ def _group_rows(session: Session, viewer: User | None, scope: Scope) -> list[Row
 
 def _department_rows(session: Session, scope: Scope) -> list[Row]:
     """The departments one level below the chosen one (or at the top, and below a lone department at the top: the
-    company itself), each counting the people below it too."""
+    company itself), each counting the people below it too: everyone, or the members of the scope's groups."""
     parent_id = scope.department.id if scope.department else None
     while True:
         departments = list(session.scalars(select(Department).where(
@@ -492,10 +492,13 @@ def _department_rows(session: Session, scope: Scope) -> list[Row]:
         top = top_of(department_id)
         if top is not None:
             done[top] = [a + b for a, b in zip(done[top], counts)]
+    counted = select(User.department_id, func.count(func.distinct(User.id))).where(User.deactivated_at.is_(None))
+    if scope.groups is not None:
+        counted = counted.join(Membership, Membership.user_id == User.id).where(
+            Membership.group_id.in_([g.id for g in scope.groups])
+        )
     people: Counter[int] = Counter()
-    for department_id, count in session.execute(
-        select(User.department_id, func.count()).where(User.deactivated_at.is_(None)).group_by(User.department_id)
-    ):
+    for department_id, count in session.execute(counted.group_by(User.department_id)):
         top = top_of(department_id)
         if top is not None:
             people[top] += count
@@ -627,7 +630,7 @@ def figures(session: Session, viewer: User | None, scope: Scope, period: str = "
         items=_items(session, scope), reach=reach, reach_share=funnel.share(reach),
         launched=session.scalar(select(func.min(HubDay.day))), channels=channels,
         groups=_group_rows(session, viewer, scope),
-        departments=_department_rows(session, scope) if scope.groups is None else [],
+        departments=_department_rows(session, scope),
         top_threads=_top_threads(session, viewer, scope), followed_tags=_followed_tags(session, viewer, scope),
         rising=_rising(session, viewer, scope), answers=_answers(session, scope),
     )

@@ -183,6 +183,7 @@ def test_a_group_owner_reads_their_groups_only_and_never_a_private_groups_thread
         assert found.followed_tags == [("glasvezel", 1)]
         assert "glasvezel" in {r.term for r in found.rising}
         assert found.funnel.people == 3 and found.funnel.visited == 1
+        assert {(row.name, row.people, row.visited) for row in found.departments} == {("Co/Ops", 2, 1), ("Co/Sales", 1, 0)}
 
         with pytest.raises(Invalid) as hidden:
             today_scope(session, bram, group="board")
