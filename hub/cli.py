@@ -6,6 +6,7 @@ error becomes a one-line message and exit status 1.
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
 import sys
@@ -28,6 +29,7 @@ from hub.services import (
     people,
     profiles,
 )
+from hub.services import participation_figures as statistics
 from hub.services.errors import PleinError
 from search.index import IndexBusyError
 
@@ -618,6 +620,34 @@ def reindex(context: Context) -> None:
         except IndexBusyError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"Indexed {count} items, done.")
+
+
+@main.group("stats")
+def stats_group() -> None:
+    """Participation statistics, as administrators read them on /stats."""
+
+
+@stats_group.command("export")
+@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (90 days before --to).")
+@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (today).")
+@click.option("--group", default=None, help="Only this group (its address).")
+@click.option("--department", type=int, default=None, help="Only the people of this department (its id) and below.")
+@click.option("--period", type=click.Choice(statistics.PERIODS), default="week", show_default=True)
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True))
+@handles_errors
+@with_context
+def stats_export(context: Context, start, end, group, department, period, file) -> None:
+    """Write the statistics of the whole hub (every group, private ones too) to FILE as CSV, one number a line:
+    section,name,measure,value. `-` writes to standard output."""
+    first, last = statistics.chosen_days(start, end)
+    with context.session_scope() as session:
+        scope = statistics.scope_for(session, None, first, last, group=group, department=department)
+        rows = statistics.as_rows(statistics.figures(session, None, scope, period))
+    writer = csv.writer(file)
+    writer.writerow(("section", "name", "measure", "value"))
+    writer.writerows(rows)
+    if file.name != "<stdout>":
+        click.echo(f"Wrote {len(rows)} figures from {first} to {last} to {file.name}", err=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from hub import jobs
 from hub.db import get_engine
 from hub.settings import Settings, get_settings
 from hub.templating import Catalogue, build_catalogue
+from hub.urls import from_mail
 
 if TYPE_CHECKING:
     from search.index import SearchIndex
@@ -88,6 +89,10 @@ class Context:
     def url(self, path: str) -> str:
         """An absolute link to `path` in the web hub (`PLEIN_BASE_URL`), for mails, the API and the console."""
         return self.settings.base_url + path
+
+    def mail_url(self, path: str) -> str:
+        """`url` of a page a mail links to, marked so that following it counts as a visit from mail."""
+        return self.url(from_mail(path))
 
     def search_token(self) -> str:
         """The bearer token web processes show the indexer's query service, derived from the secret."""

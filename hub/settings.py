@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     """Changes to the schema's attribute map, `field=attribute|fallback,...`, e.g.
     `department=ou,expertise=businessCategory`."""
     ldap_sync_minutes: float = 60.0
+    stats_view_retention_days: int = Field(default=90, ge=1)
+    """Days raw page views are kept before beat removes them; the daily rollups the statistics read are kept
+    (hub/services/participation.py)."""
     photo_max_bytes: int = 10 * 1024 * 1024
     """The largest profile photo a person may upload, in bytes; a larger one is refused, nothing stored."""
 

@@ -24,7 +24,7 @@ from babel import Locale
 from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -131,6 +131,7 @@ def _environment(language: str, translations: NullTranslations, zone: str, mail_
     env.filters["local_time"] = local_time
     env.filters["clock"] = clock
     env.filters["number"] = lambda number, pattern=None: format_decimal(number, pattern, locale=language)
+    env.filters["percent"] = lambda share: format_percent(share, "#,##0.#%", locale=language)
     env.filters["day"] = lambda moment: format_skeleton("yMMMd", moment, locale=language)
     env.filters["weekday"] = lambda day: Locale.parse(language).days["format"]["wide"][day].capitalize()  # 0 is Monday
     env.globals["group_address"] = lambda slug: addresses.address(Route("group", slug), mail_domain)

@@ -21,6 +21,22 @@ def comment_path(post_id: int, comment_id: int) -> str:
     return f"/p/{post_id}#comment-{comment_id}"
 
 
+FROM_MAIL = ("via", "mail")
+"""The query parameter on Plein's links to threads in the mail it sends: a signed-in person who follows one is
+counted as a visit from mail (hub/services/participation.py). Mail itself is not tracked."""
+
+
+def from_mail(path: str) -> str:
+    """`path` as a link in a mail: marked with `FROM_MAIL`, before any `#fragment`.
+
+    >>> from_mail("/p/7#comment-9")
+    '/p/7?via=mail#comment-9'
+    """
+    path, hash_sign, fragment = path.partition("#")
+    name, value = FROM_MAIL
+    return f"{path}{'&' if '?' in path else '?'}{name}={value}{hash_sign}{fragment}"
+
+
 def attachment_path(attachment_id: int, filename: str) -> str:
     return f"/attachments/{attachment_id}/{quote(filename)}"
 

@@ -24,6 +24,9 @@ app.conf.beat_schedule = {
     "retry-stalled-inbound": {"task": "plein.inbound.sweep", "schedule": sweep_interval},
     "retry-stalled-outbox": {"task": "plein.outbox.sweep", "schedule": 60.0},
     "flush-stalled-index": {"task": "plein.search.sweep", "schedule": 10.0},
+    # Statistics: yesterday is rolled up just after midnight (UTC); raw page views past their retention go after.
+    "roll-up-participation": {"task": "plein.stats.roll_up", "schedule": crontab(minute=10, hour=0)},
+    "remove-old-page-views": {"task": "plein.stats.remove_old_views", "schedule": crontab(minute=40, hour=0)},
 }
 if context.settings.ldap_url:
     app.conf.beat_schedule["sync-ldap"] = {

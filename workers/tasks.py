@@ -21,6 +21,7 @@ from hub.services import (
     indexing,
     notifications,
     outbox,
+    participation,
     photo_sizes,
     videos,
 )
@@ -169,3 +170,18 @@ def sync_ldap() -> None:
     for result in report.rejected:
         log.warning("directory entry %s rejected: %s", result.record.where, result.reason)
     log.info("directory synced: %s, %s deactivated", counts, len(report.deactivated), extra=counts)
+
+
+@app.task(name=participation.ROLLUP_TASK, autoretry_for=(Exception,), **RETRY)
+def roll_up_participation() -> None:
+    """Fold the finished days, and today so far, into the statistics' rollups; a day rolled up twice is replaced."""
+    with context.session_scope() as session:
+        days = participation.roll_up_due(session, context.settings.stats_view_retention_days)
+    log.info("statistics rolled up for %d day(s)", len(days))
+
+
+@app.task(name=participation.CLEANUP_TASK, autoretry_for=(Exception,), **RETRY)
+def remove_old_views() -> None:
+    with context.session_scope() as session:
+        removed = participation.remove_old_views(session, context.settings.stats_view_retention_days)
+    log.info("removed %d page view(s) older than %d days", removed, context.settings.stats_view_retention_days)

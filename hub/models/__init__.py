@@ -18,6 +18,7 @@ from hub.models.mail import (
 )
 from hub.models.moderation import HeldFile, HeldMessage, HeldStatus
 from hub.models.organisation import Department, OrganisationVersion
+from hub.models.participation import ActivityChannel, HubDay, PersonDay, PostViewDay, ViewEvent
 from hub.models.reactions import Reaction
 from hub.models.revisions import Revision
 from hub.models.search import IndexPending
@@ -33,6 +34,7 @@ __all__ = [
     "Revision",
     "Department",
     "OrganisationVersion",
+    "ActivityChannel", "HubDay", "PersonDay", "PostViewDay", "ViewEvent",
     "Follow", "FollowKind", "Tagging", "ThreadRead",
     "Channel", "Notification", "NotificationChannel", "NotificationKind",
     "Installation",

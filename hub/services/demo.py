@@ -31,13 +31,24 @@ from email.utils import format_datetime, formataddr, make_msgid
 from zoneinfo import ZoneInfo
 
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.context import context_of
-from hub.models import Comment, Group, InboundMessage, Post, User, utcnow
-from hub.services import accounts, groups, inbound, message_ids, moderation, notifications, posts, preferences, profiles
+from hub.models import Comment, Group, InboundMessage, Post, User, ViewEvent, utcnow
+from hub.services import (
+    accounts,
+    groups,
+    inbound,
+    message_ids,
+    moderation,
+    notifications,
+    participation,
+    posts,
+    preferences,
+    profiles,
+)
 from hub.services.attachments import attach
 from hub.services.organisation import department_for_path
 
@@ -136,6 +147,17 @@ class _Seeder:
         self._groups()
         self._history()
         self._mail_now()
+        self._statistics()
+
+    def _statistics(self) -> None:
+        """Everyone who wrote in a thread had it open then: those visits, and the history, rolled up for /stats."""
+        self.session.flush()
+        for post in self.session.scalars(select(Post)):
+            for item in (post, *post.comments):
+                if item.author_id is not None:
+                    self.session.add(ViewEvent(user_id=item.author_id, post_id=post.id, created_at=item.created_at))
+        oldest = self.session.scalar(select(func.min(Post.created_at)))
+        participation.roll_up_due(self.session, (self.now.date() - oldest.date()).days if oldest else 0)
 
     def _people(self) -> None:
         made = {person.email.partition("@")[0]: self._person(person) for person in PEOPLE}

@@ -363,7 +363,9 @@ def _build(
                     ("latest", latest.id),
                     lambda: f"{activity.commenter_names[latest.author_id]}: {snippet(latest.body_text, 120)}",
                 ) if latest else "",
-                url=url(comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)),
+                url=context_of(user).mail_url(
+                    comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)
+                ),
                 reply_to=address,
                 reply_mailto=f"mailto:{address}?subject=" + shared(("subject", post.id), lambda: quote("Re: " + post.title)),
                 is_new=is_new,

@@ -471,7 +471,7 @@ def _mail_at_once(
     """The mail of one notification, with the group mail's headers and a reply address that comments."""
     context = context_of(session)
     t = context.catalogue.translator(recipient.language)
-    url = context.url(comment_path(post.id, comment.id) if comment else post_path(post.id))
+    url = context.mail_url(comment_path(post.id, comment.id) if comment else post_path(post.id))
     sentence = describe(
         t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
     )
@@ -563,7 +563,7 @@ def _daily_mail(session: Session, user: User, period: str) -> int | None:
             t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
         )
         lines.append(
-            {"sentence": sentence, "url": context.url(path), "snippet": snippet(post.body_text, SNIPPET_LENGTH)}
+            {"sentence": sentence, "url": context.mail_url(path), "snippet": snippet(post.body_text, SNIPPET_LENGTH)}
         )
     text, html = context.catalogue.render_mail(
         "notifications_daily",

@@ -114,7 +114,8 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
     for membership in members:
         user = membership.user
         text, html = render_mail(
-            "post", post=post, body=body, recipient=user, language=user.language, url=url(post_path(post.id)),
+            "post", post=post, body=body, recipient=user, language=user.language,
+            url=context_of(session).mail_url(post_path(post.id)),
             attachments=[(a.filename, a.size, url(attachment_path(a.id, a.filename))) for a in post.attachments],
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
@@ -146,7 +147,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
         user = membership.user
         text, html = render_mail(
             "comment", post=post, comment=comment, body=body, recipient=user, language=user.language,
-            url=url(comment_path(post.id, comment.id)),
+            url=context_of(session).mail_url(comment_path(post.id, comment.id)),
             unsubscribe_url=url(unsubscribe_path(unsubscribe_token(membership))),
         )
         message = _comment_mail(session, comment, user, text, html, list_headers(membership))
@@ -155,7 +156,7 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
         stop_url = url(replies_off_path(replies_token(user)))
         text, html = render_mail(
             "reply", post=post, comment=comment, body=body, recipient=user, language=user.language,
-            url=url(comment_path(post.id, comment.id)), stop_url=stop_url,
+            url=context_of(session).mail_url(comment_path(post.id, comment.id)), stop_url=stop_url,
             preferences_url=url("/preferences"), own_post=post.author_id == user.id,
         )
         stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"

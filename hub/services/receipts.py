@@ -77,7 +77,7 @@ def send_receipt(session: Session, kind: str, item_id: int) -> bool:
         "receipt", language=author.language, kind=kind, post=post, body=item.body_text, recipient=author,
         body_html=mail_body(session, item),
         attachments=[a.filename for a in attached],
-        view_url=url(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
+        view_url=context_of(session).mail_url(post_path(post.id) if kind == "post" else comment_path(post.id, item.id)),
         edit_url=url(receipt_edit_path(kind, token)), undo_url=url(receipt_undo_path(kind, token)),
         stop_url=url(receipts_off_path(stop_token(author))), preferences_url=url("/preferences"),
         minutes=int(EDIT_WINDOW.total_seconds() // 60), until=format_clock(closes, catalogue.known(author.language), author.timezone),

@@ -25,6 +25,7 @@ from hub.web.group_admin import router as group_admin_router
 from hub.web.media import router as media_router
 from hub.web.photos import router as photos_router
 from hub.web.security import SecurityHeaders
+from hub.web.stats import router as stats_router
 from hub.web.statuses import router as statuses_router
 from hub.web.videos import router as videos_router
 from search.remote import SearchUnavailable
@@ -115,4 +116,5 @@ def create_app(context: Context | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(videos_router)
     app.include_router(statuses_router)
+    app.include_router(stats_router)
     return app

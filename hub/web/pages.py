@@ -25,6 +25,7 @@ from hub.services import (
     groups,
     inbox,
     moderation,
+    participation,
     person_details,
     personal,
     photo_sizes,
@@ -45,7 +46,7 @@ from hub.services.errors import Forbidden, Invalid, NotFound, PleinError
 from hub.services.submissions import Upload
 from hub.services.visibility import find_membership, memberships_of
 from hub.templating import showing_photos
-from hub.urls import comment_path, group_path, post_path
+from hub.urls import FROM_MAIL, comment_path, group_path, post_path
 from hub.web.browser import browser_id, renew
 from hub.web.deps import (
     DB,
@@ -85,11 +86,26 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     language, catalogue = reader_language(request, user), context_of_app(request).catalogue
     gettext = catalogue.translator(language).gettext
     context = {k: v.translated(gettext) if isinstance(v, (Message, PleinError)) else v for k, v in context.items()}
+    if user is not None and request.method == "GET" and status_code == 200:
+        _count_visit(request, user)
     with showing_photos(photos.versions_on_page(object_session(user)) if user else _no_photo):
         html = catalogue.environment(language).get_template(f"web/{template}").render(
             request=request, csrf_token=csrf_token(request), languages=preferences.LANGUAGES, **context
         )
     return HTMLResponse(html, status_code=status_code)
+
+
+VIEWED_POST = "viewed_post_id"
+"""Set on `request.state` by a thread's page: the visit it counts is a view of that thread."""
+
+
+def _count_visit(request: Request, user: User) -> None:
+    """A signed-in person opened a page: one row for the statistics, a click from mail when the link says so."""
+    name, value = FROM_MAIL
+    participation.record_view(
+        object_session(user), user, getattr(request.state, VIEWED_POST, None),
+        from_mail=request.query_params.get(name) == value,
+    )
 
 
 @router.post("/language", dependencies=[CSRFChecked])
@@ -192,6 +208,7 @@ def _held_notice(held: HeldMessage) -> Message:
 
 def _post_page(request: Request, session: Session, user: User, post_id: int, **extra: object) -> HTMLResponse:
     post = posts.get_post(session, user, post_id)
+    setattr(request.state, VIEWED_POST, post.id)
     feed.mark_read(session, user, post)
     inbox.mark_thread_read(session, user, post)
     context = {"form": {}, "error": None, "notice": None, "reply_to": None, "status_code": 200, "preview": None,

@@ -547,3 +547,17 @@ def test_anna_shares_a_short_update_and_writes_on_her_blog_at_both_widths(anna, 
     assert "Wat ik leerde van de uitrol" in anna.content()
     look_at(anna, "blog", tmp_path)
     assert anna.errors == []
+
+
+def test_the_statistics_read_well_at_both_widths_with_their_plots_drawn_on_the_server(anna, demo, tmp_path):
+    """Anna is the demo's administrator: the whole hub, its plots inline SVG under the strict policy, no script."""
+    response = anna.goto(f"{demo.base_url}/stats?period=day")
+    assert response.status == 200 and "script-src 'none'" in response.headers["content-security-policy"]
+    assert anna.locator("figure.plot svg").count() == 2
+    assert anna.get_by_role("heading", name="Populairste gesprekken").is_visible()
+    look_at(anna, "stats", tmp_path)
+    anna.get_by_label("Groep", exact=True).select_option("engineering")
+    anna.get_by_role("button", name="Tonen").click()
+    assert "group=engineering" in anna.url and anna.locator("figure.plot svg").count() == 2
+    assert anna.errors == []
+    look_at(anna, "stats-engineering", tmp_path)

@@ -27,9 +27,11 @@ from hub.services import (
     accounts,
     attachments,
     documents,
+    follows,
     groups,
     moderation,
     organisation,
+    participation,
     personal,
     photo_sizes,
     posts,
@@ -250,6 +252,9 @@ def make_hub(context, language: str) -> dict[str, object]:
         photo = attachments.attach(session, post, "kruiwagen.png", "image/png", small_png())
         photo_sizes.make_sizes(session, photo.id)
         photo_sizes.make_sizes(session, attachments.attach(session, post, "kapot.jpg", "image/jpeg", b"kapot").id)
+        follows.follow(session, bram, "compost")
+        participation.record_view(session, bram, post.id)
+        participation.roll_up_day(session, utcnow().date())
         session.flush()
         return {
             "department": garden.id, "photo": photo.id, "document": document,
@@ -286,6 +291,7 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/g/tuin/documents?q=niets": client, "/g/tuin/documents?sort=nonsense": client,
         f"/g/tuin/documents/{made['document']}": client, "/g/tuin/documents/999999": client,
         f"/p/{made['film']}": client, "/people/mona@plein.test/blog": client, "/people/bram@plein.test/blog": client,
+        "/stats": client, "/stats?period=month&group=tuin": client, "/stats?from=gisteren": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
     anonymous_csrf = csrf_of(anonymous.get("/sign-in").text)
@@ -328,7 +334,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 83
+    assert len(seen) == 86
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404, 413), (path, status)
         assert lang_of(page) == language, path

@@ -72,7 +72,7 @@ def test_a_post_by_mail_gets_a_receipt_with_the_text_as_posted_and_links_to_view
     text = text_of(receipt)
     assert "Posted to Engineering as:\n\nStoring lift\n\nDe lift staat stil.\nBel de monteur.\n" in text
     token = receipts.edit_token("post", post)
-    assert f"View it: {context.url('/')}p/{post.id}\n" in text
+    assert f"View it: {context.url('/')}p/{post.id}?via=mail\n" in text
     assert f"Edit it: {context.url('/')}receipts/post/{token}\n" in text
     assert f"Undo it: {context.url('/')}receipts/post/{token}/undo\n" in text
     assert "work for 15 minutes after posting" in text
@@ -96,7 +96,7 @@ def test_a_comment_by_mail_gets_a_dutch_receipt_with_the_reply_as_trimmed(contex
     token = receipts.edit_token("comment", comment)
     assert f"Bewerken: {context.url('/')}receipts/comment/{token}\n" in text
     assert f"Ongedaan maken: {context.url('/')}receipts/comment/{token}/undo\n" in text
-    assert f"Bekijken: {context.url('/')}p/{post.id}#comment-{comment.id}" in text
+    assert f"Bekijken: {context.url('/')}p/{post.id}?via=mail#comment-{comment.id}" in text
     assert "15 minuten na plaatsing" in text
     assert "Deze ontvangstbevestigingen stoppen" in html_of(receipt)
 
