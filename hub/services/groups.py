@@ -120,10 +120,10 @@ def edit_group(
 def _writers(session: Session, group: Group) -> list[int]:
     """The ids of everyone who wrote a post or a comment in `group`."""
     in_group = select(Post.id).where(Post.group_id == group.id)
-    return list(session.scalars(union(
+    return [user_id for user_id in session.scalars(union(
         select(Post.author_id).where(Post.group_id == group.id),
         select(Comment.author_id).where(Comment.post_id.in_(in_group)),
-    )))
+    )) if user_id is not None]
 
 
 def get_group(session: Session, slug: str) -> Group:

@@ -64,6 +64,13 @@ def accepts_recipient(session: Session, address: str) -> bool:
     return destination.kind == BOUNCES
 
 
+def sent_anonymously(session: Session, inbound: InboundMessage) -> bool:
+    """Whether the mail went to a group's anonymous address: its raw text names its sender, so no page shows it
+    (`plein anonymous reveal` is the one way to learn who wrote an anonymous item)."""
+    domain = context_of(session).settings.mail_domain
+    return any(found.kind == ANONYMOUS for found in _routes(inbound.recipients.splitlines(), domain))
+
+
 def recipient_refusal(session: Session, address: str) -> str | None:
     """Why mail to `address` is refused although it goes somewhere, or None: a group that was archived,
     or a reply into one. Said at RCPT time, so the sender's server tells them at once."""
