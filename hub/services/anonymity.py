@@ -144,7 +144,7 @@ def is_held_for_moderators(group: Group) -> bool:
 def hide_author(session: Session, item: Post | Comment, author: User) -> None:
     """Make a just-flushed `item` anonymous: no author on it, its author sealed apart, its mark beside it."""
     kind = kind_of(item)
-    item.author_id, item.anonymous = None, True
+    item.author, item.author_id, item.anonymous = None, None, True
     item.author_mark = _mark(_mark_key(session), kind, item.id, author.id)
     sealed = seal(context_of(session).settings.anonymous_key, kind, item.id, author.id)
     session.add(AnonymousAuthor(item_kind=kind, item_id=item.id, sealed_author=sealed))
