@@ -629,8 +629,6 @@ def reindex(context: Context) -> None:
     click.echo(f"Indexed {count} items, done.")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 @main.group("anonymous")
@@ -686,3 +684,7 @@ def audit_list(context: Context, limit: int) -> None:
             click.echo(f"{entry.created_at:%Y-%m-%d %H:%M}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{entry.reason}")
         if not entries:
             click.echo("No audit entries")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
