@@ -178,7 +178,7 @@ def hold(
         held = HeldMessage(
             inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
             post_id=post.id if post else None, parent_id=parent.id if parent else None,
-            subject=message.subject, text=message.reply_text if post else message.text.strip(), reason=reason,
+            subject=message.subject, text=message.reply_text if post or anonymous else message.text.strip(), reason=reason,
             anonymous=anonymous,
         )
         session.add(held)

@@ -45,7 +45,7 @@ def publish(
 
     An anonymous one (`SLUG+anonymous@`) keeps nothing that leads back to its mail: not its inbound record,
     not its Message-ID (a keyed hash of it stands in, for duplicates), not the untrimmed text, and the record's
-    outcome does not name the item made (`hub.services.anonymity`)."""
+    outcome does not name the item made (`hub.services.anonymity`); its text is trimmed of its signature."""
     if anonymous:
         try:
             anonymity.require_allowed(session, group)
@@ -73,16 +73,19 @@ def _post(
         select(Post.id).where(Post.group_id == group.id, Post.message_id == kept_id)
     ):
         return Outcome(InboundStatus.DUPLICATE, f"already posted to {group.slug}")
-    body_text = message.text.strip() or ("(attachments only)" if message.attachments else "")
+    # An anonymous post keeps its text without the signature a mail program adds (`reply_text`, trimmed as an
+    # answer is), and not the mail's HTML, where a signature can hide in markup or a picture.
+    text = (message.reply_text if anonymous else message.text).strip()
+    body_text = text or ("(attachments only)" if message.attachments else "")
     if not body_text:
         return Outcome(InboundStatus.REFUSED, f"the message to {group.slug} has no text and no attachment")
-    title, untitled = _title(message.subject, message.text.strip())
+    title, untitled = _title(message.subject, text)
     post = create_post(
         session, group, sender, title, body_text, message_id=kept_id,
         inbound_id=None if anonymous else inbound.id, untitled=untitled, anonymous=anonymous,
     )
     _attach_all(session, post, None, message)
-    post.body_html = _with_inline_images(message.html, post) if message.html else None
+    post.body_html = _with_inline_images(message.html, post) if message.html and not anonymous else None
     notifications.notify_if_few(session, post)
     receipts.send_receipt(session, "post", post.id, sender)
     if anonymous:

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hub.cli import main
@@ -53,10 +54,8 @@ from hub.services import (
     searching,
 )
 from hub.services.errors import Forbidden, Invalid
-from tests.support.hub import MAIL_DOMAIN
-from fastapi.testclient import TestClient
-
 from hub.web.app import create_app
+from tests.support.hub import MAIL_DOMAIN
 from tests.support.web import csrf_of, signed_in
 from tests.support.worker import run_jobs
 from workers import tasks
@@ -113,7 +112,9 @@ def anna_mail(to: str, subject: str, body: str, **headers: str) -> bytes:
     message["X-Mailer"] = "AnnaMail 9.1"
     for name, value in headers.items():
         message[name.replace("_", "-")] = value
-    message.set_content(body)
+    signature = f"{ANNA[0]}\nJuridische zaken"  # as her mail program adds it, in both parts
+    message.set_content(f"{body}\n\n-- \n{signature}\n")
+    message.add_alternative(f"<p>{body}</p><div class=signature>-- <br>{signature}</div>", subtype="html")
     return message.as_bytes()
 
 
