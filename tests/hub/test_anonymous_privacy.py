@@ -422,3 +422,17 @@ def test_no_one_but_the_author_can_tell_it_is_theirs(hub, complaint):
         assert [email for email, person in people.items() if anonymity.is_author(post, person)] == [ANNA[1]]
         with pytest.raises(Invalid):
             anonymity.reveal(session, "post", complaint, "", "not a key", "someone")
+
+
+def test_a_colleague_mentioned_anonymously_is_told_by_anonymous(hub):
+    with hub.session_scope() as session:
+        anna = accounts.get_user(session, ANNA[1])
+        post = posts.create_post(session, groups.get_group(session, "voice"), anna, "Vraag", "@bob weet jij dit?",
+                                 anonymous=True)
+    run_jobs(hub, "plein.inbox.notify_post")
+    [entry] = api(hub, "bob@example.com").get("/api/notifications").json()["items"]
+    assert (entry["kind"], entry["post_id"], entry["who"]) == ("mention", post.id, {"name": "Anonymous", "email": ""})
+    assert entry["what"].startswith("Anonymous")
+    page = signed_in(hub, "bob@example.com").get("/notifications").text
+    assert "Anonymous" in page
+    assert_tells_nothing(page, "the notifications page")
