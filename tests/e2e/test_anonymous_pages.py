@@ -8,20 +8,21 @@ from __future__ import annotations
 import pytest
 
 from hub.services import anonymity
-from tests.e2e.conftest import Company
+from tests.e2e.conftest import Company, make_server
 from tests.e2e.test_first_pages import look_at
 from tests.e2e.test_mail_to_hub import mail, send, wait_for_post
 from tests.support.browser import chromium
-from tests.support.servers import PleinServer, links_in, text_of, wait_for
+from tests.support.servers import links_in, text_of, wait_for
 
 
-@pytest.fixture(scope="module")
-def company(tmp_path_factory) -> Company:
-    """Alice (an admin), Bob and Anna in Voice, which takes anonymous posts; Anna's complaint came in by mail."""
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def company(request, tmp_path_factory) -> Company:
+    """Alice (an admin), Bob and Anna in Voice, which takes anonymous posts; Anna's complaint came in by mail. On
+    SQLite, and on PostgreSQL with every role a process of its own."""
     private, public = anonymity.new_key_pair()
     key_file = tmp_path_factory.mktemp("keys") / "anonymous.key"
     key_file.write_text(private)
-    server = PleinServer(tmp_path_factory.mktemp("anonymous") / "data", anonymous_key=public)
+    server = make_server(request, tmp_path_factory, anonymous_key=public)
     people = {"alice": "Alice Aalders", "bob": "Bob Bos", "anna": "Anna Anoniem"}
     outputs = server.cli_batch(
         ["db", "upgrade"],
