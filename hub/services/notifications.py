@@ -28,6 +28,7 @@ from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.services.visibility import can_see
 from hub.urls import attachment_path, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
+from mailgateway.addresses import ANONYMOUS
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
@@ -155,10 +156,13 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
         queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     for user in followers:
         stop_url = url(replies_off_path(replies_token(user)))
+        own_post = anonymity.wrote(post, user.id)
+        # The anonymous author's own copy answers to the group's anonymous address, so that replying keeps them so.
+        anonymous_reply = own_post and post.anonymous and anonymity.allows(post.group)
         text, html = render_mail(
             "reply", post=post, comment=comment, body=body, recipient=user, language=user.language,
             url=url(comment_path(post.id, comment.id)), stop_url=stop_url,
-            preferences_url=url("/preferences"), own_post=anonymity.wrote(post, user.id),
+            preferences_url=url("/preferences"), own_post=own_post, anonymous_reply=anonymous_reply,
         )
         stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"
         headers = {
@@ -166,6 +170,8 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+        if anonymous_reply:
+            headers["Reply-To"] = addresses.address(session, ANONYMOUS, post.group.slug)
         message = _comment_mail(session, comment, user, text, html, headers)
         queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     return queued

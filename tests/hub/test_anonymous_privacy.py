@@ -285,6 +285,7 @@ def test_she_gets_her_receipt_and_the_answers_to_her_thread(hub, complaint):
     run_jobs(hub, notifications.NOTIFY_COMMENT)
     answers = [message for key, message in mails(hub, to_anna=True) if key.startswith("comment:")]
     assert len(answers) == 1 and "answered your post" in answers[0].get_body(("plain",)).get_content()
+    assert answers[0]["Reply-To"] == f"voice+anonymous@{MAIL_DOMAIN}", "her answer by mail stays anonymous"
     for key, message in mails(hub, to_anna=False):
         assert "answered your post" not in message.get_body(("plain",)).get_content(), key
 

@@ -188,7 +188,8 @@ MAILS = {
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
                      minutes=15, until="14:45", stop_url=links["stop_url"], preferences_url=links["preferences_url"])
                 for kind in ("post", "comment")],
-    "reply": [dict(recipient=anna, post=post, comment=shown, body=Markup("<p>Ik, morgen.</p>"), own_post=own, **links)
+    "reply": [dict(recipient=anna, post=post, comment=shown, body=Markup("<p>Ik, morgen.</p>"), own_post=own,
+                   anonymous_reply=own and shown is anonymous_comment, **links)
               for own in (True, False) for shown in (comment, anonymous_comment)],
     "sign_in": [dict(recipient=anna, url=links["url"], minutes=30)],
     "invitation": [dict(recipient=anna, inviter=bram, group=SimpleNamespace(name="Tuinclub", description=about),
