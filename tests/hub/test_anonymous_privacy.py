@@ -56,6 +56,7 @@ from hub.services import (
 from hub.services.errors import Forbidden, Invalid
 from hub.web.app import create_app
 from tests.support.hub import MAIL_DOMAIN
+from tests.support.servers import links_in
 from tests.support.web import csrf_of, signed_in
 from tests.support.worker import run_jobs
 from workers import tasks
@@ -277,6 +278,11 @@ def test_the_raw_message_views_are_closed_to_everyone_even_an_admin(hub, complai
 def test_she_gets_her_receipt_and_the_answers_to_her_thread(hub, complaint):
     [receipt] = [message for key, message in mails(hub, to_anna=True) if key.startswith("receipt:")]
     assert receipt["Subject"] == "Posted to Voice: Werkdruk"
+    [edit_link] = [u for u in links_in(receipt.get_body(("plain",)).get_content()) if "/receipts/post/" in u
+                   and not u.endswith("/undo")]
+    nobody = TestClient(create_app(hub))
+    form = nobody.get(edit_link.removeprefix(hub.settings.base_url))
+    assert form.status_code == 200 and "De werkdruk is te hoog." in form.text, "her receipt's link opens her post"
     with hub.session_scope() as session:
         bob = accounts.get_user(session, "bob@example.com")
         groups.set_member(session, groups.get_group(session, "voice"), accounts.get_user(session, ANNA[1]),
