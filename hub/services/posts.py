@@ -193,6 +193,7 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
         return
     post = comment.post
     indexing.mark_writers(session, post)
+    anonymity.forget(session, "comment", [comment.id])  # nothing it said is left to reveal the author of
     _forget(session, list(comment.attachments), [("comment", comment)])
     for attachment in comment.attachments:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment

@@ -328,10 +328,16 @@ def test_on_the_web_and_the_api_the_box_and_the_flag_post_anonymously(hub):
     assert commented.status_code == 201 and commented.json()["author"]["anonymous"] is True
     unclear = bob_api.post("/api/groups/voice/posts", json={"title": "x", "body": "y", "anonymous": "misschien"})
     assert unclear.status_code == 400
+    with hub.session_scope() as session:
+        sealed = session.scalars(select(AnonymousAuthor.item_kind).order_by(AnonymousAuthor.id)).all()
+        assert sealed == ["post", "comment"]
     carol, carol_api = signed_in(hub, "carol@example.com"), api(hub, "carol@example.com")
     assert "Bob" not in carol.get(f"/p/{post_id}").text
     assert "Bob" not in carol_api.get(f"/api/posts/{post_id}").text
     assert f"/p/{post_id}/edit" in bob.get(f"/p/{post_id}").text
+    assert bob_api.delete(f"/api/comments/{commented.json()['id']}").status_code == 204
+    with hub.session_scope() as session:
+        assert session.scalars(select(AnonymousAuthor.item_kind)).all() == ["post"], "a removed comment's author goes"
 
 
 def test_a_group_that_is_off_refuses_anonymous_items_everywhere(hub):
