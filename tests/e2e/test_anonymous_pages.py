@@ -35,13 +35,15 @@ def company(request, tmp_path_factory) -> Company:
     )
     assert outputs[len(people) + 3].strip().endswith("anonymous on"), outputs
     server.start()
-    company = Company(server, {"alice": outputs[-1].strip()})
-    send(company, mail("anna", company.address("voice+anonymous"), "Werkdruk", "De werkdruk is te hoog."))
-    company.post = wait_for_post(company, "voice", "Werkdruk")
-    company.revealed = server.cli("anonymous", "reveal", "post", str(company.post["id"]), "--reason", "Melding HR",
-                                  "--key-file", str(key_file), "--by", "alice@example.com").stdout
-    yield company
-    server.stop()
+    try:
+        company = Company(server, {"alice": outputs[-1].strip()})
+        send(company, mail("anna", company.address("voice+anonymous"), "Werkdruk", "De werkdruk is te hoog."))
+        company.post = wait_for_post(company, "voice", "Werkdruk")
+        company.revealed = server.cli("anonymous", "reveal", "post", str(company.post["id"]), "--reason",
+                                      "Melding HR", "--key-file", str(key_file), "--by", "alice@example.com").stdout
+        yield company
+    finally:
+        server.stop()
 
 
 def test_mail_to_the_anonymous_address_is_posted_and_mailed_as_anonymous(company: Company):
