@@ -182,11 +182,16 @@ def reveal(session: Session, kind: str, item_id: int, reason: str, private_key: 
     author = session.get(User, unseal(private_key, kind, item_id, sealed))
     if author is None:
         raise NotFound("The author of %(kind)s %(id)s is no longer a user.", kind=kind, id=item_id)
-    record(session, actor, REVEAL, f"{kind} {item_id}", reason.strip())
+    actor_id = session.scalar(select(User.id).where(User.email == actor.strip().lower()))
+    record(session, actor, REVEAL, f"{kind} {item_id}", reason.strip(), actor_id)
     return author
 
 
-def record(session: Session, actor: str, action: str, subject: str, reason: str, actor_id: int | None = None) -> AuditEntry:
+def record(
+    session: Session, actor: str, action: str, subject: str, reason: str, actor_id: int | None = None
+) -> AuditEntry:
+    """One entry in the audit log; `actor` as they were named (an address, or the command line's user), and
+    `actor_id` when that is a user of the hub."""
     entry = AuditEntry(actor_id=actor_id, actor=actor[:320], action=action, subject=subject[:200], reason=reason)
     session.add(entry)
     session.flush()
