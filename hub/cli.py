@@ -16,9 +16,10 @@ import click
 from hub.context import Context, build_context
 from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
-from hub.models import Delivery, InboundStatus, PostingPolicy, UntrustedMail
+from hub.models import AnonymousPosting, Delivery, InboundStatus, PostingPolicy, UntrustedMail
 from hub.services import (
     accounts,
+    anonymity,
     digests,
     directory_groups,
     groups,
@@ -426,20 +427,28 @@ def group_list(context: Context) -> None:
               help="Only members see the group (private), or everyone does (public); search follows.")
 @click.option("--policy", type=click.Choice([p.value for p in PostingPolicy]),
               help="Who may post: members, anyone in the company, or anyone but held for a moderator.")
+@click.option("--anonymous", type=click.Choice([m.value for m in AnonymousPosting]),
+              help="Whether members may post and comment anonymously; moderated holds each for a moderator.")
 @handles_errors
 @with_context
-def group_edit(context: Context, slug: str, name: str | None, description: str | None, private: bool | None, policy: str | None) -> None:
-    """Change SLUG's name, description, privacy or who may post; what is not given stays."""
-    if name is None and description is None and private is None and policy is None:
-        raise click.UsageError("say what to change: --name, --description, --private or --public, or --policy")
+def group_edit(
+    context: Context, slug: str, name: str | None, description: str | None, private: bool | None, policy: str | None,
+    anonymous: str | None,
+) -> None:
+    """Change SLUG's name, description, privacy, who may post or anonymous posting; what is not given stays."""
+    if name is None and description is None and private is None and policy is None and anonymous is None:
+        raise click.UsageError(
+            "say what to change: --name, --description, --private or --public, --policy, or --anonymous"
+        )
     with context.session_scope() as session:
         changed = groups.edit_group(
-            session, groups.get_group(session, slug), name=name, description=description, private=private
+            session, groups.get_group(session, slug), name=name, description=description, private=private,
+            anonymous=anonymous,
         )
         moderation.set_policy(session, changed, policy)
         click.echo(
             f"{changed.slug} is now {'private' if changed.is_private else 'public'}: {changed.name}, "
-            f"posting {changed.posting_policy}"
+            f"posting {changed.posting_policy}, anonymous {changed.anonymous}"
         )
 
 
@@ -648,6 +657,61 @@ def stats_export(context: Context, start, end, group, department, period, file) 
     writer.writerows(rows)
     if file.name != "<stdout>":
         click.echo(f"Wrote {len(rows)} figures from {first} to {last} to {file.name}", err=True)
+
+
+@main.group("anonymous")
+def anonymous_items() -> None:
+    """The key anonymous authors are sealed with, and revealing one (hub.services.anonymity)."""
+
+
+@anonymous_items.command("keygen", cls=click.Command)
+@click.argument("private_key_file", type=click.Path(dir_okay=False, writable=True))
+def anonymous_keygen(private_key_file: str) -> None:
+    """Make the key pair: the private key into PRIVATE_KEY_FILE (kept away from the hub's servers), and the
+    public key printed, for PLEIN_ANONYMOUS_KEY."""
+    private, public = anonymity.new_key_pair()
+    try:
+        with open(os.open(private_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as written:
+            written.write(private + "\n")
+    except FileExistsError:
+        raise click.ClickException(f"{private_key_file} exists already: a new key would make its sealed authors unreadable") from None
+    click.echo(f"Private key written to {private_key_file}; keep it off the hub's servers.")
+    click.echo(f"PLEIN_ANONYMOUS_KEY={public}")
+
+
+@anonymous_items.command("reveal")
+@click.argument("kind", type=click.Choice(anonymity.KINDS))
+@click.argument("item_id", type=int)
+@click.option("--reason", required=True, help="Why the author is revealed; kept in the audit log.")
+@click.option("--key-file", required=True, type=click.File("r"), envvar="PLEIN_ANONYMOUS_PRIVATE_KEY_FILE",
+              help="The private key plein anonymous keygen wrote (or PLEIN_ANONYMOUS_PRIVATE_KEY_FILE).")
+@click.option("--by", "actor", default="", help="Who reveals it, for the audit log (default: the system user).")
+@handles_errors
+@with_context
+def anonymous_reveal(context: Context, kind: str, item_id: int, reason: str, key_file, actor: str) -> None:
+    """Print who wrote anonymous post or comment ITEM_ID; the reveal and its reason go into the audit log."""
+    actor = actor or f"command line ({os.environ.get('USER') or os.getuid()})"
+    with context.session_scope() as session:
+        author = anonymity.reveal(session, kind, item_id, reason, key_file.read(), actor)
+        click.echo(f"{kind} {item_id} was written by {author.name} <{author.email}>")
+
+
+@main.group("audit")
+def audit() -> None:
+    """What administrators did that is kept on record."""
+
+
+@audit.command("list")
+@click.option("--limit", default=50, show_default=True)
+@with_context
+def audit_list(context: Context, limit: int) -> None:
+    """The newest entries first: when, who, what, about what, and why."""
+    with context.session_scope() as session:
+        entries = anonymity.audit_log(session, limit)
+        for entry in entries:
+            click.echo(f"{entry.created_at:%Y-%m-%d %H:%M}\t{entry.actor}\t{entry.action}\t{entry.subject}\t{entry.reason}")
+        if not entries:
+            click.echo("No audit entries")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     """Comments by mail one thread may take within an hour from all senders together; 0 for no limit."""
     group_creation: Literal["everyone", "admins"] = "everyone"
     """Who creates groups on the web and over the API: every active person, or hub admins only."""
+    anonymous_key: str = ""
+    """The public key anonymous authors are sealed to (`plein anonymous keygen` makes the pair; its private
+    key stays with the administrators who may reveal an author). Empty: no group takes anonymous posts."""
     company_group: str = "everyone"
     """The address (slug) of the all-company group, whose members are every active person: made when Plein
     starts or by `plein group company`; empty for none."""

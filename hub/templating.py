@@ -135,6 +135,7 @@ def _environment(language: str, translations: NullTranslations, zone: str, mail_
     env.filters["day"] = lambda moment: format_skeleton("yMMMd", moment, locale=language)
     env.filters["weekday"] = lambda day: Locale.parse(language).days["format"]["wide"][day].capitalize()  # 0 is Monday
     env.globals["group_address"] = lambda slug: addresses.address(Route("group", slug), mail_domain)
+    env.globals["anonymous_address"] = lambda slug: addresses.address(Route(addresses.ANONYMOUS, slug), mail_domain)
     env.globals["language"] = language
     env.globals["avatar"] = avatar
     return env

@@ -10,6 +10,8 @@ one back, `sign` and `verify` make and check the token it carries.
     Route(kind='reply', value='12-0-3-abc', command='')
     >>> route("engineering+Digest@plein.localhost", "plein.localhost")
     Route(kind='command', value='engineering', command='digest')
+    >>> route("engineering+anonymous@plein.localhost", "plein.localhost")
+    Route(kind='anonymous', value='engineering', command='')
     >>> route("approve+7-2-abc@plein.localhost", "plein.localhost")
     Route(kind='approve', value='7-2-abc', command='')
     >>> route("engineering+dance@plein.localhost", "plein.localhost") is None
@@ -21,6 +23,8 @@ The other way round, with the key that signs the tokens:
 
     >>> address(Route("command", "engineering", "digest"), "plein.localhost")
     'engineering+digest@plein.localhost'
+    >>> address(Route("anonymous", "engineering"), "plein.localhost")
+    'engineering+anonymous@plein.localhost'
     >>> reply = address(Route("reply", sign("reply", "key", 12, 0, 3)), "plein.localhost")
     >>> reply
     'reply+12-0-3-9b508adc57d2f700d6c44fdb@plein.localhost'
@@ -42,6 +46,8 @@ BOUNCES = "bounces"
 """The envelope sender of every mail Plein sends; delivery reports come back here."""
 COMMANDS = ("subscribe", "unsubscribe", "digest", "each")
 """What `SLUG+COMMAND@domain` asks of a group: join it, stop its mail, get it daily, get each post."""
+ANONYMOUS = "anonymous"
+"""`SLUG+anonymous@domain`: a post, or an answer to a thread, that names no author."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ KINDS = {
     for kind in (
         Kind("group", "SLUG"),
         Kind("command", "SLUG+COMMAND"),
+        # A post or comment without its author's name, where the group allows it (`hub.services.anonymity`).
+        Kind("anonymous", "SLUG+anonymous"),
         # An answer to a post or comment by mail: it names the post, the comment (0: none) and the reader.
         Kind("reply", "reply+TOKEN", purpose="reply"),
         # RFC 8058's mailto, beside the https link with the same token (`hub.services.subscriptions`).
@@ -86,7 +94,7 @@ RESERVED = frozenset(name for name, kind in KINDS.items() if "SLUG" not in kind.
 @dataclass(frozen=True)
 class Route:
     kind: str
-    """`group` for a group's own address, `command`, `bounces`, or a token prefix (`reply`, `unsubscribe`, `confirm`,
+    """`group` for a group's own address, `anonymous` for its anonymous one, `command`, `bounces`, or a token prefix (`reply`, `unsubscribe`, `confirm`,
     and `approve` or `reject` for a moderator's answer to a held message)."""
     value: str
     """The group's slug, or the signed token."""
@@ -108,6 +116,8 @@ def route(address: str, domain: str) -> Route | None:
             return Route("group", prefix)
         if rest in COMMANDS:
             return Route("command", prefix, rest)
+        if rest == ANONYMOUS:
+            return Route(ANONYMOUS, prefix)
     return None
 
 

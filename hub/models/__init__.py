@@ -1,11 +1,12 @@
 """The domain model: one module per area, all tables on one metadata."""
 
 from hub.models.accounts import ApiToken, User
+from hub.models.anonymity import AnonymousAuthor, AuditEntry
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.documents import Document, DocumentVersion
-from hub.models.groups import PERSONAL_SLUG_PREFIX, Delivery, Group, GroupKind, Membership, PostingPolicy, UntrustedMail
+from hub.models.groups import PERSONAL_SLUG_PREFIX, AnonymousPosting, Delivery, Group, GroupKind, Membership, PostingPolicy, UntrustedMail
 from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.inbox import Channel, Notification, NotificationChannel, NotificationKind
 from hub.models.installation import Installation
@@ -26,6 +27,7 @@ from hub.models.social import Follow, FollowKind, Tagging, ThreadRead
 from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
+    "AnonymousAuthor", "AnonymousPosting", "AuditEntry",
     "AddressHealth", "BounceReport",
     "Document", "DocumentVersion",
     "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail", "GroupKind", "PERSONAL_SLUG_PREFIX",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
@@ -36,7 +36,11 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """None for an anonymous post (`hub.services.anonymity`)."""
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    author_mark: Mapped[str | None] = mapped_column(String(64))
+    """An anonymous item's keyed hash of itself and its author: lets Plein tell its author it is theirs."""
     title: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
@@ -46,7 +50,7 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     group: Mapped[Group] = relationship()
-    author: Mapped[User] = relationship()
+    author: Mapped[User | None] = relationship()
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="post", order_by="Comment.id", cascade="all, delete-orphan"
     )
@@ -74,7 +78,10 @@ class Comment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """None for an anonymous comment (`hub.services.anonymity`)."""
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    author_mark: Mapped[str | None] = mapped_column(String(64))
     body_text: Mapped[str] = mapped_column(Text)
     """What the author wrote, with quoted history and signature cut."""
     original_text: Mapped[str | None] = mapped_column(Text)
@@ -87,7 +94,7 @@ class Comment(Base):
 
     post: Mapped[Post] = relationship(back_populates="comments")
     parent: Mapped["Comment | None"] = relationship(remote_side=[id])
-    author: Mapped[User] = relationship()
+    author: Mapped[User | None] = relationship()
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="comment", order_by="Attachment.id"
     )

@@ -35,6 +35,15 @@ class UntrustedMail(enum.StrEnum):
     REFUSE = "refuse"
 
 
+class AnonymousPosting(enum.StrEnum):
+    """Whether a group takes posts and comments without their author's name (`hub.services.anonymity`)."""
+
+    OFF = "off"
+    MODERATED = "moderated"
+    """Anonymous items wait for a moderator, who sees them without their author."""
+    ON = "on"
+
+
 class GroupKind(enum.StrEnum):
     GROUP = "group"
     PERSONAL = "personal"
@@ -59,6 +68,8 @@ class Group(Base):
     """Who may post (see `PostingPolicy`)."""
     untrusted_mail: Mapped[str] = mapped_column(String(16), default="hold", server_default="hold")
     """Mail with a From that could not be verified is held for a moderator or refused (`UntrustedMail`)."""
+    anonymous: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
+    """Whether members may post and comment anonymously (`AnonymousPosting`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set by an admin: the group stays readable and searchable, and takes no posts, comments, reactions or members."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.models.accounts import User
@@ -46,6 +46,8 @@ class HeldMessage(Base):
     """The title a new post gets (a held comment that becomes a post: its thread is gone or hidden)."""
     text: Mapped[str] = mapped_column(Text, default="")
     """The text as it would be posted, for the moderator to read; for a web item, what it posts."""
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """To be posted without its author's name: moderators see it without its sender (`hub.services.anonymity`)."""
     reason: Mapped[str] = mapped_column(Text, default="")
     """Why it was held: a moderated group, or a From that could not be verified."""
     status: Mapped[str] = mapped_column(String(16), default=HeldStatus.HELD.value, index=True)

@@ -24,7 +24,8 @@ class Revision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
-    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """None for an edit of an anonymous item: it names no one (`hub.services.anonymity`)."""
     title: Mapped[str | None] = mapped_column(String(300))
     """The post's title before the edit; None for a comment."""
     body_text: Mapped[str] = mapped_column(Text)
@@ -32,7 +33,7 @@ class Revision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     """When the edit was made."""
 
-    editor: Mapped[User] = relationship()
+    editor: Mapped[User | None] = relationship()
     post: Mapped[Post | None] = relationship(
         backref=backref("revisions", order_by="Revision.id", cascade="all, delete-orphan", passive_deletes=True)
     )

@@ -89,10 +89,11 @@ class PostView(NamedTuple):
     """What a digest needs of a post, as plain values: read for every reader, so it must be cheap."""
 
     id: int
-    author_id: int
+    author_id: int | None
     created_at: datetime
     title: str
-    author: str
+    author: str | None
+    """The author's name; None for an anonymous post, named "Anonymous" in the reader's language."""
     body_text: str
 
 
@@ -122,7 +123,10 @@ class Activity:
         self.posts_by_group: dict[int, list[PostView]] = defaultdict(list)
         for post in sorted(posts.values(), key=lambda p: p.id):
             self.posts_by_group[post.group_id].append(
-                PostView(post.id, post.author_id, post.created_at, post.title, post.author.name, post.body_text)
+                PostView(
+                    post.id, post.author_id, post.created_at, post.title,
+                    post.author.name if post.author is not None else None, post.body_text,
+                )
             )
         self.participants: dict[int, set[int]] = defaultdict(set)
         for post in posts.values():
@@ -338,6 +342,7 @@ def _build(
     sections: list[DigestSection] = []
     post_count = comment_count = 0
     user_id, newest_post = user.id, activity.newest_post
+    anonymous = catalogue.translator(language).gettext("Anonymous")
     for membership in sorted(memberships, key=lambda m: m.group.name.lower()):
         section = DigestSection(membership.group.name)
         joined = membership.created_at
@@ -354,14 +359,14 @@ def _build(
             latest = comments[-1] if comments else None
             address = reply_address(post, None, user)
             item = DigestItem(
-                post_id=post.id, title=post.title, group=section.name, author=post.author,
+                post_id=post.id, title=post.title, group=section.name, author=post.author or anonymous,
                 time=shared(("time", post.id, user.timezone, language),
                             lambda: format_moment(post.created_at, language, user.timezone, date="MMMd")),
                 snippet=shared(("snippet", post.id), lambda: snippet(post.body_text, SNIPPET_LENGTH)),
                 new_comments=len(comments),
                 latest_comment=shared(
-                    ("latest", latest.id),
-                    lambda: f"{activity.commenter_names[latest.author_id]}: {snippet(latest.body_text, 120)}",
+                    ("latest", latest.id, language),
+                    lambda: f"{activity.commenter_names.get(latest.author_id, anonymous)}: {snippet(latest.body_text, 120)}",
                 ) if latest else "",
                 url=context_of(user).mail_url(
                     comment_path(post.id, comments[0].id) if comments and not is_new else post_path(post.id)

@@ -83,7 +83,8 @@ class FeedItem:
     id: int
     title: str
     snippet: str
-    author: FeedAuthor
+    author: FeedAuthor | None
+    """None for an anonymous post or comment."""
     group: FeedGroup
     created_at: datetime
     reactions: dict[str, int]
@@ -497,7 +498,7 @@ def _items():
             Post.author_id,
             *columns,
         )
-        .join(User, User.id == Post.author_id)
+        .outerjoin(User, User.id == Post.author_id)
         .join(Group, Group.id == Post.group_id)
         .outerjoin(ThreadRead, read)
         .where(Post.id.in_(_list("posts")))
@@ -513,7 +514,7 @@ def _items():
             *columns,
         )
         .join(Post, Post.id == Comment.post_id)
-        .join(User, User.id == Comment.author_id)
+        .outerjoin(User, User.id == Comment.author_id)
         .join(Group, Group.id == Post.group_id)
         .outerjoin(ThreadRead, read)
         .where(Comment.id.in_(_list("comments")))
@@ -551,7 +552,7 @@ def home_feed(session: Session, reader: User, cursor: str | None = None, size: i
                 id=item_id,
                 title=row.title,
                 snippet=snippet(row.body_text),
-                author=FeedAuthor(row.name, row.email, row.deactivated_at),
+                author=None if row.author_id is None else FeedAuthor(row.name, row.email, row.deactivated_at),
                 group=FeedGroup(row.slug, row.group_name),
                 created_at=created_at,
                 reactions=counts.get((_KIND[rank], item_id)) or dict.fromkeys(reactions.REACTIONS, 0),
@@ -641,7 +642,7 @@ def threads_by_activity(session: Session, reader: User, group: Group, page: int 
             select(
                 Comment.post_id,
                 func.count(),
-                func.max(Comment.created_at).filter(Comment.author_id != reader.id),
+                func.max(Comment.created_at).filter(or_(Comment.author_id.is_(None), Comment.author_id != reader.id)),
             )
             .where(Comment.post_id.in_(ids), Comment.removed_at.is_(None))
             .group_by(Comment.post_id)

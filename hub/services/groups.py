@@ -31,7 +31,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, directory_members, follows, indexing
+from hub.services import accounts, anonymity, directory_members, follows, indexing
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see, find_membership, visible_groups_query
 from mailgateway.addresses import GROUP_SLUG, RESERVED
@@ -85,9 +85,10 @@ def _policy(posting_policy: str) -> str:
 
 def edit_group(
     session: Session, group: Group, *, name: str | None = None, description: str | None = None,
-    private: bool | None = None, posting_policy: str | None = None,
+    private: bool | None = None, posting_policy: str | None = None, anonymous: str | None = None,
 ) -> Group:
-    """Change what is given of `group`'s name, description, privacy and posting policy; None leaves it as it is.
+    """Change what is given of `group`'s name, description, privacy, posting policy and anonymous posting (off,
+    moderated or on, `hub.services.anonymity`); None leaves it as it is.
 
     The index keeps no privacy: each item carries its group's id, and who may see a group is
     decided per query (`group_access`). What a change of privacy alters is the people's items,
@@ -95,6 +96,8 @@ def edit_group(
     is marked; the group's own item is marked for its name and description.
     """
     policy = None if posting_policy is None else _policy(posting_policy)
+    if anonymous is not None:
+        anonymity.set_mode(session, group, anonymous)
     if name is not None:
         name = " ".join(name.split())
         if not name:
@@ -117,10 +120,10 @@ def edit_group(
 def _writers(session: Session, group: Group) -> list[int]:
     """The ids of everyone who wrote a post or a comment in `group`."""
     in_group = select(Post.id).where(Post.group_id == group.id)
-    return list(session.scalars(union(
+    return [user_id for user_id in session.scalars(union(
         select(Post.author_id).where(Post.group_id == group.id),
         select(Comment.author_id).where(Comment.post_id.in_(in_group)),
-    )))
+    )) if user_id is not None]
 
 
 def get_group(session: Session, slug: str) -> Group:

@@ -31,12 +31,12 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, addresses, bounces, commands, groups, loops, moderation, reactions, subscriptions
+from hub.services import accounts, addresses, anonymity, bounces, commands, groups, loops, moderation, reactions, subscriptions
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish
 from hub.services.raw_mail import keep_raw, read_raw
-from mailgateway.addresses import BOUNCES, Route, route
+from mailgateway.addresses import ANONYMOUS, BOUNCES, Route, route
 from mailgateway.message import ParsedMessage
 from mailgateway.replies import thread_subject
 from mailgateway.timebox import ParseTimeout, parse_within
@@ -47,7 +47,7 @@ def accepts_recipient(session: Session, address: str) -> bool:
     destination = route(address, context_of(session).settings.mail_domain)
     if destination is None:
         return False
-    if destination.kind == "group":
+    if destination.kind in ("group", ANONYMOUS):
         return session.scalar(select(Group.id).where(Group.slug == destination.value)) is not None
     if destination.kind == "reply":
         return addresses.token_parts(session, "reply", destination.value) is not None
@@ -64,13 +64,22 @@ def accepts_recipient(session: Session, address: str) -> bool:
     return destination.kind == BOUNCES
 
 
+def sent_anonymously(session: Session, inbound: InboundMessage) -> bool:
+    """Whether the mail went to a group's anonymous address: its raw text names its sender, so no page shows it
+    (`plein anonymous reveal` is the one way to learn who wrote an anonymous item)."""
+    domain = context_of(session).settings.mail_domain
+    return any(found.kind == ANONYMOUS for found in _routes(inbound.recipients.splitlines(), domain))
+
+
 def recipient_refusal(session: Session, address: str) -> str | None:
     """Why mail to `address` is refused although it goes somewhere, or None: a group that was archived,
     or a reply into one. Said at RCPT time, so the sender's server tells them at once."""
     destination = route(address, context_of(session).settings.mail_domain)
     group = None
-    if destination is not None and destination.kind in ("group", "command"):
+    if destination is not None and destination.kind in ("group", "command", ANONYMOUS):
         group = session.scalar(select(Group).where(Group.slug == destination.value))
+        if group is not None and destination.kind == ANONYMOUS and not anonymity.allows(group):
+            return f"{group.slug} takes no anonymous mail: write to {group.slug}@ instead"
     elif destination is not None and destination.kind == "reply":
         parts = addresses.token_parts(session, "reply", destination.value)
         post = session.get(Post, parts[0]) if parts else None
@@ -264,10 +273,12 @@ def _refusal_by_header(
         return Outcome(InboundStatus.REFUSED, noise)
     if refusal := _sender_refusal(accounts.find_user(session, headers.from_address), headers.from_address):
         return Outcome(InboundStatus.REFUSED, refusal)
-    if destination.kind in ("group", "command"):
+    if destination.kind in ("group", "command", ANONYMOUS):
         group = session.scalar(select(Group).where(Group.slug == destination.value))
         if group is None:
             return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
+        if destination.kind == ANONYMOUS and not anonymity.allows(group):
+            return Outcome(InboundStatus.REFUSED, f"{group.slug} takes no anonymous mail")
         if personal := _personal(group):
             return Outcome(InboundStatus.REFUSED, personal)
     return None
@@ -323,8 +334,11 @@ def _deliver(
         return Outcome(InboundStatus.REFUSED, f"no group {destination.value}")
     if personal := _personal(group):
         return Outcome(InboundStatus.REFUSED, personal)
+    anonymous = destination.kind == ANONYMOUS
+    if anonymous and not anonymity.allows(group):
+        return Outcome(InboundStatus.REFUSED, f"{group.slug} takes no anonymous mail")
     post, parent = _thread(session, sender, group, message)
-    return _publish_unless_screened(session, inbound, message, sender, group, post, parent)
+    return _publish_unless_screened(session, inbound, message, sender, group, post, parent, anonymous=anonymous)
 
 
 def _thread(session: Session, sender: User, group: Group, message: ParsedMessage) -> tuple[Post | None, Comment | None]:
@@ -345,7 +359,7 @@ def _thread(session: Session, sender: User, group: Group, message: ParsedMessage
 
 def _publish_unless_screened(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
-    post: Post | None, parent: Comment | None,
+    post: Post | None, parent: Comment | None, *, anonymous: bool = False,
 ) -> Outcome:
     """Post or comment, unless a mail loop, the group's policy or an unverified From holds or refuses it.
 
@@ -354,13 +368,13 @@ def _publish_unless_screened(
     """
     if archived := _archived(group):
         return Outcome(InboundStatus.REFUSED, archived)
-    if post is not None and (liked := _like_by_mail(session, inbound, message, sender, post, parent)):
+    if post is not None and not anonymous and (liked := _like_by_mail(session, inbound, message, sender, post, parent)):
         return liked
     if post is not None and (loop := loops.mail_comment_refusal(session, sender, post)):
         return Outcome(InboundStatus.REFUSED, loop)
-    if screened := moderation.screen(session, inbound, message, sender, group, post, parent):
+    if screened := moderation.screen(session, inbound, message, sender, group, post, parent, anonymous=anonymous):
         return Outcome(screened.status, screened.reason)
-    return publish(session, inbound, message, sender, group, post, parent)
+    return publish(session, inbound, message, sender, group, post, parent, anonymous=anonymous)
 
 
 def _like_by_mail(

@@ -107,15 +107,14 @@ def set_channels(session: Session, user: User, wanted: dict[str, str]) -> dict[s
     return channels_of(session, user)
 
 
-def _muted(session: Session, user_ids: Iterable[int], post: Post, actor: User) -> set[int]:
-    """Who of `user_ids` muted the group, the thread or the person."""
+def _muted(session: Session, user_ids: Iterable[int], post: Post, actor: User | None) -> set[int]:
+    """Who of `user_ids` muted the group, the thread or the person (none for an anonymous actor)."""
+    muted = [Follow.group_id == post.group_id, Follow.post_id == post.id]
+    if actor is not None:
+        muted.append(Follow.person_id == actor.id)
     return set(
         session.scalars(
-            select(Follow.user_id).where(
-                Follow.user_id.in_(list(user_ids)),
-                Follow.muted.is_(True),
-                or_(Follow.group_id == post.group_id, Follow.post_id == post.id, Follow.person_id == actor.id),
-            )
+            select(Follow.user_id).where(Follow.user_id.in_(list(user_ids)), Follow.muted.is_(True), or_(*muted))
         )
     )
 
@@ -125,13 +124,14 @@ def _notify(
     recipient: User,
     kind: NotificationKind,
     key: str,
-    actor: User,
+    actor: User | None,
     post: Post,
     comment: Comment | None = None,
     reaction: str | None = None,
 ) -> Notification | None:
-    """One notification, unless it is the person's own doing, muted, invisible to them or made before."""
-    if recipient.id == actor.id or not can_see(session, recipient, post.group):
+    """One notification, unless it is the person's own doing, muted, invisible to them or made before. An
+    anonymous actor is None: it names no one, and its author may be told of their own item as anyone is."""
+    if recipient is None or (actor is not None and recipient.id == actor.id) or not can_see(session, recipient, post.group):
         return None
     if _muted(session, [recipient.id], post, actor):
         return None
@@ -142,7 +142,7 @@ def _notify(
         user_id=recipient.id,
         key=key,
         kind=kind,
-        actor_id=actor.id,
+        actor_id=actor.id if actor is not None else None,
         group_id=post.group_id,
         post_id=post.id,
         comment_id=comment.id if comment else None,
@@ -178,6 +178,7 @@ def notify_comment(session: Session, comment: Comment) -> None:
     post = comment.post
     mentioned = {n.user_id for n in notify_mentions(session, post, comment)}
     answered = {post.author_id} | ({comment.parent.author_id} if comment.parent else set())
+    answered.discard(None)  # an anonymous author hears of answers by mail only (`hub.services.notifications`)
     for person_id in sorted(answered - mentioned):
         person = session.get(User, person_id)
         key = f"reply:comment:{comment.id}"
@@ -185,6 +186,9 @@ def notify_comment(session: Session, comment: Comment) -> None:
 
 
 def notify_reaction(session: Session, reactor: User, item: Post | Comment, reaction: str) -> None:
+    """Tell the author of `item` of a reaction; never for an anonymous item, whose author no row may name."""
+    if item.anonymous:
+        return
     post = item.post if isinstance(item, Comment) else item
     comment = item if isinstance(item, Comment) else None
     key = f"reaction:{_item_key(post, comment)}:{reaction}:{reactor.id}"
@@ -231,9 +235,9 @@ def notify_post(session: Session, post_id: int) -> int:
         ),
     )
     notified = select(Notification.user_id).where(Notification.key.in_([key, f"mention:{key}"]))
-    query = select(User.id).where(
-        User.id.in_(followers), User.id.not_in(muted), User.id.not_in(notified), User.id != post.author_id
-    )
+    query = select(User.id).where(User.id.in_(followers), User.id.not_in(muted), User.id.not_in(notified))
+    if post.author_id is not None:
+        query = query.where(User.id != post.author_id)
     if post.group.is_private:
         query = query.where(User.id.in_(select(Membership.user_id).where(Membership.group_id == post.group_id)))
     recipients = [user_id for user_id in session.scalars(query) if user_id not in mentioned]  # mentioned: told so
@@ -287,7 +291,8 @@ class Entry:
 
     ids: list[int]
     kind: str
-    who: User
+    who: User | None
+    """None for an anonymous post or comment."""
     others: int
     post: Post
     comment: Comment | None
@@ -391,7 +396,7 @@ def list_notifications(session: Session, user: User, limit: int | None = None, c
             Entry(
                 ids=[n.id for n in group],
                 kind=newest.kind,
-                who=people[newest.actor_id],
+                who=people.get(newest.actor_id),
                 others=len(group) - 1,
                 post=session.get(Post, newest.post_id),
                 comment=session.get(Comment, newest.comment_id) if newest.comment_id else None,
@@ -419,6 +424,11 @@ def mark_thread_read(session: Session, user: User, post: Post) -> int:
         .where(Notification.user_id == user.id, Notification.post_id == post.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     ).rowcount
+
+
+def name_of(t: NullTranslations, who: User | None) -> str:
+    """Who did something, in a sentence: their name, or "Anonymous"."""
+    return who.name if who is not None else t.gettext("Anonymous")
 
 
 def place(post: Post) -> str:
@@ -466,14 +476,15 @@ def describe(t: NullTranslations, kind: str, who: str, title: str, *, reaction=N
 
 
 def _mail_at_once(
-    session: Session, notification: Notification, recipient: User, actor: User, post: Post, comment: Comment | None
+    session: Session, notification: Notification, recipient: User, actor: User | None, post: Post,
+    comment: Comment | None,
 ) -> int | None:
     """The mail of one notification, with the group mail's headers and a reply address that comments."""
     context = context_of(session)
     t = context.catalogue.translator(recipient.language)
     url = context.mail_url(comment_path(post.id, comment.id) if comment else post_path(post.id))
     sentence = describe(
-        t, notification.kind, actor.name, post.headline, reaction=notification.reaction, group=place(post)
+        t, notification.kind, name_of(t, actor), post.headline, reaction=notification.reaction, group=place(post)
     )
     text, html = context.catalogue.render_mail(
         "notification",
@@ -504,7 +515,7 @@ def _mail_at_once(
         own_id, key = started, mail_keys.post_mail(post, recipient)
     message = compose(
         subject=f"[{post.group.name}] {sentence}" if comment is None else f"Re: [{post.group.name}] {post.headline}",
-        sender=(f"{actor.name} via {post.group.name}", notifications.group_address(post.group)),
+        sender=(f"{name_of(t, actor)} via {post.group.name}", notifications.group_address(post.group)),
         recipient=(recipient.name, recipient.email),
         text=text,
         html=html,

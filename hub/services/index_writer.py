@@ -133,13 +133,13 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     posts = session.execute(
         select(Post.id, Post.group_id, Group.slug, Post.title, Post.body_text, Post.created_at, Post.author_id,
                User.name, User.email)
-        .join(Group, Group.id == Post.group_id).join(User, User.id == Post.author_id)
+        .join(Group, Group.id == Post.group_id).outerjoin(User, User.id == Post.author_id)
         .where(Post.id.in_(post_ids)).order_by(Post.id)
     ).all()
     comments = session.execute(
         select(Comment.id, Comment.post_id, Comment.body_text, Comment.created_at, Comment.author_id,
                User.name, User.email)
-        .join(User, User.id == Comment.author_id)
+        .outerjoin(User, User.id == Comment.author_id)
         .where(Comment.post_id.in_(post_ids), Comment.removed_at.is_(None)).order_by(Comment.id)
     ).all()
     attachments = session.execute(
@@ -150,24 +150,28 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
     ).all()
     with_attachments = {a.post_id for a in attachments}
     comments_with_attachments = {a.comment_id for a in attachments}
-    owners = {c.id: (c.name, c.email) for c in comments}
+    # An anonymous item has no author row: it is indexed with no author, so neither `from:` nor the author facet
+    # finds it, and its files name no one either.
+    owners = {c.id: (c.name or "", c.email or "") for c in comments}
     by_post = {}
     for post in posts:
         by_post[post.id] = post
-        threads.writers.add(post.author_id)
+        if post.author_id is not None:
+            threads.writers.add(post.author_id)
         threads.items[post.id] = [IndexedItem(
             kind="post" if post.title else "status", id=post.id, post_id=post.id, group_id=post.group_id, title=post.title,
-            body=post.body_text, author_name=post.name, author_email=post.email,
+            body=post.body_text, author_name=post.name or "", author_email=post.email or "",
             created_at=post.created_at, group_slug=post.slug, has_attachment=post.id in with_attachments,
             tags=tuple(post_tags(post.title, post.body_text)),
         )]
     for comment in comments:
         post = by_post[comment.post_id]
-        threads.writers.add(comment.author_id)
+        if comment.author_id is not None:
+            threads.writers.add(comment.author_id)
         threads.items[post.id].append(IndexedItem(
             kind="comment", id=comment.id, post_id=post.id, group_id=post.group_id,
-            title=f"Re: {headline_of(post.title, post.body_text)}", body=comment.body_text, author_name=comment.name,
-            author_email=comment.email, created_at=comment.created_at, group_slug=post.slug,
+            title=f"Re: {headline_of(post.title, post.body_text)}", body=comment.body_text,
+            author_name=comment.name or "", author_email=comment.email or "", created_at=comment.created_at, group_slug=post.slug,
             has_attachment=comment.id in comments_with_attachments, tags=tuple(find_tags(comment.body_text)),
         ))
     for attachment in attachments:
@@ -178,7 +182,7 @@ def thread_items(session: Session, post_ids: Collection[int]) -> Threads:
         text = "\n".join(part for part in (attachment.caption, text) if part)  # a photo is found by its caption
         kind = media_kind(attachment.content_type, attachment.filename)
         if kind != PHOTO or text.strip() or attachment.size >= SMALLEST_PHOTO_FOUND:
-            name, email = owners.get(attachment.comment_id, (post.name, post.email))
+            name, email = owners.get(attachment.comment_id, (post.name or "", post.email or ""))
             threads.items[post.id].append(IndexedItem(
                 kind=kind, id=attachment.id, post_id=post.id, group_id=post.group_id,
                 title=attachment.filename, body=text, author_name=name, author_email=email,

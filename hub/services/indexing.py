@@ -66,6 +66,7 @@ def mark_writers(session: Session, post: Post) -> None:
     in; once a post or comment is deleted nothing names who wrote it, so they are marked first.
     """
     writers = {post.author_id, *session.scalars(select(Comment.author_id).where(Comment.post_id == post.id))}
+    writers.discard(None)  # anonymous items: their authors learned nothing from them
     for user_id in sorted(writers):
         mark(session, "person", user_id)
 

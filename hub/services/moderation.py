@@ -41,7 +41,7 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import addresses, attachments
+from hub.services import addresses, anonymity, attachments
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.groups import can_post
 from hub.services.outbox import compose, compose_answer, queue_mail
@@ -126,8 +126,11 @@ def screen(
     group: Group,
     post: Post | None,
     parent: Comment | None,
+    *,
+    anonymous: bool = False,
 ) -> Screened | None:
-    """None when `sender` may post this to `group` now; otherwise it is held or refused."""
+    """None when `sender` may post this to `group` now; otherwise it is held or refused. An anonymous one waits
+    for a moderator in a group whose anonymous posting is `moderated`, whoever sent it."""
     if not can_post(session, sender, group):
         return Screened(
             InboundStatus.REFUSED, f"{sender.email} is not a member of {group.slug}, and only its members post to it",
@@ -141,9 +144,13 @@ def screen(
             )
         # No notice to the sender: the From may be forged, and Plein mails no one it cannot believe.
         return hold(session, inbound_message, message, sender, group, post, parent,
-                    f"the From could not be verified: {verdict.reason}", tell_sender=False)
+                    f"the From could not be verified: {verdict.reason}", tell_sender=False, anonymous=anonymous)
+    if anonymous and anonymity.is_held_for_moderators(group):
+        return hold(session, inbound_message, message, sender, group, post, parent,
+                    f"anonymous posts in {group.name} wait for a moderator", anonymous=True)
     if group.posting_policy == PostingPolicy.MODERATED and not is_moderator(session, sender, group):
-        return hold(session, inbound_message, message, sender, group, post, parent, f"{group.name} is moderated")
+        return hold(session, inbound_message, message, sender, group, post, parent, f"{group.name} is moderated",
+                    anonymous=anonymous)
     return None
 
 
@@ -157,6 +164,7 @@ def hold(
     parent: Comment | None,
     reason: str,
     tell_sender: bool = True,
+    anonymous: bool = False,
 ) -> Screened:
     """Keep the message for the group's moderators and mail each of them, and its sender that it
     waits (unless `tell_sender` is false); once per message and group."""
@@ -170,7 +178,8 @@ def hold(
         held = HeldMessage(
             inbound_id=inbound_message.id, group_id=group.id, sender_id=sender.id,
             post_id=post.id if post else None, parent_id=parent.id if parent else None,
-            subject=message.subject, text=message.reply_text if post else message.text.strip(), reason=reason,
+            subject=message.subject, text=message.reply_text if post or anonymous else message.text.strip(), reason=reason,
+            anonymous=anonymous,
         )
         session.add(held)
         session.flush()
@@ -183,13 +192,15 @@ def hold(
 
 def hold_written(
     session: Session, author: User, group: Group, post: Post | None, parent: Comment | None, title: str, body: str,
+    *, anonymous: bool = False,
 ) -> HeldMessage:
     """Keep a post (or a comment on `post`) written on the web for the moderators of the moderated
     `group`, as written, and mail them and `author` as for held mail. Its files follow with
     `attachments.hold_file`."""
     held = HeldMessage(
         group=group, sender=author, post=post, parent=parent, subject=" ".join(title.split()), text=body.strip(),
-        reason=f"{group.name} is moderated",
+        reason=f"anonymous posts in {group.name} wait for a moderator" if anonymous else f"{group.name} is moderated",
+        anonymous=anonymous,
     )
     session.add(held)
     session.flush()
@@ -314,7 +325,7 @@ def approve(session: Session, held: HeldMessage, moderator: User) -> str:
         outcome = publish_written(session, held, post, parent)
     else:
         message = parse_within(read_raw(held.inbound), context_of(session).settings.parse_time_limit)
-        outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent)
+        outcome = publish(session, held.inbound, message, held.sender, held.group, post, parent, anonymous=held.anonymous)
     held.files.clear()  # the post's attachments now
     posted = outcome.status in (InboundStatus.POSTED, InboundStatus.DUPLICATE)
     _decide(held, moderator, HeldStatus.APPROVED if posted else HeldStatus.REJECTED,

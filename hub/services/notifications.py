@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from hub import jobs
 from hub.context import context_of
 from hub.models import Comment, Delivery, Group, Membership, Post, User
-from hub.services import addresses, follows, mail_keys
+from hub.services import addresses, anonymity, follows, mail_keys
 from hub.services.formatted_mail import mail_body
 from hub.services.message_ids import message_id
 from hub.services.outbox import Composed, compose, queue_mail
 from hub.services.subscriptions import replies_token, unsubscribe_token
 from hub.services.visibility import can_see
 from hub.urls import attachment_path, comment_path, group_path, post_path, replies_off_path, unsubscribe_path
+from mailgateway.addresses import ANONYMOUS
 
 NOTIFY_POST = "plein.delivery.notify_post"
 NOTIFY_COMMENT = "plein.delivery.notify_comment"
@@ -70,22 +71,24 @@ def list_headers(membership: Membership) -> dict[str, str]:
     }
 
 
-def _members_for_each(session: Session, post: Post, author: User) -> list[Membership]:
-    """Members on `each` but the author, minus who muted the group or the thread."""
-    return list(
-        session.scalars(
-            select(Membership).where(
-                Membership.group_id == post.group_id,
-                Membership.delivery == Delivery.EACH,
-                Membership.user_id != author.id,
-                ~follows.mutes_thread(Membership.user_id, post),
-            )
-        )
+def _members_for_each(session: Session, post: Post, author: User | None) -> list[Membership]:
+    """Members on `each` but the author, minus who muted the group or the thread. The author of an anonymous
+    item is not known here, and gets it as every other member does."""
+    query = select(Membership).where(
+        Membership.group_id == post.group_id,
+        Membership.delivery == Delivery.EACH,
+        ~follows.mutes_thread(Membership.user_id, post),
     )
+    if author is not None:
+        query = query.where(Membership.user_id != author.id)
+    return list(session.scalars(query))
 
 
-def _sender(author: User, group: Group) -> tuple[str, str]:
-    return f"{author.name} via {group.name}", group_address(group)
+def _sender(author: User | None, group: Group, reader: User) -> tuple[str, str]:
+    """The From of a group's mail: its author's name (or "Anonymous") via the group, at the group's address.
+    Never the author's own address, nor anything of the mail they sent."""
+    name = author.name if author is not None else context_of(group).catalogue.translator(reader.language).gettext("Anonymous")
+    return f"{name} via {group.name}", group_address(group)
 
 
 def notify_if_few(session: Session, post: Post, comment: Comment | None = None) -> None:
@@ -121,7 +124,7 @@ def notify_post(session: Session, post_id: int, *, at_most: int | None = None) -
         )
         message = compose(
             subject=f"[{post.group.name}] {post.headline}",
-            sender=_sender(post.author, post.group),
+            sender=_sender(post.author, post.group, user),
             recipient=(user.name, user.email),
             text=text, html=html,
             message_id=message_id(session, "post", post.id),
@@ -154,10 +157,13 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
         queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     for user in followers:
         stop_url = url(replies_off_path(replies_token(user)))
+        own_post = anonymity.wrote(post, user.id)
+        # The anonymous author's own copy answers to the group's anonymous address, so that replying keeps them so.
+        anonymous_reply = own_post and post.anonymous and anonymity.allows(post.group)
         text, html = render_mail(
             "reply", post=post, comment=comment, body=body, recipient=user, language=user.language,
             url=context_of(session).mail_url(comment_path(post.id, comment.id)), stop_url=stop_url,
-            preferences_url=url("/preferences"), own_post=post.author_id == user.id,
+            preferences_url=url("/preferences"), own_post=own_post, anonymous_reply=anonymous_reply,
         )
         stop_mailto = f"mailto:{addresses.address(session, 'replies-off', replies_token(user))}"
         headers = {
@@ -165,6 +171,8 @@ def notify_comment(session: Session, comment_id: int, *, at_most: int | None = N
             "List-Unsubscribe": f"<{stop_url}>, <{stop_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+        if anonymous_reply:
+            headers["Reply-To"] = addresses.address(session, ANONYMOUS, post.group.slug)
         message = _comment_mail(session, comment, user, text, html, headers)
         queued += queue_mail(session, mail_keys.comment_mail(comment, user), message) is not None
     return queued
@@ -179,7 +187,7 @@ def _comment_mail(
     answered = message_id(session, "comment", comment.parent_id) if comment.parent_id else started
     return compose(
         subject=f"Re: [{post.group.name}] {post.headline}",
-        sender=_sender(comment.author, post.group),
+        sender=_sender(comment.author, post.group, user),
         recipient=(user.name, user.email),
         text=text, html=html,
         message_id=message_id(session, "comment", comment.id),
@@ -194,15 +202,23 @@ def _comment_mail(
 
 def _followers(session: Session, comment: Comment) -> list[User]:
     """Who wrote the post or commented on it before, wants reply mail, muted neither thread nor group, and may
-    still see it."""
+    still see it. The anonymous author of the post, or of the comment answered, is found by their mark
+    (`anonymity.hidden_author`): they get the answers to their thread as anyone would."""
     post = comment.post
-    earlier = select(Comment.author_id).where(Comment.post_id == post.id, Comment.id < comment.id)
-    people = session.scalars(
-        select(User).where(
-            (User.id == post.author_id) | User.id.in_(earlier),
-            User.id != comment.author_id,
-            User.notify_replies.is_(True),
-            ~follows.mutes_thread(User.id, post),
-        ).order_by(User.id)
+    earlier = select(Comment.author_id).where(
+        Comment.post_id == post.id, Comment.id < comment.id, Comment.author_id.is_not(None)
     )
-    return [user for user in people if can_see(session, user, post.group)]
+    hidden = {
+        found.id for item in (post, comment.parent) if item is not None and item.anonymous
+        if (found := anonymity.hidden_author(session, item)) is not None
+    }
+    query = select(User).where(
+        (User.id == post.author_id) | User.id.in_(earlier) | User.id.in_(hidden),
+        User.notify_replies.is_(True),
+        ~follows.mutes_thread(User.id, post),
+    ).order_by(User.id)
+    people = session.scalars(query if comment.author_id is None else query.where(User.id != comment.author_id))
+    return [
+        user for user in people
+        if can_see(session, user, post.group) and not (comment.anonymous and anonymity.wrote(comment, user.id))
+    ]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from hub.locale import N_
 from hub.models import Attachment, Group, Post, User, utcnow
-from hub.services import indexing
+from hub.services import anonymity, indexing
 from hub.services.attachments import PHOTO, media_kind, read_blob, sizes_path, write_durably
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.photos import MAX_PIXELS
@@ -269,8 +269,7 @@ def photo_attachment(session: Session, viewer: User, attachment_id: int) -> Atta
 def set_caption(session: Session, actor: User, attachment_id: int, caption: str) -> Attachment:
     """Caption a photo: its author's (of the post or comment it came with) to write; an empty one removes it."""
     attachment = photo_attachment(session, actor, attachment_id)
-    author_id = attachment.comment.author_id if attachment.comment else attachment.post.author_id
-    if actor.id != author_id:
+    if not anonymity.is_author(attachment.comment or attachment.post, actor):
         raise Forbidden("Only who shared a photo can caption it.")
     caption = " ".join(caption.split())
     if len(caption) > CAPTION_LENGTH:

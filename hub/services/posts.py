@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Attachment, Comment, Group, GroupKind, Post, Reaction, Revision, User, utcnow
-from hub.services import attachments, digest_horizon, follows, inbox, indexing, mail_keys, notifications, outbox, tags
+from hub.services import anonymity, attachments, digest_horizon, follows, inbox, indexing, mail_keys, notifications, outbox, tags
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see
 
@@ -42,13 +42,17 @@ def create_post(
     message_id: str | None = None,
     inbound_id: int | None = None,
     untitled: bool = False,
+    anonymous: bool = False,
 ) -> Post:
-    """A new post; `untitled` makes it a status, whose title stays empty (`hub.services.personal`)."""
+    """A new post; `untitled` makes it a status, whose title stays empty (`hub.services.personal`); `anonymous`
+    keeps its author off it (`hub.services.anonymity`)."""
     title = "" if untitled else " ".join(title.split())[:MAX_TITLE_LENGTH] or "(no subject)"
     if not body_text.strip() and not body_html:
         raise Invalid("a post needs some text")
     if group.kind == GroupKind.PERSONAL and group.owner_id != author.id:
         raise Forbidden("only %(name)s posts on their own page", name=group.name)
+    if anonymous:
+        anonymity.require_allowed(session, group)
     digest_horizon.announce_new_item(session)
     post = Post(
         group=group,
@@ -62,7 +66,10 @@ def create_post(
     session.add(post)
     session.flush()
     tags.tag_post(session, post)
-    follows.follow(session, author, post)
+    if anonymous:
+        anonymity.hide_author(session, post, author)
+    else:
+        follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
     jobs.after_commit(session, inbox.NOTIFY_POST, post.id)
@@ -79,8 +86,11 @@ def create_comment(
     original_text: str | None = None,
     message_id: str | None = None,
     inbound_id: int | None = None,
+    anonymous: bool = False,
 ) -> Comment:
     validate_comment(post, body_text, parent)
+    if anonymous:
+        anonymity.require_allowed(session, post.group)
     digest_horizon.announce_new_item(session)
     comment = Comment(
         post=post,
@@ -94,7 +104,10 @@ def create_comment(
     session.add(comment)
     session.flush()
     tags.tag_comment(session, comment)
-    follows.follow(session, author, post)
+    if anonymous:
+        anonymity.hide_author(session, comment, author)
+    else:
+        follows.follow(session, author, post)
     _after_change(session, post)
     jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
     inbox.notify_comment(session, comment)
@@ -110,14 +123,14 @@ def validate_comment(post: Post, body_text: str, parent: Comment | None) -> None
 
 def edit_post(session: Session, post: Post, editor: User, title: str, body_text: str) -> Post:
     """Change a post's title and text; only its author may. What it said before stays in its history."""
-    if editor.id != post.author_id:
+    if not anonymity.is_author(post, editor):
         raise Forbidden("only the author may edit a post")
     title = " ".join(title.split())[:MAX_TITLE_LENGTH]
     if (not title and post.title) or not body_text.strip():
         raise Invalid("a post needs a title and some text")
     if (title, body_text.strip()) == (post.title, post.body_text) and post.body_html is None:
         return post
-    session.add(Revision(post=post, editor=editor, title=post.title, body_text=post.body_text))
+    session.add(Revision(post=post, editor=None if post.anonymous else editor, title=post.title, body_text=post.body_text))
     post.title, post.body_text, post.body_html = title, body_text.strip(), None
     session.flush()
     tags.tag_post(session, post)
@@ -129,7 +142,7 @@ def edit_post(session: Session, post: Post, editor: User, title: str, body_text:
 def edit_comment(session: Session, comment: Comment, editor: User, body_text: str) -> Comment:
     """Change a comment's text; only its author may. The original mail stays as it came; what it said before
     stays in its history."""
-    if editor.id != comment.author_id:
+    if not anonymity.is_author(comment, editor):
         raise Forbidden("only the author may edit a comment")
     if comment.removed_at is not None:
         raise Invalid("a removed comment cannot be edited")
@@ -137,7 +150,7 @@ def edit_comment(session: Session, comment: Comment, editor: User, body_text: st
         raise Invalid("a comment needs some text")
     if body_text.strip() == comment.body_text:
         return comment
-    session.add(Revision(comment=comment, editor=editor, body_text=comment.body_text))
+    session.add(Revision(comment=comment, editor=None if comment.anonymous else editor, body_text=comment.body_text))
     comment.body_text = body_text.strip()
     session.flush()
     tags.tag_comment(session, comment)
@@ -157,9 +170,11 @@ def delete_post(session: Session, post: Post, editor: User) -> None:
     As in Discourse, where an author who deletes a topic's first post withdraws the whole topic,
     the answers go with it: they answer a question that is no longer there.
     """
-    if editor.id != post.author_id:
+    if not anonymity.is_author(post, editor):
         raise Forbidden("only the author may delete a post")
     indexing.mark_writers(session, post)
+    anonymity.forget(session, "post", [post.id])
+    anonymity.forget(session, "comment", [c.id for c in post.comments])
     _forget(session, post.attachments, [("post", post), *(("comment", c) for c in post.comments)])
     session.delete(post)
     session.flush()
@@ -172,12 +187,13 @@ def delete_comment(session: Session, comment: Comment, editor: User) -> None:
     It stays in its thread as "removed by its author", as in Discourse, so the answers under it
     keep their place and still read as answers.
     """
-    if editor.id != comment.author_id:
+    if not anonymity.is_author(comment, editor):
         raise Forbidden("only the author may delete a comment")
     if comment.removed_at is not None:
         return
     post = comment.post
     indexing.mark_writers(session, post)
+    anonymity.forget(session, "comment", [comment.id])  # nothing it said is left to reveal the author of
     _forget(session, list(comment.attachments), [("comment", comment)])
     for attachment in comment.attachments:
         session.delete(attachment)  # else the ORM keeps it on the post, with no comment

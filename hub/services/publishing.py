@@ -10,6 +10,8 @@ wrote it (`publish_written`). Each gets back an `Outcome` for the record.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -17,9 +19,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Group, HeldMessage, InboundMessage, InboundStatus, Post, User
-from hub.services import notifications, receipts
+from hub.services import anonymity, notifications, receipts, signing
 from hub.services.attachments import attach, attach_held
-from hub.services.errors import Invalid
+from hub.services.errors import Invalid, PleinError
 from hub.services.posts import MAX_STATUS_LENGTH, create_comment, create_post
 from hub.urls import attachment_path
 from mailgateway.message import ParsedMessage
@@ -37,12 +39,21 @@ class Outcome:
 
 def publish(
     session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
-    post: Post | None, parent: Comment | None,
+    post: Post | None, parent: Comment | None, *, anonymous: bool = False,
 ) -> Outcome:
-    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post."""
+    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post.
+
+    An anonymous one (`SLUG+anonymous@`) keeps nothing that leads back to its mail: not its inbound record,
+    not its Message-ID (a keyed hash of it stands in, for duplicates), not the untrimmed text, and the record's
+    outcome does not name the item made (`hub.services.anonymity`); its text is trimmed of its signature."""
+    if anonymous:
+        try:
+            anonymity.require_allowed(session, group)
+        except PleinError as refused:
+            return Outcome(InboundStatus.REFUSED, str(refused))
     if post is not None:
-        return _comment(session, inbound, message, sender, post, parent)
-    return _post(session, inbound, message, sender, group)
+        return _comment(session, inbound, message, sender, post, parent, anonymous)
+    return _post(session, inbound, message, sender, group, anonymous)
 
 
 def _claim(session: Session, message_id: str | None) -> None:
@@ -54,26 +65,41 @@ def _claim(session: Session, message_id: str | None) -> None:
 
 
 def _post(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group
+    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group, anonymous: bool
 ) -> Outcome:
     _claim(session, message.message_id)
-    if message.message_id and session.scalar(
-        select(Post.id).where(Post.group_id == group.id, Post.message_id == message.message_id)
+    kept_id = _kept_message_id(session, message.message_id, anonymous)
+    if kept_id and session.scalar(
+        select(Post.id).where(Post.group_id == group.id, Post.message_id == kept_id)
     ):
         return Outcome(InboundStatus.DUPLICATE, f"already posted to {group.slug}")
-    body_text = message.text.strip() or ("(attachments only)" if message.attachments else "")
+    # An anonymous post keeps its text without the signature a mail program adds (`reply_text`, trimmed as an
+    # answer is), and not the mail's HTML, where a signature can hide in markup or a picture.
+    text = (message.reply_text if anonymous else message.text).strip()
+    body_text = text or ("(attachments only)" if message.attachments else "")
     if not body_text:
         return Outcome(InboundStatus.REFUSED, f"the message to {group.slug} has no text and no attachment")
-    title, untitled = _title(message.subject, message.text.strip())
+    title, untitled = _title(message.subject, text)
     post = create_post(
-        session, group, sender, title, body_text,
-        message_id=message.message_id, inbound_id=inbound.id, untitled=untitled,
+        session, group, sender, title, body_text, message_id=kept_id,
+        inbound_id=None if anonymous else inbound.id, untitled=untitled, anonymous=anonymous,
     )
     _attach_all(session, post, None, message)
-    post.body_html = _with_inline_images(message.html, post) if message.html else None
+    post.body_html = _with_inline_images(message.html, post) if message.html and not anonymous else None
     notifications.notify_if_few(session, post)
-    receipts.send_receipt(session, "post", post.id)
+    receipts.send_receipt(session, "post", post.id, sender)
+    if anonymous:
+        return Outcome(InboundStatus.POSTED, f"posted anonymously to {group.slug}")
     return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
+
+
+def _kept_message_id(session: Session, message_id: str | None, anonymous: bool) -> str | None:
+    """The Message-ID an item keeps: as it came, or for an anonymous one a keyed hash of it, which finds a
+    duplicate but matches no mail."""
+    if not message_id or not anonymous:
+        return message_id
+    digest = hmac.new(signing.key(session).encode(), message_id.encode(), hashlib.sha256).hexdigest()[:40]
+    return f"<anonymous.{digest}@plein.invalid>"
 
 
 def _title(subject: str, text: str) -> tuple[str, bool]:
@@ -95,10 +121,12 @@ def _comment(
     sender: User,
     post: Post,
     parent: Comment | None,
+    anonymous: bool,
 ) -> Outcome:
     _claim(session, message.message_id)
-    if message.message_id and session.scalar(
-        select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == message.message_id)
+    kept_id = _kept_message_id(session, message.message_id, anonymous)
+    if kept_id and session.scalar(
+        select(Comment.id).where(Comment.post_id == post.id, Comment.message_id == kept_id)
     ):
         return Outcome(InboundStatus.DUPLICATE, f"already a comment on post {post.id}")
     body = message.reply_text  # trimmed by `mailgateway.timebox`, under the parse time limit
@@ -106,14 +134,16 @@ def _comment(
         body = "Attached: " + ", ".join(a.filename for a in message.attachments)
     try:
         comment = create_comment(
-            session, post, sender, body, parent=parent, original_text=message.text,
-            message_id=message.message_id, inbound_id=inbound.id,
+            session, post, sender, body, parent=parent, original_text=None if anonymous else message.text,
+            message_id=kept_id, inbound_id=None if anonymous else inbound.id, anonymous=anonymous,
         )
     except Invalid:
         return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
     _attach_all(session, post, comment, message)
     notifications.notify_if_few(session, post, comment)
-    receipts.send_receipt(session, "comment", comment.id)
+    receipts.send_receipt(session, "comment", comment.id, sender)
+    if anonymous:
+        return Outcome(InboundStatus.POSTED, f"an anonymous comment on post {post.id}")
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
 
 
@@ -124,18 +154,23 @@ def publish_written(session: Session, held: HeldMessage, post: Post | None, pare
         # Only a status is held without a title: a web post needs one, and a comment's is `Re: ...`.
         made = create_post(
             session, held.group, held.sender, held.subject, held.text or "(attachments only)",
-            untitled=not held.subject,
+            untitled=not held.subject, anonymous=held.anonymous,
         )
         comment = None
     else:
-        made, comment = post, create_comment(session, post, held.sender, held.text, parent=parent)
+        made = post
+        comment = create_comment(session, post, held.sender, held.text, parent=parent, anonymous=held.anonymous)
     for held_file in held.files:
         attach_held(session, made, comment, held_file)
     notifications.notify_if_few(session, made, comment)
     if comment is None:
-        receipts.send_receipt(session, "post", made.id)
+        receipts.send_receipt(session, "post", made.id, held.sender)
+        if held.anonymous:
+            return Outcome(InboundStatus.POSTED, f"posted anonymously to {held.group.slug}")
         return Outcome(InboundStatus.POSTED, f"posted to {held.group.slug} as post {made.id}")
-    receipts.send_receipt(session, "comment", comment.id)
+    receipts.send_receipt(session, "comment", comment.id, held.sender)
+    if held.anonymous:
+        return Outcome(InboundStatus.POSTED, f"an anonymous comment on post {made.id}")
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {made.id}")
 
 

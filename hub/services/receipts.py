@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from hub.context import context_of
 from hub.models import Comment, Post, User, utcnow
-from hub.services import accounts, mail_keys, posts, signing, subscriptions
+from hub.services import accounts, anonymity, mail_keys, posts, signing, subscriptions
 from hub.services.errors import Forbidden, NotFound
 from hub.services.formatted_mail import mail_body
 from hub.services.outbox import compose_answer, queue_mail
@@ -43,8 +43,11 @@ def _closes_at(item: Post | Comment) -> int:
     return int((item.created_at + EDIT_WINDOW).timestamp())
 
 
-def edit_token(kind: str, item: Post | Comment) -> str:
-    return signing.sign(item, f"receipt-{kind}", item.id, item.author_id, _closes_at(item))
+def edit_token(kind: str, item: Post | Comment, author: User | None = None) -> str:
+    """Names the item and its author (given for an anonymous item, which names none): only ever in the author's
+    own receipt, so it tells no one else."""
+    author_id = author.id if author is not None else item.author_id
+    return signing.sign(item, f"receipt-{kind}", item.id, author_id, _closes_at(item))
 
 
 def stop_token(user: User) -> str:
@@ -57,19 +60,19 @@ def _load(session: Session, kind: str, item_id: int) -> Post | Comment | None:
     return None if isinstance(item, Comment) and item.removed_at is not None else item
 
 
-def send_receipt(session: Session, kind: str, item_id: int) -> bool:
+def send_receipt(session: Session, kind: str, item_id: int, author: User | None = None) -> bool:
     """Queue the receipt of post or comment `item_id` to its author; whether one was queued now.
 
-    Publishing calls this in the transaction that posts the mail. Nothing when the item is
-    gone, when its author switched receipts off, or when this receipt was queued before (its
-    key is `hub.services.mail_keys.receipt`).
+    Publishing calls this in the transaction that posts the mail, while it still knows (as `author`) who wrote
+    an anonymous item. Nothing when the item is gone, when its author switched receipts off, or when this
+    receipt was queued before (its key is `hub.services.mail_keys.receipt`).
     """
     item = _load(session, kind, item_id)
-    if item is None or not item.author.receipts:
+    author = author or (item.author if item is not None else None)
+    if item is None or author is None or not author.receipts or not anonymity.wrote(item, author.id):
         return False
-    author = item.author
     post = item if isinstance(item, Post) else item.post
-    token = edit_token(kind, item)
+    token = edit_token(kind, item, author)
     closes = datetime.fromtimestamp(_closes_at(item), UTC)
     attached = item.attachments if kind == "comment" else [a for a in post.attachments if a.comment_id is None]
     catalogue, url = context_of(session).catalogue, context_of(session).url
@@ -101,6 +104,7 @@ class ByLink:
     post: Post
     comment: Comment | None
     closes_at: datetime
+    author: User
 
     @property
     def expired(self) -> bool:
@@ -118,13 +122,14 @@ def by_link(session: Session, kind: str, token: str) -> ByLink:
         raise NotFound("This link is not valid. Use the link in your receipt as it came.")
     item_id, author_id, closes = parts
     item = _load(session, kind, item_id)
-    if item is None or item.author_id != author_id or _closes_at(item) != closes:
+    author = session.get(User, author_id)
+    if item is None or author is None or not anonymity.wrote(item, author_id) or _closes_at(item) != closes:
         if kind == "post":
             raise NotFound("This post is no longer there: it was undone or deleted.")
         raise NotFound("This comment is no longer there: it was undone or deleted.")
     post = item if isinstance(item, Post) else item.post
     comment = item if isinstance(item, Comment) else None
-    return ByLink(kind, post, comment, datetime.fromtimestamp(closes, UTC))
+    return ByLink(kind, post, comment, datetime.fromtimestamp(closes, UTC), author)
 
 
 def _open(session: Session, kind: str, token: str) -> ByLink:
@@ -134,7 +139,7 @@ def _open(session: Session, kind: str, token: str) -> ByLink:
         raise Forbidden(
             "This link has expired: a receipt's links work for %(minutes)s minutes after posting.", minutes=minutes
         )
-    if not accounts.is_active((found.comment or found.post).author):
+    if not accounts.is_active(found.author):
         raise Forbidden("This link no longer works: its author has left.")
     return found
 
@@ -143,9 +148,9 @@ def edit_by_link(session: Session, kind: str, token: str, body: str, title: str 
     """Change the post (title and text) or comment (text) a receipt's link names, while it works."""
     found = _open(session, kind, token)
     if found.comment is not None:
-        posts.edit_comment(session, found.comment, found.comment.author, body)
+        posts.edit_comment(session, found.comment, found.author, body)
     else:
-        posts.edit_post(session, found.post, found.post.author, title, body)
+        posts.edit_post(session, found.post, found.author, title, body)
     return found
 
 
@@ -153,9 +158,9 @@ def undo_by_link(session: Session, kind: str, token: str) -> ByLink:
     """Delete the post or comment a receipt's link names, while it works."""
     found = _open(session, kind, token)
     if found.comment is not None:
-        posts.delete_comment(session, found.comment, found.comment.author)
+        posts.delete_comment(session, found.comment, found.author)
     else:
-        posts.delete_post(session, found.post, found.post.author)
+        posts.delete_post(session, found.post, found.author)
     return found
 
 

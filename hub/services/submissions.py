@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Group, HeldMessage, Post, PostingPolicy, User
-from hub.services import attachments, moderation, posts
+from hub.services import anonymity, attachments, moderation, posts
 from hub.services.errors import Forbidden, Invalid
 from hub.services.groups import can_post, require_open
 
@@ -39,19 +39,23 @@ class Upload:
 
 def submit_post(
     session: Session, author: User, group: Group, title: str, body: str, uploads: Sequence[Upload] = (),
+    *, anonymous: bool = False,
 ) -> Post | HeldMessage:
-    """The post made, or the held message waiting for a moderator of `group`."""
+    """The post made, or the held message waiting for a moderator of `group`; `anonymous` without its author's
+    name (`hub.services.anonymity`)."""
     _require_poster(session, author, group)
+    if anonymous:
+        anonymity.require_allowed(session, group)
     if not title.strip():
         raise Invalid("Give your post a title.")
     if not body.strip() and not uploads:
         raise Invalid("Write a message or attach a file.")
-    if _moderated_for(session, author, group):
-        held = moderation.hold_written(session, author, group, None, None, title, body)
+    if _moderated_for(session, author, group, anonymous):
+        held = moderation.hold_written(session, author, group, None, None, title, body, anonymous=anonymous)
         for upload in uploads:
             attachments.hold_file(session, held, upload.filename, upload.media_type, upload.path)
         return held
-    post = posts.create_post(session, group, author, title, body.strip() or "(attachments only)")
+    post = posts.create_post(session, group, author, title, body.strip() or "(attachments only)", anonymous=anonymous)
     for upload in uploads:
         attachments.attach_file(session, post, upload.filename, upload.media_type, upload.path)
     return post
@@ -59,19 +63,23 @@ def submit_post(
 
 def submit_comment(
     session: Session, author: User, post: Post, body: str, parent: Comment | None = None,
-    uploads: Sequence[Upload] = (),
+    uploads: Sequence[Upload] = (), *, anonymous: bool = False,
 ) -> Comment | HeldMessage:
     """The comment made, with its files, or the held message waiting for a moderator of the post's group."""
     _require_poster(session, author, post.group)
+    if anonymous:
+        anonymity.require_allowed(session, post.group)
     if uploads and not body.strip():
         body = "(attachments only)"
-    if _moderated_for(session, author, post.group):
+    if _moderated_for(session, author, post.group, anonymous):
         posts.validate_comment(post, body, parent)
-        held = moderation.hold_written(session, author, post.group, post, parent, f"Re: {post.title}", body)
+        held = moderation.hold_written(
+            session, author, post.group, post, parent, f"Re: {post.title}", body, anonymous=anonymous
+        )
         for upload in uploads:
             attachments.hold_file(session, held, upload.filename, upload.media_type, upload.path)
         return held
-    comment = posts.create_comment(session, post, author, body, parent=parent)
+    comment = posts.create_comment(session, post, author, body, parent=parent, anonymous=anonymous)
     for upload in uploads:
         attachments.attach_file(session, post, upload.filename, upload.media_type, upload.path, comment=comment)
     return comment
@@ -83,5 +91,7 @@ def _require_poster(session: Session, user: User, group: Group) -> None:
         raise Forbidden("Only members post to %(name)s. Join it to post and comment.", name=group.name)
 
 
-def _moderated_for(session: Session, user: User, group: Group) -> bool:
+def _moderated_for(session: Session, user: User, group: Group, anonymous: bool) -> bool:
+    if anonymous and anonymity.is_held_for_moderators(group):
+        return True
     return group.posting_policy == PostingPolicy.MODERATED and not moderation.is_moderator(session, user, group)

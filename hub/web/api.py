@@ -205,25 +205,28 @@ def _refused(form: UploadForm) -> None:
 
 @router.post("/groups/{slug}/posts", status_code=201, response_model=PostOut, responses=CREATED)
 def create_post(slug: str, form: WrittenForm, session: DB, user: ApiUser) -> JSONResponse:
-    """`title`, `body` and `files`: multipart/form-data, or a JSON object without files."""
+    """`title`, `body` and `files`: multipart/form-data, or a JSON object without files; `"anonymous": true` posts
+    it without your name where the group allows it."""
     _refused(form)
     group = groups.get_visible_group(session, user, slug)
     made = submissions.submit_post(session, user, group, form.fields.get("title", ""), form.fields.get("body", ""),
-                                   form.files)
+                                   form.files, anonymous=form.anonymous)
     return _created(session, user, made)
 
 
 @router.post("/posts/{post_id}/comments", status_code=201, response_model=CommentOut, responses=CREATED)
 def create_comment(post_id: Id, form: WrittenForm, session: DB, user: ApiUser) -> JSONResponse:
-    """`body`, optionally `parent_id` (the comment it answers) and `files`: multipart/form-data, or a JSON object
-    without files."""
+    """`body`, optionally `parent_id` (the comment it answers), `files` and `"anonymous": true`: multipart/form-data,
+    or a JSON object without files."""
     _refused(form)
     post = posts.get_post(session, user, post_id)
     parent_id = form.fields.get("parent_id", "")
     if parent_id and not parent_id.isdigit():
         raise Invalid("parent_id must be the id of a comment on this post")
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
-    made = submissions.submit_comment(session, user, post, form.fields.get("body", ""), parent, form.files)
+    made = submissions.submit_comment(
+        session, user, post, form.fields.get("body", ""), parent, form.files, anonymous=form.anonymous
+    )
     return _created(session, user, made)
 
 

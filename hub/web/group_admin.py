@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from hub.locale import N_, Message
-from hub.models import Group, Membership, PostingPolicy, User
+from hub.models import AnonymousPosting, Group, Membership, PostingPolicy, User
 from hub.services import accounts, groups, invitations
 from hub.services.errors import Conflict, Forbidden, Invalid, NotFound, PleinError
 from hub.services.visibility import find_membership
@@ -65,6 +65,8 @@ class GroupEdit(BaseModel):
     description: str | None = None
     private: bool | None = None
     posting_policy: str | None = None
+    anonymous: str | None = None
+    """off, moderated or on: whether members may post and comment anonymously"""
 
 
 class MemberIn(BaseModel):
@@ -120,6 +122,7 @@ def api_edit_group(slug: str, edit: GroupEdit, session: DB, user: ApiUser) -> Gr
         description=edit.description,
         private=edit.private,
         posting_policy=edit.posting_policy,
+        anonymous=edit.anonymous,
     )
     return GroupOut.of(group, find_membership(session, group, user))
 
@@ -253,6 +256,7 @@ def _settings_page(
         members=groups.list_members(session, group),
         roles=groups.ROLES,
         policies=list(PostingPolicy),
+        anonymous_modes=list(AnonymousPosting),
         error=error,
         notice=notice,
         days=invitations.LIFETIME_DAYS,
@@ -286,6 +290,7 @@ def edit_settings(
     description: Annotated[str, Form()] = "",
     privacy: Annotated[str, Form()] = "public",
     posting_policy: Annotated[str, Form()] = PostingPolicy.MEMBERS.value,
+    anonymous: Annotated[str, Form()] = AnonymousPosting.OFF.value,
 ) -> HTMLResponse:
     return _changed(
         request,
@@ -299,6 +304,7 @@ def edit_settings(
             description=description,
             private=privacy == "private",
             posting_policy=posting_policy,
+            anonymous=anonymous,
         ),
         Message("Saved."),
     )

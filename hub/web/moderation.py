@@ -31,6 +31,8 @@ def original(slug: str, held_id: Id, session: DB, user: PageUser) -> PlainTextRe
     held = moderation.get_held(session, user, moderation.moderated_group(session, user, slug), held_id)
     if held.inbound is None:
         raise NotFound("held message %(id)s was written on the web: the queue shows all of it", id=held_id)
+    if held.anonymous:
+        raise NotFound("held message %(id)s is anonymous: its mail, which names its sender, is not shown", id=held_id)
     raw = raw_mail.read_raw(held.inbound)
     return PlainTextResponse(raw.decode("utf-8", errors="replace"), headers={"Content-Disposition": "inline"})
 

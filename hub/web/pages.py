@@ -17,6 +17,7 @@ from hub.locale import Message
 from hub.models import Attachment, Comment, Delivery, Group, HeldMessage, Post, User
 from hub.services import (
     accounts,
+    anonymity,
     attachments,
     bounces,
     documents,
@@ -180,18 +181,17 @@ def new_post(request: Request, slug: str, session: DB, user: PageUser, form: Upl
     require_csrf(request, form.fields.get("csrf", ""))
     group = groups.get_visible_group(session, user, slug)
     title, body = form.fields.get("title", ""), form.fields.get("body", "")
+    written = {"title": title, "body": body, "anonymous": bool(form.fields.get("anonymous"))}
     if form.fields.get("preview"):
-        return _group_page(request, session, user, group, form={"title": title, "body": body},
+        return _group_page(request, session, user, group, form=written,
                            preview=_preview(request, session, user, body, uploads=form.files),
                            preview_files=[upload.filename for upload in form.files])
     if form.refused:
-        return _group_page(request, session, user, group, status_code=413, form={"title": title, "body": body},
-                           refused=form.refused)
+        return _group_page(request, session, user, group, status_code=413, form=written, refused=form.refused)
     try:
-        submitted = submissions.submit_post(session, user, group, title, body, form.files)
+        submitted = submissions.submit_post(session, user, group, title, body, form.files, anonymous=form.anonymous)
     except (Invalid, Forbidden) as error:
-        return _group_page(request, session, user, group, status_code=_status_of(error),
-                           form={"title": title, "body": body}, error=error)
+        return _group_page(request, session, user, group, status_code=_status_of(error), form=written, error=error)
     if isinstance(submitted, HeldMessage):
         return _group_page(request, session, user, group, notice=_held_notice(submitted))
     return RedirectResponse(post_path(submitted.id), status_code=303)
@@ -227,6 +227,8 @@ def _post_page(request: Request, session: Session, user: User, post_id: int, **e
             session, [post.body_text, *(c.body_text for c in post.comments)], user, attachments=post.attachments
         ),
         mail_body=rendering.mail_html(post.body_html) if post.body_html else None,
+        post_author_id=anonymity.author_id_for(post, user),
+        comment_author_ids={c.id: anonymity.author_id_for(c, user) for c in post.comments},
         videos=videos.cards(post.attachments), versions=documents.versions_of(session, post.attachments),
         max_files=settings.max_attachments,
         max_megabytes=settings.web_upload_max_bytes // (1024 * 1024), **context,
@@ -276,18 +278,21 @@ def new_comment(request: Request, post_id: Id, session: DB, user: PageUser, form
     if parent_id and not 0 < int(parent_id) <= LARGEST_ID:
         raise NotFound("no such item: %(id)s", id=parent_id)
     parent = posts.get_comment(session, user, int(parent_id)) if parent_id else None
+    written = {"body": body, "anonymous": bool(form.fields.get("anonymous"))}
     if form.fields.get("preview"):
-        return _post_page(request, session, user, post_id, form={"body": body},
+        return _post_page(request, session, user, post_id, form=written,
                           preview=_preview(request, session, user, body, post.attachments, form.files),
                           preview_files=[upload.filename for upload in form.files],
                           reply_to=parent.id if parent else None)
     if form.refused:
-        return _post_page(request, session, user, post_id, status_code=413, form={"body": body},
+        return _post_page(request, session, user, post_id, status_code=413, form=written,
                           refused=form.refused, reply_to=parent.id if parent else None)
     try:
-        submitted = submissions.submit_comment(session, user, post, body, parent, form.files)
+        submitted = submissions.submit_comment(
+            session, user, post, body, parent, form.files, anonymous=form.anonymous
+        )
     except (Invalid, Forbidden) as error:
-        return _post_page(request, session, user, post_id, status_code=_status_of(error), form={"body": body},
+        return _post_page(request, session, user, post_id, status_code=_status_of(error), form=written,
                           error=error, reply_to=parent.id if parent else None)
     if isinstance(submitted, HeldMessage):
         return _post_page(request, session, user, post_id, notice=_held_notice(submitted))
@@ -324,6 +329,8 @@ def _react(session: Session, user: User, item: Post | Comment, reaction: str, gi
 @router.get("/comments/{comment_id}/original")
 def comment_original(request: Request, comment_id: Id, session: DB, user: PageUser) -> HTMLResponse:
     comment = posts.get_comment(session, user, comment_id)
+    if comment.anonymous:  # its mail is not kept, and it would name no one: there is no full message
+        raise NotFound("no comment %(comment_id)s", comment_id=comment_id)
     return render(request, "original.html", user=user, comment=comment)
 
 
@@ -571,7 +578,7 @@ def _edit_page(
 ) -> HTMLResponse:
     """The edit form or the delete confirmation of `item`; only its author gets it (403 otherwise)."""
     is_post = isinstance(item, Post)
-    if item.author_id != user.id:
+    if not anonymity.is_author(item, user):
         if is_post:
             raise Forbidden("only the author may edit a post")
         raise Forbidden("only the author may edit a comment")

@@ -30,9 +30,13 @@ class Author(Person):
     """Who wrote or edited something; `former_colleague` when they have left: it stays under their name."""
 
     former_colleague: bool
+    anonymous: bool = False
+    """Written anonymously: no name and no address, to anyone (`hub.services.anonymity`)."""
 
     @classmethod
-    def of(cls, user: User) -> Author:
+    def of(cls, user: User | None) -> Author:
+        if user is None:
+            return cls(name="Anonymous", email="", former_colleague=False, anonymous=True)
         return cls(name=user.name, email=user.email, former_colleague=user.deactivated_at is not None)
 
 
@@ -47,6 +51,8 @@ class GroupOut(BaseModel):
     """How the caller gets this group's mail, or None when they are not a member."""
     posting_policy: str
     """Who may post: members, anyone or moderated."""
+    anonymous: str
+    """Whether members may post and comment anonymously: off, moderated or on."""
     archived: bool
     """Read-only: it takes no posts, comments, reactions, members or mail."""
     role: str | None
@@ -59,7 +65,7 @@ class GroupOut(BaseModel):
             private=group.is_private, address=addresses.address(group, "group", group.slug),
             url=context_of(group).url(group_path(group.slug)),
             delivery=membership.delivery.value if membership else None,
-            posting_policy=group.posting_policy, archived=group.archived_at is not None,
+            posting_policy=group.posting_policy, anonymous=group.anonymous, archived=group.archived_at is not None,
             role=groups.role_of(membership) if membership else None,
         )
 

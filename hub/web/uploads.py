@@ -27,6 +27,7 @@ from fastapi import Depends, Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from hub.services.errors import Invalid
 from hub.services.submissions import Upload
 from hub.web.deps import context_of_app
 
@@ -41,6 +42,17 @@ class UploadForm:
     files: list[Upload] = field(default_factory=list)
     refused: str | None = None
     """TOO_MANY_FILES or TOO_LARGE when the body was not read to its end; `fields` has what came before."""
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether the item is to be posted anonymously: a ticked box ("1", "on") or JSON's `true`."""
+        value = self.fields.get("anonymous", "").strip().lower()
+        if value not in _YES | _NO:
+            raise Invalid("anonymous is true or false")
+        return value in _YES
+
+
+_YES, _NO = frozenset({"1", "on", "true"}), frozenset({"", "0", "off", "false"})
 
 
 class _Refused(Exception):

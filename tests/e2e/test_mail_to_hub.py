@@ -71,7 +71,7 @@ def test_mail_to_a_group_becomes_a_post_with_its_pdf_findable_by_a_word_inside(c
 
     post = wait_for_post(company, "engineering", "Meetrapport glasvezel Utrecht")
     assert post["body_text"] == "Zie bijlage."
-    assert post["author"] == {"name": "Alice Aalders", "email": "alice@example.com", "former_colleague": False}
+    assert post["author"] == {"name": "Alice Aalders", "email": "alice@example.com", "former_colleague": False, "anonymous": False}
     assert post["group"] == "engineering"
     [attachment] = post["attachments"]
     assert attachment["filename"] == "meetrapport.pdf"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hub.cli import main
 from hub.models import Membership
-from hub.services import accounts, groups, health, index_writer, moderation, posts, searching, visibility
+from hub.services import accounts, anonymity, groups, health, index_writer, moderation, posts, searching, visibility
 from tests.mailgateway.test_smtp import ListSink, running
 from tests.support.servers import free_port
 
@@ -88,18 +88,34 @@ def test_an_unknown_group_or_user_is_a_one_line_error_with_exit_status_1(company
 def test_group_edit_changes_only_what_is_given(context, company):
     result = plein("group", "edit", "engineering", "--name", "  Engineering  & Ops ", "--policy", "anyone")
     assert result.exit_code == 0
-    assert result.output == "engineering is now public: Engineering & Ops, posting anyone\n"
+    assert result.output == "engineering is now public: Engineering & Ops, posting anyone, anonymous off\n"
     described = plein("group", "edit", "engineering", "--description", "Netwerk en servers")
-    assert described.output == "engineering is now public: Engineering & Ops, posting anyone\n"
+    assert described.output == "engineering is now public: Engineering & Ops, posting anyone, anonymous off\n"
     with context.session_scope() as session:
         group = groups.get_group(session, "engineering")
         assert (group.name, group.description, group.posting_policy) == ("Engineering & Ops", "Netwerk en servers", "anyone")
         assert (group.is_private, group.untrusted_mail) == (False, "hold")
 
 
+def test_group_edit_anonymous_needs_the_hubs_public_key_and_then_takes_off_moderated_or_on(
+    context, company, monkeypatch,
+):
+    refused = plein("group", "edit", "engineering", "--anonymous", "on")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "Error: Anonymous posting is not set up on this hub: an administrator sets PLEIN_ANONYMOUS_KEY.\n"
+    )
+    monkeypatch.setenv("PLEIN_ANONYMOUS_KEY", anonymity.new_key_pair()[1])
+    moderated = plein("group", "edit", "engineering", "--anonymous", "moderated")
+    assert moderated.output == "engineering is now public: Engineering, posting members, anonymous moderated\n"
+    assert plein("group", "edit", "engineering", "--anonymous", "maybe").exit_code == 2
+    with context.session_scope() as session:
+        assert groups.get_group(session, "engineering").anonymous == "moderated"
+
+
 def test_a_group_made_private_disappears_for_non_members_and_public_again_reappears(context, company):
     made_private = plein("group", "edit", "engineering", "--private")
-    assert made_private.output == "engineering is now private: Engineering, posting members\n"
+    assert made_private.output == "engineering is now private: Engineering, posting members, anonymous off\n"
     plein("group", "remove-member", "engineering", "carol@example.com")
     with context.session_scope() as session:
         carol, alice = accounts.get_user(session, "carol@example.com"), accounts.get_user(session, "alice@example.com")

@@ -295,7 +295,7 @@ def test_their_posts_and_comments_stay_under_their_name_marked_on_pages_and_in_t
 
     api = {"Authorization": f"Bearer {token}"}
     found = client.get(f"/api/posts/{post_id}", headers=api).json()
-    assert found["author"] == {"name": "Dirk Dam", "email": "dirk@example.com", "former_colleague": True}
+    assert found["author"] == {"name": "Dirk Dam", "email": "dirk@example.com", "former_colleague": True, "anonymous": False}
     assert [c["author"]["former_colleague"] for c in found["comments"]] == [False, True]
     [summary] = client.get("/api/groups/team/posts", headers=api).json()["posts"]
     assert summary["author"]["former_colleague"] is True

@@ -25,6 +25,7 @@ from hub.locale import KEYWORDS, LOCALE_DIR
 from hub.models import Comment, Post, utcnow
 from hub.services import (
     accounts,
+    anonymity,
     attachments,
     documents,
     follows,
@@ -153,7 +154,11 @@ bram = SimpleNamespace(name="Bram Bos", email="bram@plein.test", receipts=False,
 group = SimpleNamespace(name="Tuinclub", slug="tuin")
 post = SimpleNamespace(title="Compost", body_text="Wie heeft er een kruiwagen?", author=bram, group=group)
 comment = SimpleNamespace(body_text="Ik, morgen.", author=bram)
-held = SimpleNamespace(group=group, sender=bram, reason="Tuinclub is gemodereerd", subject="Kruiwagen", text="Mag ik?")
+held = SimpleNamespace(group=group, sender=bram, reason="Tuinclub is gemodereerd", subject="Kruiwagen", text="Mag ik?",
+                       anonymous=False)
+anonymous_held = SimpleNamespace(**{**vars(held), "anonymous": True})
+anonymous_post = SimpleNamespace(**{**vars(post), "author": None})
+anonymous_comment = SimpleNamespace(body_text="Ik, morgen.", author=None)
 links = {"url": "http://plein.test/p/1", "unsubscribe_url": "http://plein.test/u", "preferences_url": "http://plein.test/s",
          "stop_url": "http://plein.test/stop"}
 item = SimpleNamespace(title="Compost", url=links["url"], group="Tuinclub", author="Bram Bos", time="5 jan, 14:30",
@@ -162,7 +167,8 @@ item = SimpleNamespace(title="Compost", url=links["url"], group="Tuinclub", auth
 MAILS = {
     "command_confirm": [dict(recipient=anna, action="Schrijf me in bij Tuinclub.", days=7,
                              command_address="tuin+subscribe@plein.test")],
-    "comment": [dict(recipient=anna, post=post, comment=comment, body=Markup("<p>Ik, morgen.</p>"), **links)],
+    "comment": [dict(recipient=anna, post=post, comment=shown, body=Markup("<p>Ik, morgen.</p>"), **links)
+                for shown in (comment, anonymous_comment)],
     "digest": [dict(recipient=anna, frequency=frequency, subject="Plein", sections=[
         SimpleNamespace(name="", items=[SimpleNamespace(html="", text="")]),
         SimpleNamespace(name="Tuinclub", items=[SimpleNamespace(html="", text="")]),
@@ -170,21 +176,23 @@ MAILS = {
     "digest_item": [dict(item=item, show_group=True), dict(item=item, show_group=False)],
     "held": [dict(recipient=who, held=held, thread_title=title, group_url="http://plein.test/g/tuin")
              for who in (anna, bram) for title in ("", "Compost")],
-    "moderation": [dict(recipient=anna, held=held, thread_title=title, reject_address="reject@plein.test",
-                        queue_url="http://plein.test/q") for title in ("", "Compost")],
+    "moderation": [dict(recipient=anna, held=shown, thread_title=title, reject_address="reject@plein.test",
+                        queue_url="http://plein.test/q") for title in ("", "Compost") for shown in (held, anonymous_held)],
     "notification": [dict(recipient=anna, sentence="Bram Bos noemde je in Compost", body=body,
                           body_html=body and Markup("<p>Ik, morgen.</p>"), **links) for body in ("Ik, morgen.", None)],
     "notifications_daily": [dict(recipient=anna, lines=[dict(sentence="Bram Bos noemde je", url=links["url"],
                                                              snippet="Ik, morgen.")], **links)],
-    "post": [dict(recipient=anna, post=post, body=Markup("<p>Wie heeft er een kruiwagen?</p>"),
-                  attachments=[("plan.pdf", 1000, "https://plein.test/attachments/1/plan.pdf")], **links)],
+    "post": [dict(recipient=anna, post=shown, body=Markup("<p>Wie heeft er een kruiwagen?</p>"),
+                  attachments=[("plan.pdf", 1000, "https://plein.test/attachments/1/plan.pdf")], **links)
+             for shown in (post, anonymous_post)],
     "receipt": [dict(recipient=anna, kind=kind, post=post, body="Ik, morgen.", body_html=Markup("<p>Ik, morgen.</p>"),
                      attachments=["plan.pdf"],
                      view_url=links["url"], edit_url="http://plein.test/e", undo_url="http://plein.test/x",
                      minutes=15, until="14:45", stop_url=links["stop_url"], preferences_url=links["preferences_url"])
                 for kind in ("post", "comment")],
-    "reply": [dict(recipient=anna, post=post, comment=comment, body=Markup("<p>Ik, morgen.</p>"), own_post=own, **links)
-              for own in (True, False)],
+    "reply": [dict(recipient=anna, post=post, comment=shown, body=Markup("<p>Ik, morgen.</p>"), own_post=own,
+                   anonymous_reply=own and shown is anonymous_comment, **links)
+              for own in (True, False) for shown in (comment, anonymous_comment)],
     "sign_in": [dict(recipient=anna, url=links["url"], minutes=30)],
     "invitation": [dict(recipient=anna, inviter=bram, group=SimpleNamespace(name="Tuinclub", description=about),
                         url=links["url"], days=14) for about in ("", "Alles over compost")],
@@ -236,6 +244,11 @@ def make_hub(context, language: str) -> dict[str, object]:
         accounts.deactivate(session, sam)
         reactions.react(session, bram, post, "like")
         reactions.react(session, mona, reply, "thanks")
+        context.settings.anonymous_key = anonymity.new_key_pair()[1]
+        anonymity.set_mode(session, tuin, "moderated")
+        secret = posts.create_post(session, tuin, bram, "Geheim", "Niemand weet wie dit schreef.", anonymous=True)
+        posts.create_comment(session, secret, mona, "Ik ook niet.", anonymous=True)
+        anonymity.record(session, "mona@plein.test", anonymity.REVEAL, f"post {secret.id}", "Klacht")
         moderation.set_policy(session, tuin, posting_policy="moderated")
         submissions.submit_post(session, bram, tuin, "Kruiwagen", "Mag ik hem lenen?")
         film = posts.create_post(session, tuin, mona, "Snoeien", "Zo doe je het.")
@@ -257,7 +270,7 @@ def make_hub(context, language: str) -> dict[str, object]:
         participation.roll_up_day(session, utcnow().date())
         session.flush()
         return {
-            "department": garden.id, "photo": photo.id, "document": document,
+            "department": garden.id, "photo": photo.id, "secret": secret.id, "document": document,
             "post": post.id, "film": film.id, "comment": reply.id, "own_comment": own.id, "unsubscribe": subscriptions.unsubscribe_token(membership),
             "replies": subscriptions.replies_token(mona), "receipts": receipts.stop_token(mona),
             "edit": receipts.edit_token("post", session.get(Post, post.id)),
@@ -290,7 +303,8 @@ def walk(context, client: TestClient, csrf: str, made: dict[str, object]) -> dic
         "/g/tuin/documents": client, "/g/tuin/documents?q=kruiwagen&sort=name&order=asc": client,
         "/g/tuin/documents?q=niets": client, "/g/tuin/documents?sort=nonsense": client,
         f"/g/tuin/documents/{made['document']}": client, "/g/tuin/documents/999999": client,
-        f"/p/{made['film']}": client, "/people/mona@plein.test/blog": client, "/people/bram@plein.test/blog": client,
+        f"/p/{made['film']}": client, f"/p/{made['secret']}": client, "/admin/audit": client,
+        "/people/mona@plein.test/blog": client, "/people/bram@plein.test/blog": client,
         "/stats": client, "/stats?period=month&group=tuin": client, "/stats?from=gisteren": client,
     }
     seen = {path: (who.get(path).status_code, who.get(path).text) for path, who in gets.items()}
@@ -334,7 +348,7 @@ def test_every_page_reads_in_the_readers_language_with_no_english_left_in_dutch(
     made = make_hub(context, language)
     client, csrf = signed_in_with_csrf(context, "mona@plein.test", headers={"accept-language": language})
     seen = walk(context, client, csrf, made)
-    assert len(seen) == 86
+    assert len(seen) == 88
     for path, (status, page) in seen.items():
         assert status in (200, 400, 404, 413), (path, status)
         assert lang_of(page) == language, path
