@@ -80,7 +80,8 @@ def test_a_photo_opens_over_the_thread_and_the_keyboard_moves_through_the_thread
     page.locator(f'ul.photos a[href="#photo-{first}"]').click()
     box = page.locator(f"#photo-{first}")
     assert box.is_visible() and box.get_attribute("role") == "dialog"
-    assert page.evaluate("document.activeElement.className") == "lightbox-close"
+    # Focus moves on `hashchange`, which the browser fires after the address has changed: waited for, not raced.
+    page.wait_for_function("document.activeElement.className === 'lightbox-close'")
     look_at(page, "lightbox", tmp_path)
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"location.hash === '#photo-{second}'")
@@ -93,7 +94,7 @@ def test_a_photo_opens_over_the_thread_and_the_keyboard_moves_through_the_thread
     page.keyboard.press("Escape")
     page.wait_for_function(f"location.hash === '#attachment-{second}'")
     assert page.locator(".lightbox:visible").count() == 0
-    assert page.evaluate("document.activeElement.getAttribute('href')") == f"#photo-{second}"
+    page.wait_for_function(f"document.activeElement.getAttribute('href') === '#photo-{second}'")
     look_at(page, "thread-with-photos", tmp_path)
 
 
