@@ -9,8 +9,8 @@ from hub.services.outbox import FORMER_COLLEAGUE
 from tests.e2e.conftest import Company
 from tests.e2e.test_first_pages import look_at
 from tests.e2e.test_mail_to_hub import inbound_status, mail, send, wait_for_post
-from tests.support.browser import chromium
-from tests.support.servers import PleinServer, links_in, text_of, wait_for
+from tests.support.browser import chromium, sign_in_by_mail
+from tests.support.servers import PleinServer, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +58,7 @@ def test_a_colleague_sees_the_former_colleagues_post_under_their_name_marked_at_
     server = company.server
     with chromium() as browser:
         page = browser.new_page()
-        page.goto(f"{server.base_url}/sign-in")
-        page.get_by_label("Your work email address").fill("alice@example.com")
-        page.get_by_role("button", name="Mail me a sign-in link").click()
-        [link] = wait_for(
-            lambda: [u for m in server.mail_to("alice@example.com") for u in links_in(text_of(m)) if "/sign-in/" in u],
-            what="Alice's sign-in link",
-        )
-        page.goto(link)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{server.base_url}/")
+        sign_in_by_mail(page, server, "alice@example.com")
         post = wait_for_post(company, "engineering", "Overdracht")
         page.goto(f"{server.base_url}/p/{post['id']}")
         byline = page.locator("article > p.muted").first

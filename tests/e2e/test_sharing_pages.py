@@ -12,8 +12,8 @@ from PIL import Image
 
 from tests.e2e.conftest import Company
 from tests.e2e.test_first_pages import look_at
-from tests.support.browser import chromium
-from tests.support.servers import PleinServer, links_in, text_of, wait_for
+from tests.support.browser import chromium, sign_in_by_mail
+from tests.support.servers import PleinServer, wait_for
 
 
 def jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (1200, 800)) -> bytes:
@@ -53,16 +53,7 @@ def page(company: Company):
     server = company.server
     with chromium() as browser:
         tab = browser.new_page()
-        tab.goto(f"{server.base_url}/sign-in")
-        tab.get_by_label("Your work email address").fill("alice@example.com")
-        tab.get_by_role("button", name="Mail me a sign-in link").click()
-        [link] = wait_for(
-            lambda: [u for m in server.mail_to("alice@example.com") for u in links_in(text_of(m)) if "/sign-in/" in u],
-            what="Alice's sign-in link",
-        )
-        tab.goto(link)
-        tab.get_by_role("button", name="Sign in").click()
-        tab.wait_for_url(f"{server.base_url}/")
+        sign_in_by_mail(tab, server, "alice@example.com")
         yield tab
 
 

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.support.servers import links_in, text_of, wait_for
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -31,3 +33,17 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in_by_mail(page, server, email: str) -> None:
+    """Sign `page` in as `email` as a person does: ask for a link on /sign-in, follow the one mailed, confirm."""
+    page.goto(f"{server.base_url}/sign-in")
+    page.get_by_label("Your work email address").fill(email)
+    page.get_by_role("button", name="Mail me a sign-in link").click()
+    [link] = wait_for(
+        lambda: [u for m in server.mail_to(email) for u in links_in(text_of(m)) if "/sign-in/" in u],
+        what=f"the sign-in link mailed to {email}",
+    )
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.base_url}/")
