@@ -1,6 +1,7 @@
 """The domain model: one module per area, all tables on one metadata."""
 
 from hub.models.accounts import ApiToken, User
+from hub.models.archives import ArchiveImport
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
@@ -25,6 +26,7 @@ from hub.models.social import Follow, FollowKind, Tagging, ThreadRead
 from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
+    "ArchiveImport",
     "AddressHealth", "BounceReport",
     "Document", "DocumentVersion",
     "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail", "GroupKind", "PERSONAL_SLUG_PREFIX",

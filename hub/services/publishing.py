@@ -3,7 +3,9 @@
 The receipt, and the mail to readers when they are few, are queued in the same transaction as
 the post: each was a job of its own, which cost the workers more than the mail.
 
-`hub.services.inbound` publishes mail that may be posted at once; `hub.services.moderation`
+`hub.services.inbound` publishes mail that may be posted at once; `hub.services.archive_import` publishes
+old mail from an archive the same way, `from_archive`, which keeps its date and tells nobody (no mail to
+readers, no receipt); `hub.services.moderation`
 publishes held mail when a moderator approves it, and a held web post or comment as its author
 wrote it (`publish_written`). Each gets back an `Outcome` for the record.
 """
@@ -20,7 +22,7 @@ from hub.models import Comment, Group, HeldMessage, InboundMessage, InboundStatu
 from hub.services import notifications, receipts
 from hub.services.attachments import attach, attach_held
 from hub.services.errors import Invalid
-from hub.services.posts import MAX_STATUS_LENGTH, create_comment, create_post
+from hub.services.posts import MAX_STATUS_LENGTH, FromArchive, create_comment, create_post
 from hub.urls import attachment_path
 from mailgateway.message import ParsedMessage
 from mailgateway.replies import thread_subject
@@ -36,13 +38,16 @@ class Outcome:
 
 
 def publish(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
-    post: Post | None, parent: Comment | None,
+    session: Session, inbound: InboundMessage | None, message: ParsedMessage, sender: User, group: Group,
+    post: Post | None, parent: Comment | None, *, from_archive: FromArchive | None = None,
 ) -> Outcome:
-    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post."""
+    """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post.
+
+    `inbound` is the record of mail that arrived now; an archive's message has none, and `from_archive` instead.
+    """
     if post is not None:
-        return _comment(session, inbound, message, sender, post, parent)
-    return _post(session, inbound, message, sender, group)
+        return _comment(session, inbound, message, sender, post, parent, from_archive)
+    return _post(session, inbound, message, sender, group, from_archive)
 
 
 def _claim(session: Session, message_id: str | None) -> None:
@@ -54,7 +59,8 @@ def _claim(session: Session, message_id: str | None) -> None:
 
 
 def _post(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group
+    session: Session, inbound: InboundMessage | None, message: ParsedMessage, sender: User, group: Group,
+    from_archive: FromArchive | None,
 ) -> Outcome:
     _claim(session, message.message_id)
     if message.message_id and session.scalar(
@@ -67,12 +73,13 @@ def _post(
     title, untitled = _title(message.subject, message.text.strip())
     post = create_post(
         session, group, sender, title, body_text,
-        message_id=message.message_id, inbound_id=inbound.id, untitled=untitled,
+        message_id=message.message_id, inbound_id=inbound.id if inbound else None, untitled=untitled, from_archive=from_archive,
     )
     _attach_all(session, post, None, message)
     post.body_html = _with_inline_images(message.html, post) if message.html else None
-    notifications.notify_if_few(session, post)
-    receipts.send_receipt(session, "post", post.id)
+    if from_archive is None:
+        notifications.notify_if_few(session, post)
+        receipts.send_receipt(session, "post", post.id)
     return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
 
 
@@ -90,11 +97,12 @@ def _title(subject: str, text: str) -> tuple[str, bool]:
 
 def _comment(
     session: Session,
-    inbound: InboundMessage,
+    inbound: InboundMessage | None,
     message: ParsedMessage,
     sender: User,
     post: Post,
     parent: Comment | None,
+    from_archive: FromArchive | None,
 ) -> Outcome:
     _claim(session, message.message_id)
     if message.message_id and session.scalar(
@@ -107,13 +115,14 @@ def _comment(
     try:
         comment = create_comment(
             session, post, sender, body, parent=parent, original_text=message.text,
-            message_id=message.message_id, inbound_id=inbound.id,
+            message_id=message.message_id, inbound_id=inbound.id if inbound else None, from_archive=from_archive,
         )
     except Invalid:
         return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
     _attach_all(session, post, comment, message)
-    notifications.notify_if_few(session, post, comment)
-    receipts.send_receipt(session, "comment", comment.id)
+    if from_archive is None:
+        notifications.notify_if_few(session, post, comment)
+        receipts.send_receipt(session, "comment", comment.id)
     return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
 
 
