@@ -121,7 +121,7 @@ def _reactions(session: Session, post: Post) -> dict[int | None, list[dict]]:
     for reaction, email in session.execute(
         select(Reaction, User.email).join(User, Reaction.user_id == User.id).where(Reaction.post_id == post.id)
     ):
-        found.setdefault(reaction.comment_id, []).append({"person": email, "kind": reaction.kind})
+        found.setdefault(reaction.comment_id, []).append({"person": email, "reaction": reaction.reaction})
     return found
 
 
