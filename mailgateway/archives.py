@@ -69,6 +69,8 @@ def read_mbox(path: Path, max_size: int) -> Iterator[ArchivedMail]:
                 size += len(line)
                 if size <= max_size:
                     lines.append(line[1:] if _QUOTED_FROM.match(line) else line)
+                elif lines:
+                    lines = []  # past the limit: what was kept goes, the rest is only counted
             offset += len(line)
             ended = not line.strip()
         if start is not None:
@@ -97,7 +99,7 @@ def mbox_size(path: Path) -> int:
 def read_maildir(path: Path, max_size: int) -> Iterator[ArchivedMail]:
     """The messages of the Maildir at `path` (`new` and `cur`), in the order of their file names."""
     folder = mailbox.Maildir(path, factory=None, create=False)
-    for done, key in enumerate(sorted(folder.keys()), 1):
+    for done, key in enumerate(sorted(folder.keys(), key=_delivery_order), 1):
         name = folder._lookup(key)  # noqa: SLF001 - the file's own name, to report where a message is
         file = Path(path) / name
         size = file.stat().st_size
@@ -105,6 +107,22 @@ def read_maildir(path: Path, max_size: int) -> Iterator[ArchivedMail]:
             yield ArchivedMail(name, None, too_large(size, max_size), done)
             continue
         yield ArchivedMail(name, file.read_bytes(), read_up_to=done)
+
+
+_DELIVERED = re.compile(r"^(\d+)\.(?:[^.]*?M(\d+))?")
+
+
+def _delivery_order(key: str) -> tuple[int, int, str]:
+    """A Maildir file name starts with when it was delivered: seconds, then often `M` and microseconds
+    (`1577836800.M123P45Q6.host`); sorted as numbers, the messages come in the order they arrived.
+
+    >>> sorted(["10.M999P1.h", "10.M1000P1.h", "9.M5P1.h"], key=_delivery_order)
+    ['9.M5P1.h', '10.M999P1.h', '10.M1000P1.h']
+    """
+    found = _DELIVERED.match(key)
+    if found is None:
+        return (0, 0, key)
+    return (int(found.group(1)), int(found.group(2) or 0), key)
 
 
 def maildir_size(path: Path) -> int:

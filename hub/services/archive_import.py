@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -55,6 +56,8 @@ from mailgateway.timebox import ParseTimeout, parse_within
 
 BATCH = 200
 """Messages committed together: a commit per message would cost more than the message."""
+PARSE_AHEAD = 8
+"""Messages handed to the parser child ahead of the one being written: it parses while this process writes."""
 REFUSALS_KEPT = 1000
 """Refusals written on an import's record; the count goes on past them."""
 HASHED_ID_DOMAIN = "archive.plein.invalid"
@@ -98,8 +101,9 @@ def import_archive(
         record = _begin(session, group_slug, kind, source)
         report = ImportReport(None if dry_run else record.id, dry_run)
         run = _Run(session, record, report, dry_run)
-        for count, mail in enumerate(mails, 1):
-            run.take(mail)
+        parsed = _parsed_ahead(mails, context.settings.parse_time_limit)
+        for count, (mail, message) in enumerate(parsed, 1):
+            run.take(mail, message)
             if count % BATCH == 0:
                 run.end_batch()
             if progress:
@@ -123,6 +127,32 @@ def _begin(session: Session, group_slug: str, kind: str, source: str) -> Archive
     return record
 
 
+def _parsed_ahead(mails: Iterable[ArchivedMail], seconds: float) -> Iterator[tuple[ArchivedMail, ParsedMessage | str]]:
+    """Each mail with its parsed message, or why it cannot be read; the next `PARSE_AHEAD` are parsed meanwhile.
+
+    One thread waits on the parser child (`mailgateway.timebox`, a process of its own) while this one
+    writes to the database: two cores busy instead of one, and at most `PARSE_AHEAD` messages held."""
+    with ThreadPoolExecutor(1, thread_name_prefix="archive-parser") as parser:
+        window: deque = deque()
+        for mail in mails:
+            window.append((mail, parser.submit(_parse, mail, seconds)))
+            if len(window) > PARSE_AHEAD:
+                ready, future = window.popleft()
+                yield ready, future.result()
+        while window:
+            ready, future = window.popleft()
+            yield ready, future.result()
+
+
+def _parse(mail: ArchivedMail, seconds: float) -> ParsedMessage | str:
+    if mail.raw is None:
+        return mail.problem
+    try:
+        return parse_within(mail.raw, seconds)
+    except ParseTimeout as error:
+        return f"unreadable message: {error}"
+
+
 class _Run:
     """One import's messages, taken one at a time in the session of the whole run."""
 
@@ -134,14 +164,9 @@ class _Run:
         self.late = LateParents()
         self.authors: dict[str, int] = {}
 
-    def take(self, mail: ArchivedMail) -> None:
-        if mail.raw is None:
-            self.report.refuse(mail.position, mail.problem)
-            return
-        try:
-            message = parse_within(mail.raw, self.settings.parse_time_limit)
-        except ParseTimeout as error:
-            self.report.refuse(mail.position, f"unreadable message: {error}")
+    def take(self, mail: ArchivedMail, message: ParsedMessage | str) -> None:
+        if isinstance(message, str):
+            self.report.refuse(mail.position, message)
             return
         if refusal := self._refusal(message):
             self.report.refuse(mail.position, refusal)
@@ -180,21 +205,13 @@ class _Run:
         )
         if outcome.status != InboundStatus.POSTED:
             raise Invalid(outcome.reason)
-        made_post, made_comment = self._made(message.message_id, post)
+        made_post, made_comment = (outcome.made, None) if post is None else (post, outcome.made)
         self.report.imported += 1
         if made_comment is not None:
             self.report.threaded += 1
         elif message.thread_ids:
             self.late.wait(made_post, message)
         self.report.threaded += self.late.arrived(self.session, message.message_id, made_post, made_comment)
-
-    def _made(self, message_id: str, post: Post | None) -> tuple[Post, Comment | None]:
-        if post is None:
-            return self.session.scalar(
-                select(Post).where(Post.group_id == self.group_id, Post.message_id == message_id)
-            ), None
-        comment = self.session.scalar(select(Comment).where(Comment.post_id == post.id, Comment.message_id == message_id))
-        return post, comment
 
     def _author(self, message: ParsedMessage) -> User:
         address = message.from_address

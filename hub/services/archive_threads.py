@@ -63,13 +63,13 @@ def _by_subject(session: Session, group_id: int, message: ParsedMessage, written
 
 
 def already_taken(session: Session, group_id: int, message_id: str) -> bool:
-    """Whether the group has a post or comment made from the message `message_id` already."""
-    if session.scalar(select(Post.id).where(Post.group_id == group_id, Post.message_id == message_id)):
-        return True
-    return session.scalar(
+    """Whether the group has a post or comment made from the message `message_id` already: one query."""
+    posts = select(Post.id).where(Post.group_id == group_id, Post.message_id == message_id)
+    comments = (
         select(Comment.id).join(Post, Comment.post_id == Post.id)
-        .where(Comment.message_id == message_id, Post.group_id == group_id).limit(1)
-    ) is not None
+        .where(Comment.message_id == message_id, Post.group_id == group_id)
+    )
+    return session.scalar(select(posts.exists() | comments.exists())) or False
 
 
 class LateParents:

@@ -35,6 +35,8 @@ TITLE_FROM_TEXT = 80
 class Outcome:
     status: InboundStatus
     reason: str
+    made: Post | Comment | None = None
+    """The post or comment published, when one was."""
 
 
 def publish(
@@ -80,7 +82,7 @@ def _post(
     if from_archive is None:
         notifications.notify_if_few(session, post)
         receipts.send_receipt(session, "post", post.id)
-    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
+    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}", post)
 
 
 def _title(subject: str, text: str) -> tuple[str, bool]:
@@ -123,7 +125,7 @@ def _comment(
     if from_archive is None:
         notifications.notify_if_few(session, post, comment)
         receipts.send_receipt(session, "comment", comment.id)
-    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
+    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}", comment)
 
 
 def publish_written(session: Session, held: HeldMessage, post: Post | None, parent: Comment | None) -> Outcome:
