@@ -57,11 +57,11 @@ def _id_of(session: Session, kind: str, item: Post | Comment) -> str:
     return item.message_id or our_message_id(session, kind, item.id).strip("<>")
 
 
-def _mail(session: Session, group: Group, post: Post, comment: Comment | None) -> EmailMessage:
+def _mail(session: Session, to: str, post: Post, comment: Comment | None) -> EmailMessage:
     item = comment or post
     mail = EmailMessage()
     mail["From"] = formataddr((item.author.name, item.author.email))
-    mail["To"] = notifications.group_address(group)
+    mail["To"] = to
     mail["Subject"] = (f"Re: {post.headline}" if comment else post.title) or post.headline
     mail["Date"] = format_datetime(item.created_at)
     mail["Message-ID"] = f"<{_id_of(session, 'comment' if comment else 'post', item)}>"
@@ -88,10 +88,10 @@ def _mail(session: Session, group: Group, post: Post, comment: Comment | None) -
 
 def write_mbox(session: Session, group: Group, out: BinaryIO) -> int:
     """Write the group's posts and comments to `out` as an mbox (mboxrd, RFC 4155); how many mails."""
-    written = 0
+    written, to = 0, notifications.group_address(group)  # `_posts` lets go of `group` after a batch
     for post in _posts(session, group):
         for comment in [None, *(c for c in post.comments if c.removed_at is None)]:
-            mail = _mail(session, group, post, comment)
+            mail = _mail(session, to, post, comment)
             out.write(_mbox_entry(mail, (comment or post).author.email, (comment or post).created_at))
             written += 1
     return written

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub.cli import main
 from hub.models import Comment, Post
-from hub.services import accounts, groups, posts, reactions
+from hub.services import accounts, archive_export, groups, posts, reactions
 from tests.hub.test_archive_import import counts
 from tests.support.archives import messages_of, write_mbox
 from tests.support.dovecot import PASSWORD, Dovecot
@@ -50,6 +50,7 @@ def imported(context, tmp_path):
 def test_an_exported_group_imported_into_a_fresh_plein_has_the_same_threads_authors_dates_and_files(
     imported, tmp_path, monkeypatch,
 ):
+    monkeypatch.setattr(archive_export, "EXPORT_BATCH", 7)  # many batches, as a large group has
     with imported.session_scope() as session:
         ann = accounts.create_user(session, "ann@example.com", "Ann")
         group = groups.get_group(session, "team")
@@ -84,7 +85,7 @@ def test_an_exported_group_imported_into_a_fresh_plein_has_the_same_threads_auth
     assert after == before
 
 
-def test_json_export_and_export_all_hold_people_memberships_reactions_and_files(imported, tmp_path):
+def test_json_export_and_export_all_hold_people_memberships_reactions_and_files(imported, tmp_path, monkeypatch):
     with imported.session_scope() as session:
         ann = accounts.create_user(session, "ann@example.com", "Ann")
         group = groups.get_group(session, "team")
@@ -92,6 +93,7 @@ def test_json_export_and_export_all_hold_people_memberships_reactions_and_files(
         post = session.scalar(select(Post).where(Post.attachments.any()))
         reactions.react(session, ann, post, "like")
         post_id = post.message_id
+    monkeypatch.setattr(archive_export, "EXPORT_BATCH", 7)
     result = plein("export", "--group", "team", "--format", "json", tmp_path / "team.json")
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "team.json").read_text())

@@ -41,7 +41,7 @@ def _text(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-def _messages(count: int, seed: int, archive: GeneratedArchive) -> Iterator[EmailMessage]:
+def _messages(count: int, seed: int, archive: GeneratedArchive, message_kb: float = 0) -> Iterator[EmailMessage]:
     rng = random.Random(seed)
     made = 0
     thread = 0
@@ -70,7 +70,7 @@ def _messages(count: int, seed: int, archive: GeneratedArchive) -> Iterator[Emai
                 message["Subject"] = f"Re: [team] {subject}"
                 message["In-Reply-To"] = chain[-1]
                 message["References"] = " ".join(chain)
-            message.set_content(f"{_text(rng, 12)}\n\n{_text(rng, 20)}\n")
+            message.set_content(f"{_text(rng, 12)}\n\n{_text(rng, 20)}\n{_quoted(rng, message_kb)}")
             if rng.random() < 0.05:
                 message.add_attachment(_text(rng, 30).encode(), maintype="text", subtype="plain",
                                        filename=f"notes-{thread}-{n}.txt")
@@ -85,11 +85,20 @@ def _messages(count: int, seed: int, archive: GeneratedArchive) -> Iterator[Emai
         yield from thread_messages
 
 
-def write_mbox(path: Path, count: int, seed: int = 21) -> GeneratedArchive:
-    """An mbox of `count` messages in threads, written one message at a time."""
+def _quoted(rng: random.Random, kilobytes: float) -> str:
+    """About `kilobytes` of quoted history under the answer, as mail clients add it."""
+    lines, size = [], 0
+    while size < kilobytes * 1024:
+        lines.append("> " + _text(rng, 12))
+        size += len(lines[-1]) + 1
+    return ("\nOn an earlier day someone wrote:\n" + "\n".join(lines) + "\n") if lines else ""
+
+
+def write_mbox(path: Path, count: int, seed: int = 21, message_kb: float = 0) -> GeneratedArchive:
+    """An mbox of `count` messages in threads, written one message at a time; each about `message_kb` larger."""
     archive = GeneratedArchive(path, count, 0)
     with path.open("wb") as out:
-        for message in _messages(count, seed, archive):
+        for message in _messages(count, seed, archive, message_kb):
             archive.messages = count
             out.write(mbox_entry(message))
     return archive
