@@ -19,6 +19,7 @@ from hub.services import accounts, digests, groups, index_writer
 from hub.services.searching import search
 from tests.support.archives import mbox_entry, write_mbox
 from tests.support.hub import hub_context
+from tests.support.web import signed_in
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 WHEN = datetime(2020, 5, 4, 10, 0, tzinfo=UTC)
@@ -203,6 +204,15 @@ def test_a_private_groups_archive_is_found_and_listed_by_its_members_only(team, 
         assert search(session, olga, "Reorganisatie").total == 0
         assert search(session, olga, "extern").total == 0
         assert not groups.can_see(session, olga, groups.get_group(session, "secret"))
+        olga_token = accounts.create_api_token(session, olga)
+    outsider = signed_in(team, "olga@example.com")
+    assert outsider.get("/people/extern@partner.example").status_code == 404
+    assert outsider.get("/g/secret").status_code == 404
+    answer = outsider.get("/api/people/extern@partner.example", headers={"Authorization": f"Bearer {olga_token}"})
+    assert answer.status_code == 404 and "extern" in answer.json()["detail"]
+    assert outsider.get("/people/olga@example.com").status_code == 200  # the check is for external authors only
+    member = signed_in(team, "ann@example.com")
+    assert "Zeppelinplan akkoord" in member.get("/people/extern@partner.example").text
 
 
 def test_an_external_author_is_merged_into_a_person_later(team, tmp_path):
