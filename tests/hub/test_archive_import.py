@@ -234,7 +234,7 @@ def test_a_generated_archive_of_ten_thousand_messages_is_threaded_as_written(tea
     assert result.exit_code == 0, result.output
     assert f"Import 1: 10000 imported ({10_000 - archive.threads} threaded" in result.stdout
     with team.session_scope() as session:
-        roots = dict(session.execute(select(Post.id, Post.message_id)))
+        roots = dict(session.execute(select(Post.id, Post.message_id)).all())
         assert len(roots) == archive.threads
         for message_id, post_id in session.execute(select(Comment.message_id, Comment.post_id)):
             assert archive.thread_of[message_id] == roots[post_id]
