@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -94,8 +95,8 @@ def import_archive(
 ) -> ImportReport:
     """Import `mails` into the group `group_slug`, recorded as an import of `kind` from `source`.
 
-    A dry run does everything in one transaction that is rolled back at the end, without storing
-    attachments: its report is what the import would do.
+    A dry run does everything in one transaction that is rolled back at the end, and takes away the
+    attachment files it added to the store: its report is what the import would do.
     """
     with context.session_scope() as session:
         record = _begin(session, group_slug, kind, source)
@@ -111,6 +112,7 @@ def import_archive(
         if dry_run:
             session.rollback()
             jobs.discard(session)
+            run.forget_new_files()
         else:
             run.end_batch()
             record.finished_at = utcnow()
@@ -163,6 +165,8 @@ class _Run:
         self.settings = self.context.settings
         self.late = LateParents()
         self.authors: dict[str, int] = {}
+        self.new_files: set[Path] = set()
+        """Attachment files a dry run added to the store: none was there before it."""
 
     def take(self, mail: ArchivedMail, message: ParsedMessage | str) -> None:
         if isinstance(message, str):
@@ -198,7 +202,7 @@ class _Run:
         author = self._author(message)
         post, parent = answered(self.session, self.group_id, message, written_at)
         if self.dry_run:
-            message = dataclasses.replace(message, attachments=[])
+            self._note_new_files(message)
         outcome = publish(
             self.session, None, message, author, group, post, parent,
             from_archive=FromArchive(self.record.id, written_at),
@@ -212,6 +216,16 @@ class _Run:
         elif message.thread_ids:
             self.late.wait(made_post, message)
         self.report.threaded += self.late.arrived(self.session, message.message_id, made_post, made_comment)
+
+    def _note_new_files(self, message: ParsedMessage) -> None:
+        for part in message.attachments:
+            path = attachments.blob_path(self.settings.attachments_dir, hashlib.sha256(part.data).hexdigest())
+            if not path.exists():
+                self.new_files.add(path)
+
+    def forget_new_files(self) -> None:
+        for path in self.new_files:
+            path.unlink(missing_ok=True)
 
     def _author(self, message: ParsedMessage) -> User:
         address = message.from_address

@@ -120,15 +120,22 @@ def test_running_the_same_import_twice_adds_nothing_also_without_message_ids(tea
 
 
 def test_dry_run_reports_what_would_happen_and_changes_nothing(team, tmp_path):
+    files_only = mail("files@x", "Alleen een bijlage", "ann@example.com", "")
+    files_only.add_attachment(b"%PDF-1.4 plan", maintype="application", subtype="pdf", filename="plan.pdf")
     archive = mbox(tmp_path, mail("one@x", "Eén", "ann@example.com", "Een"),
-                   mail("two@x", "Re: Eén", "new@partner.example", "Twee", answers=["one@x"]))
+                   mail("two@x", "Re: Eén", "new@partner.example", "Twee", answers=["one@x"]), files_only)
+    store = team.settings.attachments_dir
+    before = sorted(store.rglob("*")) if store.exists() else []
     result = plein("import", "mbox", archive, "--group", "team", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "Would import 2 imported (1 threaded into a conversation)" in result.stdout
+    assert "Would import 3 imported (1 threaded into a conversation)" in result.stdout
     assert counts(team) == (0, 0)
+    assert [path for path in (sorted(store.rglob("*")) if store.exists() else []) if path.is_file()] == [
+        path for path in before if path.is_file()]
     with team.session_scope() as session:
         assert session.scalar(select(func.count(ArchiveImport.id))) == 0
         assert accounts.find_user(session, "new@partner.example") is None
+    assert ": 3 imported (1 threaded" in plein("import", "mbox", archive, "--group", "team").stdout
 
 
 def test_imports_are_listed_and_one_is_undone_as_a_whole(team, tmp_path):
