@@ -278,7 +278,8 @@ def list_imports(session: Session) -> list[ArchiveImport]:
 
 
 def undo_import(session: Session, import_id: int) -> ArchiveImport:
-    """Take out everything import `import_id` made: its posts with their threads, and its comments elsewhere.
+    """Take out everything import `import_id` made: its posts with their threads, its comments elsewhere, and
+    the external authors who wrote nothing else.
 
     Their files go once nothing else names them, and the index forgets them. A post made by another
     import or written here that has comments of this one keeps its own words.
@@ -301,6 +302,11 @@ def undo_import(session: Session, import_id: int) -> ArchiveImport:
     for chunk in _chunks(post_ids):
         session.execute(delete(Post).where(Post.id.in_(chunk)))
     indexing.mark_many(session, "post", [*post_ids, *touched])
+    session.execute(delete(User).where(
+        User.external,
+        ~select(Post.id).where(Post.author_id == User.id).exists(),
+        ~select(Comment.id).where(Comment.author_id == User.id).exists(),
+    ))  # external authors who wrote nothing that is left
     record.undone_at = utcnow()
     session.flush()
     return record

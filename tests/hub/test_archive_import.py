@@ -140,7 +140,7 @@ def test_dry_run_reports_what_would_happen_and_changes_nothing(team, tmp_path):
 
 def test_imports_are_listed_and_one_is_undone_as_a_whole(team, tmp_path):
     first = mbox(tmp_path, mail("one@x", "Eén", "ann@example.com", "Een"), name="first.mbox")
-    second = mbox(tmp_path, mail("two@x", "Re: Eén", "ann@example.com", "Twee", answers=["one@x"]),
+    second = mbox(tmp_path, mail("two@x", "Re: Eén", "gast@old.example", "Twee", answers=["one@x"]),
                   mail("three@x", "Drie", "ann@example.com", "Drie"), name="second.mbox")
     assert plein("import", "mbox", first, "--group", "team").exit_code == 0
     assert plein("import", "mbox", second, "--group", "team").exit_code == 0
@@ -150,6 +150,8 @@ def test_imports_are_listed_and_one_is_undone_as_a_whole(team, tmp_path):
     result = plein("import", "undo", "2")
     assert result.exit_code == 0, result.output
     assert counts(team) == (1, 0)
+    with team.session_scope() as session:
+        assert accounts.find_user(session, "gast@old.example") is None
     assert "undone" in plein("import", "list").stdout.splitlines()[0]
     assert "undone already" in plein("import", "undo", "2").output
     assert "no import 9" in plein("import", "undo", "9").output
@@ -284,9 +286,11 @@ def test_import_and_undo_on_postgresql(postgres, data_dir, tmp_path, monkeypatch
         assert counts(built) == (archive.threads, 300 - archive.threads)
         again = plein("import", "mbox", archive.path, "--group", "team")
         assert "300 duplicates skipped" in again.stdout
+        with built.session_scope() as session:
+            assert session.scalar(select(func.count(User.id)).where(User.external)) == 40
         assert plein("import", "undo", "1").exit_code == 0
         assert counts(built) == (0, 0)
         with built.session_scope() as session:
-            assert session.scalar(select(func.count(User.id)).where(User.external)) > 0
+            assert session.scalar(select(func.count(User.id)).where(User.external)) == 0  # they wrote nothing left
     finally:
         built.close()
