@@ -48,7 +48,7 @@ from hub.models import (
 )
 from hub.services import accounts, attachments, groups, indexing
 from hub.services.archive_threads import LateParents, already_taken, answered
-from hub.services.errors import Invalid, NotFound
+from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.posts import FromArchive
 from hub.services.publishing import publish
 from mailgateway.archives import ArchivedMail
@@ -182,8 +182,16 @@ class _Run:
         try:
             with self.session.begin_nested():
                 self._publish(message)
+        except PleinError as refused:
+            self._forget_rolled_back()
+            self.report.refuse(mail.position, f"not imported: {refused}"[:500])
         except Exception as error:  # one message's failure is reported with its place; the rest goes on
+            self._forget_rolled_back()
             self.report.refuse(mail.position, f"unreadable message: {type(error).__name__}: {error}"[:500])
+
+    def _forget_rolled_back(self) -> None:
+        """An external author made for a message that was rolled back is gone with it: look authors up again."""
+        self.authors.clear()
 
     def _refusal(self, message: ParsedMessage) -> str:
         if message.malformed:

@@ -294,3 +294,19 @@ def test_import_and_undo_on_postgresql(postgres, data_dir, tmp_path, monkeypatch
             assert session.scalar(select(func.count(User.id)).where(User.external)) == 0  # they wrote nothing left
     finally:
         built.close()
+
+
+def test_an_empty_reply_takes_its_new_external_author_along_and_the_next_message_of_theirs_still_comes_in(
+    team, tmp_path,
+):
+    question = mail("q@x", "Vraag", "ann@example.com", "Wie weet het?")
+    only_quote = mail("quote@x", "Re: Vraag", "nieuw@partner.example", "\n", answers=["q@x"])
+    answer = mail("answer@x", "Re: Vraag", "nieuw@partner.example", "Ik weet het.", answers=["q@x"])
+    result = plein("import", "mbox", mbox(tmp_path, question, only_quote, answer), "--group", "team")
+    assert result.exit_code == 1, result.output
+    [refused] = [line.split("\t") for line in result.stdout.splitlines() if line.startswith("refused")]
+    assert refused[2].startswith("not imported: the reply to post")
+    with team.session_scope() as session:
+        [comment] = session.scalar(select(Post)).comments
+        assert (comment.body_text, comment.author.email, comment.author.external) == (
+            "Ik weet het.", "nieuw@partner.example", True)
