@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from hub.cli import main
 from hub.db import upgrade_database
 from hub.models import ArchiveImport, Attachment, Comment, IndexPending, Notification, OutgoingMail, Post, User
-from hub.services import accounts, digests, groups, index_writer
+from hub.services import accounts, archive_import, digests, groups, index_writer
 from hub.services.searching import search
+from mailgateway.archives import read_mbox
 from tests.support.archives import mbox_entry, write_mbox
 from tests.support.hub import hub_context
 from tests.support.web import signed_in
@@ -310,3 +311,21 @@ def test_an_empty_reply_takes_its_new_external_author_along_and_the_next_message
         [comment] = session.scalar(select(Post)).comments
         assert (comment.body_text, comment.author.email, comment.author.external) == (
             "Ik weet het.", "nieuw@partner.example", True)
+
+
+def test_during_a_private_import_what_is_committed_is_found_by_members_only(team, tmp_path):
+    archive = write_mbox(tmp_path / "secret.mbox", 260)
+    seen: dict[str, int] = {}
+
+    def look(read_up_to: int, count: int) -> None:
+        if count == archive_import.BATCH + 1:  # the first batch is committed, the import goes on
+            index_writer.flush(team)
+            with team.session_scope() as session:
+                for email in ("ann@example.com", "olga@example.com"):
+                    seen[email] = search(session, accounts.get_user(session, email), "glasvezel").total
+
+    report = archive_import.import_archive(
+        team, "secret", "mbox", str(archive.path), read_mbox(archive.path, 10**7), progress=look,
+    )
+    assert report.imported == 260
+    assert seen["ann@example.com"] > 0 and seen["olga@example.com"] == 0
