@@ -7,14 +7,14 @@ error becomes a one-line message and exit status 1.
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import sys
 
 import click
 
+from hub.archive_cli import export_archive, import_archive, people_merge_external
+from hub.cli_support import Commands, database_ready, handles_errors, with_context
 from hub.context import Context, build_context
-from hub.db import DatabaseNotReady, require_head, upgrade_database
 from hub.jobs import DEFAULT_QUEUE, INBOUND_QUEUE, INDEX_QUEUE
 from hub.models import AnonymousPosting, Delivery, InboundStatus, PostingPolicy, UntrustedMail
 from hub.services import (
@@ -31,42 +31,7 @@ from hub.services import (
     profiles,
 )
 from hub.services import participation_figures as statistics
-from hub.services.errors import PleinError
 from search.index import IndexBusyError
-
-
-def handles_errors(command):
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PleinError as error:
-            raise click.ClickException(str(error)) from error
-
-    return wrapper
-
-
-def database_ready(context: Context, *, upgrade: bool = False) -> None:
-    """Upgrade the database, or check it is at the migrations' head; stop with one line if it cannot be used."""
-    try:
-        upgrade_database(context.settings) if upgrade else require_head(context.settings)
-    except DatabaseNotReady as error:
-        raise click.ClickException(str(error)) from error
-
-
-class HeadChecked(click.Command):
-    def invoke(self, ctx: click.Context):
-        database_ready(ctx.find_object(Context))
-        return super().invoke(ctx)
-
-
-class Commands(click.Group):
-    """Every `plein` command checks the database is at the head revision before it starts, and never
-    migrates it: a new command is checked unless it says `cls=click.Command`, as the three that see
-    to the database themselves do (`db upgrade`, `run`, `check`)."""
-
-    command_class = HeadChecked
-    group_class = type  # groups inside are `Commands` too
 
 
 @click.group(cls=Commands)
@@ -75,10 +40,6 @@ def main(ctx: click.Context) -> None:
     """Plein: a company's groups, by mail and on the web."""
     ctx.obj = build_context()
     ctx.call_on_close(ctx.obj.close)
-
-
-with_context = click.make_pass_decorator(Context)
-"""Hands a command the context `main` built for this process."""
 
 
 @main.command(cls=click.Command)
@@ -713,6 +674,9 @@ def audit_list(context: Context, limit: int) -> None:
         if not entries:
             click.echo("No audit entries")
 
+main.add_command(import_archive)
+main.add_command(export_archive)
+people_group.add_command(people_merge_external)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,6 +2,7 @@
 
 from hub.models.accounts import ApiToken, User
 from hub.models.anonymity import AnonymousAuthor, AuditEntry
+from hub.models.archives import ArchiveImport
 from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
@@ -28,6 +29,7 @@ from hub.models.web_sessions import SignInRequest, UsedSignInLink, WebSession
 
 __all__ = [
     "AnonymousAuthor", "AnonymousPosting", "AuditEntry",
+    "ArchiveImport",
     "AddressHealth", "BounceReport",
     "Document", "DocumentVersion",
     "HeldFile", "HeldMessage", "HeldStatus", "PostingPolicy", "UntrustedMail", "GroupKind", "PERSONAL_SLUG_PREFIX",

@@ -58,6 +58,10 @@ class User(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When they left: they cannot sign in, get no mail and may not send any; what they wrote stays, under
     their name, as a former colleague's."""
+    external: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Someone outside the company who wrote in an imported archive (`hub.services.archive_import`): a name and an
+    address under what they wrote. They are deactivated from the start, so they never sign in and are never
+    mailed; an administrator may merge them into a person later (`plein people merge-external`)."""
     photo_version: Mapped[str | None] = mapped_column(String(32))
     """A random name of their profile photo, new with each one (hub/services/photos.py); None for none."""
 

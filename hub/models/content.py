@@ -47,6 +47,8 @@ class Post(Base):
     message_id: Mapped[str | None] = mapped_column(String(998))
     """The Message-ID of the mail that made this post, if it came by mail."""
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("archive_imports.id", ondelete="SET NULL"), index=True)
+    """The archive import that brought it in (`hub.services.archive_import`); None for what was written here."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     group: Mapped[Group] = relationship()
@@ -72,6 +74,8 @@ class Comment(Base):
         Index("ix_comments_author_id_created_at", "author_id", "created_at", "id"),
         Index("ix_comments_post_id_created_at", "post_id", "created_at", "id"),
         Index("ix_comments_created_at_id_covering", "created_at", "id", "post_id", "author_id", "removed_at"),
+        # An archive import finds the comment a message answers, and a copy it took before, by Message-ID.
+        Index("ix_comments_message_id", "message_id"),
         IDS_NEVER_REUSED,
     )
 
@@ -88,6 +92,7 @@ class Comment(Base):
     """The full text of the mail before trimming; None for comments made on the web."""
     message_id: Mapped[str | None] = mapped_column(String(998))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("archive_imports.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When its author deleted it: its words and files are gone; it stays as "removed by its author" for its answers."""

@@ -13,6 +13,8 @@ worker killed mid-run, or a run repeated, neither loses nor repeats a digest: wh
 not commit is due again at the next run. `send_digests` (`plein digest run`) sends to
 everyone on a frequency right now, whatever the hour.
 
+What an archive import brought in (`import_id`) is old mail, not news: no digest includes it.
+
 What is new is loaded once per run (`Activity`), then sliced per person in memory: a run
 over ten thousand people asks the database a handful of questions, not ten thousand.
 """
@@ -105,7 +107,8 @@ class Activity:
         self.since_post, self.since_comment = since_post, since_comment
         comments = session.execute(
             select(Comment.id, Comment.post_id, Comment.author_id, Comment.created_at, Comment.body_text).where(
-                Comment.id > since_comment, Comment.id <= self.newest_comment, Comment.removed_at.is_(None)
+                Comment.id > since_comment, Comment.id <= self.newest_comment, Comment.removed_at.is_(None),
+                Comment.import_id.is_(None),
             ).order_by(Comment.id)
         ).all()
         self.comments_by_post: dict[int, list] = defaultdict(list)
@@ -115,7 +118,7 @@ class Activity:
             post.id: post
             for post in session.scalars(
                 select(Post).options(joinedload(Post.author), joinedload(Post.group)).where(
-                    (Post.id > since_post) & (Post.id <= self.newest_post)
+                    (Post.id > since_post) & (Post.id <= self.newest_post) & Post.import_id.is_(None)
                     | Post.id.in_(list(self.comments_by_post))
                 )
             ).unique()

@@ -282,7 +282,9 @@ def _build(session: Session, batch: Batch, post_ids: list[int], person_ids: list
     batch.unread = threads.unread
     # The people who wrote in the threads are indexed again too: their expertise grew.
     people = {*person_ids, *threads.writers}
-    users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(people)))}
+    # An external author of an imported archive is no person to find: from a private group's archive, that they
+    # exist would tell of it. What they wrote is found with its thread, by who may see it.
+    users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(people), ~User.external))}
     for user_id in sorted(people):
         if user_id in users:
             batch.items["person", user_id] = item_for_person(session, users[user_id])
@@ -365,7 +367,7 @@ def _all_items(context: Context) -> Iterator[IndexedItem]:
     while True:
         with transaction() as session:
             users = session.scalars(select(User).where(User.id > after).order_by(User.id).limit(REINDEX_PEOPLE)).all()
-            found = [item_for_person(session, user) for user in users]
+            found = [item_for_person(session, user) for user in users if not user.external]
             after = users[-1].id if users else None
         if after is None:
             break

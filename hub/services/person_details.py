@@ -14,11 +14,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.models import Comment, Department, Group, Membership, Post, User
-from hub.services import personal
+from hub.services import accounts, personal
+from hub.services.errors import NotFound
 from hub.services.rendering import snippet
 from hub.services.visibility import visible_group_ids
 
 RECENT_ACTIVITY = 10
+
+
+def get_person(session: Session, reader: User, email: str) -> User:
+    """The person with address `email`, as `reader` may look them up.
+
+    An external author of an imported archive (`User.external`) is only there for a reader who may see
+    something they wrote: from a private group's archive, that they exist would tell of it."""
+    person = accounts.get_user(session, email)
+    if person.external and person.id != reader.id and not session.scalar(select(
+        select(Post.id).where(Post.author_id == person.id, Post.group_id.in_(visible_group_ids(reader))).exists()
+        | select(Comment.id).join(Post, Comment.post_id == Post.id)
+        .where(Comment.author_id == person.id, Post.group_id.in_(visible_group_ids(reader))).exists()
+    )):
+        raise NotFound("no user with address %(email)s", email=email)
+    return person
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,16 @@ MAX_STATUS_LENGTH = 500
 """A status, a post without a title (`hub.services.personal`), is at most this many characters."""
 
 
+@dataclass(frozen=True)
+class FromArchive:
+    """The switch for a post or comment brought in from an old archive (`hub.services.archive_import`) rather
+    than written now: it keeps the date it was written and the import that brought it, and nobody is told of
+    it. No mail, no notification, no inbox entry; digests leave out what carries an `import_id`."""
+
+    import_id: int
+    written_at: datetime
+
+
 def _after_change(session: Session, post: Post) -> None:
     indexing.mark(session, "post", post.id)
 
@@ -43,6 +53,7 @@ def create_post(
     inbound_id: int | None = None,
     untitled: bool = False,
     anonymous: bool = False,
+    from_archive: FromArchive | None = None,
 ) -> Post:
     """A new post; `untitled` makes it a status, whose title stays empty (`hub.services.personal`); `anonymous`
     keeps its author off it (`hub.services.anonymity`)."""
@@ -62,6 +73,7 @@ def create_post(
         body_html=body_html,
         message_id=message_id,
         inbound_id=inbound_id,
+        **_archived(from_archive),
     )
     session.add(post)
     session.flush()
@@ -71,9 +83,16 @@ def create_post(
     else:
         follows.follow(session, author, post)
     _after_change(session, post)
-    jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
-    jobs.after_commit(session, inbox.NOTIFY_POST, post.id)
+    if from_archive is None:
+        jobs.after_commit(session, notifications.NOTIFY_POST, post.id)
+        jobs.after_commit(session, inbox.NOTIFY_POST, post.id)
     return post
+
+
+def _archived(from_archive: FromArchive | None) -> dict:
+    if from_archive is None:
+        return {}
+    return {"import_id": from_archive.import_id, "created_at": from_archive.written_at}
 
 
 def create_comment(
@@ -87,6 +106,7 @@ def create_comment(
     message_id: str | None = None,
     inbound_id: int | None = None,
     anonymous: bool = False,
+    from_archive: FromArchive | None = None,
 ) -> Comment:
     validate_comment(post, body_text, parent)
     if anonymous:
@@ -100,6 +120,7 @@ def create_comment(
         original_text=original_text,
         message_id=message_id,
         inbound_id=inbound_id,
+        **_archived(from_archive),
     )
     session.add(comment)
     session.flush()
@@ -109,8 +130,9 @@ def create_comment(
     else:
         follows.follow(session, author, post)
     _after_change(session, post)
-    jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
-    inbox.notify_comment(session, comment)
+    if from_archive is None:
+        jobs.after_commit(session, notifications.NOTIFY_COMMENT, comment.id)
+        inbox.notify_comment(session, comment)
     return comment
 
 

@@ -3,7 +3,9 @@
 The receipt, and the mail to readers when they are few, are queued in the same transaction as
 the post: each was a job of its own, which cost the workers more than the mail.
 
-`hub.services.inbound` publishes mail that may be posted at once; `hub.services.moderation`
+`hub.services.inbound` publishes mail that may be posted at once; `hub.services.archive_import` publishes
+old mail from an archive the same way, `from_archive`, which keeps its date and tells nobody (no mail to
+readers, no receipt); `hub.services.moderation`
 publishes held mail when a moderator approves it, and a held web post or comment as its author
 wrote it (`publish_written`). Each gets back an `Outcome` for the record.
 """
@@ -22,7 +24,7 @@ from hub.models import Comment, Group, HeldMessage, InboundMessage, InboundStatu
 from hub.services import anonymity, notifications, receipts, signing
 from hub.services.attachments import attach, attach_held
 from hub.services.errors import Invalid, PleinError
-from hub.services.posts import MAX_STATUS_LENGTH, create_comment, create_post
+from hub.services.posts import MAX_STATUS_LENGTH, FromArchive, create_comment, create_post
 from hub.urls import attachment_path
 from mailgateway.message import ParsedMessage
 from mailgateway.replies import thread_subject
@@ -35,14 +37,17 @@ TITLE_FROM_TEXT = 80
 class Outcome:
     status: InboundStatus
     reason: str
+    made: Post | Comment | None = None
+    """The post or comment published, when one was."""
 
 
 def publish(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group,
-    post: Post | None, parent: Comment | None, *, anonymous: bool = False,
+    session: Session, inbound: InboundMessage | None, message: ParsedMessage, sender: User, group: Group,
+    post: Post | None, parent: Comment | None, *, anonymous: bool = False, from_archive: FromArchive | None = None,
 ) -> Outcome:
     """Make the mail a comment on `post` (under `parent`), or a new post in `group` when there is no post.
 
+    `inbound` is the record of mail that arrived now; an archive's message has none, and `from_archive` instead.
     An anonymous one (`SLUG+anonymous@`) keeps nothing that leads back to its mail: not its inbound record,
     not its Message-ID (a keyed hash of it stands in, for duplicates), not the untrimmed text, and the record's
     outcome does not name the item made (`hub.services.anonymity`); its text is trimmed of its signature."""
@@ -52,8 +57,8 @@ def publish(
         except PleinError as refused:
             return Outcome(InboundStatus.REFUSED, str(refused))
     if post is not None:
-        return _comment(session, inbound, message, sender, post, parent, anonymous)
-    return _post(session, inbound, message, sender, group, anonymous)
+        return _comment(session, inbound, message, sender, post, parent, anonymous, from_archive)
+    return _post(session, inbound, message, sender, group, anonymous, from_archive)
 
 
 def _claim(session: Session, message_id: str | None) -> None:
@@ -65,7 +70,8 @@ def _claim(session: Session, message_id: str | None) -> None:
 
 
 def _post(
-    session: Session, inbound: InboundMessage, message: ParsedMessage, sender: User, group: Group, anonymous: bool
+    session: Session, inbound: InboundMessage | None, message: ParsedMessage, sender: User, group: Group,
+    anonymous: bool, from_archive: FromArchive | None,
 ) -> Outcome:
     _claim(session, message.message_id)
     kept_id = _kept_message_id(session, message.message_id, anonymous)
@@ -82,15 +88,17 @@ def _post(
     title, untitled = _title(message.subject, text)
     post = create_post(
         session, group, sender, title, body_text, message_id=kept_id,
-        inbound_id=None if anonymous else inbound.id, untitled=untitled, anonymous=anonymous,
+        inbound_id=None if anonymous or inbound is None else inbound.id, untitled=untitled, anonymous=anonymous,
+        from_archive=from_archive,
     )
     _attach_all(session, post, None, message)
     post.body_html = _with_inline_images(message.html, post) if message.html and not anonymous else None
-    notifications.notify_if_few(session, post)
-    receipts.send_receipt(session, "post", post.id, sender)
+    if from_archive is None:
+        notifications.notify_if_few(session, post)
+        receipts.send_receipt(session, "post", post.id, sender)
     if anonymous:
-        return Outcome(InboundStatus.POSTED, f"posted anonymously to {group.slug}")
-    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}")
+        return Outcome(InboundStatus.POSTED, f"posted anonymously to {group.slug}", post)
+    return Outcome(InboundStatus.POSTED, f"posted to {group.slug} as post {post.id}", post)
 
 
 def _kept_message_id(session: Session, message_id: str | None, anonymous: bool) -> str | None:
@@ -116,12 +124,13 @@ def _title(subject: str, text: str) -> tuple[str, bool]:
 
 def _comment(
     session: Session,
-    inbound: InboundMessage,
+    inbound: InboundMessage | None,
     message: ParsedMessage,
     sender: User,
     post: Post,
     parent: Comment | None,
     anonymous: bool,
+    from_archive: FromArchive | None,
 ) -> Outcome:
     _claim(session, message.message_id)
     kept_id = _kept_message_id(session, message.message_id, anonymous)
@@ -135,16 +144,18 @@ def _comment(
     try:
         comment = create_comment(
             session, post, sender, body, parent=parent, original_text=None if anonymous else message.text,
-            message_id=kept_id, inbound_id=None if anonymous else inbound.id, anonymous=anonymous,
+            message_id=kept_id, inbound_id=None if anonymous or inbound is None else inbound.id, anonymous=anonymous,
+            from_archive=from_archive,
         )
     except Invalid:
         return Outcome(InboundStatus.REFUSED, f"the reply to post {post.id} has no text of its own")
     _attach_all(session, post, comment, message)
-    notifications.notify_if_few(session, post, comment)
-    receipts.send_receipt(session, "comment", comment.id, sender)
+    if from_archive is None:
+        notifications.notify_if_few(session, post, comment)
+        receipts.send_receipt(session, "comment", comment.id, sender)
     if anonymous:
-        return Outcome(InboundStatus.POSTED, f"an anonymous comment on post {post.id}")
-    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}")
+        return Outcome(InboundStatus.POSTED, f"an anonymous comment on post {post.id}", comment)
+    return Outcome(InboundStatus.POSTED, f"comment {comment.id} on post {post.id}", comment)
 
 
 def publish_written(session: Session, held: HeldMessage, post: Post | None, parent: Comment | None) -> Outcome:

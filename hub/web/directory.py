@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from hub.context import context_of
 from hub.models import Group, User
-from hub.services import accounts, departments, directory, directory_groups, person_details, profiles
+from hub.services import departments, directory, directory_groups, person_details, profiles
 from hub.urls import comment_path, group_path, person_path, post_path
 from hub.web.deps import DB, ApiUser, Id, PageUser
 from hub.web.pages import render
@@ -165,7 +165,7 @@ def department_page(request: Request, department_id: Id, session: DB, user: Page
 def api_person(email: str, session: DB, user: ApiUser) -> PersonDetailsOut:
     """A profile, with where they stand, their groups and their newest posts and comments (those the caller may
     see)."""
-    person = accounts.get_user(session, email)
+    person = person_details.get_person(session, user, email)
     details = person_details.person_details(session, user, person)
     url = context_of(session).url
     return PersonDetailsOut(

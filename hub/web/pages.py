@@ -402,7 +402,7 @@ def favicon(request: Request) -> Response:
 
 @router.get("/people/{email}")
 def person_page(request: Request, email: str, session: DB, user: PageUser) -> HTMLResponse:
-    person = accounts.get_user(session, email)
+    person = person_details.get_person(session, user, email)
     return render(request, "person.html", user=user, person=person, form=None, error=None, saved=False,
                   expertise=profiles.expertise_tags(person.expertise),
                   following=follows.standing_of(session, user, person),
