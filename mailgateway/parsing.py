@@ -232,19 +232,21 @@ def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:
     stack: list[Message] = [msg]
     while stack:
         part = stack.pop(0)
+        # Each asked once: the header parser parses a header again on every access.
         ctype = part.get_content_type()
+        maintype, filename = ctype.partition("/")[0], _filename(part)
         if ctype == "message/rfc822" and part is not msg:
-            attachments.append(_attached_message(part))
-        elif _is_tnef(part) and (unpacked := _tnef_contents(_payload(part))) is not None:
+            attachments.append(_attached_message(part, filename))
+        elif _is_tnef(ctype, filename) and (unpacked := _tnef_contents(_payload(part))) is not None:
             attachments += unpacked[0]
             outlook_bodies.append(unpacked[1:])
-        elif _is_attachment(part):
-            attachments.append(_attachment(part))
-        elif part.get_content_maintype() == "message" and part is not msg:
+        elif _is_attachment(part, maintype, filename):
+            attachments.append(_attachment(part, ctype, filename))
+        elif maintype == "message" and part is not msg:
             continue  # delivery-status and friends: report data, not content
         elif part.is_multipart():
             stack[:0] = [p for p in part.get_payload() if isinstance(p, Message)]
-        elif ctype == "text/plain" or part.get_content_maintype() == "multipart":
+        elif ctype == "text/plain" or maintype == "multipart":
             texts.append(_text(part))  # a multipart whose boundary never came is read as text
         elif ctype == "text/html":
             htmls.append(_text(part))
@@ -254,8 +256,8 @@ def _walk(msg: Message) -> tuple[list[str], list[str], list[ParsedAttachment]]:
     return texts, htmls, attachments
 
 
-def _is_tnef(part: Message) -> bool:
-    return part.get_content_type() in _TNEF_TYPES or (_filename(part) or "").lower() == "winmail.dat"
+def _is_tnef(ctype: str, filename: str | None) -> bool:
+    return ctype in _TNEF_TYPES or (filename or "").lower() == "winmail.dat"
 
 
 def _tnef_contents(data: bytes) -> tuple[list[ParsedAttachment], str, str] | None:
@@ -313,13 +315,13 @@ def _tnef_text(value: str | bytes | None) -> str:
     return (value or "").replace("\x00", "")
 
 
-def _is_attachment(part: Message) -> bool:
+def _is_attachment(part: Message, maintype: str, filename: str | None) -> bool:
     disposition = (part.get_content_disposition() or "").lower()
     return (
         disposition == "attachment"
-        or _filename(part) is not None
-        or (part.get_content_maintype() == "image" and (disposition == "inline" or "Content-ID" in part))
-        or part.get_content_maintype() in {"application", "audio", "video"}
+        or filename is not None
+        or (maintype == "image" and (disposition == "inline" or "Content-ID" in part))
+        or maintype in {"application", "audio", "video"}
     )
 
 
@@ -340,10 +342,9 @@ def _filename(part: Message) -> str | None:
     return None
 
 
-def _attachment(part: Message) -> ParsedAttachment:
+def _attachment(part: Message, ctype: str, filename: str | None) -> ParsedAttachment:
     content_id = _header(part, "Content-ID").strip().strip("<>").strip() or None
-    ctype = part.get_content_type()
-    filename = _filename(part) or f"{content_id or 'attachment'}{mimetypes.guess_extension(ctype) or ''}"
+    filename = filename or f"{content_id or 'attachment'}{mimetypes.guess_extension(ctype) or ''}"
     return ParsedAttachment(
         filename=filename,
         content_type=ctype,
@@ -353,7 +354,7 @@ def _attachment(part: Message) -> ParsedAttachment:
     )
 
 
-def _attached_message(part: Message) -> ParsedAttachment:
+def _attached_message(part: Message, filename: str | None) -> ParsedAttachment:
     inner = part.get_payload()
     try:
         data = inner[0].as_bytes(policy=policy.compat32) if isinstance(inner, list) and inner else _payload(part)
@@ -369,7 +370,7 @@ def _attached_message(part: Message) -> ParsedAttachment:
     except (binascii.Error, ValueError):
         pass
     subject = _header(BytesParser(policy=policy.default).parsebytes(data, headersonly=True), "Subject")
-    filename = _filename(part) or f"{_safe_name(subject) or 'message'}.eml"
+    filename = filename or f"{_safe_name(subject) or 'message'}.eml"
     return ParsedAttachment(filename=filename, content_type="message/rfc822", data=data)
 
 

@@ -38,6 +38,12 @@ _EMAIL = r"(?<![\w.+-])(?>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 _HEADER_START = r"^[\s>*-]*+(?:On|Op|Am|Le|El|Il|Em|Den|Dnia|Dňa|At|In message|\d|\w+\.?,?\s+\d)"
 _STARTS_LIKE_QUOTE_HEADER = re.compile(_HEADER_START, re.IGNORECASE)
 _HAS_WROTE = re.compile(_WROTE, re.IGNORECASE)
+_WROTE_STEMS = (
+    "wrote", "writes", "schr", "écrit", "escrib", "scritto", "scrisse", "napisa", "skrev", "escrev", "напис", "пише",
+    "kirjoitti", "napsal", "írta", "yazd", "写道",
+)
+"""A piece of each of `_WROTE`'s verbs, case-folded: a line with none of them has none of the verbs, and is not
+searched for them (the search of every line was most of the time of trimming a long reply)."""
 _ENDING = re.compile(r"([:>-]|\bwrote)\s*+$", re.IGNORECASE)
 _ON_DATE = re.compile(r"^\s*+(?:On|Op|Am|Le|El|Il|Em|Den)\s.*\d", re.IGNORECASE)
 _QUOTE_HEADER = re.compile(
@@ -215,12 +221,16 @@ class _WrappedHeaders:
         self.lines = lines
         self.short = [0 < len(line.strip()) and len(line) < _LONGEST_MARKER for line in lines]
         short_lines = [line if ok else "" for ok, line in zip(self.short, lines)]
-        self.header = [bool(line and _QUOTE_HEADER.match(line)) for line in short_lines]
-        self.wrote = [bool(line and _HAS_WROTE.search(line)) for line in short_lines]
+        self.wrote = [_has_wrote(line) for line in short_lines]
         # How the line ends, where a `_QUOTE_HEADER` can end: ":", "-", ">", "wrote", or "".
         self.ending = [(found[1].lower() if (found := _ENDING.search(line)) else "") for line in short_lines]
         self.address = ["@" in line for line in short_lines]
         self.gmt = ["gmt" in line.lower() for line in short_lines]
+        # Every kind of `_QUOTE_HEADER` holds a verb, an address or GMT: most lines are not tried at all.
+        self.header = [
+            bool((wrote or address or gmt) and _QUOTE_HEADER.match(line))
+            for line, wrote, address, gmt in zip(short_lines, self.wrote, self.address, self.gmt)
+        ]
         self.joins_left = _MAX_JOINS
 
     def at(self, i: int) -> tuple[str, int] | None:
@@ -253,6 +263,13 @@ class _WrappedHeaders:
             if _QUOTE_HEADER.match(joined):
                 return joined, last - i + 1
         return None
+
+
+def _has_wrote(line: str) -> bool:
+    if not line:
+        return False
+    folded = line.casefold()
+    return any(stem in folded for stem in _WROTE_STEMS) and bool(_HAS_WROTE.search(line))
 
 
 def _label(line: str) -> str:

@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from mailgateway import replies
 from mailgateway.replies import thread_subject, visible_text
 
 
@@ -135,3 +138,27 @@ def test_empty_input_gives_empty_output():
 ])
 def test_thread_subject_drops_reply_and_forward_prefixes_and_tags(subject, expected):
     assert thread_subject(subject) == expected
+
+
+def _verbs() -> list[str]:
+    """Each verb `_WROTE` names, as written in a mail: optional endings dropped, `\\s+` a space."""
+    verbs, depth, verb = [], 0, ""
+    for character in replies._WROTE + "|":
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == "|" and depth == 0:
+            verbs.append(re.sub(r"\(\?:.*\)\?$", "", verb).replace(r"\s+", " "))
+            verb = ""
+        else:
+            verb += character
+    return verbs
+
+
+@pytest.mark.parametrize("verb", _verbs())
+@pytest.mark.parametrize("case", [str, str.upper, str.title])
+def test_every_verb_of_a_quote_header_is_found_in_any_case_by_the_cheap_test_before_the_search(verb, case):
+    """Lines are searched for the verbs only when they hold a piece of one (`_WROTE_STEMS`): a verb added to
+    `_WROTE` without its piece would never be found."""
+    assert replies._has_wrote(f"Op 3 mrt. 2015 om 10:00 {case('Ann')} {case(verb)}:")
+    assert visible_text(f"Ja, prima.\n\nOn Tue, 3 Mar 2015, Ann <ann@example.com> {case(verb)}:\n> Kan het?\n") == (
+        "Ja, prima."
+    )
