@@ -4,19 +4,19 @@ Revision ID: 0034
 Revises: 0035
 """
 
+import functools
+
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
+from hub.migrations.rebuilds import rebuilt
 from hub.models.base import UTCDateTime
 
 revision = "0034"
 down_revision = "0035"
 branch_labels = None
 depends_on = None
-
-KEEP_AUTOINCREMENT = {"sqlite_autoincrement": True}
-"""SQLite rebuilds the table to add a column with a default or a foreign key: keep its AUTOINCREMENT."""
-
 
 def upgrade() -> None:
     op.create_table(
@@ -41,26 +41,32 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_archive_imports_group_id"), "archive_imports", ["group_id"], unique=False)
     for table in ("posts", "comments"):
-        with op.batch_alter_table(table, schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
-            batch_op.add_column(sa.Column("import_id", sa.Integer(), nullable=True))
-            batch_op.create_index(batch_op.f(f"ix_{table}_import_id"), ["import_id"], unique=False)
-            batch_op.create_foreign_key(
-                batch_op.f(f"fk_{table}_import_id_archive_imports"), "archive_imports", ["import_id"], ["id"],
-                ondelete="SET NULL",
-            )
+        rebuilt(table, functools.partial(_with_import, table))
     op.create_index("ix_comments_message_id", "comments", ["message_id"], unique=False)
-    with op.batch_alter_table("users", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
-        batch_op.add_column(sa.Column("external", sa.Boolean(), server_default=sa.false(), nullable=False))
+    rebuilt("users", lambda batch: batch.add_column(
+        sa.Column("external", sa.Boolean(), server_default=sa.false(), nullable=False)
+    ))
+
+
+def _with_import(table: str, batch: BatchOperations) -> None:
+    batch.add_column(sa.Column("import_id", sa.Integer(), nullable=True))
+    batch.create_index(batch.f(f"ix_{table}_import_id"), ["import_id"], unique=False)
+    batch.create_foreign_key(
+        batch.f(f"fk_{table}_import_id_archive_imports"), "archive_imports", ["import_id"], ["id"],
+        ondelete="SET NULL",
+    )
+
+
+def _without_import(table: str, batch: BatchOperations) -> None:
+    batch.drop_constraint(batch.f(f"fk_{table}_import_id_archive_imports"), type_="foreignkey")
+    batch.drop_index(batch.f(f"ix_{table}_import_id"))
+    batch.drop_column("import_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
-        batch_op.drop_column("external")
+    rebuilt("users", lambda batch: batch.drop_column("external"))
     op.drop_index("ix_comments_message_id", table_name="comments")
     for table in ("comments", "posts"):
-        with op.batch_alter_table(table, schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
-            batch_op.drop_constraint(batch_op.f(f"fk_{table}_import_id_archive_imports"), type_="foreignkey")
-            batch_op.drop_index(batch_op.f(f"ix_{table}_import_id"))
-            batch_op.drop_column("import_id")
+        rebuilt(table, functools.partial(_without_import, table))
     op.drop_index(op.f("ix_archive_imports_group_id"), table_name="archive_imports")
     op.drop_table("archive_imports")

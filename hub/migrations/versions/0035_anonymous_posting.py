@@ -4,11 +4,11 @@ Revision ID: 0035
 Revises: 0036
 """
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 from alembic import op
 from alembic.operations import BatchOperations
+
+from hub.migrations.rebuilds import rebuilt
 
 revision = "0035"
 down_revision = "0036"
@@ -17,16 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    _rebuilt("groups", lambda batch: batch.add_column(
+    rebuilt("groups", lambda batch: batch.add_column(
         sa.Column("anonymous", sa.String(length=16), server_default="off", nullable=False)
     ))
     for table in ("posts", "comments"):
-        _rebuilt(table, _without_author)
+        rebuilt(table, _without_author)
     with op.batch_alter_table("revisions") as batch_op:
         batch_op.alter_column("editor_id", existing_type=sa.Integer(), nullable=True)
     with op.batch_alter_table("notifications") as batch_op:
         batch_op.alter_column("actor_id", existing_type=sa.Integer(), nullable=True)
-    _rebuilt("held_messages", lambda batch: batch.add_column(
+    rebuilt("held_messages", lambda batch: batch.add_column(
         sa.Column("anonymous", sa.Boolean(), server_default=sa.false(), nullable=False)
     ))
     op.create_table(
@@ -73,7 +73,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_entries_created_at"), table_name="audit_entries")
     op.drop_table("audit_entries")
     op.drop_table("anonymous_authors")
-    _rebuilt("held_messages", lambda batch: batch.drop_column("anonymous"))
+    rebuilt("held_messages", lambda batch: batch.drop_column("anonymous"))
     op.execute("DELETE FROM notifications WHERE actor_id IS NULL")
     with op.batch_alter_table("notifications") as batch_op:
         batch_op.alter_column("actor_id", existing_type=sa.Integer(), nullable=False)
@@ -83,31 +83,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM comments WHERE author_id IS NULL")
     op.execute("DELETE FROM posts WHERE author_id IS NULL")
     for table in ("comments", "posts"):
-        _rebuilt(table, _with_author)
-    _rebuilt("groups", lambda batch: batch.drop_column("anonymous"))
+        rebuilt(table, _with_author)
+    rebuilt("groups", lambda batch: batch.drop_column("anonymous"))
 
 
-def _rebuilt(table: str, alter: Callable[[BatchOperations], None]) -> None:
-    """Alter `table`; on SQLite, where that rebuilds it, keep it AUTOINCREMENT and going on from its last id
-    (as 0017 does: a rebuilt table would otherwise hand a deleted last row's id out again)."""
-    connection = op.get_bind()
-    if connection.dialect.name != "sqlite":
-        with op.batch_alter_table(table) as batch:
-            alter(batch)
-        return
-    values = {
-        "table": table,
-        "last": connection.execute(
-            sa.text("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = :table"), {"table": table}
-        ).scalar(),
-    }
-    with op.batch_alter_table(table, table_kwargs={"sqlite_autoincrement": True}) as batch:
-        alter(batch)
-    connection.execute(sa.text("UPDATE sqlite_sequence SET seq = :last WHERE name = :table AND seq < :last"), values)
-    connection.execute(
-        sa.text(
-            "INSERT INTO sqlite_sequence (name, seq) SELECT :table, :last"
-            " WHERE :last > 0 AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = :table)"
-        ),
-        values,
-    )
