@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -27,13 +28,19 @@ PEOPLE = {
 }
 
 
+_BROKERS = itertools.count(1)
+"""Redis databases handed to production hubs in turn, so that two hubs alive at once never share a queue."""
+
+
 def make_server(request, tmp_path_factory, **settings: str) -> PleinServer:
-    """A Plein on the profile the test asks for: embedded, or production on PostgreSQL and Redis."""
+    """A Plein on the profile the test asks for: embedded, or production on PostgreSQL and Redis, with a database
+    and a broker of its own (the session's servers are shared; the package's hub runs beside a module's)."""
     data_dir = tmp_path_factory.mktemp(request.param) / "data"
     if request.param == "production":
         postgres = request.getfixturevalue("postgres")
         redis = request.getfixturevalue("redis_server")
-        return ProductionPlein(data_dir, postgres.url, redis.url, **settings)
+        database = postgres.fresh_database(data_dir.parent.name)
+        return ProductionPlein(data_dir, database, redis.database(next(_BROKERS) % 16), **settings)
     return PleinServer(data_dir, **settings)
 
 

@@ -17,13 +17,14 @@ from tests.e2e.test_mail_to_hub import mail
 from tests.support.processes import all_processes
 from tests.support.servers import PleinServer, links_in, text_of, wait_for
 
-PARSE_TIME_LIMIT = 15
+PARSE_TIME_LIMIT = 5
 HOSTILE = (
     b"From: Alice <alice@example.com>\r\nTo: engineering@plein.localhost\r\nSubject: Slow\r\n"
     b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-    + b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(20_000)) + b"--b--\r\n"
+    + b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(40_000)) + b"--b--\r\n"
 )
-"""20,000 MIME parts: parsing them takes longer than `PARSE_TIME_LIMIT` on any machine."""
+"""40,000 MIME parts: parsing them takes some 12 s on the project's machine (6 s for 20,000), well past
+`PARSE_TIME_LIMIT` on a machine twice as fast."""
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_a_sign_in_link_arrives_within_seconds_while_hostile_mail_holds_the_inbo
         for _ in range(3):
             smtp.sendmail("alice@example.com", [f"engineering@{plein.domain}"], HOSTILE)
     wait_for(lambda: plein.query("SELECT count(*) FROM inbound_messages")[0][0] == 3, what="the hostile mail stored")
-    time.sleep(2)  # the inbound worker is well into the first of 45 seconds of parsing
+    time.sleep(2)  # the inbound worker is well into the first of 15 seconds of parsing
 
     client = httpx.Client(base_url=plein.base_url, timeout=10)
     asked = time.monotonic()

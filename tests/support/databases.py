@@ -79,7 +79,11 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.database(0)
+
+    def database(self, number: int) -> str:
+        """The URL of Redis database `number` (0 to 15): a broker of its own for each hub that shares this server."""
+        return f"redis://127.0.0.1:{self.port}/{number}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(
