@@ -22,6 +22,8 @@ from alembic.script import ScriptDirectory
 from hub.db import MIGRATIONS_DIR, get_engine, upgrade_database
 from hub.models import Base
 from hub.settings import Settings
+from tests.support.hub import hub_context
+from tests.support.migrations import at_revision, insert
 from tests.support.servers import PleinServer, free_port, wait_for
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -150,3 +152,19 @@ def test_plein_run_on_a_new_embedded_data_directory_upgrades_it_and_starts(tmp_p
         assert server.cli("user", "list").stdout == "No users\n"
     finally:
         server.stop()
+
+
+def test_a_sqlite_database_that_was_migrated_has_its_statistics_made_again(tmp_path):
+    """A migration that rebuilds a table drops what ANALYZE knew of it; the upgrade makes the statistics again."""
+    (tmp_path / "data").mkdir()
+    context = hub_context(tmp_path / "data")
+    try:
+        with at_revision(context, "0037") as connection:
+            insert(connection, "users", id=1, email="alice@example.com", name="Alice", created_at="2026-01-01 00:00:00",
+                   timezone="UTC", digest_hour=7, digest_weekday=0, language="en", notify_replies=1)
+        upgrade_database(context.settings)
+        with closing(sqlite3.connect(context.settings.data_dir / "plein.db")) as database:
+            analysed = {table for (table,) in database.execute("SELECT DISTINCT tbl FROM sqlite_stat1")}
+        assert "users" in analysed
+    finally:
+        context.close()
