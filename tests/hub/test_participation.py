@@ -4,7 +4,7 @@ group's name, thread, tag or word to someone outside it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -18,7 +18,11 @@ from hub.services import participation_figures as stats
 from hub.services.errors import Forbidden, Invalid
 from tests.support.hub import MAIL_DOMAIN, hub_context
 
-TODAY = utcnow().date()
+
+def today() -> date:
+    """The day the test writes in, asked when it runs: a value taken at collection would be yesterday's for a test
+    that runs after midnight."""
+    return utcnow().date()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,7 +79,7 @@ def build(session) -> dict:
 
 
 def today_scope(session, viewer, **narrowing):
-    return stats.scope_for(session, viewer, TODAY - timedelta(days=6), TODAY, **narrowing)
+    return stats.scope_for(session, viewer, today() - timedelta(days=6), today(), **narrowing)
 
 
 def test_a_day_rolls_up_into_the_hub_each_person_by_channel_and_each_thread(hub_context_on):
@@ -88,7 +92,7 @@ def test_a_day_rolls_up_into_the_hub_each_person_by_channel_and_each_thread(hub_
         reactions.react(session, world["anna"], world["cables"], "like")
 
     with hub_context_on.session_scope() as session:
-        day = participation.roll_up_day(session, TODAY)
+        day = participation.roll_up_day(session, today())
         assert (day.visitors, day.views, day.posts, day.reactions) == (2, 3, 3, 1)
         rows = {(r.user_id, r.channel): r for r in session.scalars(select(PersonDay))}
         ids = {name: accounts.get_user(session, f"{name}@example.com").id for name in ("anna", "bram", "carol")}
@@ -99,8 +103,8 @@ def test_a_day_rolls_up_into_the_hub_each_person_by_channel_and_each_thread(hub_
         assert [(v.user_id) for v in session.scalars(select(PostViewDay))] == [ids["bram"]]
 
     with hub_context_on.session_scope() as session:  # once more: the same rows, not twice as many
-        participation.roll_up_day(session, TODAY)
-        assert session.scalar(select(HubDay).where(HubDay.day == TODAY)).views == 3
+        participation.roll_up_day(session, today())
+        assert session.scalar(select(HubDay).where(HubDay.day == today())).views == 3
         assert len(session.scalars(select(PersonDay)).all()) == 4
 
 
@@ -110,7 +114,7 @@ def test_the_funnel_reach_and_mail_versus_web_for_an_administrator(hub_context_o
         participation.record_view(session, world["bram"], world["cables"].id)
         mail(session, "carol@example.com", "Vraag", "Komt er ook glasvezel in straat zes?")
         posts.create_comment(session, world["cables"], world["anna"], "Ik regel het.")
-        participation.roll_up_day(session, TODAY)
+        participation.roll_up_day(session, today())
 
     with hub_context_on.session_scope() as session:
         anna = accounts.get_user(session, "anna@example.com")
@@ -121,13 +125,13 @@ def test_the_funnel_reach_and_mail_versus_web_for_an_administrator(hub_context_o
         assert found.funnel.share(found.funnel.visited) == 0.25
         assert found.reach == 2  # Bram visited, Carol sent mail; Anna only wrote on the web, never opened a page
         assert (found.channels.mail_only, found.channels.web_only, found.channels.both) == (1, 3, 0)
-        assert found.series[-1].start == TODAY and found.series[-1].created == 3
-        assert len(found.series) == 7 and found.series[0] == stats.Bucket(TODAY - timedelta(days=6), 0, 0, 0)
+        assert found.series[-1].start == today() and found.series[-1].created == 3
+        assert len(found.series) == 7 and found.series[0] == stats.Bucket(today() - timedelta(days=6), 0, 0, 0)
         assert found.items == {"posts": 3, "comments": 1, "reactions": 0}
         weeks = stats.figures(session, anna, today_scope(session, anna), "week").series
-        assert weeks[-1].start == TODAY - timedelta(days=TODAY.weekday()) and weeks[-1].created == 3
+        assert weeks[-1].start == today() - timedelta(days=today().weekday()) and weeks[-1].created == 3
         months = stats.figures(session, anna, today_scope(session, anna), "month").series
-        assert months[-1].start == TODAY.replace(day=1)
+        assert months[-1].start == today().replace(day=1)
         assert found.answers.posts == 3 and found.answers.answered == 1
         assert {row.name: row.people for row in found.departments} == {"Co/Ops": 2, "Co/Sales": 1}
         assert {row.name: row.created for row in found.departments} == {"Co/Ops": 2, "Co/Sales": 0}
@@ -147,7 +151,7 @@ def test_an_anonymous_item_counts_as_an_item_and_as_no_one(hub_context_on):
         session.flush()
         for item in (world["cables"],):
             item.author_id = None if _author_nullable(session) else item.author_id
-        participation.roll_up_day(session, TODAY)
+        participation.roll_up_day(session, today())
         if not _author_nullable(session):
             pytest.skip("posts.author_id is not nullable on this branch yet (anonymous posting makes it so)")
         assert session.scalar(select(HubDay)).posts == 2
@@ -169,7 +173,7 @@ def test_a_group_owner_reads_their_groups_only_and_never_a_private_groups_thread
         posts.create_post(session, world["board"], world["dirk"], "Nog geheimer", "#reorganisatie Ontslagronde")
         participation.record_view(session, world["dirk"], world["secret"].id)
         participation.record_view(session, world["bram"], world["cables"].id)
-        participation.roll_up_day(session, TODAY)
+        participation.roll_up_day(session, today())
 
     with hub_context_on.session_scope() as session:
         bram = accounts.get_user(session, "bram@example.com")
@@ -206,7 +210,7 @@ def test_an_administrator_outside_a_private_group_does_not_see_its_threads(hub_c
         world = build(session)
         groups.remove_member(session, world["board"], world["anna"])
         participation.record_view(session, world["dirk"], world["secret"].id)
-        participation.roll_up_day(session, TODAY)
+        participation.roll_up_day(session, today())
     with hub_context_on.session_scope() as session:
         anna = accounts.get_user(session, "anna@example.com")
         found = stats.figures(session, anna, today_scope(session, anna))
@@ -236,11 +240,11 @@ def test_bad_periods_are_refused_with_a_reason(hub_context_on):
     with hub_context_on.session_scope() as session:
         world = build(session)
         with pytest.raises(Invalid):
-            stats.scope_for(session, world["anna"], TODAY, TODAY - timedelta(days=1))
+            stats.scope_for(session, world["anna"], today(), today() - timedelta(days=1))
         with pytest.raises(Invalid):
-            stats.scope_for(session, world["anna"], TODAY - timedelta(days=5000), TODAY)
+            stats.scope_for(session, world["anna"], today() - timedelta(days=5000), today())
         with pytest.raises(Invalid):
-            stats.parse_day("2026-13-45", TODAY, "from")
+            stats.parse_day("2026-13-45", today(), "from")
         with pytest.raises(Invalid):
             stats.figures(session, world["anna"], today_scope(session, world["anna"]), "year")
 
@@ -265,11 +269,11 @@ def test_roll_up_due_finishes_yesterday_and_rolls_up_today_so_far(hub_context_on
         world = build(session)
         participation.record_view(session, world["anna"])
         first = participation.roll_up_due(session, 3)
-        assert first[0] == TODAY - timedelta(days=3) and first[-1] == TODAY
+        assert first[0] == today() - timedelta(days=3) and first[-1] == today()
     with hub_context_on.session_scope() as session:
-        assert participation.roll_up_due(session, 3) == [TODAY]  # today was unfinished, so it is rolled up again
-        assert participation.roll_up_due(session, 3, today=TODAY + timedelta(days=1)) == [
-            TODAY, TODAY + timedelta(days=1)
+        assert participation.roll_up_due(session, 3) == [today()]  # today was unfinished, so it is rolled up again
+        assert participation.roll_up_due(session, 3, today=today() + timedelta(days=1)) == [
+            today(), today() + timedelta(days=1)
         ]
 
 
@@ -297,5 +301,5 @@ def test_beat_rolls_up_each_night_and_removes_old_views_through_the_tasks(contex
     with context.session_scope() as session:
         days = {d.day: d.visitors for d in session.scalars(select(HubDay))}
         # The first run goes back as far as raw views are kept: the view of three days ago was before that.
-        assert days == {TODAY - timedelta(days=2): 0, TODAY - timedelta(days=1): 0, TODAY: 1}
+        assert days == {today() - timedelta(days=2): 0, today() - timedelta(days=1): 0, today(): 1}
         assert [e.user_id for e in session.scalars(select(ViewEvent))] == [world["bram"].id]

@@ -20,7 +20,7 @@ from hub.services import accounts, groups, notifications, participation, partici
 from hub.urls import from_mail
 from hub.web import stats_plots
 from hub.web.app import create_app
-from tests.hub.test_participation import TODAY, build
+from tests.hub.test_participation import build, today
 from tests.support.web import signed_in
 
 
@@ -30,7 +30,7 @@ def world(context):
         built = build(session)
         participation.record_view(session, built["dirk"], built["secret"].id)
         participation.record_view(session, built["bram"], built["cables"].id)
-        participation.roll_up_day(session, TODAY)
+        participation.roll_up_day(session, today())
         tokens = {name: accounts.create_api_token(session, built[name]) for name in ("anna", "bram", "carol")}
         return {"tokens": tokens, "cables": built["cables"].id, "secret": built["secret"].id}
 
@@ -40,12 +40,12 @@ def api(context, world, who: str) -> TestClient:
 
 
 def test_an_administrator_reads_the_whole_hub_over_the_api(context, world):
-    answer = api(context, world, "anna").get("/api/stats", params={"from": str(TODAY - timedelta(days=6)),
+    answer = api(context, world, "anna").get("/api/stats", params={"from": str(today() - timedelta(days=6)),
                                                                     "period": "day"})
     assert answer.status_code == 200
     body = answer.json()
     assert body["people"] == 4 and body["funnel"]["created"] == {"people": 2, "share": 0.5}
-    assert body["series"][-1] == {"start": str(TODAY), "visited": 2, "reacted": 0, "created": 2}
+    assert body["series"][-1] == {"start": str(today()), "visited": 2, "reacted": 0, "created": 2}
     assert {t["title"] for t in body["top_threads"]} == {"Kabels", "Geheim"}  # Anna is in Board
     assert body["groups_counted"] is None and body["items"]["posts"] == 2
 
@@ -125,14 +125,14 @@ def test_links_to_threads_in_mail_carry_the_mail_marker(context, world):
 
 def test_plein_stats_export_writes_the_figures_as_csv(context, world, tmp_path):
     target = tmp_path / "stats.csv"
-    result = CliRunner().invoke(main, ["stats", "export", "--from", str(TODAY - timedelta(days=6)),
-                                       "--to", str(TODAY), "--period", "day", str(target)])
+    result = CliRunner().invoke(main, ["stats", "export", "--from", str(today() - timedelta(days=6)),
+                                       "--to", str(today()), "--period", "day", str(target)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(target.open()))
     figures = {(r["section"], r["name"], r["measure"]): r["value"] for r in rows}
     assert figures["people", "", "people"] == "4"
     assert figures["funnel", "created", "people"] == "2"
-    assert figures["series", str(TODAY), "visited"] == "2"
+    assert figures["series", str(today()), "visited"] == "2"
     assert ("top_threads", f"/p/{world['secret']}", "title") in figures  # the operator sees every group
 
 
