@@ -7,7 +7,16 @@ from hub.models.base import Base, utcnow
 from hub.models.content import Attachment, Comment, Post
 from hub.models.delivery import AddressHealth, BounceReport
 from hub.models.documents import Document, DocumentVersion
-from hub.models.groups import PERSONAL_SLUG_PREFIX, AnonymousPosting, Delivery, Group, GroupKind, Membership, PostingPolicy, UntrustedMail
+from hub.models.groups import (
+    PERSONAL_SLUG_PREFIX,
+    AnonymousPosting,
+    Delivery,
+    Group,
+    GroupKind,
+    Membership,
+    PostingPolicy,
+    UntrustedMail,
+)
 from hub.models.imap import ImapMailbox, ImapMessage
 from hub.models.inbox import Channel, Notification, NotificationChannel, NotificationKind
 from hub.models.installation import Installation

@@ -31,7 +31,18 @@ from hub.models import (
     User,
     utcnow,
 )
-from hub.services import accounts, addresses, anonymity, bounces, commands, groups, loops, moderation, reactions, subscriptions
+from hub.services import (
+    accounts,
+    addresses,
+    anonymity,
+    bounces,
+    commands,
+    groups,
+    loops,
+    moderation,
+    reactions,
+    subscriptions,
+)
 from hub.services.errors import Invalid, NotFound, PleinError
 from hub.services.message_ids import parse_message_id
 from hub.services.publishing import Outcome, publish

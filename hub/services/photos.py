@@ -15,8 +15,8 @@ A person who leaves keeps their photo beside what they wrote, as HumHub does.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 import warnings
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 

@@ -18,7 +18,18 @@ from sqlalchemy.orm import Session
 
 from hub import jobs
 from hub.models import Attachment, Comment, Group, GroupKind, Post, Reaction, Revision, User, utcnow
-from hub.services import anonymity, attachments, digest_horizon, follows, inbox, indexing, mail_keys, notifications, outbox, tags
+from hub.services import (
+    anonymity,
+    attachments,
+    digest_horizon,
+    follows,
+    inbox,
+    indexing,
+    mail_keys,
+    notifications,
+    outbox,
+    tags,
+)
 from hub.services.errors import Forbidden, Invalid, NotFound
 from hub.services.visibility import can_see
 
