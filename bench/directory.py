@@ -21,7 +21,6 @@ is a p95 under 50 ms at `--scale 1`.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import re
@@ -45,6 +44,7 @@ from bench.feed import (  # noqa: E402
     free_port,
     load,
     measure,
+    page_asker,
     report,
     serve,
     serving,
@@ -173,23 +173,6 @@ def people_paths(hub: Hub, cookie: str, port: int) -> list[str]:
     return paths
 
 
-def page_asker(port: int, cookies: list[str], paths: list[str]):
-    def for_client(n: int):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-        def ask(r: int) -> None:
-            path = paths[(n * 7919 + r) % len(paths)]
-            connection.request("GET", path, headers={"Cookie": cookies[n]})
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path} answered {response.status}: {answer[:200]!r}")
-
-        return ask
-
-    return for_client
-
-
 def run(engine: str, database_url: str, scale: float, rounds: int, processes: int) -> None:
     print(f"{engine}:", flush=True)
     with tempfile.TemporaryDirectory(prefix="plein-bench-directory-") as work:
@@ -204,6 +187,7 @@ def run(engine: str, database_url: str, scale: float, rounds: int, processes: in
             wait_for(lambda: serving(port), timeout=120, what="the hub")
             readers = random.Random(3).sample(range(len(hub.departments) + 1, hub.people + 1), 8)
             cookies = [signed_in_cookie(context, port, user_id) for user_id in readers]
+            browsers = [{"Cookie": cookie} for cookie in cookies]
             asked = {
                 "/people (7 kinds)": people_paths(hub, cookies[0], port),
                 "/org (whole tree)": ["/org"],
@@ -211,10 +195,10 @@ def run(engine: str, database_url: str, scale: float, rounds: int, processes: in
                 + ["/org/1", "/org/2"],
             }
             for label, paths in asked.items():
-                measure(8, max(3, rounds // 6), page_asker(port, cookies, paths))  # warm up
-                report(label, measure(8, rounds, page_asker(port, cookies, paths)))
+                measure(8, max(3, rounds // 6), page_asker(port, browsers, paths))  # warm up
+                report(label, measure(8, rounds, page_asker(port, browsers, paths)))
                 print(f"  {'':<28} server CPU per page, one client: "
-                      f"{cpu_per_page(server, 4 * rounds, page_asker(port, cookies, paths)):.1f} ms", flush=True)
+                      f"{cpu_per_page(server, 4 * rounds, page_asker(port, browsers, paths)):.1f} ms", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

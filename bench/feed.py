@@ -354,6 +354,25 @@ def http_asker(port: int, tokens: list[str]):
     return for_client
 
 
+def page_asker(port: int, headers: list[dict[str, str]], paths: list[str]):
+    """Clients that each ask, in turn, for the `paths` with their own `headers` (a cookie, a token); any answer but
+    200 stops the bench."""
+    def for_client(n: int):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def ask(r: int) -> None:
+            path = paths[(n * 7919 + r) % len(paths)]
+            connection.request("GET", path, headers=headers[n % len(headers)])
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}: {answer[:200]!r}")
+
+        return ask
+
+    return for_client
+
+
 def feed_statements(context, session, reader: User) -> list[tuple[str, object]]:
     """The SQL statements, with their parameters, that reading the keys of `reader`'s first page sends."""
     sent = []

@@ -19,7 +19,6 @@ pages per second; nothing is asserted; the target is a p95 under 300 ms at `--sc
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import statistics
@@ -37,7 +36,17 @@ from sqlalchemy import text, update  # noqa: E402
 
 from bench.directory import Hub as People  # noqa: E402
 from bench.directory import signed_in_cookie  # noqa: E402
-from bench.feed import each_database, free_port, load, measure, report, serve, serving, settings_for  # noqa: E402
+from bench.feed import (  # noqa: E402
+    each_database,
+    free_port,
+    load,
+    measure,
+    page_asker,
+    report,
+    serve,
+    serving,
+    settings_for,
+)
 from hub.context import build_context  # noqa: E402
 from hub.db import upgrade_database  # noqa: E402
 from hub.models import User  # noqa: E402
@@ -181,23 +190,6 @@ def roll_up_the_year(context) -> None:
     analyse(context)
 
 
-def asker(port: int, headers: list[dict[str, str]], paths: list[str]):
-    def for_client(n: int):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-        def ask(r: int) -> None:
-            path = paths[(n * 7919 + r) % len(paths)]
-            connection.request("GET", path, headers=headers[n % len(headers)])
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path} answered {response.status}: {answer[:200]!r}")
-
-        return ask
-
-    return for_client
-
-
 def run(engine: str, database_url: str, scale: float, rounds: int, processes: int) -> None:
     print(f"{engine}:", flush=True)
     with tempfile.TemporaryDirectory(prefix="plein-bench-stats-") as work:
@@ -232,8 +224,8 @@ def run(engine: str, database_url: str, scale: float, rounds: int, processes: in
             }
             for label, (who, kind, paths) in asked.items():
                 headers = [{"Authorization": f"Bearer {tokens[who]}"} if kind == "api" else {"Cookie": cookies[who]}]
-                measure(8, 1, asker(port, headers, paths))  # warm up
-                report(label, measure(8, rounds, asker(port, headers, paths)))
+                measure(8, 1, page_asker(port, headers, paths))  # warm up
+                report(label, measure(8, rounds, page_asker(port, headers, paths)))
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -20,13 +20,12 @@ import mimetypes
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import context, op
-from alembic.operations import BatchOperations
 
+from hub.migrations.rebuilds import rebuilt
 from mailgateway.parsing import parse_message
 
 revision = "0017"
@@ -60,7 +59,7 @@ held_files = sa.table(
 
 
 def upgrade() -> None:
-    _rebuilt("held_messages", lambda table: table.alter_column("inbound_id", existing_type=sa.Integer(), nullable=True))
+    rebuilt("held_messages", lambda table: table.alter_column("inbound_id", existing_type=sa.Integer(), nullable=True))
     op.create_table(
         "held_files",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -77,7 +76,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_held_files_held_id"), "held_files", ["held_id"], unique=False)
     _move_web_items(op.get_bind())
-    _rebuilt("inbound_messages", lambda table: table.drop_column("written_on_web"))
+    rebuilt("inbound_messages", lambda table: table.drop_column("written_on_web"))
 
 
 def _move_web_items(connection: sa.Connection) -> None:
@@ -154,31 +153,6 @@ def _store_blob(store: Path, data: bytes) -> str:
     return sha256
 
 
-def _rebuilt(table: str, alter: Callable[[BatchOperations], None]) -> None:
-    """Alter `table`; on SQLite, where that rebuilds it, keep it AUTOINCREMENT and going on from its last id."""
-    connection = op.get_bind()
-    if connection.dialect.name != "sqlite":
-        with op.batch_alter_table(table) as batch:
-            alter(batch)
-        return
-    values = {
-        "table": table,
-        "last": connection.execute(
-            sa.text("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = :table"), {"table": table}
-        ).scalar(),
-    }
-    with op.batch_alter_table(table, table_kwargs={"sqlite_autoincrement": True}) as batch:
-        alter(batch)
-    connection.execute(sa.text("UPDATE sqlite_sequence SET seq = :last WHERE name = :table AND seq < :last"), values)
-    connection.execute(
-        sa.text(
-            "INSERT INTO sqlite_sequence (name, seq) SELECT :table, :last"
-            " WHERE :last > 0 AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = :table)"
-        ),
-        values,
-    )
-
-
 def downgrade() -> None:
     """Refused while a web post or comment waits for a moderator (it has no mail to go back to);
     the record of decided ones goes."""
@@ -193,14 +167,14 @@ def downgrade() -> None:
     ).scalar()
     if waiting:
         raise RuntimeError(f"{waiting} web posts or comments wait for a moderator: decide on them before downgrading")
-    _rebuilt(
+    rebuilt(
         "inbound_messages",
         lambda table: table.add_column(
             sa.Column("written_on_web", sa.Boolean(), server_default=sa.false(), nullable=False)
         ),
     )
     connection.execute(held_messages.delete().where(held_messages.c.inbound_id.is_(None)))
-    _rebuilt(
+    rebuilt(
         "held_messages", lambda table: table.alter_column("inbound_id", existing_type=sa.Integer(), nullable=False)
     )
     op.drop_index(op.f("ix_held_files_held_id"), table_name="held_files")
