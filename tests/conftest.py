@@ -1,10 +1,12 @@
-"""Servers shared by the whole run: PostgreSQL and Redis start once, on first use."""
+"""Servers the tests share: PostgreSQL and Redis start once for the whole run, on first use; a Dovecot for each test
+that asks for one."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.support.databases import PostgresServer, RedisServer
+from tests.support.dovecot import Dovecot
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +21,11 @@ def redis_server():
     server = RedisServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def dovecot():
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()

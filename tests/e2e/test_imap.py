@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import signal
 
-import pytest
 from imapclient import IMAPClient
 
 from tests.support.dovecot import Dovecot
 from tests.support.servers import PleinServer, wait_for
-
-
-@pytest.fixture
-def dovecot():
-    server = Dovecot()
-    server.start()
-    yield server
-    server.stop()
 
 
 def append(dovecot: Dovecot, *mails: bytes) -> None:

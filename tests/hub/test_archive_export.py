@@ -16,7 +16,7 @@ from hub.models import Comment, Post
 from hub.services import accounts, archive_export, groups, posts, reactions
 from tests.hub.test_archive_import import counts
 from tests.support.archives import messages_of, write_mbox
-from tests.support.dovecot import PASSWORD, Dovecot
+from tests.support.dovecot import PASSWORD
 from tests.support.hub import hub_context
 
 
@@ -123,14 +123,6 @@ def test_a_maildir_made_by_the_test_is_imported_threaded(context, tmp_path):
     result = plein("import", "maildir", tmp_path / "Maildir", "--group", "team")
     assert result.exit_code == 0, result.output
     assert counts(context) == (archive.threads, 120 - archive.threads)
-
-
-@pytest.fixture
-def dovecot():
-    server = Dovecot()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_dovecot_imap_folder_is_imported_and_left_as_it_was(context, dovecot):

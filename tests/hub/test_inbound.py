@@ -261,14 +261,6 @@ def test_a_reply_naming_a_notification_plein_sent_lands_under_that_comment(sessi
 # Mail taken from a real Dovecot mailbox by the IMAP watcher.
 
 
-@pytest.fixture
-def dovecot():
-    server = Dovecot()
-    server.start()
-    yield server
-    server.stop()
-
-
 def imap(dovecot: Dovecot) -> IMAPClient:
     client = IMAPClient("127.0.0.1", port=dovecot.port, ssl=False)
     client.login("plein", "secret")

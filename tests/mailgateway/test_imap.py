@@ -31,14 +31,6 @@ class MemorySink:
         self.positions[mailbox] = (uidvalidity, uid)
 
 
-@pytest.fixture
-def dovecot():
-    server = Dovecot()
-    server.start()
-    yield server
-    server.stop()
-
-
 def append(dovecot: Dovecot, raw: bytes) -> None:
     with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
         client.login("plein", "secret")
